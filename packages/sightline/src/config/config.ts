@@ -1,0 +1,263 @@
+// Turns OTEL_* / SIGHTLINE_* environment variables and init() options into one typed Config.
+// Options given to init() win over the environment. This is the only module that reads process.env.
+import type { Attributes } from '@opentelemetry/api';
+import { log, LOG_LEVELS, type LogLevel } from '../diag/logger.js';
+import { EnvReader, warnBad, type Env } from './env-reader.js';
+import type { Sampler } from '../trace/sampler.js';
+
+export const SAMPLER_NAMES = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+] as const;
+export type SamplerName = (typeof SAMPLER_NAMES)[number];
+
+export const PROTOCOLS = ['http/protobuf', 'http/json', 'grpc'] as const;
+export type OtlpProtocol = (typeof PROTOCOLS)[number];
+
+export const EXPORTERS = ['otlp', 'console', 'none'] as const;
+export type ExporterName = (typeof EXPORTERS)[number];
+
+export type PropagatorName = 'tracecontext' | 'baggage';
+
+export interface SpanLimits {
+  attributeCountLimit: number;
+  attributeValueLengthLimit: number;
+  eventCountLimit: number;
+  linkCountLimit: number;
+  attributePerEventCountLimit: number;
+  attributePerLinkCountLimit: number;
+}
+
+export interface BatchConfig {
+  maxQueueSize: number;
+  scheduledDelayMillis: number;
+  maxExportBatchSize: number;
+  exportTimeoutMillis: number;
+}
+
+export interface OtlpConfig {
+  protocol: OtlpProtocol;
+  /** Full URL: for HTTP the /v1/traces URL, for gRPC the server's origin. */
+  url: string;
+  headers: Record<string, string>;
+  compression: 'gzip' | 'none';
+  timeoutMillis: number;
+  certificateFile?: string;
+  clientKeyFile?: string;
+  clientCertificateFile?: string;
+}
+
+export interface SamplerConfig {
+  name: SamplerName;
+  ratio: number;
+}
+
+export interface Config {
+  disabled: boolean;
+  logLevel: LogLevel;
+  /** Undefined when neither OTEL_SERVICE_NAME, service.name in the resource nor an option set it. */
+  serviceName: string | undefined;
+  resourceAttributes: Attributes;
+  sampler: SamplerConfig | Sampler;
+  propagators: PropagatorName[];
+  spanLimits: SpanLimits;
+  batch: BatchConfig;
+  exporter: ExporterName;
+  otlp: OtlpConfig;
+  /** How long a flush at exit, SIGTERM or shutdown() may take before giving up. */
+  shutdownTimeoutMillis: number;
+  /** The environment snapshot that resource detection reads (Kubernetes downward API, etc.). */
+  env: Env;
+}
+
+export interface InitOptions {
+  serviceName?: string;
+  resourceAttributes?: Attributes;
+  /** A sampler name with an optional ratio, or any object with shouldSample() (e.g. an OpenTelemetry SDK sampler). */
+  sampler?: SamplerName | SamplerConfig | Sampler;
+  /** Shorthand for parentbased_traceidratio with this ratio. */
+  sampleRatio?: number;
+  propagators?: PropagatorName[];
+  spanLimits?: Partial<SpanLimits>;
+  batch?: Partial<BatchConfig>;
+  exporter?: ExporterName;
+  otlp?: Partial<OtlpConfig> & { endpoint?: string };
+  logLevel?: LogLevel;
+  shutdownTimeoutMillis?: number;
+  disabled?: boolean;
+}
+
+const DEFAULT_HTTP_ENDPOINT = 'http://localhost:4318';
+const DEFAULT_GRPC_ENDPOINT = 'http://localhost:4317';
+
+export function loadConfig(options: InitOptions = {}, env: Env = process.env): Config {
+  const r = new EnvReader(env);
+
+  // The log level comes first so that the warnings below honour it.
+  const logLevel = options.logLevel ?? r.oneOf('OTEL_LOG_LEVEL', LOG_LEVELS, 'info');
+  log.setLevel(logLevel);
+
+  const disabled = options.disabled ?? r.boolean('OTEL_SDK_DISABLED', false);
+
+  const resourceAttributes: Attributes = { ...(r.keyValues('OTEL_RESOURCE_ATTRIBUTES') ?? {}) };
+  Object.assign(resourceAttributes, options.resourceAttributes);
+  const serviceName =
+    options.serviceName ??
+    r.raw('OTEL_SERVICE_NAME') ??
+    (typeof resourceAttributes['service.name'] === 'string' ? resourceAttributes['service.name'] : undefined);
+
+  return {
+    disabled,
+    logLevel,
+    serviceName,
+    resourceAttributes,
+    sampler: samplerConfig(r, options),
+    propagators: options.propagators ?? propagators(r),
+    spanLimits: { ...spanLimits(r), ...options.spanLimits },
+    batch: batchConfig(r, options.batch),
+    exporter: options.exporter ?? r.oneOf('OTEL_TRACES_EXPORTER', EXPORTERS, 'otlp'),
+    otlp: otlpConfig(r, options.otlp),
+    shutdownTimeoutMillis: options.shutdownTimeoutMillis ?? r.integer('SIGHTLINE_SHUTDOWN_TIMEOUT', 5000, 0),
+    env,
+  };
+}
+
+function samplerConfig(r: EnvReader, options: InitOptions): SamplerConfig | Sampler {
+  if (options.sampler !== undefined) {
+    if (typeof options.sampler === 'string') return { name: options.sampler, ratio: options.sampleRatio ?? 1 };
+    return options.sampler;
+  }
+  if (options.sampleRatio !== undefined) return { name: 'parentbased_traceidratio', ratio: options.sampleRatio };
+
+  const name = r.oneOf('OTEL_TRACES_SAMPLER', SAMPLER_NAMES, 'parentbased_always_on');
+  const arg = r.raw('OTEL_TRACES_SAMPLER_ARG');
+  let ratio = 1;
+  if (name === 'traceidratio' || name === 'parentbased_traceidratio') {
+    ratio = r.ratio('OTEL_TRACES_SAMPLER_ARG', 1);
+  } else if (arg !== undefined) {
+    log.warn(`OTEL_TRACES_SAMPLER_ARG="${arg}" has no meaning for the sampler ${name}; ignoring it`);
+  }
+  return { name, ratio };
+}
+
+function propagators(r: EnvReader): PropagatorName[] {
+  const names = r.list('OTEL_PROPAGATORS');
+  if (names === undefined) return ['tracecontext', 'baggage'];
+  const out: PropagatorName[] = [];
+  for (const name of names) {
+    const lower = name.toLowerCase();
+    if (lower === 'none') return [];
+    if (lower === 'tracecontext' || lower === 'baggage') {
+      if (!out.includes(lower)) out.push(lower);
+    } else {
+      log.warn(`OTEL_PROPAGATORS names "${name}", which Sightline does not provide (it has tracecontext and baggage); leaving it out`);
+    }
+  }
+  return out;
+}
+
+function spanLimits(r: EnvReader): SpanLimits {
+  const attributeCount = r.integer('OTEL_ATTRIBUTE_COUNT_LIMIT', 128, 0);
+  const valueLength = r.integer('OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT', Infinity as number, 0);
+  return {
+    attributeCountLimit: r.integer('OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT', attributeCount, 0),
+    attributeValueLengthLimit: r.integer('OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT', valueLength, 0),
+    eventCountLimit: r.integer('OTEL_SPAN_EVENT_COUNT_LIMIT', 128, 0),
+    linkCountLimit: r.integer('OTEL_SPAN_LINK_COUNT_LIMIT', 128, 0),
+    attributePerEventCountLimit: r.integer('OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT', 128, 0),
+    attributePerLinkCountLimit: r.integer('OTEL_LINK_ATTRIBUTE_COUNT_LIMIT', 128, 0),
+  };
+}
+
+function batchConfig(r: EnvReader, overrides: Partial<BatchConfig> | undefined): BatchConfig {
+  const maxQueueSize = overrides?.maxQueueSize ?? r.integer('OTEL_BSP_MAX_QUEUE_SIZE', 2048, 1);
+  let maxExportBatchSize = overrides?.maxExportBatchSize ?? r.integer('OTEL_BSP_MAX_EXPORT_BATCH_SIZE', 512, 1);
+  if (maxExportBatchSize > maxQueueSize) {
+    log.warn(
+      `OTEL_BSP_MAX_EXPORT_BATCH_SIZE=${maxExportBatchSize} is larger than OTEL_BSP_MAX_QUEUE_SIZE=${maxQueueSize}; using ${maxQueueSize}`,
+    );
+    maxExportBatchSize = maxQueueSize;
+  }
+  return {
+    maxQueueSize,
+    maxExportBatchSize,
+    scheduledDelayMillis: overrides?.scheduledDelayMillis ?? r.integer('OTEL_BSP_SCHEDULE_DELAY', 5000, 0),
+    exportTimeoutMillis: overrides?.exportTimeoutMillis ?? r.integer('OTEL_BSP_EXPORT_TIMEOUT', 30000, 1),
+  };
+}
+
+function otlpConfig(r: EnvReader, overrides: InitOptions['otlp']): OtlpConfig {
+  const protocolVar = r.first('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL');
+  let protocol: OtlpProtocol = overrides?.protocol ?? 'http/protobuf';
+  if (overrides?.protocol === undefined && protocolVar) protocol = r.oneOf(protocolVar.name, PROTOCOLS, 'http/protobuf');
+
+  const compressionVar = r.first('OTEL_EXPORTER_OTLP_TRACES_COMPRESSION', 'OTEL_EXPORTER_OTLP_COMPRESSION');
+  const compression = overrides?.compression ?? (compressionVar ? r.oneOf(compressionVar.name, ['gzip', 'none'] as const, 'none') : 'none');
+
+  const timeoutVar = r.first('OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', 'OTEL_EXPORTER_OTLP_TIMEOUT');
+  const timeoutMillis = overrides?.timeoutMillis ?? (timeoutVar ? r.integer(timeoutVar.name, 10000, 1) : 10000);
+
+  // Signal-specific headers are added to, and override, the general ones.
+  const headers = {
+    ...(r.keyValues('OTEL_EXPORTER_OTLP_HEADERS') ?? {}),
+    ...(r.keyValues('OTEL_EXPORTER_OTLP_TRACES_HEADERS') ?? {}),
+    ...overrides?.headers,
+  };
+
+  const insecureVar = r.first('OTEL_EXPORTER_OTLP_TRACES_INSECURE', 'OTEL_EXPORTER_OTLP_INSECURE');
+  const insecure = insecureVar ? r.boolean(insecureVar.name, false) : false;
+
+  const url = overrides?.url ?? endpointUrl(r, protocol, overrides?.endpoint, insecure);
+
+  const file = (specific: string, general: string): string | undefined => r.first(specific, general)?.value;
+  return {
+    protocol,
+    url,
+    headers,
+    compression,
+    timeoutMillis,
+    certificateFile: overrides?.certificateFile ?? file('OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE', 'OTEL_EXPORTER_OTLP_CERTIFICATE'),
+    clientKeyFile: overrides?.clientKeyFile ?? file('OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY', 'OTEL_EXPORTER_OTLP_CLIENT_KEY'),
+    clientCertificateFile:
+      overrides?.clientCertificateFile ?? file('OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE', 'OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE'),
+  };
+}
+
+function endpointUrl(r: EnvReader, protocol: OtlpProtocol, optionEndpoint: string | undefined, insecure: boolean): string {
+  const grpc = protocol === 'grpc';
+  const fallback = grpc ? DEFAULT_GRPC_ENDPOINT : `${DEFAULT_HTTP_ENDPOINT}/v1/traces`;
+
+  const specific = r.raw('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
+  const general = optionEndpoint ?? r.raw('OTEL_EXPORTER_OTLP_ENDPOINT');
+  const [name, value, isBase] =
+    optionEndpoint !== undefined
+      ? ['otlp.endpoint', optionEndpoint, true]
+      : specific !== undefined
+        ? ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', specific, false]
+        : general !== undefined
+          ? ['OTEL_EXPORTER_OTLP_ENDPOINT', general, true]
+          : [undefined, undefined, false];
+  if (name === undefined || value === undefined) return fallback;
+
+  // gRPC endpoints may omit the scheme; OTEL_EXPORTER_OTLP_INSECURE then chooses plaintext or TLS.
+  const withScheme = grpc && !/^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? `${insecure ? 'http' : 'https'}://${value}` : value;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    warnBad(name, value, 'not a valid URL', fallback);
+    return fallback;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    warnBad(name, value, 'not an http or https URL', fallback);
+    return fallback;
+  }
+  if (grpc) return url.origin;
+  // The general endpoint is a base to which the signal path is appended; the signal-specific one is used as-is.
+  if (isBase) return url.href.replace(/\/+$/, '') + '/v1/traces';
+  return url.href;
+}

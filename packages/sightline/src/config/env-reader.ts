@@ -1,0 +1,114 @@
+// Typed readers for environment settings. Each bad value produces one warning that names the
+// variable, the value and what is used instead, as the house style asks.
+import { log } from '../diag/logger.js';
+
+export type Env = Record<string, string | undefined>;
+
+export class EnvReader {
+  constructor(private readonly env: Env) {}
+
+  raw(name: string): string | undefined {
+    const value = this.env[name];
+    if (value === undefined) return undefined;
+    const trimmed = value.trim();
+    return trimmed === '' ? undefined : trimmed;
+  }
+
+  /** The first of several names that is set, e.g. a signal-specific one before the general one. */
+  first(...names: string[]): { name: string; value: string } | undefined {
+    for (const name of names) {
+      const value = this.raw(name);
+      if (value !== undefined) return { name, value };
+    }
+    return undefined;
+  }
+
+  integer(name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    return parseInteger(name, value, fallback, min, max);
+  }
+
+  ratio(name: string, fallback: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < 0 || n > 1) {
+      warnBad(name, value, 'not a number between 0 and 1', String(fallback));
+      return fallback;
+    }
+    return n;
+  }
+
+  boolean(name: string, fallback: boolean): boolean {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const lower = value.toLowerCase();
+    if (lower === 'true' || lower === '1') return true;
+    if (lower === 'false' || lower === '0') return false;
+    warnBad(name, value, 'not true or false', String(fallback));
+    return fallback;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const lower = value.toLowerCase() as T;
+    if (allowed.includes(lower)) return lower;
+    warnBad(name, value, `not one of ${allowed.join(', ')}`, fallback);
+    return fallback;
+  }
+
+  list(name: string): string[] | undefined {
+    const value = this.raw(name);
+    if (value === undefined) return undefined;
+    return value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  }
+
+  /** `key1=value1,key2=value2` with percent-encoded values (W3C baggage style), as used by
+   * OTEL_RESOURCE_ATTRIBUTES and OTEL_EXPORTER_OTLP_HEADERS. Bad members are skipped with a warning. */
+  keyValues(name: string): Record<string, string> | undefined {
+    const value = this.raw(name);
+    if (value === undefined) return undefined;
+    return parseKeyValues(name, value);
+  }
+}
+
+export function parseInteger(name: string, value: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!/^[+-]?\d+$/.test(value)) {
+    warnBad(name, value, 'not an integer', String(fallback));
+    return fallback;
+  }
+  const n = Number(value);
+  if (n < min || n > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `between ${min} and ${max}`;
+    warnBad(name, value, `not ${range}`, String(fallback));
+    return fallback;
+  }
+  return n;
+}
+
+export function parseKeyValues(name: string, value: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const member of value.split(',')) {
+    if (member.trim() === '') continue;
+    const eq = member.indexOf('=');
+    const key = eq > 0 ? member.slice(0, eq).trim() : '';
+    if (key === '') {
+      log.warn(`${name} member "${member}" is not key=value; skipping it`);
+      continue;
+    }
+    const rawValue = member.slice(eq + 1).trim();
+    try {
+      out[key] = decodeURIComponent(rawValue);
+    } catch {
+      log.warn(`${name} value of "${key}" ("${rawValue}") is not valid percent-encoding; using it as written`);
+      out[key] = rawValue;
+    }
+  }
+  return out;
+}
+
+export function warnBad(name: string, value: string, problem: string, used: string): void {
+  log.warn(`${name}="${value}" is ${problem}; using ${used}`);
+}

@@ -1,0 +1,84 @@
+// Context propagation across awaits and callbacks with AsyncLocalStorage.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { EventEmitter } from 'node:events';
+import { ROOT_CONTEXT, type Context, type ContextManager } from '@opentelemetry/api';
+
+const BOUND_LISTENERS = Symbol('sightline.boundListeners');
+const PATCHED_METHODS = ['addListener', 'on', 'once', 'prependListener', 'prependOnceListener'] as const;
+
+type Listener = (...args: unknown[]) => unknown;
+type PatchedEmitter = EventEmitter & { [BOUND_LISTENERS]?: WeakMap<Listener, Listener> };
+
+export class AsyncLocalStorageContextManager implements ContextManager {
+  private storage = new AsyncLocalStorage<Context>();
+
+  active(): Context {
+    return this.storage.getStore() ?? ROOT_CONTEXT;
+  }
+
+  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(context: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
+    const call = thisArg === undefined ? fn : fn.bind(thisArg);
+    return this.storage.run(context, call as (...a: A) => ReturnType<F>, ...args);
+  }
+
+  /** Sets the active context for the rest of the current synchronous execution and what it schedules.
+   * Instrumentations of channel-based hooks use it where there is no callback to wrap. */
+  enterWith(context: Context): void {
+    this.storage.enterWith(context);
+  }
+
+  bind<T>(context: Context, target: T): T {
+    if (typeof target === 'function') return this.bindFunction(context, target as unknown as Listener) as T;
+    if (target instanceof EventEmitter) return this.bindEmitter(context, target as PatchedEmitter) as T;
+    return target;
+  }
+
+  enable(): this {
+    return this;
+  }
+
+  disable(): this {
+    this.storage.disable();
+    this.storage = new AsyncLocalStorage<Context>();
+    return this;
+  }
+
+  private bindFunction(context: Context, target: Listener): Listener {
+    const manager = this;
+    const bound = function (this: unknown, ...args: unknown[]) {
+      return manager.with(context, () => target.apply(this, args));
+    };
+    Object.defineProperty(bound, 'length', { value: target.length, configurable: true });
+    return bound;
+  }
+
+  /** Listeners added to a bound emitter run in the context it was bound to, as in the OpenTelemetry SDK. */
+  private bindEmitter(context: Context, emitter: PatchedEmitter): PatchedEmitter {
+    const manager = this;
+    if (emitter[BOUND_LISTENERS] !== undefined) return emitter;
+    const map = new WeakMap<Listener, Listener>();
+    emitter[BOUND_LISTENERS] = map;
+    for (const method of PATCHED_METHODS) {
+      const original = emitter[method] as (event: string | symbol, listener: Listener) => EventEmitter;
+      emitter[method] = function (this: EventEmitter, event: string | symbol, listener: Listener) {
+        let bound = map.get(listener);
+        if (bound === undefined) {
+          bound = contextBinder(context, listener);
+          map.set(listener, bound);
+        }
+        return original.call(this, event, bound);
+      } as never;
+    }
+    const removeListener = emitter.removeListener;
+    emitter.removeListener = emitter.off = function (this: EventEmitter, event: string | symbol, listener: Listener) {
+      return removeListener.call(this, event, map.get(listener) ?? listener);
+    } as never;
+    return emitter;
+
+    function contextBinder(ctx: Context, listener: Listener): Listener {
+      return function (this: unknown, ...args: unknown[]) {
+        return manager.with(ctx, () => listener.apply(this, args));
+      };
+    }
+  }
+}

@@ -1,0 +1,78 @@
+// The bounded in-process queue between span.end() and the exporter. end() only pushes a reference;
+// batches leave on a timer or when a batch is full, and a full queue drops and counts rather than grows.
+import { TraceFlags } from '@opentelemetry/api';
+import type { BatchConfig } from '../config/config.js';
+import type { RecordingSpan, SpanSink } from '../trace/span.js';
+import type { SpanExporter } from './span-exporter.js';
+import type { StatsRecorder } from './stats.js';
+
+export class BatchQueue implements SpanSink {
+  private queue: RecordingSpan[] = [];
+  private drainScheduled = false;
+  private readonly timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly config: BatchConfig,
+    private readonly exporter: SpanExporter,
+    private readonly stats: StatsRecorder,
+  ) {
+    if (config.scheduledDelayMillis > 0) {
+      this.timer = setInterval(() => this.drain(), config.scheduledDelayMillis);
+      this.timer.unref();
+    }
+  }
+
+  onEnd(span: RecordingSpan): void {
+    if ((span.context.traceFlags & TraceFlags.SAMPLED) === 0 || this.closed) return;
+    this.stats.stats.spansEnded++;
+    const queue = this.queue;
+    if (queue.length >= this.config.maxQueueSize) {
+      this.stats.droppedQueueFull();
+      return;
+    }
+    queue.push(span);
+    if (!this.drainScheduled && (queue.length >= this.config.maxExportBatchSize || this.config.scheduledDelayMillis === 0)) {
+      this.drainScheduled = true;
+      setImmediate(() => this.drain());
+    }
+  }
+
+  get length(): number {
+    return this.queue.length;
+  }
+
+  /** Hands everything queued to the exporter, in batches of at most OTEL_BSP_MAX_EXPORT_BATCH_SIZE. */
+  drain(): void {
+    this.drainScheduled = false;
+    const size = this.config.maxExportBatchSize;
+    while (this.queue.length > 0) {
+      let batch: RecordingSpan[];
+      if (this.queue.length <= size) {
+        batch = this.queue;
+        this.queue = [];
+      } else {
+        batch = this.queue.slice(0, size);
+        this.queue = this.queue.slice(size);
+      }
+      this.exporter.export(batch);
+    }
+  }
+
+  flush(timeoutMillis: number): Promise<boolean> {
+    this.drain();
+    return this.exporter.flush(timeoutMillis);
+  }
+
+  flushSync(timeoutMillis: number): boolean {
+    this.drain();
+    return this.exporter.flushSync(timeoutMillis);
+  }
+
+  async shutdown(timeoutMillis: number): Promise<boolean> {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.drain();
+    this.closed = true;
+    return this.exporter.shutdown(timeoutMillis);
+  }
+}

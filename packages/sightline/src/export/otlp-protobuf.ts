@@ -1,0 +1,170 @@
+// Encodes ended spans as an OTLP ExportTraceServiceRequest (opentelemetry/proto/trace/v1/trace.proto).
+import type { Attributes, AttributeValue } from '@opentelemetry/api';
+import type { InstrumentationScope, RecordingSpan, SpanEvent, SpanLink } from '../trace/span.js';
+import { unixNanoParts } from '../trace/time.js';
+import { ProtoWriter, WIRE_FIXED32, WIRE_FIXED64, WIRE_VARINT } from './protobuf-writer.js';
+import { groupByScope, OTLP_SPAN_FLAGS_HAS_IS_REMOTE, OTLP_SPAN_FLAGS_IS_REMOTE } from './otlp-common.js';
+
+const time = { hi: 0, lo: 0 };
+
+export class OtlpProtobufEncoder {
+  private readonly resourceBytes: Uint8Array;
+  private readonly scopeBytes = new WeakMap<InstrumentationScope, Uint8Array>();
+
+  constructor(resource: Attributes) {
+    const w = new ProtoWriter(4096);
+    writeAttributes(w, 1, resource);
+    this.resourceBytes = Uint8Array.from(w.finish());
+  }
+
+  encode(spans: RecordingSpan[]): Uint8Array {
+    const w = new ProtoWriter(Math.max(4096, spans.length * 320));
+    w.fork(1); // ResourceSpans
+    w.fork(1); // Resource
+    w.raw(this.resourceBytes);
+    w.join();
+    for (const [scope, scopeSpans] of groupByScope(spans)) {
+      w.fork(2); // ScopeSpans
+      w.fork(1); // InstrumentationScope
+      w.raw(this.scope(scope));
+      w.join();
+      for (const span of scopeSpans) writeSpan(w, span);
+      if (scope.schemaUrl) w.string(3, scope.schemaUrl);
+      w.join();
+    }
+    w.join();
+    return w.finish();
+  }
+
+  private scope(scope: InstrumentationScope): Uint8Array {
+    let bytes = this.scopeBytes.get(scope);
+    if (bytes === undefined) {
+      const w = new ProtoWriter(256);
+      w.string(1, scope.name);
+      if (scope.version) w.string(2, scope.version);
+      bytes = Uint8Array.from(w.finish());
+      this.scopeBytes.set(scope, bytes);
+    }
+    return bytes;
+  }
+}
+
+function writeSpan(w: ProtoWriter, span: RecordingSpan): void {
+  w.fork(2);
+  const ctx = span.context;
+  w.hexBytes(1, ctx.traceId);
+  w.hexBytes(2, ctx.spanId);
+  const state = ctx.traceState?.serialize();
+  if (state) w.string(3, state);
+  if (span.parentSpanId !== undefined) w.hexBytes(4, span.parentSpanId);
+  w.string(5, span.name);
+  w.tag(6, WIRE_VARINT);
+  w.uint32(span.kind + 1); // the API's kinds start at INTERNAL = 0; OTLP's at UNSPECIFIED = 0
+  unixNanoParts(span.startTime, time);
+  w.tag(7, WIRE_FIXED64);
+  w.fixed64(time.hi, time.lo);
+  unixNanoParts(span.endTime, time);
+  w.tag(8, WIRE_FIXED64);
+  w.fixed64(time.hi, time.lo);
+  writeAttributes(w, 9, span.attributes);
+  if (span.droppedAttributesCount > 0) {
+    w.tag(10, WIRE_VARINT);
+    w.uint32(span.droppedAttributesCount);
+  }
+  if (span.events !== null) for (const event of span.events) writeEvent(w, event);
+  if (span.droppedEventsCount > 0) {
+    w.tag(12, WIRE_VARINT);
+    w.uint32(span.droppedEventsCount);
+  }
+  if (span.links !== null) for (const link of span.links) writeLink(w, link);
+  if (span.droppedLinksCount > 0) {
+    w.tag(14, WIRE_VARINT);
+    w.uint32(span.droppedLinksCount);
+  }
+  if (span.statusCode !== 0 || span.statusMessage) {
+    w.fork(15);
+    if (span.statusMessage) w.string(2, span.statusMessage);
+    if (span.statusCode !== 0) {
+      w.tag(3, WIRE_VARINT);
+      w.uint32(span.statusCode);
+    }
+    w.join();
+  }
+  w.tag(16, WIRE_FIXED32);
+  w.fixed32((ctx.traceFlags & 0xff) | OTLP_SPAN_FLAGS_HAS_IS_REMOTE | (span.parentIsRemote ? OTLP_SPAN_FLAGS_IS_REMOTE : 0));
+  w.join();
+}
+
+function writeEvent(w: ProtoWriter, event: SpanEvent): void {
+  w.fork(11);
+  unixNanoParts(event.time, time);
+  w.tag(1, WIRE_FIXED64);
+  w.fixed64(time.hi, time.lo);
+  w.string(2, event.name);
+  if (event.attributes !== undefined) writeAttributes(w, 3, event.attributes);
+  if (event.droppedAttributesCount > 0) {
+    w.tag(4, WIRE_VARINT);
+    w.uint32(event.droppedAttributesCount);
+  }
+  w.join();
+}
+
+function writeLink(w: ProtoWriter, link: SpanLink): void {
+  w.fork(13);
+  w.hexBytes(1, link.context.traceId);
+  w.hexBytes(2, link.context.spanId);
+  const state = link.context.traceState?.serialize();
+  if (state) w.string(3, state);
+  if (link.attributes !== undefined) writeAttributes(w, 4, link.attributes);
+  if (link.droppedAttributesCount > 0) {
+    w.tag(5, WIRE_VARINT);
+    w.uint32(link.droppedAttributesCount);
+  }
+  w.tag(6, WIRE_FIXED32);
+  w.fixed32((link.context.traceFlags & 0xff) | OTLP_SPAN_FLAGS_HAS_IS_REMOTE | (link.context.isRemote ? OTLP_SPAN_FLAGS_IS_REMOTE : 0));
+  w.join();
+}
+
+function writeAttributes(w: ProtoWriter, field: number, attributes: Attributes): void {
+  for (const key in attributes) {
+    const value = attributes[key];
+    if (value === undefined || value === null) continue;
+    w.fork(field); // KeyValue
+    w.string(1, key);
+    w.fork(2);
+    writeAnyValueBody(w, value);
+    w.join();
+    w.join();
+  }
+}
+
+function writeAnyValueBody(w: ProtoWriter, value: AttributeValue | null | undefined): void {
+  switch (typeof value) {
+    case 'string':
+      w.string(1, value);
+      return;
+    case 'boolean':
+      w.tag(2, WIRE_VARINT);
+      w.uint32(value ? 1 : 0);
+      return;
+    case 'number':
+      if (Number.isSafeInteger(value)) {
+        w.tag(3, WIRE_VARINT);
+        w.int64(value);
+      } else {
+        w.tag(4, WIRE_FIXED64);
+        w.double(value);
+      }
+      return;
+    default:
+      if (Array.isArray(value)) {
+        w.fork(5); // ArrayValue
+        for (const element of value as unknown[]) {
+          w.fork(1);
+          writeAnyValueBody(w, element as AttributeValue | null | undefined);
+          w.join();
+        }
+        w.join();
+      }
+  }
+}

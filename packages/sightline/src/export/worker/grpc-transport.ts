@@ -1,0 +1,136 @@
+// OTLP/gRPC over node:http2: one unary call to TraceService/Export per batch.
+import http2 from 'node:http2';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import type { OtlpConfig } from '../../config/config.js';
+import { decodePartialSuccess } from './proto-reader.js';
+import { isRetryableGrpcCode } from './retry.js';
+import { readTlsFiles, type SendResult, type TlsFiles, type Transport } from './transport.js';
+
+const gzipAsync = promisify(gzip);
+const EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
+const MAX_RESPONSE_BYTES = 64 * 1024;
+
+export class GrpcTransport implements Transport {
+  private session: http2.ClientHttp2Session | undefined;
+  private readonly tls: TlsFiles;
+  private readonly metadata: Record<string, string>;
+
+  constructor(private readonly config: OtlpConfig, private readonly userAgent: string, warn: (message: string) => void) {
+    this.tls = config.url.startsWith('https:') ? readTlsFiles(config, warn) : {};
+    // gRPC metadata keys are lowercase HTTP/2 headers.
+    this.metadata = Object.fromEntries(Object.entries(config.headers).map(([k, v]) => [k.toLowerCase(), v]));
+  }
+
+  private connect(): http2.ClientHttp2Session {
+    if (this.session && !this.session.closed && !this.session.destroyed) return this.session;
+    const session = http2.connect(this.config.url, this.tls);
+    session.on('error', () => {
+      // Reported through the failing request; a new session is made on the next attempt.
+    });
+    session.on('goaway', () => session.close());
+    session.on('close', () => {
+      if (this.session === session) this.session = undefined;
+    });
+    this.session = session;
+    return session;
+  }
+
+  async send(body: Uint8Array, timeoutMillis: number): Promise<SendResult> {
+    const compressed = this.config.compression === 'gzip';
+    const payload = compressed ? await gzipAsync(body) : body;
+    const frame = Buffer.allocUnsafe(5 + payload.length);
+    frame[0] = compressed ? 1 : 0;
+    frame.writeUInt32BE(payload.length, 1);
+    frame.set(payload, 5);
+
+    return new Promise<SendResult>((resolve) => {
+      let settled = false;
+      const settle = (result: SendResult): void => {
+        if (!settled) {
+          settled = true;
+          clearTimeout(timer);
+          resolve(result);
+        }
+      };
+      let session: http2.ClientHttp2Session;
+      try {
+        session = this.connect();
+      } catch (error) {
+        settle({ kind: 'retry', reason: (error as Error).message });
+        return;
+      }
+      const headers: http2.OutgoingHttpHeaders = {
+        ...this.metadata,
+        ':method': 'POST',
+        ':path': EXPORT_PATH,
+        'content-type': 'application/grpc+proto',
+        te: 'trailers',
+        'user-agent': this.userAgent,
+        'grpc-timeout': `${timeoutMillis}m`,
+        'grpc-accept-encoding': 'identity,gzip',
+      };
+      if (compressed) headers['grpc-encoding'] = 'gzip';
+      const stream = session.request(headers);
+      const timer = setTimeout(() => {
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+        settle({ kind: 'retry', reason: `no gRPC response within ${timeoutMillis} ms` });
+      }, timeoutMillis);
+
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let grpcStatus: number | undefined;
+      let grpcMessage = '';
+      const readStatus = (h: http2.IncomingHttpHeaders): void => {
+        if (h['grpc-status'] !== undefined) {
+          grpcStatus = Number(h['grpc-status']);
+          grpcMessage = decodeURIComponent(String(h['grpc-message'] ?? ''));
+        }
+      };
+      stream.on('response', (h) => {
+        const status = Number(h[':status']);
+        if (status !== 200) {
+          // Not a gRPC answer (a proxy, say): map HTTP to gRPC codes as the gRPC spec does.
+          const retryable = status === 429 || status === 502 || status === 503 || status === 504;
+          settle(retryable ? { kind: 'retry', reason: `HTTP ${status}` } : { kind: 'fail', reason: `HTTP ${status}` });
+          return;
+        }
+        readStatus(h);
+      });
+      stream.on('trailers', readStatus);
+      stream.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size <= MAX_RESPONSE_BYTES) chunks.push(chunk);
+      });
+      stream.on('error', (error) => settle({ kind: 'retry', reason: `${this.config.url}: ${error.message}` }));
+      stream.on('close', () => {
+        if (grpcStatus === undefined) {
+          settle({ kind: 'retry', reason: `${this.config.url}: stream closed without a gRPC status` });
+        } else if (grpcStatus === 0) {
+          const message = Buffer.concat(chunks);
+          let rejectedSpans = 0;
+          let errorMessage: string | undefined;
+          // The response message is framed like the request; compressed responses are not asked for.
+          if (message.length >= 5 && message[0] === 0) {
+            try {
+              const partial = decodePartialSuccess(message.subarray(5, 5 + message.readUInt32BE(1)));
+              rejectedSpans = partial?.rejectedSpans ?? 0;
+              errorMessage = partial?.errorMessage || undefined;
+            } catch {
+              // A success whose body we cannot read is still a success.
+            }
+          }
+          settle({ kind: 'ok', rejectedSpans, errorMessage });
+        } else {
+          const reason = `gRPC status ${grpcStatus}${grpcMessage ? `: ${grpcMessage}` : ''}`;
+          settle(isRetryableGrpcCode(grpcStatus) ? { kind: 'retry', reason } : { kind: 'fail', reason });
+        }
+      });
+      stream.end(frame);
+    });
+  }
+
+  close(): void {
+    this.session?.close();
+  }
+}

@@ -1,0 +1,117 @@
+// OTLP/HTTP (protobuf or JSON) over node:http / node:https with a keep-alive agent.
+import http from 'node:http';
+import https from 'node:https';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import type { OtlpConfig } from '../../config/config.js';
+import { decodePartialSuccess, decodeStatusMessage } from './proto-reader.js';
+import { isRetryableStatus, parseRetryAfter } from './retry.js';
+import { readTlsFiles, type SendResult, type Transport } from './transport.js';
+
+const gzipAsync = promisify(gzip);
+const MAX_RESPONSE_BYTES = 64 * 1024;
+
+export class HttpTransport implements Transport {
+  private readonly url: URL;
+  private readonly agent: http.Agent;
+  private readonly json: boolean;
+  private readonly baseHeaders: Record<string, string>;
+
+  constructor(private readonly config: OtlpConfig, userAgent: string, warn: (message: string) => void) {
+    this.url = new URL(config.url);
+    this.json = config.protocol === 'http/json';
+    const secure = this.url.protocol === 'https:';
+    this.agent = secure
+      ? new https.Agent({ keepAlive: true, maxSockets: 2, ...readTlsFiles(config, warn) })
+      : new http.Agent({ keepAlive: true, maxSockets: 2 });
+    this.baseHeaders = {
+      ...config.headers,
+      'content-type': this.json ? 'application/json' : 'application/x-protobuf',
+      'user-agent': userAgent,
+    };
+    if (config.compression === 'gzip') this.baseHeaders['content-encoding'] = 'gzip';
+  }
+
+  async send(body: Uint8Array, timeoutMillis: number): Promise<SendResult> {
+    const payload = this.config.compression === 'gzip' ? await gzipAsync(body) : body;
+    return new Promise<SendResult>((resolve) => {
+      let settled = false;
+      const settle = (result: SendResult): void => {
+        if (!settled) {
+          settled = true;
+          resolve(result);
+        }
+      };
+      const lib = this.url.protocol === 'https:' ? https : http;
+      const req = lib.request(this.url, {
+        method: 'POST',
+        agent: this.agent,
+        headers: { ...this.baseHeaders, 'content-length': String(payload.length) },
+        timeout: timeoutMillis,
+      });
+      req.on('timeout', () => {
+        req.destroy(new Error(`no response within ${timeoutMillis} ms`));
+      });
+      req.on('error', (error) => settle({ kind: 'retry', reason: `${this.url.host}: ${error.message}` }));
+      req.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size <= MAX_RESPONSE_BYTES) chunks.push(chunk);
+        });
+        res.on('error', (error) => settle({ kind: 'retry', reason: error.message }));
+        res.on('end', () => settle(this.interpret(res, Buffer.concat(chunks))));
+      });
+      req.end(payload);
+    });
+  }
+
+  private interpret(res: http.IncomingMessage, body: Buffer): SendResult {
+    const status = res.statusCode ?? 0;
+    if (status >= 200 && status < 300) {
+      const partial = this.partialSuccess(body, res.headers['content-type']);
+      return { kind: 'ok', rejectedSpans: partial?.rejectedSpans ?? 0, errorMessage: partial?.errorMessage || undefined };
+    }
+    const reason = `HTTP ${status}${describeBody(body, res.headers['content-type'])}`;
+    if (isRetryableStatus(status)) {
+      const retryAfter = res.headers['retry-after'];
+      return { kind: 'retry', reason, retryAfterMillis: parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) };
+    }
+    return { kind: 'fail', reason };
+  }
+
+  private partialSuccess(body: Buffer, contentType: string | undefined): { rejectedSpans: number; errorMessage: string } | undefined {
+    if (body.length === 0) return undefined;
+    try {
+      if (contentType?.includes('json')) {
+        const parsed = JSON.parse(body.toString('utf8')) as { partialSuccess?: { rejectedSpans?: string | number; errorMessage?: string } };
+        const p = parsed.partialSuccess;
+        if (p === undefined) return undefined;
+        return { rejectedSpans: Number(p.rejectedSpans ?? 0), errorMessage: p.errorMessage ?? '' };
+      }
+      return decodePartialSuccess(body);
+    } catch {
+      return undefined; // A success whose body we cannot read is still a success.
+    }
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+function describeBody(body: Buffer, contentType: string | undefined): string {
+  if (body.length === 0) return '';
+  let text: string | undefined;
+  if (contentType?.includes('protobuf')) text = decodeStatusMessage(body);
+  else if (contentType?.includes('json')) {
+    try {
+      text = (JSON.parse(body.toString('utf8')) as { message?: string }).message;
+    } catch {
+      text = undefined;
+    }
+  }
+  text ??= body.toString('utf8', 0, Math.min(body.length, 200));
+  return text ? `: ${text}` : '';
+}

@@ -1,0 +1,37 @@
+// What one attempt to deliver an encoded request can end in.
+import { readFileSync } from 'node:fs';
+import type { OtlpConfig } from '../../config/config.js';
+
+export type SendResult =
+  | { kind: 'ok'; rejectedSpans: number; errorMessage?: string }
+  | { kind: 'retry'; reason: string; retryAfterMillis?: number }
+  | { kind: 'fail'; reason: string };
+
+export interface Transport {
+  send(body: Uint8Array, timeoutMillis: number): Promise<SendResult>;
+  close(): void;
+}
+
+export interface TlsFiles {
+  ca?: Buffer;
+  key?: Buffer;
+  cert?: Buffer;
+}
+
+/** Reads the certificate files named in the configuration; an unreadable one is reported and left out. */
+export function readTlsFiles(config: OtlpConfig, warn: (message: string) => void): TlsFiles {
+  const read = (path: string | undefined, setting: string): Buffer | undefined => {
+    if (path === undefined) return undefined;
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      warn(`${setting}="${path}" cannot be read (${(error as Error).message}); connecting without it`);
+      return undefined;
+    }
+  };
+  return {
+    ca: read(config.certificateFile, 'OTEL_EXPORTER_OTLP_CERTIFICATE'),
+    key: read(config.clientKeyFile, 'OTEL_EXPORTER_OTLP_CLIENT_KEY'),
+    cert: read(config.clientCertificateFile, 'OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE'),
+  };
+}

@@ -1,0 +1,119 @@
+// Wires configuration, resource, sampler, tracer provider, queue and exporter together, and registers
+// them as the @opentelemetry/api globals so that any code using the API records into Sightline.
+import { context, diag, propagation, trace } from '@opentelemetry/api';
+import type { Config } from '../config/config.js';
+import { AsyncLocalStorageContextManager } from '../context/async-local-storage-context-manager.js';
+import { log, toDiagLogLevel } from '../diag/logger.js';
+import { BatchQueue } from '../export/batch-queue.js';
+import { ConsoleSpanExporter } from '../export/console-exporter.js';
+import { OtlpJsonEncoder } from '../export/otlp-json.js';
+import { OtlpProtobufEncoder } from '../export/otlp-protobuf.js';
+import type { SpanExporter } from '../export/span-exporter.js';
+import { StatsRecorder, type ExportStats } from '../export/stats.js';
+import { WorkerOtlpExporter } from '../export/worker-exporter.js';
+import { propagatorFromConfig } from '../propagation/composite.js';
+import { buildResource } from '../resource/resource.js';
+import { samplerFromConfig } from '../trace/sampler.js';
+import type { SpanSink } from '../trace/span.js';
+import { SightlineTracerProvider } from '../trace/tracer-provider.js';
+
+export interface SightlineStats extends ExportStats {
+  /** Spans waiting in the in-process queue right now. */
+  spansQueued: number;
+}
+
+export class Sightline {
+  readonly contextManager = new AsyncLocalStorageContextManager();
+  readonly tracerProvider: SightlineTracerProvider;
+  readonly resource;
+  private readonly recorder: StatsRecorder;
+  private readonly queue: BatchQueue | undefined;
+  private state: 'running' | 'shutting down' | 'shut down' = 'running';
+  private shutdownPromise: Promise<void> | undefined;
+  /** Batches handed to the exporter since the last completed flush. */
+  private unflushed = false;
+  /** Set when the process starts to end: every exit-time flush shares this one deadline. */
+  private exitDeadline: number | undefined;
+
+  constructor(readonly config: Config) {
+    this.resource = buildResource(config);
+    this.recorder = new StatsRecorder(config.batch.maxQueueSize);
+    const exporter = this.createExporter();
+    this.queue = exporter === undefined ? undefined : new BatchQueue(config.batch, exporter, this.recorder);
+    const sink: SpanSink = this.queue ?? { onEnd() {} };
+    const queue = this.queue;
+    const trackingSink: SpanSink = queue === undefined ? sink : { onEnd: (span) => { this.unflushed = true; queue.onEnd(span); } };
+    this.tracerProvider = new SightlineTracerProvider(samplerFromConfig(config.sampler), config.spanLimits, trackingSink);
+  }
+
+  private createExporter(): SpanExporter | undefined {
+    const { config } = this;
+    switch (config.exporter) {
+      case 'none':
+        return undefined;
+      case 'console':
+        return new ConsoleSpanExporter();
+      case 'otlp': {
+        const encoder = config.otlp.protocol === 'http/json' ? new OtlpJsonEncoder(this.resource) : new OtlpProtobufEncoder(this.resource);
+        return new WorkerOtlpExporter(config.otlp, config.batch.maxQueueSize, config.logLevel, encoder, this.recorder);
+      }
+    }
+  }
+
+  register(): void {
+    diag.setLogger(log, { logLevel: toDiagLogLevel(this.config.logLevel), suppressOverrideMessage: true });
+    context.setGlobalContextManager(this.contextManager);
+    trace.setGlobalTracerProvider(this.tracerProvider);
+    propagation.setGlobalPropagator(propagatorFromConfig(this.config.propagators));
+    log.debug(`started: exporter ${this.config.exporter}${this.config.exporter === 'otlp' ? ` (${this.config.otlp.protocol} to ${this.config.otlp.url})` : ''}, sampler ${samplerFromConfig(this.config.sampler).toString()}`);
+  }
+
+  get running(): boolean {
+    return this.state === 'running';
+  }
+
+  /** Milliseconds left of SIGHTLINE_SHUTDOWN_TIMEOUT since the process began to end. */
+  exitBudget(): number {
+    this.exitDeadline ??= Date.now() + this.config.shutdownTimeoutMillis;
+    return Math.max(0, this.exitDeadline - Date.now());
+  }
+
+  hasUnflushed(): boolean {
+    return this.state === 'running' && this.unflushed;
+  }
+
+  async forceFlush(timeoutMillis = this.config.shutdownTimeoutMillis): Promise<boolean> {
+    if (this.queue === undefined || this.state === 'shut down') return true;
+    this.unflushed = false;
+    const complete = await this.queue.flush(timeoutMillis);
+    if (!complete) log.warn(`forceFlush did not finish within ${timeoutMillis} ms; spans still waiting for the collector remain queued`);
+    return complete;
+  }
+
+  /** For process exit, where nothing asynchronous runs any more: blocks until exported or the timeout. */
+  flushSync(timeoutMillis = this.config.shutdownTimeoutMillis): boolean {
+    if (this.queue === undefined || this.state === 'shut down') return true;
+    this.unflushed = false;
+    const complete = this.queue.flushSync(timeoutMillis);
+    if (!complete) log.warn(`spans were still unsent when the process exited (SIGHTLINE_SHUTDOWN_TIMEOUT=${this.config.shutdownTimeoutMillis} ms)`);
+    this.recorder.report();
+    return complete;
+  }
+
+  shutdown(timeoutMillis = this.config.shutdownTimeoutMillis): Promise<void> {
+    this.shutdownPromise ??= (async () => {
+      this.state = 'shutting down';
+      if (this.queue !== undefined) {
+        const complete = await this.queue.shutdown(timeoutMillis);
+        if (!complete) log.warn(`shutdown did not deliver every span within ${timeoutMillis} ms (SIGHTLINE_SHUTDOWN_TIMEOUT); the rest are lost`);
+      }
+      this.recorder.report();
+      this.state = 'shut down';
+    })();
+    return this.shutdownPromise;
+  }
+
+  getStats(): SightlineStats {
+    return { ...this.recorder.stats, spansQueued: this.queue?.length ?? 0 };
+  }
+}

@@ -1,0 +1,244 @@
+// The span Sightline records. A plain class with a fixed shape (V8 keeps it monomorphic); attributes,
+// events and links are kept as given and only validated and limited, never copied again.
+import {
+  SpanStatusCode,
+  type Attributes,
+  type AttributeValue,
+  type Exception,
+  type Link,
+  type Span,
+  type SpanContext,
+  type SpanKind,
+  type SpanStatus,
+  type TimeInput,
+} from '@opentelemetry/api';
+import type { SpanLimits } from '../config/config.js';
+import { log } from '../diag/logger.js';
+import { now, toRelative } from './time.js';
+
+export interface InstrumentationScope {
+  name: string;
+  version: string | undefined;
+  schemaUrl: string | undefined;
+}
+
+export interface SpanEvent {
+  name: string;
+  time: number;
+  attributes: Attributes | undefined;
+  droppedAttributesCount: number;
+}
+
+export interface SpanLink {
+  context: SpanContext;
+  attributes: Attributes | undefined;
+  droppedAttributesCount: number;
+}
+
+/** Where ended, sampled spans go: the batch queue, a test's collector. */
+export interface SpanSink {
+  onEnd(span: RecordingSpan): void;
+}
+
+export class RecordingSpan implements Span {
+  endTime = -1;
+  attributes: Attributes = {};
+  attributeCount = 0;
+  droppedAttributesCount = 0;
+  events: SpanEvent[] | null = null;
+  droppedEventsCount = 0;
+  links: SpanLink[] | null = null;
+  droppedLinksCount = 0;
+  statusCode: SpanStatusCode = SpanStatusCode.UNSET;
+  statusMessage: string | undefined = undefined;
+
+  constructor(
+    readonly context: SpanContext,
+    readonly parentSpanId: string | undefined,
+    readonly parentIsRemote: boolean,
+    public name: string,
+    readonly kind: SpanKind,
+    readonly startTime: number,
+    readonly scope: InstrumentationScope,
+    private readonly limits: SpanLimits,
+    private readonly sink: SpanSink,
+  ) {}
+
+  spanContext(): SpanContext {
+    return this.context;
+  }
+
+  isRecording(): boolean {
+    return this.endTime < 0;
+  }
+
+  setAttribute(key: string, value: AttributeValue): this {
+    if (this.endTime >= 0) return this;
+    if (!isValidKey(key) || !isAttributeValue(value)) {
+      invalidAttribute(key, value);
+      return this;
+    }
+    const attrs = this.attributes;
+    if (attrs[key] === undefined) {
+      if (this.attributeCount >= this.limits.attributeCountLimit) {
+        this.droppedAttributesCount++;
+        return this;
+      }
+      this.attributeCount++;
+    }
+    attrs[key] = truncate(value, this.limits.attributeValueLengthLimit);
+    return this;
+  }
+
+  setAttributes(attributes: Attributes): this {
+    for (const key in attributes) this.setAttribute(key, attributes[key] as AttributeValue);
+    return this;
+  }
+
+  addEvent(name: string, attributesOrTime?: Attributes | TimeInput, time?: TimeInput): this {
+    if (this.endTime >= 0) return this;
+    let attributes: Attributes | undefined;
+    if (isTimeInput(attributesOrTime)) {
+      time = attributesOrTime;
+    } else {
+      attributes = attributesOrTime;
+    }
+    if (this.events === null) this.events = [];
+    if (this.events.length >= this.limits.eventCountLimit) {
+      this.droppedEventsCount++;
+      return this;
+    }
+    const limited = limitAttributes(attributes, this.limits.attributePerEventCountLimit, this.limits.attributeValueLengthLimit);
+    this.events.push({ name: String(name), time: time === undefined ? now() : toRelative(time), attributes: limited.attributes, droppedAttributesCount: limited.dropped });
+    return this;
+  }
+
+  addLink(link: Link): this {
+    if (this.endTime >= 0 || link === null || typeof link !== 'object' || link.context === undefined) return this;
+    if (this.links === null) this.links = [];
+    if (this.links.length >= this.limits.linkCountLimit) {
+      this.droppedLinksCount++;
+      return this;
+    }
+    const limited = limitAttributes(link.attributes, this.limits.attributePerLinkCountLimit, this.limits.attributeValueLengthLimit);
+    this.links.push({ context: link.context, attributes: limited.attributes, droppedAttributesCount: limited.dropped });
+    return this;
+  }
+
+  addLinks(links: Link[]): this {
+    if (Array.isArray(links)) for (const link of links) this.addLink(link);
+    return this;
+  }
+
+  setStatus(status: SpanStatus): this {
+    if (this.endTime >= 0 || status === null || typeof status !== 'object') return this;
+    // OK is final; UNSET never overrides a status that was set (specification: "Set Status").
+    if (this.statusCode === SpanStatusCode.OK || status.code === SpanStatusCode.UNSET) return this;
+    if (status.code !== SpanStatusCode.OK && status.code !== SpanStatusCode.ERROR) return this;
+    this.statusCode = status.code;
+    this.statusMessage = status.code === SpanStatusCode.ERROR && typeof status.message === 'string' ? status.message : undefined;
+    return this;
+  }
+
+  updateName(name: string): this {
+    if (this.endTime < 0) this.name = String(name);
+    return this;
+  }
+
+  recordException(exception: Exception, time?: TimeInput): void {
+    const attributes: Attributes = {};
+    if (typeof exception === 'string') {
+      attributes['exception.message'] = exception;
+    } else if (exception !== null && typeof exception === 'object') {
+      const type = exception.name ?? (exception.code !== undefined ? String(exception.code) : undefined);
+      if (type !== undefined) attributes['exception.type'] = type;
+      if (exception.message !== undefined) attributes['exception.message'] = String(exception.message);
+      if (exception.stack !== undefined) attributes['exception.stacktrace'] = String(exception.stack);
+    } else {
+      attributes['exception.message'] = String(exception);
+    }
+    this.addEvent('exception', attributes, time);
+  }
+
+  end(endTime?: TimeInput): void {
+    if (this.endTime >= 0) {
+      log.debug(`span "${this.name}" ${this.context.spanId} was ended twice; the second end() is ignored`);
+      return;
+    }
+    const end = endTime === undefined ? now() : toRelative(endTime);
+    this.endTime = end < this.startTime ? this.startTime : end;
+    this.sink.onEnd(this);
+  }
+}
+
+/** A span that records nothing: what an unsampled start returns. It carries the context so it still propagates. */
+export class NonRecordingSpan implements Span {
+  constructor(private readonly context: SpanContext) {}
+  spanContext(): SpanContext { return this.context; }
+  setAttribute(): this { return this; }
+  setAttributes(): this { return this; }
+  addEvent(): this { return this; }
+  addLink(): this { return this; }
+  addLinks(): this { return this; }
+  setStatus(): this { return this; }
+  updateName(): this { return this; }
+  end(): void {}
+  isRecording(): boolean { return false; }
+  recordException(): void {}
+}
+
+function isValidKey(key: unknown): key is string {
+  return typeof key === 'string' && key.length > 0;
+}
+
+export function isAttributeValue(value: unknown): value is AttributeValue {
+  if (value === null || value === undefined) return false;
+  const type = typeof value;
+  if (type === 'string' || type === 'number' || type === 'boolean') return true;
+  if (!Array.isArray(value)) return false;
+  let elementType: string | undefined;
+  for (const element of value) {
+    if (element === null || element === undefined) continue;
+    const t = typeof element;
+    if (t !== 'string' && t !== 'number' && t !== 'boolean') return false;
+    if (elementType === undefined) elementType = t;
+    else if (t !== elementType) return false;
+  }
+  return true;
+}
+
+function truncate(value: AttributeValue, limit: number): AttributeValue {
+  if (limit === Infinity) return value;
+  if (typeof value === 'string') return value.length > limit ? value.slice(0, limit) : value;
+  if (Array.isArray(value)) {
+    return (value as unknown[]).map((v) => (typeof v === 'string' && v.length > limit ? v.slice(0, limit) : v)) as AttributeValue;
+  }
+  return value;
+}
+
+function limitAttributes(attributes: Attributes | undefined, countLimit: number, lengthLimit: number): { attributes: Attributes | undefined; dropped: number } {
+  if (attributes === undefined || attributes === null) return { attributes: undefined, dropped: 0 };
+  const out: Attributes = {};
+  let count = 0;
+  let dropped = 0;
+  for (const key in attributes) {
+    const value = attributes[key];
+    if (!isAttributeValue(value)) continue;
+    if (count >= countLimit) {
+      dropped++;
+      continue;
+    }
+    out[key] = truncate(value, lengthLimit);
+    count++;
+  }
+  return { attributes: out, dropped };
+}
+
+function isTimeInput(value: unknown): value is TimeInput {
+  return typeof value === 'number' || value instanceof Date || (Array.isArray(value) && value.length === 2 && typeof value[0] === 'number');
+}
+
+function invalidAttribute(key: unknown, value: unknown): void {
+  if (value === null || value === undefined) return; // the API allows setting nothing; it is simply not recorded
+  log.warnOnce(`attr:${String(key)}`, `attribute "${String(key)}" has a value of type ${Array.isArray(value) ? 'mixed array' : typeof value}, which OpenTelemetry attributes cannot hold; it is not recorded`);
+}

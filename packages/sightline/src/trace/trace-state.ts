@@ -1,0 +1,69 @@
+// W3C tracestate: an ordered, immutable list of vendor entries.
+import type { TraceState as ApiTraceState } from '@opentelemetry/api';
+
+const MAX_MEMBERS = 32;
+// Keys: simple (lowercase start) or multi-tenant `tenant@system`; values: printable ASCII except , and =.
+const KEY = /^(?:[a-z][_0-9a-z\-*/]{0,255}|[a-z0-9][_0-9a-z\-*/]{0,240}@[a-z][_0-9a-z\-*/]{0,13})$/;
+const VALUE = /^[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]$/;
+
+export class TraceState implements ApiTraceState {
+  private constructor(private readonly entries: ReadonlyArray<readonly [string, string]>) {}
+
+  static empty(): TraceState {
+    return new TraceState([]);
+  }
+
+  /** Parses a header value; returns undefined when any member is malformed (the whole header is then discarded). */
+  static parse(header: string): TraceState | undefined {
+    const entries: Array<[string, string]> = [];
+    const seen = new Set<string>();
+    for (const member of header.split(',')) {
+      const trimmed = member.trim();
+      if (trimmed === '') continue; // empty list members are allowed
+      const eq = trimmed.indexOf('=');
+      if (eq <= 0) return undefined;
+      const key = trimmed.slice(0, eq);
+      const value = trimmed.slice(eq + 1);
+      if (!KEY.test(key) || !VALUE.test(value) || seen.has(key)) return undefined;
+      seen.add(key);
+      entries.push([key, value]);
+    }
+    if (entries.length > MAX_MEMBERS) return undefined;
+    return new TraceState(entries);
+  }
+
+  static isValidKey(key: string): boolean {
+    return KEY.test(key);
+  }
+
+  static isValidValue(value: string): boolean {
+    return VALUE.test(value);
+  }
+
+  get(key: string): string | undefined {
+    for (const [k, v] of this.entries) if (k === key) return v;
+    return undefined;
+  }
+
+  /** Adds or updates a key, moving it to the front as the specification asks for updated entries. */
+  set(key: string, value: string): TraceState {
+    if (!KEY.test(key) || !VALUE.test(value)) return this;
+    const rest = this.entries.filter(([k]) => k !== key);
+    const entries: Array<readonly [string, string]> = [[key, value], ...rest];
+    return new TraceState(entries.slice(0, MAX_MEMBERS));
+  }
+
+  unset(key: string): TraceState {
+    return new TraceState(this.entries.filter(([k]) => k !== key));
+  }
+
+  serialize(): string {
+    let out = '';
+    for (const [k, v] of this.entries) out += (out === '' ? '' : ',') + k + '=' + v;
+    return out;
+  }
+
+  get size(): number {
+    return this.entries.length;
+  }
+}

@@ -1,0 +1,96 @@
+// Tracer: decides sampling first, so that an unsampled span costs one small object and no span work.
+import {
+  context as apiContext,
+  isSpanContextValid,
+  SpanKind,
+  trace,
+  TraceFlags,
+  type Context,
+  type Span,
+  type SpanContext,
+  type SpanOptions,
+  type Tracer,
+} from '@opentelemetry/api';
+import type { SpanLimits } from '../config/config.js';
+import { newSpanId, newTraceId } from './ids.js';
+import { SamplingDecision, type Sampler } from './sampler.js';
+import { NonRecordingSpan, RecordingSpan, type InstrumentationScope, type SpanSink } from './span.js';
+import { toRelative } from './time.js';
+
+/** W3C Level 2 "random" trace flag: set on trace ids Sightline generates. */
+export const RANDOM_TRACE_FLAG = 0x02;
+
+export class SightlineTracer implements Tracer {
+  constructor(
+    readonly scope: InstrumentationScope,
+    private readonly sampler: Sampler,
+    private readonly limits: SpanLimits,
+    private readonly sink: SpanSink,
+  ) {}
+
+  startSpan(name: string, options: SpanOptions = {}, context: Context = apiContext.active()): Span {
+    const parentSpan = options.root ? undefined : trace.getSpan(context);
+    const parent = parentSpan?.spanContext();
+    const hasParent = parent !== undefined && isSpanContextValid(parent);
+    const traceId = hasParent ? parent.traceId : newTraceId();
+    const kind = options.kind ?? SpanKind.INTERNAL;
+    const attributes = options.attributes ?? {};
+    const links = options.links ?? [];
+
+    const result = this.sampler.shouldSample(options.root ? trace.deleteSpan(context) : context, traceId, name, kind, attributes, links);
+    const traceState = result.traceState ?? (hasParent ? parent.traceState : undefined);
+    const randomFlag = hasParent ? parent.traceFlags & RANDOM_TRACE_FLAG : RANDOM_TRACE_FLAG;
+
+    if (result.decision === SamplingDecision.NOT_RECORD) {
+      // Inside an unsampled local parent, the parent object itself serves: nothing is allocated.
+      if (parentSpan instanceof NonRecordingSpan && traceState === parent?.traceState) return parentSpan;
+      const ctx: SpanContext = { traceId, spanId: newSpanId(), traceFlags: randomFlag, traceState };
+      return new NonRecordingSpan(ctx);
+    }
+
+    const sampled = result.decision === SamplingDecision.RECORD_AND_SAMPLED;
+    const ctx: SpanContext = {
+      traceId,
+      spanId: newSpanId(),
+      traceFlags: randomFlag | (sampled ? TraceFlags.SAMPLED : TraceFlags.NONE),
+      traceState,
+    };
+    const span = new RecordingSpan(
+      ctx,
+      hasParent ? parent.spanId : undefined,
+      hasParent ? parent.isRemote === true : false,
+      name,
+      kind,
+      toRelative(options.startTime),
+      this.scope,
+      this.limits,
+      this.sink,
+    );
+    if (options.attributes !== undefined) span.setAttributes(options.attributes);
+    if (result.attributes !== undefined) span.setAttributes(result.attributes);
+    if (options.links !== undefined) span.addLinks(options.links);
+    return span;
+  }
+
+  startActiveSpan<F extends (span: Span) => unknown>(name: string, fn: F): ReturnType<F>;
+  startActiveSpan<F extends (span: Span) => unknown>(name: string, options: SpanOptions, fn: F): ReturnType<F>;
+  startActiveSpan<F extends (span: Span) => unknown>(name: string, options: SpanOptions, context: Context, fn: F): ReturnType<F>;
+  startActiveSpan<F extends (span: Span) => unknown>(name: string, a?: SpanOptions | F, b?: Context | F, c?: F): ReturnType<F> {
+    let options: SpanOptions | undefined;
+    let context: Context | undefined;
+    let fn: F;
+    if (typeof a === 'function') {
+      fn = a;
+    } else if (typeof b === 'function') {
+      options = a;
+      fn = b;
+    } else {
+      options = a;
+      context = b;
+      fn = c as F;
+    }
+    const parentContext = context ?? apiContext.active();
+    const span = this.startSpan(name, options, parentContext);
+    return apiContext.with(trace.setSpan(parentContext, span), fn as (span: Span) => ReturnType<F>, undefined, span);
+  }
+}
