@@ -1,0 +1,58 @@
+// Starts a fixture app in its own process and talks to it, as a user's service would run.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+
+export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
+
+export interface ChildApp {
+  child: ChildProcess;
+  port: number;
+  stderr: () => string;
+  stdout: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Runs `node <preload flag> sightline/register <fixture>` and waits for it to print {"port": N}. */
+export async function startApp(fixture: string, env: Record<string, string>, preload: '--import' | '--require' = fixture.endsWith('.cjs') ? '--require' : '--import'): Promise<ChildApp> {
+  const child = spawn(process.execPath, [preload, 'sightline/register', FIXTURES + fixture], {
+    cwd: FIXTURES,
+    env: { PATH: process.env.PATH ?? '', OTEL_BSP_SCHEDULE_DELAY: '200', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${fixture} did not start: ${err}`)), 15000);
+    const check = (): void => {
+      const match = /\{"port":(\d+)\}/.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    };
+    child.stdout!.on('data', check);
+    void exited.then(() => reject(new Error(`${fixture} exited before listening: ${err}`)));
+  });
+  return { child, port, stderr: () => err, stdout: () => out, exited };
+}
+
+/** Sends `count` GET requests, `concurrency` at a time, and returns each request's latency in ms. */
+export async function hit(port: number, path: string, count: number, concurrency = 16): Promise<number[]> {
+  const latencies: number[] = [];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < count) {
+      next++;
+      const started = performance.now();
+      const res = await fetch(`http://127.0.0.1:${port}${path}`);
+      await res.arrayBuffer();
+      latencies.push(performance.now() - started);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return latencies;
+}
