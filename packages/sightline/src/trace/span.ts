@@ -41,7 +41,9 @@ export interface SpanSink {
 }
 
 export class RecordingSpan implements Span {
-  endTime = -1;
+  ended = false;
+  /** Milliseconds relative to performance.timeOrigin, like startTime; negative for times before it. */
+  endTime = 0;
   attributes: Attributes = {};
   attributeCount = 0;
   droppedAttributesCount = 0;
@@ -69,11 +71,11 @@ export class RecordingSpan implements Span {
   }
 
   isRecording(): boolean {
-    return this.endTime < 0;
+    return !this.ended;
   }
 
   setAttribute(key: string, value: AttributeValue): this {
-    if (this.endTime >= 0) return this;
+    if (this.ended) return this;
     if (!isValidKey(key) || !isAttributeValue(value)) {
       invalidAttribute(key, value);
       return this;
@@ -96,7 +98,7 @@ export class RecordingSpan implements Span {
   }
 
   addEvent(name: string, attributesOrTime?: Attributes | TimeInput, time?: TimeInput): this {
-    if (this.endTime >= 0) return this;
+    if (this.ended) return this;
     let attributes: Attributes | undefined;
     if (isTimeInput(attributesOrTime)) {
       time = attributesOrTime;
@@ -114,7 +116,7 @@ export class RecordingSpan implements Span {
   }
 
   addLink(link: Link): this {
-    if (this.endTime >= 0 || link === null || typeof link !== 'object' || link.context === undefined) return this;
+    if (this.ended || link === null || typeof link !== 'object' || link.context === undefined) return this;
     if (this.links === null) this.links = [];
     if (this.links.length >= this.limits.linkCountLimit) {
       this.droppedLinksCount++;
@@ -131,7 +133,7 @@ export class RecordingSpan implements Span {
   }
 
   setStatus(status: SpanStatus): this {
-    if (this.endTime >= 0 || status === null || typeof status !== 'object') return this;
+    if (this.ended || status === null || typeof status !== 'object') return this;
     // OK is final; UNSET never overrides a status that was set (specification: "Set Status").
     if (this.statusCode === SpanStatusCode.OK || status.code === SpanStatusCode.UNSET) return this;
     if (status.code !== SpanStatusCode.OK && status.code !== SpanStatusCode.ERROR) return this;
@@ -141,7 +143,7 @@ export class RecordingSpan implements Span {
   }
 
   updateName(name: string): this {
-    if (this.endTime < 0) this.name = String(name);
+    if (!this.ended) this.name = String(name);
     return this;
   }
 
@@ -161,12 +163,13 @@ export class RecordingSpan implements Span {
   }
 
   end(endTime?: TimeInput): void {
-    if (this.endTime >= 0) {
+    if (this.ended) {
       log.debug(`span "${this.name}" ${this.context.spanId} was ended twice; the second end() is ignored`);
       return;
     }
     const end = endTime === undefined ? now() : toRelative(endTime);
     this.endTime = end < this.startTime ? this.startTime : end;
+    this.ended = true;
     this.sink.onEnd(this);
   }
 }

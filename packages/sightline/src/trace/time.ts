@@ -9,6 +9,8 @@ const TWO_32 = 4294967296;
 const ORIGIN_HI = Number(ORIGIN_NS >> 32n);
 const ORIGIN_LO = Number(ORIGIN_NS & 0xffffffffn);
 
+const EPOCH_MILLIS_THRESHOLD = 1e12;
+
 export const now = (): number => performance.now();
 
 function isHrTime(value: unknown): value is HrTime {
@@ -19,8 +21,10 @@ function isHrTime(value: unknown): value is HrTime {
 export function toRelative(input: TimeInput | undefined): number {
   if (input === undefined) return performance.now();
   if (typeof input === 'number') {
-    // Like the OpenTelemetry SDK: a number smaller than the time origin is a performance.now() reading.
-    return input < origin ? input : input - origin;
+    // Epoch milliseconds are ~1.7e12; performance.now() stays below 1e12 for 31 years of uptime. (The
+    // OpenTelemetry SDK compares with the time origin instead, which misreads epoch times from
+    // just before the process started as performance.now() readings.)
+    return input >= EPOCH_MILLIS_THRESHOLD ? input - origin : input;
   }
   if (input instanceof Date) return input.getTime() - origin;
   if (isHrTime(input)) return input[0] * 1e3 + input[1] / 1e6 - origin;
