@@ -129,9 +129,11 @@ function writeAttributes(w: ProtoWriter, field: number, attributes: Attributes):
   for (const key in attributes) {
     const value = attributes[key];
     if (value === undefined || value === null) continue;
-    w.fork(field); // KeyValue
-    w.string(1, key);
-    w.fork(2);
+    const keyField = w.keyField(key);
+    const valueMax = typeof value === 'string' ? value.length * 3 + 6 : typeof value === 'object' ? Infinity : 12;
+    w.fork(field, keyField.length + valueMax + 2); // KeyValue
+    w.raw(keyField);
+    w.fork(2, valueMax); // AnyValue
     writeAnyValueBody(w, value);
     w.join();
     w.join();

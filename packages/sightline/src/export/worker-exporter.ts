@@ -92,8 +92,14 @@ export class WorkerOtlpExporter implements SpanExporter {
 
   async shutdown(timeoutMillis: number): Promise<boolean> {
     const complete = await this.flush(timeoutMillis);
-    this.alive = false;
-    await this.worker.terminate();
+    if (!this.alive) return complete;
+    // The worker counts what it could not deliver and ends; its last stats arrive before 'exit'.
+    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    this.worker.ref();
+    this.worker.postMessage({ type: 'close' } satisfies ToWorker);
+    const timer = setTimeout(() => void this.worker.terminate(), 1000);
+    await exited;
+    clearTimeout(timer);
     return complete;
   }
 

@@ -44,6 +44,9 @@ export class SightlineTracer implements Tracer {
     if (result.decision === SamplingDecision.NOT_RECORD) {
       // Inside an unsampled local parent, the parent object itself serves: nothing is allocated.
       if (parentSpan instanceof NonRecordingSpan && traceState === parent?.traceState) return parentSpan;
+      // Under any other parent, the dropped span passes on the parent's own context: downstream
+      // services then point at a span that exists rather than at one never recorded.
+      if (hasParent && traceState === parent.traceState && (parent.traceFlags & TraceFlags.SAMPLED) === 0) return new NonRecordingSpan(parent);
       const ctx: SpanContext = { traceId, spanId: newSpanId(), traceFlags: randomFlag, traceState };
       return new NonRecordingSpan(ctx);
     }

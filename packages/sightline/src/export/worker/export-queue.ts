@@ -27,6 +27,7 @@ export class ExportQueue {
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly waiters = new Set<FlushWaiter>();
   private stats: WorkerStats = emptyStats();
+  private closed = false;
 
   constructor(
     private readonly transport: Transport,
@@ -37,6 +38,11 @@ export class ExportQueue {
   ) {}
 
   add(body: Uint8Array, spans: number): void {
+    if (this.closed) {
+      this.stats.failed += spans;
+      this.flushStats();
+      return;
+    }
     const batch: PendingBatch = { seq: this.nextSeq++, body, spans, attempts: 0 };
     this.pending.push(batch);
     this.pendingSpans += spans;
@@ -76,12 +82,29 @@ export class ExportQueue {
     });
   }
 
+  /** Stops retrying; waiting flushes resolve false. What is still queued is counted as failed. */
+  close(): void {
+    this.closed = true;
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    for (const waiter of this.waiters) {
+      clearTimeout(waiter.timer);
+      waiter.resolve(false);
+    }
+    this.waiters.clear();
+    this.stats.failed += this.pendingSpans;
+    this.pending.length = 0;
+    this.pendingSpans = 0;
+    this.flushStats();
+    this.transport.close();
+  }
+
   get queuedSpans(): number {
     return this.pendingSpans;
   }
 
   private pump(): void {
-    if (this.busy) return;
+    if (this.busy || this.closed) return;
     const batch = this.pending[0];
     if (batch === undefined) return;
     this.busy = true;
@@ -94,7 +117,7 @@ export class ExportQueue {
   }
 
   private settle(batch: PendingBatch, result: SendResult): void {
-    if (this.pending[0] !== batch) return; // dropped while on the wire
+    if (this.closed || this.pending[0] !== batch) return; // closed, or dropped while on the wire
     if (result.kind === 'retry') {
       this.stats.failedRequests++;
       this.stats.lastError = result.reason;

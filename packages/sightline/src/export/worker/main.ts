@@ -28,6 +28,9 @@ const queue = new ExportQueue(transport, init.maxQueuedSpans, init.otlp.timeoutM
 port.on('message', (message: ToWorker) => {
   if (message.type === 'batch') {
     queue.add(message.body, message.spans);
+  } else if (message.type === 'close') {
+    queue.close();
+    port.close();
   } else if (message.type === 'flush') {
     void queue.flush(message.timeoutMillis).then((complete) => {
       if (message.signal !== undefined) {

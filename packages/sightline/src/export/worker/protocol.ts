@@ -14,7 +14,9 @@ export interface WorkerInit {
 export type ToWorker =
   | { type: 'batch'; body: Uint8Array; spans: number }
   /** Resolved when every batch sent before it is exported or given up; `signal`, when present, is set to 1 and notified. */
-  | { type: 'flush'; id: number; timeoutMillis: number; signal?: Int32Array };
+  | { type: 'flush'; id: number; timeoutMillis: number; signal?: Int32Array }
+  /** Stop: what is still queued is counted as failed and reported before the worker ends. */
+  | { type: 'close' };
 
 export interface WorkerStats {
   type: 'stats';

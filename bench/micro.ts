@@ -1,0 +1,83 @@
+// Microbenchmarks of the hot paths (`npm run bench:micro`): ns per span start+end, sampled and
+// unsampled; ns per span encoded to OTLP protobuf and JSON; context propagation. Runs the TypeScript
+// sources through tsx, which also reaches the internal encoders.
+import { context, propagation, ROOT_CONTEXT, trace, defaultTextMapSetter, defaultTextMapGetter } from '@opentelemetry/api';
+import { init, shutdown } from '../packages/sightline/src/index.ts';
+import { OtlpJsonEncoder } from '../packages/sightline/src/export/otlp-json.ts';
+import { OtlpProtobufEncoder } from '../packages/sightline/src/export/otlp-protobuf.ts';
+import { inProcessProvider } from '../packages/sightline/test/support/in-process.ts';
+
+const ROUNDS = 5;
+
+function measure(name, iterations, fn) {
+  const results = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const started = process.hrtime.bigint();
+    fn(iterations);
+    results.push(Number(process.hrtime.bigint() - started) / iterations);
+  }
+  results.sort((a, b) => a - b);
+  return { name, nsPerOp: results[Math.floor(ROUNDS / 2)], best: results[0] };
+}
+
+// No exporter: this measures the span path alone; the encoders are measured below.
+init({ serviceName: 'bench', exporter: 'none', logLevel: 'error' });
+const tracer = trace.getTracer('bench');
+const attrs = { 'http.request.method': 'GET', 'url.path': '/items/42', 'http.route': '/items/:id', 'http.response.status_code': 200, 'server.port': 3000 };
+
+const results = [];
+results.push(measure('span start+end, sampled, 5 attributes', 200_000, (n) => {
+  for (let i = 0; i < n; i++) tracer.startSpan('GET /items/:id', { attributes: attrs }).end();
+}));
+results.push(measure('span start+end, sampled, no attributes', 200_000, (n) => {
+  for (let i = 0; i < n; i++) tracer.startSpan('op').end();
+}));
+results.push(measure('startActiveSpan with a child span', 100_000, (n) => {
+  for (let i = 0; i < n; i++) tracer.startActiveSpan('parent', (s) => { tracer.startSpan('child').end(); s.end(); });
+}));
+
+const unsampledParent = trace.setSpanContext(ROOT_CONTEXT, { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: 0, isRemote: true });
+results.push(measure('span start+end, unsampled (parent not sampled)', 500_000, (n) => {
+  for (let i = 0; i < n; i++) tracer.startSpan('GET /items/:id', { attributes: attrs }, unsampledParent).end();
+}));
+
+const carrier = {};
+const active = trace.setSpan(ROOT_CONTEXT, tracer.startSpan('p'));
+results.push(measure('inject traceparent + baggage', 200_000, (n) => {
+  for (let i = 0; i < n; i++) propagation.inject(active, carrier, defaultTextMapSetter);
+}));
+const incoming = { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', tracestate: 'congo=t61rcWkgMzE' };
+results.push(measure('extract traceparent + tracestate', 200_000, (n) => {
+  for (let i = 0; i < n; i++) propagation.extract(ROOT_CONTEXT, incoming, defaultTextMapGetter);
+}));
+results.push(measure('context.with around a function', 200_000, (n) => {
+  for (let i = 0; i < n; i++) context.with(active, () => 0);
+}));
+
+// Encoders, on a realistic batch of 512 server spans.
+const { provider, ended: batch } = inProcessProvider();
+const batchTracer = provider.getTracer('@sightline/http', '0.1.0');
+for (let i = 0; i < 512; i++) {
+  const span = batchTracer.startSpan('GET /items/:id', { kind: 1, attributes: { ...attrs, 'url.scheme': 'http', 'server.address': 'localhost', 'client.address': '127.0.0.1', 'user_agent.original': 'autocannon/8', 'network.protocol.version': '1.1' } });
+  span.end();
+}
+const resource = { 'service.name': 'bench', 'service.instance.id': '0f6a6a4b-7d45-4bd8-9d88-2fd03b4aa1c1', 'host.name': 'bench-host', 'process.pid': 1234 };
+const proto = new OtlpProtobufEncoder(resource);
+const json = new OtlpJsonEncoder(resource);
+results.push(measure('encode to OTLP protobuf, per span (batch of 512)', 200, (n) => {
+  for (let i = 0; i < n; i++) proto.encode(batch);
+}));
+results[results.length - 1].nsPerOp /= batch.length;
+results[results.length - 1].best /= batch.length;
+results.push(measure('encode to OTLP JSON, per span (batch of 512)', 50, (n) => {
+  for (let i = 0; i < n; i++) json.encode(batch);
+}));
+results[results.length - 1].nsPerOp /= batch.length;
+results[results.length - 1].best /= batch.length;
+
+await shutdown();
+
+console.log(`Sightline microbenchmarks: Node ${process.version}, ${ROUNDS} rounds, median (best) ns per operation\n`);
+console.log('| operation | ns/op (median) | ns/op (best) |');
+console.log('|---|---:|---:|');
+for (const r of results) console.log(`| ${r.name} | ${r.nsPerOp.toFixed(0)} | ${r.best.toFixed(0)} |`);

@@ -1,0 +1,84 @@
+// The OTLP encoders: protobuf decodes with the official schema to exactly what was recorded, and the
+// JSON encoding says the same.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { OtlpJsonEncoder } from '../src/export/otlp-json.js';
+import { OtlpProtobufEncoder } from '../src/export/otlp-protobuf.js';
+import { TraceState } from '../src/trace/trace-state.js';
+import { unixNanoString } from '../src/trace/time.js';
+import { inProcessProvider } from './support/in-process.js';
+import { decodeJson, decodeProtobuf } from './support/otlp-receiver.js';
+
+const resource = { 'service.name': 'enc', 'service.instance.id': 'i-1', 'host.cpu.count': 2 };
+
+function recordSample() {
+  const { provider, ended } = inProcessProvider();
+  const tracer = provider.getTracer('enc-scope', '9.9.9');
+  const other = provider.getTracer('other-scope');
+  const remote = trace.setSpanContext(ROOT_CONTEXT, { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 1, isRemote: true, traceState: TraceState.parse('vendor=value') });
+  const long = 'x'.repeat(200) + 'é✓𝄞';
+  const span = tracer.startSpan('GET /items/:id', { kind: SpanKind.SERVER, attributes: { str: 'v', long, int: 42, negative: -7, big: 2 ** 40, float: 1.25, nan: Number.NaN, bool: false, strs: ['a', 'b'], ints: [1, -2], empty: [] } }, remote);
+  span.addEvent('exception', { 'exception.message': 'unicode ✓' });
+  span.addLink({ context: { traceId: '1'.repeat(32), spanId: '2'.repeat(16), traceFlags: 1, isRemote: true }, attributes: { reason: 'follows' } });
+  span.setStatus({ code: SpanStatusCode.ERROR, message: 'failed' });
+  span.end();
+  other.startSpan('internal work').end();
+  for (let i = 0; i < 50; i++) tracer.startSpan(`bulk ${i}`, { attributes: { i } }).end();
+  return ended;
+}
+
+describe('OTLP protobuf encoding', () => {
+  it('decodes with the official schema to what was recorded', () => {
+    const spans = recordSample();
+    const decoded = decodeProtobuf(new OtlpProtobufEncoder(resource).encode(spans));
+    assert.equal(decoded.length, 52);
+    const s = decoded.find((d) => d.name === 'GET /items/:id')!;
+    const src = spans.find((d) => d.name === 'GET /items/:id')!;
+    assert.equal(s.traceId, '0af7651916cd43dd8448eb211c80319c');
+    assert.equal(s.parentSpanId, 'b7ad6b7169203331');
+    assert.equal(s.spanId, src.context.spanId);
+    assert.equal(s.traceState, 'vendor=value');
+    assert.equal(s.kind, 2);
+    assert.equal(s.flags, 0x01 | 0x100 | 0x200, 'sampled, parent known to be remote');
+    assert.equal(String(s.startTimeUnixNano), unixNanoString(src.startTime));
+    assert.equal(String(s.endTimeUnixNano), unixNanoString(src.endTime));
+    assert.deepEqual(s.attributes, { str: 'v', long: 'x'.repeat(200) + 'é✓𝄞', int: 42, negative: -7, big: 2 ** 40, float: 1.25, nan: Number.NaN, bool: false, strs: ['a', 'b'], ints: [1, -2], empty: [] });
+    assert.deepEqual(s.events.map((e) => [e.name, e.attributes]), [['exception', { 'exception.message': 'unicode ✓' }]]);
+    assert.deepEqual(s.links, [{ traceId: '1'.repeat(32), spanId: '2'.repeat(16), attributes: { reason: 'follows' } }]);
+    assert.deepEqual(s.status, { code: 2, message: 'failed' });
+    assert.deepEqual(s.resource, resource);
+    assert.deepEqual(s.scope, { name: 'enc-scope', version: '9.9.9' });
+    const internal = decoded.find((d) => d.name === 'internal work')!;
+    assert.deepEqual(internal.scope, { name: 'other-scope', version: '' });
+    assert.equal(internal.kind, 1);
+    assert.equal(internal.parentSpanId, '');
+    assert.equal(internal.flags, 0x03 | 0x100);
+  });
+
+  it('encodes a batch larger than its first buffer guess', () => {
+    const { provider, ended } = inProcessProvider();
+    const tracer = provider.getTracer('t');
+    for (let i = 0; i < 600; i++) tracer.startSpan('s', { attributes: { payload: 'y'.repeat(2000) } }).end();
+    const decoded = decodeProtobuf(new OtlpProtobufEncoder(resource).encode(ended));
+    assert.equal(decoded.length, 600);
+    assert.equal(decoded[599]!.attributes.payload, 'y'.repeat(2000));
+  });
+});
+
+describe('OTLP JSON encoding', () => {
+  it('says the same as the protobuf encoding', () => {
+    const spans = recordSample();
+    const fromProto = decodeProtobuf(new OtlpProtobufEncoder(resource).encode(spans));
+    const json = Buffer.from(new OtlpJsonEncoder(resource).encode(spans)).toString('utf8');
+    const fromJson = decodeJson(json);
+    // NaN has no JSON number; proto3 JSON writes it as the string "NaN".
+    for (const s of [...fromProto, ...fromJson]) if (Number.isNaN(s.attributes.nan)) s.attributes.nan = 'NaN';
+    assert.deepEqual(fromJson, fromProto);
+    const raw = JSON.parse(json);
+    const first = raw.resourceSpans[0].scopeSpans[0].spans[0];
+    assert.match(first.traceId, /^[0-9a-f]{32}$/, 'ids are hex, not base64');
+    assert.equal(typeof first.kind, 'number', 'enums are integers');
+    assert.equal(typeof first.startTimeUnixNano, 'string', 'int64 as decimal strings');
+  });
+});
