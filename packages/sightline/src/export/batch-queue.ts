@@ -55,7 +55,12 @@ export class BatchQueue implements SpanSink {
         batch = this.queue.slice(0, size);
         this.queue = this.queue.slice(size);
       }
-      this.exporter.export(batch);
+      try {
+        this.exporter.export(batch);
+      } catch (error) {
+        // drain() can run inside span.end() or forceFlush(): nothing may be thrown into the app.
+        this.stats.failed(batch.length, `export failed: ${(error as Error).message}`);
+      }
     }
   }
 

@@ -38,7 +38,11 @@ export class OtlpJsonEncoder {
   }
 
   encode(spans: RecordingSpan[]): Uint8Array {
-    return Buffer.from(JSON.stringify(this.toObject(spans)));
+    const text = JSON.stringify(this.toObject(spans));
+    // Unpooled: Buffer.from(string) may return a slice of Node's shared pool, which cannot be transferred.
+    const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(text));
+    bytes.write(text, 0, 'utf8');
+    return bytes;
   }
 }
 

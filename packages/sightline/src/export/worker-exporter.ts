@@ -58,7 +58,12 @@ export class WorkerOtlpExporter implements SpanExporter {
       return;
     }
     const message: ToWorker = { type: 'batch', body, spans: spans.length };
-    this.worker.postMessage(message, [body.buffer as ArrayBuffer]);
+    try {
+      this.worker.postMessage(message, [body.buffer as ArrayBuffer]);
+    } catch (error) {
+      log.error(`could not hand ${spans.length} spans to the export worker; they are lost:`, error);
+      this.stats.failed(spans.length, `hand-off to the export worker failed: ${(error as Error).message}`);
+    }
   }
 
   flush(timeoutMillis: number): Promise<boolean> {
