@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { OtlpJsonEncoder } from '../src/export/otlp-json.js';
 import { OtlpProtobufEncoder } from '../src/export/otlp-protobuf.js';
+import { traceRequestToJson } from '../src/export/worker/otlp-json-transcoder.js';
 import { TraceState } from '../src/trace/trace-state.js';
 import { unixNanoString } from '../src/trace/time.js';
 import { inProcessProvider } from './support/in-process.js';
@@ -66,11 +66,12 @@ describe('OTLP protobuf encoding', () => {
   });
 });
 
-describe('OTLP JSON encoding', () => {
+describe('OTLP JSON transcoding in the export worker', () => {
   it('says the same as the protobuf encoding', () => {
     const spans = recordSample();
-    const fromProto = decodeProtobuf(new OtlpProtobufEncoder(resource).encode(spans));
-    const json = Buffer.from(new OtlpJsonEncoder(resource).encode(spans)).toString('utf8');
+    const protobuf = new OtlpProtobufEncoder(resource).encode(spans);
+    const fromProto = decodeProtobuf(protobuf);
+    const json = traceRequestToJson(protobuf).toString('utf8');
     const fromJson = decodeJson(json);
     // NaN has no JSON number; proto3 JSON writes it as the string "NaN".
     for (const s of [...fromProto, ...fromJson]) if (Number.isNaN(s.attributes.nan)) s.attributes.nan = 'NaN';

@@ -3,9 +3,22 @@ import type { Attributes, AttributeValue } from '@opentelemetry/api';
 import type { InstrumentationScope, RecordingSpan, SpanEvent, SpanLink } from '../trace/span.js';
 import { unixNanoParts } from '../trace/time.js';
 import { ProtoWriter, WIRE_FIXED32, WIRE_FIXED64, WIRE_VARINT } from './protobuf-writer.js';
-import { groupByScope, OTLP_SPAN_FLAGS_HAS_IS_REMOTE, OTLP_SPAN_FLAGS_IS_REMOTE } from './otlp-common.js';
 
 const time = { hi: 0, lo: 0 };
+
+/** Span.flags bits 8 and 9: whether the parent's remoteness is known, and whether it is remote. */
+const OTLP_SPAN_FLAGS_HAS_IS_REMOTE = 0x100;
+const OTLP_SPAN_FLAGS_IS_REMOTE = 0x200;
+
+function groupByScope(spans: RecordingSpan[]): Map<InstrumentationScope, RecordingSpan[]> {
+  const groups = new Map<InstrumentationScope, RecordingSpan[]>();
+  for (const span of spans) {
+    const group = groups.get(span.scope);
+    if (group === undefined) groups.set(span.scope, [span]);
+    else group.push(span);
+  }
+  return groups;
+}
 
 export class OtlpProtobufEncoder {
   private readonly resourceBytes: Uint8Array;
@@ -130,6 +143,7 @@ function writeAttributes(w: ProtoWriter, field: number, attributes: Attributes):
     const value = attributes[key];
     if (value === undefined || value === null) continue;
     const keyField = w.keyField(key);
+    if (typeof value === 'string' ? w.stringKeyValue(field, keyField, value) : Number.isInteger(value) && w.intKeyValue(field, keyField, value as number)) continue;
     const valueMax = typeof value === 'string' ? value.length * 3 + 6 : typeof value === 'object' ? Infinity : 12;
     w.fork(field, keyField.length + valueMax + 2); // KeyValue
     w.raw(keyField);

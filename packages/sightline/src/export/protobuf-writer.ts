@@ -136,6 +136,58 @@ export class ProtoWriter {
     return bytes;
   }
 
+  /**
+   * A whole KeyValue with a short ASCII string value, lengths known up front: the common attribute,
+   * written in one pass. Returns false, having written nothing, when the value does not fit that shape.
+   */
+  stringKeyValue(field: number, keyField: Uint8Array, value: string): boolean {
+    const len = value.length;
+    const kvLen = keyField.length + 4 + len;
+    if (kvLen >= 128 || field > 15) return false;
+    this.ensure(kvLen + 2);
+    const buf = this.buf;
+    let p = this.pos;
+    buf[p++] = (field << 3) | WIRE_LDELIM;
+    buf[p++] = kvLen;
+    for (let i = 0; i < keyField.length; i++) buf[p++] = keyField[i]!;
+    buf[p++] = (2 << 3) | WIRE_LDELIM; // KeyValue.value
+    buf[p++] = len + 2;
+    buf[p++] = (1 << 3) | WIRE_LDELIM; // AnyValue.string_value
+    buf[p++] = len;
+    for (let i = 0; i < len; i++) {
+      const c = value.charCodeAt(i);
+      if (c >= 0x80) return false;
+      buf[p++] = c;
+    }
+    this.pos = p;
+    return true;
+  }
+
+  /** A whole KeyValue with a small non-negative integer value (status codes, ports, counts), in one pass. */
+  intKeyValue(field: number, keyField: Uint8Array, value: number): boolean {
+    if (value < 0 || value >= 0x10000000 || field > 15) return false;
+    const size = varintSize(value);
+    const kvLen = keyField.length + 3 + size;
+    if (kvLen >= 128) return false;
+    this.ensure(kvLen + 2);
+    const buf = this.buf;
+    let p = this.pos;
+    buf[p++] = (field << 3) | WIRE_LDELIM;
+    buf[p++] = kvLen;
+    for (let i = 0; i < keyField.length; i++) buf[p++] = keyField[i]!;
+    buf[p++] = (2 << 3) | WIRE_LDELIM;
+    buf[p++] = size + 1;
+    buf[p++] = (3 << 3) | WIRE_VARINT; // AnyValue.int_value
+    let v = value;
+    while (v > 127) {
+      buf[p++] = (v & 127) | 128;
+      v >>>= 7;
+    }
+    buf[p++] = v;
+    this.pos = p;
+    return true;
+  }
+
   raw(bytes: Uint8Array): void {
     const len = bytes.length;
     this.ensure(len);

@@ -6,7 +6,6 @@ import { AsyncLocalStorageContextManager } from '../context/async-local-storage-
 import { log, toDiagLogLevel } from '../diag/logger.js';
 import { BatchQueue } from '../export/batch-queue.js';
 import { ConsoleSpanExporter } from '../export/console-exporter.js';
-import { OtlpJsonEncoder } from '../export/otlp-json.js';
 import { OtlpProtobufEncoder } from '../export/otlp-protobuf.js';
 import type { SpanExporter } from '../export/span-exporter.js';
 import { StatsRecorder, type ExportStats } from '../export/stats.js';
@@ -54,8 +53,8 @@ export class Sightline {
       case 'console':
         return new ConsoleSpanExporter();
       case 'otlp': {
-        const encoder = config.otlp.protocol === 'http/json' ? new OtlpJsonEncoder(this.resource) : new OtlpProtobufEncoder(this.resource);
-        return new WorkerOtlpExporter(config.otlp, config.batch.maxQueueSize, config.logLevel, encoder, this.recorder);
+        // Always protobuf here: the export worker transcodes to JSON for http/json, off the main thread.
+        return new WorkerOtlpExporter(config.otlp, config.batch.maxQueueSize, config.logLevel, new OtlpProtobufEncoder(this.resource), this.recorder);
       }
     }
   }

@@ -4,6 +4,7 @@ import https from 'node:https';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { OtlpConfig } from '../../config/config.js';
+import { traceRequestToJson } from './otlp-json-transcoder.js';
 import { decodePartialSuccess, decodeStatusMessage } from './proto-reader.js';
 import { isRetryableStatus, parseRetryAfter } from './retry.js';
 import { readTlsFiles, type SendResult, type Transport } from './transport.js';
@@ -32,7 +33,9 @@ export class HttpTransport implements Transport {
     if (config.compression === 'gzip') this.baseHeaders['content-encoding'] = 'gzip';
   }
 
-  async send(body: Uint8Array, timeoutMillis: number): Promise<SendResult> {
+  /** Batches arrive as protobuf; for http/json they are transcoded here, off the main thread. */
+  async send(protobuf: Uint8Array, timeoutMillis: number): Promise<SendResult> {
+    const body = this.json ? traceRequestToJson(protobuf) : protobuf;
     const payload = this.config.compression === 'gzip' ? await gzipAsync(body) : body;
     return new Promise<SendResult>((resolve) => {
       let settled = false;

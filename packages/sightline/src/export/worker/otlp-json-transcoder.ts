@@ -1,0 +1,241 @@
+// Turns an encoded ExportTraceServiceRequest into OTLP/JSON inside the export worker, so the main
+// thread only ever pays for the (cheaper) protobuf encoding, whatever protocol is configured.
+// JSON rules (OTLP specification): ids as hex, enums as integers, 64-bit integers as decimal strings.
+
+type Json = Record<string, unknown>;
+
+class Reader {
+  pos = 0;
+  constructor(readonly buf: Buffer, readonly end: number = buf.length) {}
+
+  varint(): number {
+    let result = 0;
+    let shift = 0;
+    for (;;) {
+      const byte = this.buf[this.pos++]!;
+      result += (byte & 127) * 2 ** shift;
+      if (byte < 128) return result;
+      shift += 7;
+    }
+  }
+
+  /** A varint as a decimal string, exact beyond 2^53 and for negative int64 values. */
+  varintString(): string {
+    let result = 0n;
+    let shift = 0n;
+    for (;;) {
+      const byte = this.buf[this.pos++]!;
+      result |= BigInt(byte & 127) << shift;
+      if (byte < 128) break;
+      shift += 7n;
+    }
+    return BigInt.asIntN(64, result).toString();
+  }
+
+  fixed64String(): string {
+    const value = this.buf.readBigUInt64LE(this.pos);
+    this.pos += 8;
+    return value.toString();
+  }
+
+  fixed32(): number {
+    const value = this.buf.readUInt32LE(this.pos);
+    this.pos += 4;
+    return value;
+  }
+
+  double(): number | string {
+    const value = this.buf.readDoubleLE(this.pos);
+    this.pos += 8;
+    return Number.isFinite(value) ? value : String(value);
+  }
+
+  sub(): Reader {
+    const len = this.varint();
+    const reader = new Reader(this.buf, this.pos + len);
+    reader.pos = this.pos;
+    this.pos += len;
+    return reader;
+  }
+
+  string(): string {
+    const len = this.varint();
+    const value = this.buf.toString('utf8', this.pos, this.pos + len);
+    this.pos += len;
+    return value;
+  }
+
+  hex(): string {
+    const len = this.varint();
+    const value = this.buf.toString('hex', this.pos, this.pos + len);
+    this.pos += len;
+    return value;
+  }
+
+  skip(wire: number): void {
+    if (wire === 0) this.varint();
+    else if (wire === 1) this.pos += 8;
+    else if (wire === 2) this.pos += this.varint();
+    else if (wire === 5) this.pos += 4;
+    else throw new Error(`unexpected wire type ${wire}`);
+  }
+
+  /** Calls `field` for each field of the message, which reads what it knows and returns false otherwise. */
+  each(field: (number: number, wire: number) => boolean): void {
+    while (this.pos < this.end) {
+      const key = this.varint();
+      const wire = key & 7;
+      if (!field(key >>> 3, wire)) this.skip(wire);
+    }
+  }
+}
+
+function push(obj: Json, key: string, value: unknown): void {
+  ((obj[key] ??= []) as unknown[]).push(value);
+}
+
+function anyValue(r: Reader): Json {
+  const out: Json = {};
+  r.each((n) => {
+    if (n === 1) out.stringValue = r.string();
+    else if (n === 2) out.boolValue = r.varint() !== 0;
+    else if (n === 3) out.intValue = r.varintString();
+    else if (n === 4) out.doubleValue = r.double();
+    else if (n === 5) {
+      const values: Json[] = [];
+      const array = r.sub();
+      array.each((m) => (m === 1 ? (values.push(anyValue(array.sub())), true) : false));
+      out.arrayValue = { values };
+    } else return false;
+    return true;
+  });
+  return out;
+}
+
+function keyValue(r: Reader): Json {
+  const out: Json = { key: '', value: {} };
+  r.each((n) => {
+    if (n === 1) out.key = r.string();
+    else if (n === 2) out.value = anyValue(r.sub());
+    else return false;
+    return true;
+  });
+  return out;
+}
+
+function event(r: Reader): Json {
+  const out: Json = { attributes: [] };
+  r.each((n) => {
+    if (n === 1) out.timeUnixNano = r.fixed64String();
+    else if (n === 2) out.name = r.string();
+    else if (n === 3) push(out, 'attributes', keyValue(r.sub()));
+    else if (n === 4) out.droppedAttributesCount = r.varint();
+    else return false;
+    return true;
+  });
+  return out;
+}
+
+function link(r: Reader): Json {
+  const out: Json = { attributes: [] };
+  r.each((n) => {
+    if (n === 1) out.traceId = r.hex();
+    else if (n === 2) out.spanId = r.hex();
+    else if (n === 3) out.traceState = r.string();
+    else if (n === 4) push(out, 'attributes', keyValue(r.sub()));
+    else if (n === 5) out.droppedAttributesCount = r.varint();
+    else if (n === 6) out.flags = r.fixed32();
+    else return false;
+    return true;
+  });
+  return out;
+}
+
+function span(r: Reader): Json {
+  const out: Json = { attributes: [] };
+  r.each((n) => {
+    switch (n) {
+      case 1: out.traceId = r.hex(); break;
+      case 2: out.spanId = r.hex(); break;
+      case 3: out.traceState = r.string(); break;
+      case 4: out.parentSpanId = r.hex(); break;
+      case 5: out.name = r.string(); break;
+      case 6: out.kind = r.varint(); break;
+      case 7: out.startTimeUnixNano = r.fixed64String(); break;
+      case 8: out.endTimeUnixNano = r.fixed64String(); break;
+      case 9: push(out, 'attributes', keyValue(r.sub())); break;
+      case 10: out.droppedAttributesCount = r.varint(); break;
+      case 11: push(out, 'events', event(r.sub())); break;
+      case 12: out.droppedEventsCount = r.varint(); break;
+      case 13: push(out, 'links', link(r.sub())); break;
+      case 14: out.droppedLinksCount = r.varint(); break;
+      case 15: {
+        const status: Json = {};
+        const s = r.sub();
+        s.each((m) => {
+          if (m === 2) status.message = s.string();
+          else if (m === 3) status.code = s.varint();
+          else return false;
+          return true;
+        });
+        out.status = status;
+        break;
+      }
+      case 16: out.flags = r.fixed32(); break;
+      default: return false;
+    }
+    return true;
+  });
+  return out;
+}
+
+function scope(r: Reader): Json {
+  const out: Json = {};
+  r.each((n) => {
+    if (n === 1) out.name = r.string();
+    else if (n === 2) out.version = r.string();
+    else if (n === 3) push(out, 'attributes', keyValue(r.sub()));
+    else return false;
+    return true;
+  });
+  return out;
+}
+
+function scopeSpans(r: Reader): Json {
+  const out: Json = { spans: [] };
+  r.each((n) => {
+    if (n === 1) out.scope = scope(r.sub());
+    else if (n === 2) push(out, 'spans', span(r.sub()));
+    else if (n === 3) out.schemaUrl = r.string();
+    else return false;
+    return true;
+  });
+  return out;
+}
+
+function resourceSpans(r: Reader): Json {
+  const out: Json = { resource: { attributes: [] }, scopeSpans: [] };
+  r.each((n) => {
+    if (n === 1) {
+      const resource: Json = { attributes: [] };
+      const res = r.sub();
+      res.each((m) => {
+        if (m === 1) push(resource, 'attributes', keyValue(res.sub()));
+        else return false;
+        return true;
+      });
+      out.resource = resource;
+    } else if (n === 2) push(out, 'scopeSpans', scopeSpans(r.sub()));
+    else if (n === 3) out.schemaUrl = r.string();
+    else return false;
+    return true;
+  });
+  return out;
+}
+
+export function traceRequestToJson(bytes: Uint8Array): Buffer {
+  const r = new Reader(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  const request: Json = { resourceSpans: [] };
+  r.each((n) => (n === 1 ? (push(request, 'resourceSpans', resourceSpans(r.sub())), true) : false));
+  return Buffer.from(JSON.stringify(request));
+}
