@@ -144,13 +144,8 @@ export class ProtoWriter {
     const len = value.length;
     const kvLen = keyField.length + 4 + len;
     if (kvLen >= 128 || field > 15) return false;
-    this.ensure(kvLen + 2);
     const buf = this.buf;
-    let p = this.pos;
-    buf[p++] = (field << 3) | WIRE_LDELIM;
-    buf[p++] = kvLen;
-    for (let i = 0; i < keyField.length; i++) buf[p++] = keyField[i]!;
-    buf[p++] = (2 << 3) | WIRE_LDELIM; // KeyValue.value
+    let p = this.keyValueHead(field, kvLen, keyField);
     buf[p++] = len + 2;
     buf[p++] = (1 << 3) | WIRE_LDELIM; // AnyValue.string_value
     buf[p++] = len;
@@ -163,19 +158,27 @@ export class ProtoWriter {
     return true;
   }
 
-  /** A whole KeyValue with a small non-negative integer value (status codes, ports, counts), in one pass. */
-  intKeyValue(field: number, keyField: Uint8Array, value: number): boolean {
-    if (value < 0 || value >= 0x10000000 || field > 15) return false;
-    const size = varintSize(value);
-    const kvLen = keyField.length + 3 + size;
-    if (kvLen >= 128) return false;
+  /** Writes a KeyValue's tag, one-byte length, key field and the value field's tag; returns where the
+   * value's length goes. The caller commits `pos` only once the value is written. */
+  private keyValueHead(field: number, kvLen: number, keyField: Uint8Array): number {
     this.ensure(kvLen + 2);
     const buf = this.buf;
     let p = this.pos;
     buf[p++] = (field << 3) | WIRE_LDELIM;
     buf[p++] = kvLen;
     for (let i = 0; i < keyField.length; i++) buf[p++] = keyField[i]!;
-    buf[p++] = (2 << 3) | WIRE_LDELIM;
+    buf[p++] = (2 << 3) | WIRE_LDELIM; // KeyValue.value
+    return p;
+  }
+
+  /** A whole KeyValue with a small non-negative integer value (status codes, ports, counts), in one pass. */
+  intKeyValue(field: number, keyField: Uint8Array, value: number): boolean {
+    if (value < 0 || value >= 0x10000000 || field > 15) return false;
+    const size = varintSize(value);
+    const kvLen = keyField.length + 3 + size;
+    if (kvLen >= 128) return false;
+    const buf = this.buf;
+    let p = this.keyValueHead(field, kvLen, keyField);
     buf[p++] = size + 1;
     buf[p++] = (3 << 3) | WIRE_VARINT; // AnyValue.int_value
     let v = value;
