@@ -66,6 +66,22 @@ describe('OTLP protobuf encoding', () => {
   });
 });
 
+describe('protobuf writer', () => {
+  it('stays correct when the buffer grows in the middle of a one-pass attribute', async () => {
+    const { ProtoWriter } = await import('../src/export/protobuf-writer.js');
+    for (let size = 1; size < 64; size++) {
+      const w = new ProtoWriter(size);
+      w.fork(9);
+      assert.ok(w.stringKeyValue(1, w.keyField('k'), 'value'));
+      assert.ok(w.intKeyValue(1, w.keyField('n'), 300));
+      w.join();
+      // KeyValue{key "k", value{string "value"}} then KeyValue{key "n", value{int 300}}, inside field 9.
+      const expected = [0x4a, 24, 0x0a, 12, 0x0a, 1, 0x6b, 0x12, 7, 0x0a, 5, 0x76, 0x61, 0x6c, 0x75, 0x65, 0x0a, 8, 0x0a, 1, 0x6e, 0x12, 3, 0x18, 0xac, 0x02];
+      assert.deepEqual([...w.finish()], expected, `initial size ${size}`);
+    }
+  });
+});
+
 describe('OTLP JSON transcoding in the export worker', () => {
   it('says the same as the protobuf encoding', () => {
     const spans = recordSample();

@@ -144,8 +144,8 @@ export class ProtoWriter {
     const len = value.length;
     const kvLen = keyField.length + 4 + len;
     if (kvLen >= 128 || field > 15) return false;
-    const buf = this.buf;
     let p = this.keyValueHead(field, kvLen, keyField);
+    const buf = this.buf; // after the head: ensure() may have replaced the buffer
     buf[p++] = len + 2;
     buf[p++] = (1 << 3) | WIRE_LDELIM; // AnyValue.string_value
     buf[p++] = len;
@@ -177,8 +177,8 @@ export class ProtoWriter {
     const size = varintSize(value);
     const kvLen = keyField.length + 3 + size;
     if (kvLen >= 128) return false;
-    const buf = this.buf;
     let p = this.keyValueHead(field, kvLen, keyField);
+    const buf = this.buf; // after the head: ensure() may have replaced the buffer
     buf[p++] = size + 1;
     buf[p++] = (3 << 3) | WIRE_VARINT; // AnyValue.int_value
     let v = value;
