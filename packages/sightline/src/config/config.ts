@@ -51,6 +51,19 @@ export interface OtlpConfig {
   clientCertificateFile?: string;
 }
 
+/** Instrumentation names for OTEL_NODE_ENABLED_INSTRUMENTATIONS / OTEL_NODE_DISABLED_INSTRUMENTATIONS. */
+export const INSTRUMENTATION_NAMES = ['http', 'undici', 'fastify', 'express', 'nestjs', 'hono'] as const;
+export type InstrumentationName = (typeof INSTRUMENTATION_NAMES)[number];
+
+export interface HttpConfig {
+  /** Requests whose path and query match any of these make no span (and nothing under them is traced). */
+  excludedUrls: RegExp[];
+  /** Lower-case header names captured as http.request.header.* / http.response.header.* attributes. */
+  captureHeaders: { serverRequest: string[]; serverResponse: string[]; clientRequest: string[]; clientResponse: string[] };
+  /** Adds the Server-Timing `trace` entry naming the server span to every traced response. */
+  serverTiming: boolean;
+}
+
 export interface SamplerConfig {
   name: SamplerName;
   ratio: number;
@@ -70,6 +83,8 @@ export interface Config {
   otlp: OtlpConfig;
   /** How long a flush at exit, SIGTERM or shutdown() may take before giving up. */
   shutdownTimeoutMillis: number;
+  instrumentations: InstrumentationName[];
+  http: HttpConfig;
   /** The environment snapshot that resource detection reads (Kubernetes downward API, etc.). */
   env: Env;
 }
@@ -89,6 +104,14 @@ export interface InitOptions {
   logLevel?: LogLevel;
   shutdownTimeoutMillis?: number;
   disabled?: boolean;
+  /** Which instrumentations to install (default: all whose library is used). */
+  instrumentations?: { enabled?: InstrumentationName[]; disabled?: InstrumentationName[] };
+  http?: {
+    /** Strings are regular expressions searched in the request's path and query, as in the Python SDK. */
+    excludedUrls?: Array<string | RegExp>;
+    captureHeaders?: Partial<HttpConfig['captureHeaders']>;
+    serverTiming?: boolean;
+  };
 }
 
 const DEFAULT_HTTP_ENDPOINT = 'http://localhost:4318';
@@ -122,6 +145,8 @@ export function loadConfig(options: InitOptions = {}, env: Env = process.env): C
     exporter: options.exporter ?? r.oneOf('OTEL_TRACES_EXPORTER', EXPORTERS, 'otlp'),
     otlp: otlpConfig(r, options.otlp),
     shutdownTimeoutMillis: options.shutdownTimeoutMillis ?? r.integer('SIGHTLINE_SHUTDOWN_TIMEOUT', 5000, 0),
+    instrumentations: instrumentations(r, options.instrumentations),
+    http: httpConfig(r, options.http),
     env,
   };
 }
@@ -260,4 +285,51 @@ function endpointUrl(r: EnvReader, protocol: OtlpProtocol, optionEndpoint: strin
   // The general endpoint is a base to which the signal path is appended; the signal-specific one is used as-is.
   if (isBase) return url.href.replace(/\/+$/, '') + '/v1/traces';
   return url.href;
+}
+
+function instrumentations(r: EnvReader, overrides: InitOptions['instrumentations']): InstrumentationName[] {
+  const known = (name: string, list: string[]): InstrumentationName[] =>
+    list.flatMap((entry) => {
+      const lower = entry.toLowerCase();
+      if ((INSTRUMENTATION_NAMES as readonly string[]).includes(lower)) return [lower as InstrumentationName];
+      log.warn(`${name} names "${entry}", which is not one of ${INSTRUMENTATION_NAMES.join(', ')}; ignoring it`);
+      return [];
+    });
+  const enabledList = overrides?.enabled ?? r.list('OTEL_NODE_ENABLED_INSTRUMENTATIONS');
+  const disabledList = overrides?.disabled ?? r.list('OTEL_NODE_DISABLED_INSTRUMENTATIONS') ?? [];
+  const enabled = enabledList === undefined ? [...INSTRUMENTATION_NAMES] : known('OTEL_NODE_ENABLED_INSTRUMENTATIONS', enabledList);
+  const disabled = known('OTEL_NODE_DISABLED_INSTRUMENTATIONS', disabledList);
+  return enabled.filter((name) => !disabled.includes(name));
+}
+
+/** Turns OTEL_INSTRUMENTATION_HTTP_EXCLUDED_URLS entries into patterns; a bad one is used literally. */
+export function urlPatterns(name: string, entries: Array<string | RegExp>): RegExp[] {
+  return entries.map((entry) => {
+    if (entry instanceof RegExp) return entry;
+    try {
+      return new RegExp(entry);
+    } catch {
+      log.warn(`${name} entry "${entry}" is not a valid regular expression; matching it as plain text`);
+      return new RegExp(entry.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    }
+  });
+}
+
+function httpConfig(r: EnvReader, overrides: InitOptions['http']): HttpConfig {
+  const headers = (suffix: string): string[] => (r.list(`OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_${suffix}`) ?? []).map((h) => h.toLowerCase());
+  const captured = overrides?.captureHeaders;
+  const lower = (list: string[] | undefined): string[] | undefined => list?.map((h) => h.toLowerCase());
+  return {
+    excludedUrls: urlPatterns(
+      'OTEL_INSTRUMENTATION_HTTP_EXCLUDED_URLS',
+      overrides?.excludedUrls ?? r.list('OTEL_INSTRUMENTATION_HTTP_EXCLUDED_URLS') ?? [],
+    ),
+    captureHeaders: {
+      serverRequest: lower(captured?.serverRequest) ?? headers('SERVER_REQUEST'),
+      serverResponse: lower(captured?.serverResponse) ?? headers('SERVER_RESPONSE'),
+      clientRequest: lower(captured?.clientRequest) ?? headers('CLIENT_REQUEST'),
+      clientResponse: lower(captured?.clientResponse) ?? headers('CLIENT_RESPONSE'),
+    },
+    serverTiming: overrides?.serverTiming ?? r.boolean('SIGHTLINE_SERVER_TIMING', true),
+  };
 }

@@ -10,7 +10,10 @@ import { OtlpProtobufEncoder } from '../export/otlp-protobuf.js';
 import type { SpanExporter } from '../export/span-exporter.js';
 import { StatsRecorder, type ExportStats } from '../export/stats.js';
 import { WorkerOtlpExporter } from '../export/worker-exporter.js';
+import { enableInstrumentations } from '../instrumentation/index.js';
+import type { Instrumentation } from '../instrumentation/instrumentation.js';
 import { propagatorFromConfig } from '../propagation/composite.js';
+import { SDK_VERSION } from '../version.js';
 import { buildResource } from '../resource/resource.js';
 import { samplerFromConfig } from '../trace/sampler.js';
 import type { SpanSink } from '../trace/span.js';
@@ -27,6 +30,7 @@ export class Sightline {
   readonly resource;
   private readonly recorder: StatsRecorder;
   private readonly queue: BatchQueue | undefined;
+  private instrumentations: Instrumentation[] = [];
   private state: 'running' | 'shutting down' | 'shut down' = 'running';
   private shutdownPromise: Promise<void> | undefined;
   /** Batches handed to the exporter since the last completed flush. */
@@ -64,6 +68,11 @@ export class Sightline {
     context.setGlobalContextManager(this.contextManager);
     trace.setGlobalTracerProvider(this.tracerProvider);
     propagation.setGlobalPropagator(propagatorFromConfig(this.config.propagators));
+    this.instrumentations = enableInstrumentations(
+      this.config,
+      (scope) => this.tracerProvider.getTracer(scope, SDK_VERSION),
+      (ctx) => this.contextManager.enterWith(ctx),
+    );
     log.debug(`started: exporter ${this.config.exporter}${this.config.exporter === 'otlp' ? ` (${this.config.otlp.protocol} to ${this.config.otlp.url})` : ''}, sampler ${samplerFromConfig(this.config.sampler).toString()}`);
   }
 
@@ -102,6 +111,7 @@ export class Sightline {
   shutdown(timeoutMillis = this.config.shutdownTimeoutMillis): Promise<void> {
     this.shutdownPromise ??= (async () => {
       this.state = 'shutting down';
+      for (const instrumentation of this.instrumentations) instrumentation.disable();
       if (this.queue !== undefined) {
         const complete = await this.queue.shutdown(timeoutMillis);
         if (!complete) log.warn(`shutdown did not deliver every span within ${timeoutMillis} ms (SIGHTLINE_SHUTDOWN_TIMEOUT); the rest are lost`);

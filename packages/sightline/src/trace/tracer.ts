@@ -12,6 +12,7 @@ import {
   type Tracer,
 } from '@opentelemetry/api';
 import type { SpanLimits } from '../config/config.js';
+import { SUPPRESS_TRACING_KEY } from '../instrumentation/instrumentation.js';
 import { newSpanId, newTraceId } from './ids.js';
 import { SamplingDecision, type Sampler } from './sampler.js';
 import { NonRecordingSpan, RecordingSpan, type InstrumentationScope, type SpanSink } from './span.js';
@@ -19,6 +20,8 @@ import { toRelative } from './time.js';
 
 /** W3C Level 2 "random" trace flag: set on trace ids Sightline generates. */
 export const RANDOM_TRACE_FLAG = 0x02;
+
+const SUPPRESSED_SPAN = new NonRecordingSpan({ traceId: '00000000000000000000000000000000', spanId: '0000000000000000', traceFlags: TraceFlags.NONE });
 
 export class SightlineTracer implements Tracer {
   constructor(
@@ -29,6 +32,8 @@ export class SightlineTracer implements Tracer {
   ) {}
 
   startSpan(name: string, options: SpanOptions = {}, context: Context = apiContext.active()): Span {
+    // Under suppressTracing() (excluded URLs, an exporter's own requests) nothing is recorded.
+    if (context.getValue(SUPPRESS_TRACING_KEY) === true) return SUPPRESSED_SPAN;
     const parentSpan = options.root ? undefined : trace.getSpan(context);
     const parent = parentSpan?.spanContext();
     const hasParent = parent !== undefined && isSpanContextValid(parent);

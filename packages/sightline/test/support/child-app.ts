@@ -17,7 +17,8 @@ export interface ChildApp {
 export async function startApp(fixture: string, env: Record<string, string>, preload: '--import' | '--require' = fixture.endsWith('.cjs') ? '--require' : '--import'): Promise<ChildApp> {
   const child = spawn(process.execPath, [preload, 'sightline/register', FIXTURES + fixture], {
     cwd: FIXTURES,
-    env: { PATH: process.env.PATH ?? '', OTEL_BSP_SCHEDULE_DELAY: '200', ...env },
+    // The core tests count manual spans, so automatic HTTP spans are off unless a test turns them on.
+    env: { PATH: process.env.PATH ?? '', OTEL_BSP_SCHEDULE_DELAY: '200', OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'http,undici', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

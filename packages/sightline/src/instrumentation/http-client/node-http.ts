@@ -1,0 +1,91 @@
+// CLIENT spans for node:http and node:https requests, from Node's diagnostics channels.
+import dc from 'node:diagnostics_channel';
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import type { Attributes, Span } from '@opentelemetry/api';
+import { log } from '../../diag/logger.js';
+import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
+import { captureHeaders } from '../semconv.js';
+import { endWithError, endWithStatus, injectHeaders, startClientSpan } from './client-span.js';
+
+const SPAN = Symbol('sightline.httpClientSpan');
+type TracedClientRequest = ClientRequest & { [SPAN]?: Span; agent?: { protocol?: string; defaultPort?: number } };
+
+export class NodeHttpClientInstrumentation implements Instrumentation {
+  readonly name = 'http' as const;
+  private ctx!: InstrumentationContext;
+  private readonly onStart = (m: unknown): void => this.start((m as { request: TracedClientRequest }).request);
+  private readonly onResponse = (m: unknown): void => this.response(m as { request: TracedClientRequest; response: IncomingMessage });
+  private readonly onError = (m: unknown): void => this.error(m as { request: TracedClientRequest; error: unknown });
+
+  enable(ctx: InstrumentationContext): void {
+    this.ctx = ctx;
+    dc.subscribe('http.client.request.start', this.onStart);
+    dc.subscribe('http.client.response.finish', this.onResponse);
+    // Newer Node versions publish request errors; on older ones the 'close' listener below ends the span.
+    dc.subscribe('http.client.request.error', this.onError);
+  }
+
+  disable(): void {
+    dc.unsubscribe('http.client.request.start', this.onStart);
+    dc.unsubscribe('http.client.response.finish', this.onResponse);
+    dc.unsubscribe('http.client.request.error', this.onError);
+  }
+
+  private start(request: TracedClientRequest): void {
+    try {
+      const scheme = request.protocol === 'https:' || request.agent?.protocol === 'https:' ? 'https' : 'http';
+      const hostHeader = String(request.getHeader('host') ?? request.host ?? 'localhost');
+      const colon = hostHeader.lastIndexOf(':');
+      const bracketed = hostHeader.startsWith('[');
+      const hasPort = colon > -1 && (!bracketed || colon > hostHeader.indexOf(']'));
+      const host = (hasPort ? hostHeader.slice(0, colon) : hostHeader).replace(/^\[|\]$/g, '');
+      const port = hasPort ? Number(hostHeader.slice(colon + 1)) : scheme === 'https' ? 443 : 80;
+      let extra: Attributes | undefined;
+      const captured = this.ctx.config.http.captureHeaders.clientRequest;
+      if (captured.length > 0) {
+        extra = {};
+        captureHeaders(extra, 'request', captured, (name) => request.getHeader(name) as string | string[] | number | undefined);
+      }
+      const span = startClientSpan(this.ctx.tracer, { method: request.method, scheme, host, port, target: request.path }, extra);
+      // Headers can be added until they are flushed; requests built from a raw header array flush at once.
+      if (!request.headersSent) injectHeaders(span, (name, value) => request.setHeader(name, value));
+      if (!span.isRecording()) return;
+      request[SPAN] = span;
+      request.on('close', onRequestClose);
+    } catch (error) {
+      log.warnOnce('http-client-start', `could not start an HTTP client span: ${(error as Error).message}`);
+    }
+  }
+
+  private response({ request, response }: { request: TracedClientRequest; response: IncomingMessage }): void {
+    const span = request[SPAN];
+    if (span === undefined) return;
+    request[SPAN] = undefined;
+    const captured = this.ctx.config.http.captureHeaders.clientResponse;
+    if (captured.length > 0) {
+      const attributes: Attributes = {};
+      captureHeaders(attributes, 'response', captured, (name) => response.headers[name]);
+      span.setAttributes(attributes);
+    }
+    endWithStatus(span, response.statusCode ?? 0);
+  }
+
+  private error({ request, error }: { request: TracedClientRequest; error: unknown }): void {
+    const span = request[SPAN];
+    if (span === undefined) return;
+    request[SPAN] = undefined;
+    endWithError(span, error);
+  }
+}
+
+/** A request that closed with no response and no published error (older Node): end it as failed. */
+function onRequestClose(this: TracedClientRequest): void {
+  const span = this[SPAN];
+  if (span === undefined) return;
+  this[SPAN] = undefined;
+  try {
+    endWithError(span, Object.assign(new Error('the request closed before a response arrived'), { name: 'RequestClosed' }));
+  } catch {
+    // Never throw from a listener on the app's request.
+  }
+}

@@ -1,0 +1,114 @@
+// CLIENT spans for global fetch and undici, from undici's diagnostics channels.
+import dc from 'node:diagnostics_channel';
+import type { Attributes, Span } from '@opentelemetry/api';
+import { log } from '../../diag/logger.js';
+import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
+import { captureHeaders } from '../semconv.js';
+import { endWithError, endWithStatus, injectHeaders, startClientSpan } from './client-span.js';
+
+const SPAN = Symbol('sightline.undiciSpan');
+
+interface UndiciRequest {
+  origin: string | URL;
+  method: string;
+  path: string;
+  /** An array of name/value pairs in current undici, a raw header string in old versions. */
+  headers: string | string[];
+  addHeader(name: string, value: string): unknown;
+  [SPAN]?: Span;
+}
+
+interface UndiciResponse {
+  statusCode: number;
+  headers: Buffer[];
+}
+
+const CHANNELS = ['undici:request:create', 'undici:request:headers', 'undici:request:trailers', 'undici:request:error'] as const;
+
+export class UndiciInstrumentation implements Instrumentation {
+  readonly name = 'undici' as const;
+  private ctx!: InstrumentationContext;
+  private readonly handlers: Record<(typeof CHANNELS)[number], (message: unknown) => void> = {
+    'undici:request:create': (m) => this.create((m as { request: UndiciRequest }).request),
+    'undici:request:headers': (m) => this.headers(m as { request: UndiciRequest; response: UndiciResponse }),
+    'undici:request:trailers': (m) => this.done((m as { request: UndiciRequest }).request),
+    'undici:request:error': (m) => this.error(m as { request: UndiciRequest; error: unknown }),
+  };
+
+  enable(ctx: InstrumentationContext): void {
+    this.ctx = ctx;
+    for (const name of CHANNELS) dc.subscribe(name, this.handlers[name]);
+  }
+
+  disable(): void {
+    for (const name of CHANNELS) dc.unsubscribe(name, this.handlers[name]);
+  }
+
+  private create(request: UndiciRequest): void {
+    try {
+      const origin = typeof request.origin === 'string' ? new URL(request.origin) : request.origin;
+      const scheme = origin.protocol === 'https:' ? 'https' : 'http';
+      const port = origin.port ? Number(origin.port) : scheme === 'https' ? 443 : 80;
+      const host = origin.hostname.startsWith('[') ? origin.hostname.slice(1, -1) : origin.hostname;
+      let extra: Attributes | undefined;
+      const captured = this.ctx.config.http.captureHeaders.clientRequest;
+      if (captured.length > 0) {
+        extra = {};
+        captureHeaders(extra, 'request', captured, (name) => requestHeader(request, name));
+      }
+      const span = startClientSpan(this.ctx.tracer, { method: request.method, scheme, host, port, target: request.path }, extra);
+      injectHeaders(span, (name, value) => request.addHeader(name, value));
+      if (span.isRecording()) request[SPAN] = span;
+    } catch (error) {
+      log.warnOnce('undici-create', `could not start a fetch client span: ${(error as Error).message}`);
+    }
+  }
+
+  private headers({ request, response }: { request: UndiciRequest; response: UndiciResponse }): void {
+    const span = request[SPAN];
+    if (span === undefined) return;
+    // The span ends when the body is complete (trailers), but the status is known now.
+    (request as UndiciRequest & { statusCode?: number }).statusCode = response.statusCode;
+    const captured = this.ctx.config.http.captureHeaders.clientResponse;
+    if (captured.length > 0) {
+      const attributes: Attributes = {};
+      captureHeaders(attributes, 'response', captured, (name) => responseHeader(response, name));
+      span.setAttributes(attributes);
+    }
+  }
+
+  private done(request: UndiciRequest): void {
+    const span = request[SPAN];
+    if (span === undefined) return;
+    request[SPAN] = undefined;
+    endWithStatus(span, (request as UndiciRequest & { statusCode?: number }).statusCode ?? 0);
+  }
+
+  private error({ request, error }: { request: UndiciRequest; error: unknown }): void {
+    const span = request[SPAN];
+    if (span === undefined) return;
+    request[SPAN] = undefined;
+    endWithError(span, error);
+  }
+}
+
+function requestHeader(request: UndiciRequest, name: string): string | undefined {
+  const headers = request.headers;
+  if (Array.isArray(headers)) {
+    for (let i = 0; i < headers.length; i += 2) if (String(headers[i]).toLowerCase() === name) return String(headers[i + 1]);
+    return undefined;
+  }
+  for (const line of headers.split('\r\n')) {
+    const colon = line.indexOf(':');
+    if (colon > 0 && line.slice(0, colon).trim().toLowerCase() === name) return line.slice(colon + 1).trim();
+  }
+  return undefined;
+}
+
+function responseHeader(response: UndiciResponse, name: string): string[] | undefined {
+  const values: string[] = [];
+  for (let i = 0; i < response.headers.length; i += 2) {
+    if (response.headers[i]!.toString('latin1').toLowerCase() === name) values.push(response.headers[i + 1]!.toString('latin1'));
+  }
+  return values.length > 0 ? values : undefined;
+}

@@ -1,0 +1,158 @@
+// One SERVER span per request for node:http and node:https servers (and every framework on them),
+// from Node's diagnostics channels: no module patching, so it works in bundles too. The request
+// handler and everything it awaits run inside the span's context.
+import dc from 'node:diagnostics_channel';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { defaultTextMapGetter, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import type { HttpConfig } from '../../config/config.js';
+import { log } from '../../diag/logger.js';
+import { SUPPRESS_TRACING_KEY, type Instrumentation, type InstrumentationContext } from '../instrumentation.js';
+import { captureHeaders, normalizeMethod, parseHost } from '../semconv.js';
+import { ROUTE, SERVER_SPAN, type TracedRequest } from './route.js';
+import { disableServerTiming, enableServerTiming } from './server-timing.js';
+
+interface RequestMessage {
+  request: TracedRequest;
+  response: ServerResponse;
+  socket: Socket;
+}
+
+/** Frameworks that keep the route on the request themselves (Express) register a reader here. */
+export type RouteReader = (request: IncomingMessage) => string | undefined;
+const routeReaders: RouteReader[] = [];
+export function addRouteReader(reader: RouteReader): void {
+  if (!routeReaders.includes(reader)) routeReaders.push(reader);
+}
+
+const SUPPRESSED: Context = ROOT_CONTEXT.setValue(SUPPRESS_TRACING_KEY, true);
+
+export class HttpServerInstrumentation implements Instrumentation {
+  readonly name = 'http' as const;
+  private tracer!: InstrumentationContext['tracer'];
+  private enterWith!: InstrumentationContext['enterWith'];
+  private http!: HttpConfig;
+  private readonly onStart = (message: unknown): void => this.start(message as RequestMessage);
+  private readonly onFinish = (message: unknown): void => this.finish(message as RequestMessage);
+
+  enable(ctx: InstrumentationContext): void {
+    this.tracer = ctx.tracer;
+    this.enterWith = ctx.enterWith;
+    this.http = ctx.config.http;
+    dc.subscribe('http.server.request.start', this.onStart);
+    dc.subscribe('http.server.response.finish', this.onFinish);
+    if (this.http.serverTiming) enableServerTiming();
+  }
+
+  disable(): void {
+    dc.unsubscribe('http.server.request.start', this.onStart);
+    dc.unsubscribe('http.server.response.finish', this.onFinish);
+    disableServerTiming();
+  }
+
+  private start({ request, response, socket }: RequestMessage): void {
+    try {
+      const url = request.url ?? '/';
+      const excluded = this.http.excludedUrls;
+      for (let i = 0; i < excluded.length; i++) {
+        if (excluded[i]!.test(url)) {
+          // Entered even so: a keep-alive socket would otherwise carry the previous request's context.
+          this.enterWith(SUPPRESSED);
+          return;
+        }
+      }
+      const parent = propagation.extract(ROOT_CONTEXT, request.headers, defaultTextMapGetter);
+      const method = normalizeMethod(request.method);
+      const span = this.tracer.startSpan(method === '_OTHER' ? 'HTTP' : method, { kind: SpanKind.SERVER, attributes: this.attributes(request, socket, url, method) }, parent);
+      request[SERVER_SPAN] = span;
+      if (span.isRecording()) response.on('close', onResponseClose);
+      this.enterWith(trace.setSpan(parent, span));
+    } catch (error) {
+      log.warnOnce('http-server-start', `could not start the HTTP server span; requests are served untraced: ${(error as Error).message}`);
+    }
+  }
+
+  private attributes(request: IncomingMessage, socket: Socket, url: string, method: string): Attributes {
+    const query = url.indexOf('?');
+    const encrypted = (socket as Socket & { encrypted?: boolean }).encrypted === true;
+    const headers = request.headers;
+    const host = parseHost(headers.host, encrypted ? 443 : 80);
+    const attributes: Attributes = {
+      'http.request.method': method,
+      'url.scheme': encrypted ? 'https' : 'http',
+      'url.path': query === -1 ? url : url.slice(0, query),
+      'network.protocol.version': request.httpVersion,
+      'server.port': host.port,
+    };
+    if (query !== -1) attributes['url.query'] = url.slice(query + 1);
+    if (method === '_OTHER') attributes['http.request.method_original'] = request.method;
+    if (host.address !== undefined) attributes['server.address'] = host.address;
+    if (socket.remoteAddress !== undefined) attributes['client.address'] = socket.remoteAddress;
+    if (headers['user-agent'] !== undefined) attributes['user_agent.original'] = headers['user-agent'];
+    const captured = this.http.captureHeaders.serverRequest;
+    if (captured.length > 0) captureHeaders(attributes, 'request', captured, (name) => headers[name]);
+    return attributes;
+  }
+
+  private finish({ request, response }: RequestMessage): void {
+    const span = request[SERVER_SPAN];
+    if (span === undefined) return;
+    request[SERVER_SPAN] = undefined;
+    try {
+      endServerSpan(span, request, response, undefined, this.http.captureHeaders.serverResponse);
+    } catch (error) {
+      log.warnOnce('http-server-finish', `could not end an HTTP server span: ${(error as Error).message}`);
+    }
+  }
+}
+
+function routeOf(request: TracedRequest): string | undefined {
+  const route = request[ROUTE];
+  if (route !== undefined) return route;
+  for (const read of routeReaders) {
+    const found = read(request);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+function endServerSpan(span: Span, request: TracedRequest, response: ServerResponse, errorType: string | undefined, responseHeaders: string[]): void {
+  if (!span.isRecording()) return;
+  const route = routeOf(request);
+  if (route !== undefined) {
+    span.setAttribute('http.route', route);
+    const method = normalizeMethod(request.method);
+    span.updateName(`${method === '_OTHER' ? 'HTTP' : method} ${route}`);
+  }
+  if (errorType === undefined) {
+    const status = response.statusCode;
+    span.setAttribute('http.response.status_code', status);
+    // 4xx is the client's error: the server span's status stays unset (semantic conventions).
+    if (status >= 500) {
+      span.setAttribute('error.type', String(status));
+      span.setStatus({ code: SpanStatusCode.ERROR });
+    }
+    if (responseHeaders.length > 0) {
+      const attributes: Attributes = {};
+      captureHeaders(attributes, 'response', responseHeaders, (name) => response.getHeader(name) as string | string[] | number | undefined);
+      span.setAttributes(attributes);
+    }
+  } else {
+    span.setAttribute('error.type', errorType);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: 'the connection closed before the response was complete' });
+  }
+  span.end();
+}
+
+/** Ends the span of a request whose connection closed before the response finished. */
+function onResponseClose(this: ServerResponse): void {
+  const request = this.req as TracedRequest | undefined;
+  const span = request?.[SERVER_SPAN];
+  if (request === undefined || span === undefined) return;
+  request[SERVER_SPAN] = undefined;
+  try {
+    endServerSpan(span, request, this, 'aborted', []);
+  } catch {
+    // Never throw from a listener on the app's response.
+  }
+}

@@ -1,0 +1,72 @@
+// The W3C Trace Context Level 3 draft's response entry, `Server-Timing: trace;desc=<traceparent>`, so a
+// user can read the trace id of any response in the browser's dev tools or with curl. It is added as
+// the headers are written, appended to any Server-Timing the app set, never replacing it.
+import http, { type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import { TraceFlags } from '@opentelemetry/api';
+import { formatTraceparent } from '../../propagation/trace-context.js';
+import { SERVER_SPAN, type TracedRequest } from './route.js';
+
+const PATCHED = Symbol.for('sightline.serverTimingPatched');
+type WriteHead = ServerResponse['writeHead'];
+type PatchedPrototype = ServerResponse & { [PATCHED]?: WriteHead };
+
+function withEntry(existing: unknown, entry: string): string | string[] {
+  if (Array.isArray(existing)) return [...existing.map(String), entry];
+  if (existing === undefined || existing === null || existing === '') return entry;
+  return `${String(existing)}, ${entry}`;
+}
+
+function addEntry(res: ServerResponse, args: unknown[]): void {
+  const span = (res.req as TracedRequest | undefined)?.[SERVER_SPAN];
+  if (span === undefined) return;
+  const ctx = span.spanContext();
+  if ((ctx.traceFlags & TraceFlags.SAMPLED) === 0) return; // no trace to look up
+  const entry = `trace;desc=${formatTraceparent(ctx)}`;
+
+  // writeHead(status, [message], [headers]): headers given here win over setHeader(), so look there first.
+  const last = args[args.length - 1];
+  if (last !== null && typeof last === 'object') {
+    if (Array.isArray(last)) {
+      for (let i = 0; i < last.length; i += 2) {
+        if (String(last[i]).toLowerCase() === 'server-timing') {
+          last[i + 1] = withEntry(last[i + 1], entry);
+          return;
+        }
+      }
+    } else {
+      const headers = last as OutgoingHttpHeaders;
+      for (const key of Object.keys(headers)) {
+        if (key.toLowerCase() === 'server-timing') {
+          headers[key] = withEntry(headers[key], entry);
+          return;
+        }
+      }
+    }
+  }
+  res.setHeader('server-timing', withEntry(res.getHeader('server-timing'), entry));
+}
+
+export function enableServerTiming(): void {
+  const proto = http.ServerResponse.prototype as PatchedPrototype;
+  if (proto[PATCHED] !== undefined) return;
+  const original = proto.writeHead;
+  proto[PATCHED] = original;
+  proto.writeHead = function writeHead(this: ServerResponse, ...args: unknown[]) {
+    if (!this.headersSent) {
+      try {
+        addEntry(this, args);
+      } catch {
+        // A header we cannot add never stops the response.
+      }
+    }
+    return (original as (...a: unknown[]) => ServerResponse).apply(this, args);
+  } as WriteHead;
+}
+
+export function disableServerTiming(): void {
+  const proto = http.ServerResponse.prototype as PatchedPrototype;
+  const original = proto[PATCHED];
+  if (original === undefined) return;
+  proto.writeHead = original;
+  delete proto[PATCHED];
+}

@@ -1,0 +1,22 @@
+// What every instrumentation is given and must provide. Instrumentations call the tracer through the
+// @opentelemetry/api interfaces only; `enterWith` is the one extra they need, for channel hooks
+// that have no callback to wrap.
+import { createContextKey, type Context, type Tracer } from '@opentelemetry/api';
+import type { Config, InstrumentationName } from '../config/config.js';
+
+export interface InstrumentationContext {
+  /** The tracer for this instrumentation's scope, `@sightline/instrumentation-<name>`. */
+  tracer: Tracer;
+  config: Config;
+  /** Makes `context` active for the rest of the current execution and everything it schedules. */
+  enterWith(context: Context): void;
+}
+
+export interface Instrumentation {
+  readonly name: InstrumentationName;
+  enable(ctx: InstrumentationContext): void;
+  disable(): void;
+}
+
+/** The key OpenTelemetry's suppressTracing() sets: spans started under it are not recorded. */
+export const SUPPRESS_TRACING_KEY = createContextKey('OpenTelemetry SDK Context Key SUPPRESS_TRACING');

@@ -1,0 +1,59 @@
+// NestJS runs on Express or Fastify, whose instrumentations already give the route and the single
+// SERVER span. Nest catches handler exceptions itself, so they never reach the router: its default
+// exception filter is where the exception event is recorded.
+import type { IncomingMessage } from 'node:http';
+import { SpanStatusCode } from '@opentelemetry/api';
+import type { Instrumentation } from '../instrumentation.js';
+import { onModuleLoad } from '../module-hook.js';
+import { serverSpanOf } from '../http-server/route.js';
+
+const PATCHED = Symbol.for('sightline.nestPatched');
+
+interface ArgumentsHost {
+  getType?(): string;
+  switchToHttp(): { getRequest(): unknown };
+}
+
+type Catch = (this: unknown, exception: unknown, host: ArgumentsHost) => unknown;
+
+function isClientError(exception: unknown): boolean {
+  const status = (exception as { getStatus?: () => number })?.getStatus?.();
+  return typeof status === 'number' && status < 500;
+}
+
+function record(exception: unknown, host: ArgumentsHost): void {
+  if (host?.getType !== undefined && host.getType() !== 'http') return;
+  if (isClientError(exception)) return; // a 4xx HttpException is the client's error, not the server's
+  const request = host.switchToHttp().getRequest() as (IncomingMessage & { raw?: IncomingMessage }) | undefined;
+  const raw = request?.raw ?? request;
+  const span = raw === undefined ? undefined : serverSpanOf(raw);
+  if (span === undefined || !span.isRecording()) return;
+  span.recordException(exception as Error);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: (exception as Error)?.message });
+}
+
+function patchExceptionFilter(core: unknown): void {
+  const filter = (core as { BaseExceptionFilter?: { prototype: { catch?: Catch; [PATCHED]?: boolean } } }).BaseExceptionFilter;
+  const proto = filter?.prototype;
+  if (proto === undefined || typeof proto.catch !== 'function' || proto[PATCHED]) return;
+  const original = proto.catch;
+  proto[PATCHED] = true;
+  proto.catch = function (this: unknown, exception: unknown, host: ArgumentsHost) {
+    try {
+      record(exception, host);
+    } catch {
+      // Never let recording change how Nest answers.
+    }
+    return original.call(this, exception, host);
+  };
+}
+
+export class NestInstrumentation implements Instrumentation {
+  readonly name = 'nestjs' as const;
+
+  enable(): void {
+    onModuleLoad('@nestjs/core', patchExceptionFilter);
+  }
+
+  disable(): void {}
+}

@@ -1,0 +1,48 @@
+// Helpers for the stable HTTP semantic conventions shared by the server and client instrumentations.
+import type { Attributes } from '@opentelemetry/api';
+
+const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY']);
+
+/** `http.request.method`: known methods as they are, anything else `_OTHER` (then `http.request.method_original` holds it). */
+export function normalizeMethod(method: string | undefined): string {
+  if (method === undefined) return '_OTHER';
+  if (KNOWN_METHODS.has(method)) return method;
+  const upper = method.toUpperCase();
+  return KNOWN_METHODS.has(upper) ? upper : '_OTHER';
+}
+
+/** Splits a Host header ("example.com:8080", "[::1]:3000") into address and port. */
+export function parseHost(host: string | undefined, defaultPort: number): { address: string | undefined; port: number } {
+  if (!host) return { address: undefined, port: defaultPort };
+  if (host.startsWith('[')) {
+    const end = host.indexOf(']');
+    const port = host.charCodeAt(end + 1) === 58 ? Number(host.slice(end + 2)) : defaultPort;
+    return { address: host.slice(1, end), port: Number.isInteger(port) && port > 0 ? port : defaultPort };
+  }
+  const colon = host.lastIndexOf(':');
+  if (colon === -1) return { address: host, port: defaultPort };
+  const port = Number(host.slice(colon + 1));
+  return { address: host.slice(0, colon), port: Number.isInteger(port) && port > 0 ? port : defaultPort };
+}
+
+/** Header values that are never recorded, even when listed for capture. */
+const REDACTED_HEADERS = new Set(['authorization', 'cookie', 'set-cookie', 'proxy-authorization']);
+
+/**
+ * Adds `http.{request|response}.header.<name>` attributes (string arrays, as the conventions define
+ * them) for each listed header present; credentials are replaced by "REDACTED".
+ */
+export function captureHeaders(
+  attributes: Attributes,
+  kind: 'request' | 'response',
+  names: string[],
+  get: (name: string) => string | string[] | number | undefined,
+): void {
+  for (const name of names) {
+    const value = get(name);
+    if (value === undefined) continue;
+    const key = `http.${kind}.header.${name}`;
+    if (REDACTED_HEADERS.has(name)) attributes[key] = ['REDACTED'];
+    else attributes[key] = Array.isArray(value) ? value.map(String) : [String(value)];
+  }
+}
