@@ -76,11 +76,22 @@ describe('tracestate', () => {
   });
 
   it('is dropped whole when a member is invalid, keeping the traceparent', () => {
-    for (const bad of ['UPPER=1', 'a=1,a=2', 'novalue', 'a=x=y', 'a= ', '1a=1'.replace('1a', '@a')]) {
+    for (const bad of ['UPPER=1', 'novalue', 'a=x=y', 'a= ', '@a=1', `${'z'.repeat(257)}=1`, 'a=1,b\t=2']) {
       const ctx = extract({ traceparent: parent, tracestate: bad })!;
       assert.equal(ctx.traceId, TRACE_ID);
       assert.equal(ctx.traceState, undefined, `"${bad}"`);
     }
+  });
+
+  it('accepts the Level 2 key grammar: a letter or digit, then up to 255 of a-z 0-9 _ - * / @', () => {
+    for (const key of ['foo@', 'foo@@bar', 'foo@bar@baz', '1tenant@vendor', 'z'.repeat(256), `${'t'.repeat(242)}@v`, `t@${'v'.repeat(15)}`]) {
+      assert.equal(extract({ traceparent: parent, tracestate: `${key}=1,bar=2` })!.traceState!.get(key), '1', key);
+    }
+  });
+
+  it('keeps the first value of a repeated key', () => {
+    assert.equal(extract({ traceparent: parent, tracestate: 'foo=1,foo=2' })!.traceState!.serialize(), 'foo=1');
+    assert.equal(extract({ traceparent: parent, tracestate: ['foo=1', 'foo=2'] })!.traceState!.serialize(), 'foo=1');
   });
 
   it('is dropped when it has more than 32 members', () => {

@@ -181,7 +181,9 @@ describe('sampling', () => {
       assert.equal(span.spanContext().traceFlags & TraceFlags.SAMPLED, 0);
       assert.match(span.spanContext().traceId, /^[0-9a-f]{32}$/);
       const child = tracer.startSpan('child');
-      assert.equal(child, span, 'inside an unsampled span, the parent object serves: nothing is allocated');
+      assert.equal(child.isRecording(), false);
+      assert.equal(child.spanContext().traceId, span.spanContext().traceId);
+      assert.notEqual(child.spanContext().spanId, span.spanContext().spanId, 'each span, recorded or not, has its own id to propagate');
       span.setAttribute('x', 1).end();
     });
     assert.equal(ended.length, 0);

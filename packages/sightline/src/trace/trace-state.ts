@@ -2,8 +2,9 @@
 import type { TraceState as ApiTraceState } from '@opentelemetry/api';
 
 const MAX_MEMBERS = 32;
-// Keys: simple (lowercase start) or multi-tenant `tenant@system`; values: printable ASCII except , and =.
-const KEY = /^(?:[a-z][_0-9a-z\-*/]{0,255}|[a-z0-9][_0-9a-z\-*/]{0,240}@[a-z][_0-9a-z\-*/]{0,13})$/;
+// Trace Context Level 2: key = ( lcalpha / DIGIT ) 0*255( keychar ), keychar including "@";
+// values: printable ASCII except "," and "=", not ending in a space.
+const KEY = /^[a-z0-9][_0-9a-z\-*/@]{0,255}$/;
 const VALUE = /^[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]$/;
 
 export class TraceState implements ApiTraceState {
@@ -13,7 +14,8 @@ export class TraceState implements ApiTraceState {
     return new TraceState([]);
   }
 
-  /** Parses a header value; returns undefined when any member is malformed (the whole header is then discarded). */
+  /** Parses a header value; returns undefined when any member is malformed (the whole header is then
+   * discarded). A repeated key keeps its first value, as Level 2 allows. */
   static parse(header: string): TraceState | undefined {
     const entries: Array<[string, string]> = [];
     const seen = new Set<string>();
@@ -24,7 +26,8 @@ export class TraceState implements ApiTraceState {
       if (eq <= 0) return undefined;
       const key = trimmed.slice(0, eq);
       const value = trimmed.slice(eq + 1);
-      if (!KEY.test(key) || !VALUE.test(value) || seen.has(key)) return undefined;
+      if (!KEY.test(key) || !VALUE.test(value)) return undefined;
+      if (seen.has(key)) continue;
       seen.add(key);
       entries.push([key, value]);
     }

@@ -34,8 +34,7 @@ export class SightlineTracer implements Tracer {
   startSpan(name: string, options: SpanOptions = {}, context: Context = apiContext.active()): Span {
     // Under suppressTracing() (excluded URLs, an exporter's own requests) nothing is recorded.
     if (context.getValue(SUPPRESS_TRACING_KEY) === true) return SUPPRESSED_SPAN;
-    const parentSpan = options.root ? undefined : trace.getSpan(context);
-    const parent = parentSpan?.spanContext();
+    const parent = options.root ? undefined : trace.getSpanContext(context);
     const hasParent = parent !== undefined && isSpanContextValid(parent);
     const traceId = hasParent ? parent.traceId : newTraceId();
     const kind = options.kind ?? SpanKind.INTERNAL;
@@ -47,13 +46,9 @@ export class SightlineTracer implements Tracer {
     const randomFlag = hasParent ? parent.traceFlags & RANDOM_TRACE_FLAG : RANDOM_TRACE_FLAG;
 
     if (result.decision === SamplingDecision.NOT_RECORD) {
-      // Inside an unsampled local parent, the parent object itself serves: nothing is allocated.
-      if (parentSpan instanceof NonRecordingSpan && traceState === parent?.traceState) return parentSpan;
-      // Under any other parent, the dropped span passes on the parent's own context: downstream
-      // services then point at a span that exists rather than at one never recorded.
-      if (hasParent && traceState === parent.traceState && (parent.traceFlags & TraceFlags.SAMPLED) === 0) return new NonRecordingSpan(parent);
-      const ctx: SpanContext = { traceId, spanId: newSpanId(), traceFlags: randomFlag, traceState };
-      return new NonRecordingSpan(ctx);
+      // Even unrecorded, the span has its own id: each outgoing request must name a new parent-id
+      // (W3C Trace Context), or downstream services could not tell sibling calls apart.
+      return new NonRecordingSpan({ traceId, spanId: newSpanId(), traceFlags: randomFlag, traceState });
     }
 
     const sampled = result.decision === SamplingDecision.RECORD_AND_SAMPLED;
