@@ -32,6 +32,7 @@ await Promise.all([
     banner: { js: "const __sightline_module_url = require('node:url').pathToFileURL(__filename).href;" },
   }),
   build({ ...common, entryPoints: ['src/export/worker/main.ts'], format: 'esm', outfile: 'dist/export-worker.mjs' }),
+  build({ ...common, entryPoints: ['src/instrumentation/esm-loader-hook.ts'], format: 'esm', outfile: 'dist/esm-loader-hook.mjs' }),
 ]);
 
 execFileSync(process.execPath, [`${root}../../node_modules/typescript/bin/tsc`, '-p', 'tsconfig.json', '--emitDeclarationOnly'], {

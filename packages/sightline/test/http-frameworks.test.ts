@@ -16,6 +16,7 @@ const frameworks: Array<{ name: string; fixture: string; env?: Record<string, st
   { name: 'Express 5', fixture: 'frameworks/express5/app.cjs' },
   { name: 'NestJS on Express', fixture: 'frameworks/nest.cjs', env: { NEST_PLATFORM: 'express' } },
   { name: 'NestJS on Fastify', fixture: 'frameworks/nest.cjs', env: { NEST_PLATFORM: 'fastify' } },
+  { name: 'Hono on @hono/node-server (ES-module app)', fixture: 'frameworks/hono.mjs' },
 ];
 
 for (const framework of frameworks) {

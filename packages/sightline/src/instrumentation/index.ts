@@ -4,26 +4,31 @@ import type { Config } from '../config/config.js';
 import { log } from '../diag/logger.js';
 import { ExpressInstrumentation } from './express/express.js';
 import { FastifyInstrumentation } from './fastify/fastify.js';
+import { HonoInstrumentation } from './hono/hono.js';
 import { NodeHttpClientInstrumentation } from './http-client/node-http.js';
 import { UndiciInstrumentation } from './http-client/undici.js';
 import { HttpServerInstrumentation } from './http-server/http-server.js';
+import { registerEsmPatches, type EsmTarget } from './esm-patch.js';
 import type { Instrumentation, InstrumentationContext } from './instrumentation.js';
 import { NestInstrumentation } from './nestjs/nestjs.js';
 
 export function createInstrumentations(): Instrumentation[] {
-  return [new HttpServerInstrumentation(), new NodeHttpClientInstrumentation(), new UndiciInstrumentation(), new FastifyInstrumentation(), new ExpressInstrumentation(), new NestInstrumentation()];
+  return [new HttpServerInstrumentation(), new NodeHttpClientInstrumentation(), new UndiciInstrumentation(), new FastifyInstrumentation(), new ExpressInstrumentation(), new NestInstrumentation(), new HonoInstrumentation()];
 }
 
 export function enableInstrumentations(config: Config, getTracer: (scope: string) => Tracer, enterWith: InstrumentationContext['enterWith']): Instrumentation[] {
   const enabled: Instrumentation[] = [];
+  const esmTargets: EsmTarget[] = [];
   for (const instrumentation of createInstrumentations()) {
     if (!config.instrumentations.includes(instrumentation.name)) continue;
     try {
       instrumentation.enable({ tracer: getTracer(`@sightline/instrumentation-${instrumentation.name}`), config, enterWith });
       enabled.push(instrumentation);
+      esmTargets.push(...(instrumentation.esmTargets?.() ?? []));
     } catch (error) {
       log.warn(`the ${instrumentation.name} instrumentation could not be enabled; that library runs untraced:`, error);
     }
   }
+  registerEsmPatches(esmTargets, new URL('./esm-loader-hook.mjs', import.meta.url));
   return enabled;
 }

@@ -3,6 +3,7 @@
 // that have no callback to wrap.
 import { createContextKey, type Context, type Tracer } from '@opentelemetry/api';
 import type { Config, InstrumentationName } from '../config/config.js';
+import type { EsmTarget } from './esm-patch.js';
 
 export interface InstrumentationContext {
   /** The tracer for this instrumentation's scope, `@sightline/instrumentation-<name>`. */
@@ -16,6 +17,8 @@ export interface Instrumentation {
   readonly name: InstrumentationName;
   enable(ctx: InstrumentationContext): void;
   disable(): void;
+  /** ES-module files to patch through the loader hook, for libraries with no diagnostics channels. */
+  esmTargets?(): EsmTarget[];
 }
 
 /** The key OpenTelemetry's suppressTracing() sets: spans started under it are not recorded. */

@@ -1,0 +1,95 @@
+// Hono on @hono/node-server publishes no channels. When `hono` loads, the default router's add() is
+// wrapped so that each route handler (not use() middleware) records its route template on the
+// IncomingMessage that @hono/node-server passes as c.env.incoming, and reports what it throws.
+import type { IncomingMessage } from 'node:http';
+import { SpanStatusCode } from '@opentelemetry/api';
+import type { Instrumentation } from '../instrumentation.js';
+import { onModuleLoad } from '../module-hook.js';
+import type { EsmTarget } from '../esm-patch.js';
+import { serverSpanOf, setRoute } from '../http-server/route.js';
+
+const PATCHED = Symbol.for('sightline.honoPatched');
+
+interface HonoContext {
+  env?: { incoming?: IncomingMessage };
+}
+type Handler = (c: HonoContext, next: unknown) => unknown;
+interface RouteRecord {
+  path: string;
+  method: string;
+}
+type Add = (this: unknown, method: string, path: string, handler: [Handler, RouteRecord] | unknown) => unknown;
+
+function recordError(incoming: IncomingMessage | undefined, error: unknown): void {
+  const status = (error as { status?: unknown })?.status;
+  if (typeof status === 'number' && status < 500) return; // an HTTPException for the client's mistake
+  const span = incoming === undefined ? undefined : serverSpanOf(incoming);
+  if (span === undefined || !span.isRecording()) return;
+  span.recordException(error as Error);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.message });
+}
+
+function wrap(handler: Handler, route: string): Handler {
+  return function sightlineRoute(c, next) {
+    const incoming = c?.env?.incoming;
+    if (incoming !== undefined) setRoute(incoming, route);
+    let result: unknown;
+    try {
+      result = handler(c, next);
+    } catch (error) {
+      recordError(incoming, error);
+      throw error;
+    }
+    if (result instanceof Promise) {
+      return result.catch((error: unknown) => {
+        recordError(incoming, error);
+        throw error;
+      });
+    }
+    return result;
+  };
+}
+
+type RouterPrototype = { add?: Add; [PATCHED]?: boolean };
+
+function patchRouterPrototype(proto: RouterPrototype): void {
+  if (typeof proto.add !== 'function' || proto[PATCHED]) return;
+  const original = proto.add;
+  proto[PATCHED] = true;
+  proto.add = function add(this: unknown, method: string, path: string, entry: unknown) {
+    // Hono 4 adds [handler, routeRecord]; use() middleware is method ALL and names no route.
+    if (Array.isArray(entry) && typeof entry[0] === 'function' && method !== 'ALL') {
+      const record = entry[1] as RouteRecord | undefined;
+      entry = [wrap(entry[0] as Handler, record?.path ?? path), record];
+    }
+    return original.call(this, method, path, entry);
+  };
+}
+
+/** CommonJS: the default router's prototype, from a throwaway app. */
+function patchFromExports(hono: unknown): void {
+  const Hono = (hono as { Hono?: new () => { router?: object } }).Hono;
+  if (typeof Hono === 'function') patchRouterPrototype(Object.getPrototypeOf(new Hono().router ?? {}) as RouterPrototype);
+}
+
+export class HonoInstrumentation implements Instrumentation {
+  readonly name = 'hono' as const;
+
+  enable(): void {
+    onModuleLoad('hono', patchFromExports);
+  }
+
+  /** ES-module apps load Hono's ESM build; its SmartRouter is handed over by the loader hook. */
+  esmTargets(): EsmTarget[] {
+    return [
+      {
+        packageName: 'hono',
+        suffix: '/node_modules/hono/dist/router/smart-router/router.js',
+        exportName: 'SmartRouter',
+        onExport: (SmartRouter) => patchRouterPrototype((SmartRouter as { prototype: RouterPrototype }).prototype),
+      },
+    ];
+  }
+
+  disable(): void {}
+}
