@@ -1,6 +1,6 @@
 // CLIENT spans for node:http and node:https requests, from Node's diagnostics channels.
 import dc from 'node:diagnostics_channel';
-import type { ClientRequest, IncomingMessage } from 'node:http';
+import http, { type ClientRequest, type IncomingMessage } from 'node:http';
 import type { Attributes, Span } from '@opentelemetry/api';
 import { log } from '../../diag/logger.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
@@ -8,7 +8,17 @@ import { captureHeaders } from '../semconv.js';
 import { endWithError, endWithStatus, injectHeaders, startClientSpan } from './client-span.js';
 
 const SPAN = Symbol('sightline.httpClientSpan');
-type TracedClientRequest = ClientRequest & { [SPAN]?: Span; agent?: { protocol?: string; defaultPort?: number } };
+const STARTED = Symbol('sightline.httpClientStarted');
+type TracedClientRequest = ClientRequest & { [SPAN]?: Span; [STARTED]?: boolean; agent?: { protocol?: string; defaultPort?: number } };
+
+/** `http.client.request.created` (Node 22.12+, 23.2+) fires while headers can still be set. */
+function hasCreatedChannel(): boolean {
+  const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
+  return major > 23 || (major === 23 && minor >= 2) || (major === 22 && minor >= 12);
+}
+
+type ImplicitHeader = (this: TracedClientRequest) => void;
+const ORIGINAL_IMPLICIT_HEADER = Symbol.for('sightline.implicitHeader');
 
 export class NodeHttpClientInstrumentation implements Instrumentation {
   readonly name = 'http' as const;
@@ -19,19 +29,41 @@ export class NodeHttpClientInstrumentation implements Instrumentation {
 
   enable(ctx: InstrumentationContext): void {
     this.ctx = ctx;
-    dc.subscribe('http.client.request.start', this.onStart);
+    if (hasCreatedChannel()) {
+      dc.subscribe('http.client.request.created', this.onStart);
+    } else {
+      // Older Node publishes request.start only after the headers are built. The last moment they
+      // can still be set is _implicitHeader(), which end(), write() and flushHeaders() all go through.
+      const proto = http.ClientRequest.prototype as unknown as Record<PropertyKey, ImplicitHeader | undefined>;
+      if (proto[ORIGINAL_IMPLICIT_HEADER] === undefined) {
+        const original = proto._implicitHeader!;
+        proto[ORIGINAL_IMPLICIT_HEADER] = original;
+        const start = this.onStart;
+        proto._implicitHeader = function _implicitHeader(this: TracedClientRequest) {
+          start({ request: this });
+          return original.call(this);
+        };
+      }
+    }
     dc.subscribe('http.client.response.finish', this.onResponse);
     // Newer Node versions publish request errors; on older ones the 'close' listener below ends the span.
     dc.subscribe('http.client.request.error', this.onError);
   }
 
   disable(): void {
-    dc.unsubscribe('http.client.request.start', this.onStart);
+    dc.unsubscribe('http.client.request.created', this.onStart);
+    const proto = http.ClientRequest.prototype as unknown as Record<PropertyKey, ImplicitHeader | undefined>;
+    if (proto[ORIGINAL_IMPLICIT_HEADER] !== undefined) {
+      proto._implicitHeader = proto[ORIGINAL_IMPLICIT_HEADER];
+      delete proto[ORIGINAL_IMPLICIT_HEADER];
+    }
     dc.unsubscribe('http.client.response.finish', this.onResponse);
     dc.unsubscribe('http.client.request.error', this.onError);
   }
 
   private start(request: TracedClientRequest): void {
+    if (request[STARTED]) return;
+    request[STARTED] = true;
     try {
       const scheme = request.protocol === 'https:' || request.agent?.protocol === 'https:' ? 'https' : 'http';
       const hostHeader = String(request.getHeader('host') ?? request.host ?? 'localhost');
@@ -47,8 +79,8 @@ export class NodeHttpClientInstrumentation implements Instrumentation {
         captureHeaders(extra, 'request', captured, (name) => request.getHeader(name) as string | string[] | number | undefined);
       }
       const span = startClientSpan(this.ctx.tracer, { method: request.method, scheme, host, port, target: request.path }, extra);
-      // Headers can be added until they are flushed; requests built from a raw header array flush at once.
-      if (!request.headersSent) injectHeaders(span, (name, value) => request.setHeader(name, value));
+      // Requests built from a raw header array have their headers fixed at once: those cannot carry context.
+      if (!(request as unknown as { _header?: unknown })._header) injectHeaders(span, (name, value) => request.setHeader(name, value));
       if (!span.isRecording()) return;
       request[SPAN] = span;
       request.on('close', onRequestClose);
