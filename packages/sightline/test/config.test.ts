@@ -207,6 +207,41 @@ describe('each variable', () => {
   });
 });
 
+describe('instrumentation settings', () => {
+  it('OTEL_INSTRUMENTATION_HTTP_EXCLUDED_URLS: regular expressions searched in the path and query', () => {
+    const c = load({ OTEL_INSTRUMENTATION_HTTP_EXCLUDED_URLS: '^/healthz$, /metrics,a(b' });
+    assert.deepEqual(c.http.excludedUrls.map(String), ['/^\\/healthz$/', '/\\/metrics/', '/a\\(b/']);
+    assert.match(warnings().at(-1)!, /OTEL_INSTRUMENTATION_HTTP_EXCLUDED_URLS entry "a\(b" is not a valid regular expression; matching it as plain text/);
+    assert.ok(c.http.excludedUrls[0]!.test('/healthz'));
+    assert.ok(!c.http.excludedUrls[0]!.test('/healthz/deep'));
+    assert.ok(c.http.excludedUrls[2]!.test('/x/a(b'));
+  });
+
+  it('header capture lists, lower-cased', () => {
+    const c = load({
+      OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST: 'X-Request-Id, Content-Type',
+      OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_RESPONSE: 'x-a',
+      OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_CLIENT_REQUEST: 'x-b',
+      OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_CLIENT_RESPONSE: 'x-c',
+    });
+    assert.deepEqual(c.http.captureHeaders, { serverRequest: ['x-request-id', 'content-type'], serverResponse: ['x-a'], clientRequest: ['x-b'], clientResponse: ['x-c'] });
+  });
+
+  it('OTEL_NODE_ENABLED_INSTRUMENTATIONS and OTEL_NODE_DISABLED_INSTRUMENTATIONS', () => {
+    assert.deepEqual(load({}).instrumentations, ['http', 'undici', 'fastify', 'express', 'nestjs', 'hono']);
+    assert.deepEqual(load({ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,fastify' }).instrumentations, ['http', 'fastify']);
+    assert.deepEqual(load({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'undici, express' }).instrumentations, ['http', 'fastify', 'nestjs', 'hono']);
+    assert.deepEqual(load({ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,koa' }).instrumentations, ['http']);
+    assert.match(warnings().at(-1)!, /OTEL_NODE_ENABLED_INSTRUMENTATIONS names "koa", which is not one of http, undici, fastify, express, nestjs, hono; ignoring it/);
+  });
+
+  it('SIGHTLINE_SERVER_TIMING switches the Server-Timing entry off', () => {
+    assert.equal(load({}).http.serverTiming, true);
+    assert.equal(load({ SIGHTLINE_SERVER_TIMING: 'false' }).http.serverTiming, false);
+    assert.equal(load({}, { http: { serverTiming: false } }).http.serverTiming, false);
+  });
+});
+
 describe('init() options', () => {
   it('override the environment', () => {
     const c = load(
