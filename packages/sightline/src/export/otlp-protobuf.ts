@@ -142,8 +142,9 @@ function writeAttributes(w: ProtoWriter, field: number, attributes: Attributes):
   for (const key in attributes) {
     const value = attributes[key];
     if (value === undefined || value === null) continue;
+    if (typeof value === 'string' && w.cachedStringKeyValue(field, key, value)) continue;
     const keyField = w.keyField(key);
-    if (typeof value === 'string' ? w.stringKeyValue(field, keyField, value) : Number.isInteger(value) && w.intKeyValue(field, keyField, value as number)) continue;
+    if (typeof value === 'number' && Number.isInteger(value) && w.intKeyValue(field, keyField, value)) continue;
     const valueMax = typeof value === 'string' ? value.length * 3 + 6 : typeof value === 'object' ? Infinity : 12;
     w.fork(field, keyField.length + valueMax + 2); // KeyValue
     w.raw(keyField);

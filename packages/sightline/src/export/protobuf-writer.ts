@@ -16,6 +16,13 @@ const KEY_CACHE_LIMIT = 4096;
 /** Encoded `string key = 1` fields of KeyValue messages, by key. */
 const keyFields = new Map<string, Uint8Array>();
 
+const PAIR_CACHE_LIMIT = 4096;
+const PAIR_VALUE_MAX = 64;
+/** Whole encoded KeyValue messages for string attributes whose values repeat (methods, schemes, hosts,
+ * routes, status texts): by key, then value. Bounded: once full, new pairs are encoded each time. */
+const pairs = new Map<string, Map<string, Uint8Array>>();
+let pairCount = 0;
+
 export class ProtoWriter {
   buf: Buffer;
   pos = 0;
@@ -155,6 +162,28 @@ export class ProtoWriter {
       buf[p++] = c;
     }
     this.pos = p;
+    return true;
+  }
+
+  /**
+   * A KeyValue with a string value, as a cached whole when the pair was seen before: most server-span
+   * attributes repeat from one request to the next, and a copy is cheaper than encoding again.
+   */
+  cachedStringKeyValue(field: number, key: string, value: string): boolean {
+    if (field > 15 || value.length > PAIR_VALUE_MAX) return false;
+    let byValue = pairs.get(key);
+    const cached = byValue?.get(value);
+    if (cached !== undefined) {
+      this.raw(cached);
+      return true;
+    }
+    const start = this.pos;
+    if (!this.stringKeyValue(field, this.keyField(key), value)) return false;
+    if (pairCount < PAIR_CACHE_LIMIT) {
+      if (byValue === undefined) pairs.set(key, (byValue = new Map()));
+      byValue.set(value, Uint8Array.from(this.buf.subarray(start, this.pos)));
+      pairCount++;
+    }
     return true;
   }
 

@@ -29,7 +29,16 @@ export class WorkerOtlpExporter implements SpanExporter {
   ) {
     const init: WorkerInit = { sightlineExportWorker: true, otlp, maxQueuedSpans, logLevel, userAgent: `sightline/${SDK_VERSION} node/${process.versions.node}` };
     // execArgv [] keeps --import/--require sightline/register from loading Sightline again inside the worker.
-    this.worker = new Worker(workerUrl, { workerData: init, execArgv: [], name: 'sightline-exporter', stdout: false, stderr: false });
+    // Small heap limits: the worker holds at most one queue of encoded batches, and a default-sized
+    // young generation alone would add tens of megabytes to the app's RSS.
+    this.worker = new Worker(workerUrl, {
+      workerData: init,
+      execArgv: [],
+      name: 'sightline-exporter',
+      stdout: false,
+      stderr: false,
+      resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 96 },
+    });
     this.worker.on('message', (message: FromWorker) => this.onMessage(message));
     this.worker.on('error', (error) => {
       this.alive = false;

@@ -1,8 +1,10 @@
 // Main-thread side of esm-loader-hook: registers the hook (only when a package to patch is installed)
 // and routes each handed-over export to the instrumentation that asked for it.
-import { createRequire, register } from 'node:module';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import * as nodeModule from 'node:module';
+import { dirname, join, resolve } from 'node:path';
 import { log } from '../diag/logger.js';
+import { appendHandOver, type LoadResult } from './esm-loader-hook.js';
 
 export interface EsmTarget {
   /** The package that must be resolvable from the app for the hook to be worth registering. */
@@ -14,10 +16,30 @@ export interface EsmTarget {
 
 const callbacks = new Map<string, (value: unknown) => void>();
 
-function installed(packageName: string): boolean {
-  const from = process.argv[1] ? process.argv[1] : join(process.cwd(), 'index.js');
+/** The dependencies the app declares in its nearest package.json; undefined when it has none. */
+function declaredDependencies(): Set<string> | undefined {
+  let dir = process.argv[1] ? dirname(resolve(process.argv[1])) : process.cwd();
+  for (;;) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) {
+      try {
+        const pkg = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Record<string, string> | undefined>;
+        return new Set([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.devDependencies ?? {}), ...Object.keys(pkg.optionalDependencies ?? {})]);
+      } catch {
+        return undefined;
+      }
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+/** Whether the app uses the package: declared in its package.json, or (with none) resolvable from it. */
+function used(packageName: string, declared: Set<string> | undefined): boolean {
+  if (declared !== undefined) return declared.has(packageName);
   try {
-    createRequire(from).resolve(packageName);
+    nodeModule.createRequire(process.argv[1] ?? join(process.cwd(), 'index.js')).resolve(packageName);
     return true;
   } catch {
     return false;
@@ -25,8 +47,10 @@ function installed(packageName: string): boolean {
 }
 
 export function registerEsmPatches(targets: EsmTarget[], hookUrl: URL): void {
-  const wanted = targets.filter((t) => installed(t.packageName));
-  if (wanted.length === 0 || typeof register !== 'function') return;
+  if (targets.length === 0) return;
+  const declared = declaredDependencies();
+  const wanted = targets.filter((t) => used(t.packageName, declared));
+  if (wanted.length === 0) return;
   for (const t of wanted) callbacks.set(t.suffix, t.onExport);
   (globalThis as Record<symbol, unknown>)[Symbol.for('sightline.esmExport')] = (key: string, value: unknown): void => {
     try {
@@ -35,8 +59,15 @@ export function registerEsmPatches(targets: EsmTarget[], hookUrl: URL): void {
       log.warnOnce(`esm:${key}`, `could not instrument ${key}: ${(error as Error).message}`);
     }
   };
+  const data = { targets: wanted.map((t) => ({ suffix: t.suffix, exportName: t.exportName, key: t.suffix })) };
   try {
-    register(hookUrl.href, { data: { targets: wanted.map((t) => ({ suffix: t.suffix, exportName: t.exportName, key: t.suffix })) } });
+    const registerHooks = (nodeModule as { registerHooks?: (hooks: object) => unknown }).registerHooks;
+    if (typeof registerHooks === 'function') {
+      // Node 22.15+ / 23.5+: synchronous hooks on this thread, no loader thread to pay for.
+      registerHooks({ load: (url: string, context: unknown, nextLoad: (u: string, c: unknown) => LoadResult) => appendHandOver(url, nextLoad(url, context), data.targets) });
+    } else {
+      nodeModule.register(hookUrl.href, { data });
+    }
   } catch (error) {
     log.warn(`could not register the ES-module hook; ${wanted.map((t) => t.packageName).join(', ')} imported as ES modules run without route names:`, error);
   }

@@ -63,24 +63,28 @@ export class HttpServerInstrumentation implements Instrumentation {
       }
       const parent = propagation.extract(ROOT_CONTEXT, request.headers, defaultTextMapGetter);
       const method = normalizeMethod(request.method);
-      const span = this.tracer.startSpan(method === '_OTHER' ? 'HTTP' : method, { kind: SpanKind.SERVER, attributes: this.attributes(request, socket, url, method) }, parent);
+      // The sampler sees method and path (what URL-based sampling needs); the other attributes are
+      // built only for spans that record, so an unsampled request pays for none of them.
+      const query = url.indexOf('?');
+      const sampling: Attributes = { 'http.request.method': method, 'url.path': query === -1 ? url : url.slice(0, query) };
+      const span = this.tracer.startSpan(method === '_OTHER' ? 'HTTP' : method, { kind: SpanKind.SERVER, attributes: sampling }, parent);
       request[SERVER_SPAN] = span;
-      if (span.isRecording()) response.on('close', onResponseClose);
+      if (span.isRecording()) {
+        span.setAttributes(this.attributes(request, socket, url, query, method));
+        response.on('close', onResponseClose);
+      }
       this.enterWith(trace.setSpan(parent, span));
     } catch (error) {
       log.warnOnce('http-server-start', `could not start the HTTP server span; requests are served untraced: ${(error as Error).message}`);
     }
   }
 
-  private attributes(request: IncomingMessage, socket: Socket, url: string, method: string): Attributes {
-    const query = url.indexOf('?');
+  private attributes(request: IncomingMessage, socket: Socket, url: string, query: number, method: string): Attributes {
     const encrypted = (socket as Socket & { encrypted?: boolean }).encrypted === true;
     const headers = request.headers;
     const host = parseHost(headers.host, encrypted ? 443 : 80);
     const attributes: Attributes = {
-      'http.request.method': method,
       'url.scheme': encrypted ? 'https' : 'http',
-      'url.path': query === -1 ? url : url.slice(0, query),
       'network.protocol.version': request.httpVersion,
       'server.port': host.port,
     };

@@ -12,8 +12,11 @@ type PatchedPrototype = ServerResponse & { [PATCHED]?: WriteHead };
 
 function withEntry(existing: unknown, entry: string): string | string[] {
   if (Array.isArray(existing)) return [...existing.map(String), entry];
-  if (existing === undefined || existing === null || existing === '') return entry;
   return `${String(existing)}, ${entry}`;
+}
+
+function isServerTiming(name: unknown): boolean {
+  return typeof name === 'string' && name.length === 13 && name.toLowerCase() === 'server-timing';
 }
 
 function addEntry(res: ServerResponse, args: unknown[]): void {
@@ -23,27 +26,34 @@ function addEntry(res: ServerResponse, args: unknown[]): void {
   if ((ctx.traceFlags & TraceFlags.SAMPLED) === 0) return; // no trace to look up
   const entry = `trace;desc=${formatTraceparent(ctx)}`;
 
-  // writeHead(status, [message], [headers]): headers given here win over setHeader(), so look there first.
+  // Server-Timing is a list-valued header: a second field line means the same as a joined value, so with
+  // no headers passed to writeHead() the entry is simply appended. Headers passed there replace what
+  // setHeader() set under the same name, so then the entry joins them instead.
   const last = args[args.length - 1];
   if (last !== null && typeof last === 'object') {
     if (Array.isArray(last)) {
       for (let i = 0; i < last.length; i += 2) {
-        if (String(last[i]).toLowerCase() === 'server-timing') {
+        if (isServerTiming(last[i])) {
           last[i + 1] = withEntry(last[i + 1], entry);
           return;
         }
       }
     } else {
       const headers = last as OutgoingHttpHeaders;
-      for (const key of Object.keys(headers)) {
-        if (key.toLowerCase() === 'server-timing') {
+      for (const key in headers) {
+        if (isServerTiming(key)) {
           headers[key] = withEntry(headers[key], entry);
           return;
         }
       }
+      // Into the object, not appendHeader(): that keeps Node's fast path for a headers object (Fastify's).
+      // A value the app set with setHeader() would be replaced by the object's, so it is folded in.
+      const earlier = res.getHeader('server-timing');
+      headers['server-timing'] = earlier === undefined ? entry : withEntry(earlier, entry);
+      return;
     }
   }
-  res.setHeader('server-timing', withEntry(res.getHeader('server-timing'), entry));
+  res.appendHeader('server-timing', entry);
 }
 
 export function enableServerTiming(): void {

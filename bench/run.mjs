@@ -1,0 +1,272 @@
+// The overhead benchmark (`npm run bench`): Sightline against no tracing, OpenTelemetry JS and dd-trace,
+// side by side in one run, on this machine's Node and on Node 24. See bench/README.md.
+//
+// Settings (environment): BENCH_SCENARIOS=hello,realistic  BENCH_NODES=current,24  BENCH_ROUNDS=3
+// BENCH_DURATION=8 (s)  BENCH_WARMUP=3 (s)  BENCH_CONNECTIONS=64
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BENCH = fileURLToPath(new URL('.', import.meta.url));
+const env = process.env;
+const ROUNDS = Number(env.BENCH_ROUNDS ?? 3);
+const DURATION = Number(env.BENCH_DURATION ?? 8);
+const WARMUP = Number(env.BENCH_WARMUP ?? 3);
+const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 64);
+const SCENARIOS = (env.BENCH_SCENARIOS ?? 'hello,realistic').split(',');
+const NODES = (env.BENCH_NODES ?? 'current,24').split(',');
+const REQUIRE_SERVICES = env.SIGHTLINE_REQUIRE_SERVICES === '1';
+const DATABASE_URL = env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const REDIS_URL = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+const cpus = os.cpus().length;
+const hasTaskset = (() => {
+  try {
+    execFileSync('taskset', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const PINNED = cpus >= 2 && hasTaskset;
+const pin = (cpu, command, args) => (PINNED ? ['taskset', ['-c', String(cpu), command, ...args]] : [command, args]);
+const APP_CPU = 0;
+const LOAD_CPU = 1;
+
+const SCENARIO = {
+  hello: { app: 'apps/hello.mjs', path: '/items/42' },
+  realistic: { app: 'apps/realistic.mjs', path: '/orders/42' },
+};
+
+// Each as its documentation says for an ES-module app: OpenTelemetry's loader hook plus its SDK setup
+// preloaded; dd-trace's ESM initializer.
+const OTEL_ARGS = ['--experimental-loader=@opentelemetry/instrumentation/hook.mjs', '--require', './contenders/opentelemetry.cjs'];
+const DD_ARGS = ['--import', 'dd-trace/initialize.mjs'];
+
+function contenders(sink) {
+  const otlp = `http://127.0.0.1:${sink.otlp}`;
+  const sightline = { OTEL_SERVICE_NAME: 'bench', OTEL_EXPORTER_OTLP_ENDPOINT: otlp };
+  const otel = { ...sightline, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' };
+  const dd = {
+    DD_SERVICE: 'bench',
+    DD_TRACE_AGENT_URL: `http://127.0.0.1:${sink.agent}`,
+    DD_TRACE_STARTUP_LOGS: 'false',
+    DD_INSTRUMENTATION_TELEMETRY_ENABLED: 'false',
+    DD_REMOTE_CONFIGURATION_ENABLED: 'false',
+  };
+  const ratio = { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' };
+  return [
+    { name: 'no tracing', sampling: '-', args: [], env: {} },
+    { name: 'Sightline', sampling: '100%', args: ['--import', 'sightline/register'], env: sightline },
+    { name: 'Sightline', sampling: '10%', args: ['--import', 'sightline/register'], env: { ...sightline, ...ratio } },
+    { name: 'OpenTelemetry JS', sampling: '100%', args: OTEL_ARGS, env: otel },
+    { name: 'OpenTelemetry JS', sampling: '10%', args: OTEL_ARGS, env: { ...otel, ...ratio } },
+    { name: 'dd-trace', sampling: '100%', args: DD_ARGS, env: dd },
+    { name: 'dd-trace', sampling: '10%', args: DD_ARGS, env: { ...dd, DD_TRACE_SAMPLE_RATE: '0.1' } },
+  ];
+}
+
+function node24() {
+  const dir = join(BENCH, '.node24');
+  const bin = join(dir, 'node_modules/node/bin/node');
+  if (!existsSync(bin)) {
+    console.error('bench: installing Node 24 (the `node` package from npm) into bench/.node24');
+    execFileSync('npm', ['install', '--prefix', dir, '--no-save', '--no-audit', '--no-fund', 'node@24'], { stdio: 'inherit' });
+  }
+  return bin;
+}
+
+function startProcess(command, args, extraEnv, cpu) {
+  const [cmd, argv] = pin(cpu, command, args);
+  const child = spawn(cmd, argv, { cwd: BENCH, env: { PATH: env.PATH, HOME: env.HOME, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
+  const ready = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start: ${err}`)), 30_000);
+    child.stdout.on('data', () => {
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) {
+        clearTimeout(timer);
+        resolve(JSON.parse(line));
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited (${code}): ${err}`)));
+  });
+  ready.catch(() => {});
+  return { child, ready, stderr: () => err };
+}
+
+async function stop(child, signal = 'SIGTERM', timeoutMs = 10_000) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+function toMs(value) {
+  const m = /^([\d.]+)(us|ms|s)$/.exec(value);
+  if (!m) return NaN;
+  return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
+}
+
+function wrk(url, seconds) {
+  const [cmd, argv] = pin(LOAD_CPU, 'wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', url]);
+  const out = execFileSync(cmd, argv, { encoding: 'utf8' });
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
+  const p50 = toMs(/\s50%\s+([\d.]+\w+)/.exec(out)?.[1] ?? '');
+  const p99 = toMs(/\s99%\s+([\d.]+\w+)/.exec(out)?.[1] ?? '');
+  const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1];
+  if (errors) throw new Error(`${url} answered ${errors} non-2xx responses`);
+  return { rps, requests, p50, p99 };
+}
+
+/** p99 latency at a fixed offered load, from autocannon's rate limiting. */
+function fixedRate(url, rate, seconds) {
+  const bin = join(BENCH, 'node_modules/autocannon/autocannon.js');
+  const [cmd, argv] = pin(LOAD_CPU, process.execPath, [bin, '-c', String(CONNECTIONS), '-d', String(seconds), '-R', String(Math.round(rate)), '--json', url]);
+  const result = JSON.parse(execFileSync(cmd, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+  return { p99: result.latency.p99, rps: result.requests.average };
+}
+
+function peakRssMb(pid) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(/VmHWM:\s+(\d+) kB/.exec(status)[1]) / 1024;
+  } catch {
+    return NaN;
+  }
+}
+
+async function sinkCount(sink) {
+  return (await (await fetch(`http://127.0.0.1:${sink.otlp}/count`)).json()).spans;
+}
+
+async function runContender(nodeBin, scenario, contender, sink, stubUrl) {
+  await fetch(`http://127.0.0.1:${sink.otlp}/reset`);
+  const app = startProcess(nodeBin, [...contender.args, SCENARIO[scenario].app], { ...contender.env, DATABASE_URL, REDIS_URL, STUB_URL: stubUrl }, APP_CPU);
+  const { port } = await app.ready;
+  const url = `http://127.0.0.1:${port}${SCENARIO[scenario].path}`;
+  try {
+    const warm = wrk(url, WARMUP);
+    const measured = wrk(url, DURATION);
+    const rss = peakRssMb(app.child.pid);
+    // dd-trace flushes every 2 s and not on SIGTERM; the others flush on SIGTERM. Give every one the same wait.
+    await new Promise((r) => setTimeout(r, 2500));
+    await stop(app.child);
+    await new Promise((r) => setTimeout(r, 300));
+    const spans = await sinkCount(sink);
+    return { ...measured, rss, spansPerRequest: spans / (warm.requests + measured.requests) };
+  } finally {
+    await stop(app.child, 'SIGKILL');
+  }
+}
+
+async function fixedRateRun(nodeBin, scenario, contender, sink, stubUrl, rate) {
+  const app = startProcess(nodeBin, [...contender.args, SCENARIO[scenario].app], { ...contender.env, DATABASE_URL, REDIS_URL, STUB_URL: stubUrl }, APP_CPU);
+  const { port } = await app.ready;
+  try {
+    const url = `http://127.0.0.1:${port}${SCENARIO[scenario].path}`;
+    wrk(url, WARMUP);
+    return fixedRate(url, rate, DURATION);
+  } finally {
+    await stop(app.child, 'SIGKILL');
+  }
+}
+
+function reachable(url) {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = net.connect(Number(port), hostname);
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+}
+
+const median = (values) => {
+  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  return sorted.length === 0 ? NaN : sorted[Math.floor((sorted.length - 1) / 2)];
+};
+
+const fmt = (v, digits = 0) => (Number.isNaN(v) ? 'n/a' : v.toFixed(digits));
+
+async function main() {
+  const stamp = new Date().toISOString();
+  const machine = `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${cpus} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`;
+  console.log(`# Sightline overhead benchmark, ${stamp}\n`);
+  console.log(`Machine: ${machine}. ${PINNED ? `App pinned to CPU ${APP_CPU}; wrk, autocannon, the sink and the stub to CPU ${LOAD_CPU}.` : 'NOT pinned (needs 2+ CPUs and taskset): figures are noisier.'}`);
+  console.log(`Each figure is the median of ${ROUNDS} rounds of ${DURATION} s (after ${WARMUP} s warm-up), contenders alternated within each round; wrk, ${CONNECTIONS} connections.\n`);
+
+  const sinkProc = startProcess(process.execPath, ['sink.mjs'], {}, LOAD_CPU);
+  const sink = await sinkProc.ready;
+  const stubProc = startProcess(process.execPath, ['apps/stub.mjs'], {}, LOAD_CPU);
+  const stubUrl = `http://127.0.0.1:${(await stubProc.ready).port}/quote`;
+  const all = [];
+  try {
+    for (const nodeName of NODES) {
+      const nodeBin = nodeName === 'current' ? process.execPath : node24();
+      const version = execFileSync(nodeBin, ['--version'], { encoding: 'utf8' }).trim();
+      for (const scenario of SCENARIOS) {
+        if (scenario === 'realistic' && !((await reachable(DATABASE_URL)) && (await reachable(REDIS_URL)))) {
+          const line = `realistic: skipped, Postgres (${DATABASE_URL}) or Redis (${REDIS_URL}) is not reachable`;
+          if (REQUIRE_SERVICES) throw new Error(line + ' and SIGHTLINE_REQUIRE_SERVICES=1');
+          console.log(line + '\n');
+          continue;
+        }
+        const list = contenders(sink);
+        const rounds = list.map(() => []);
+        for (let round = 0; round < ROUNDS; round++) {
+          for (let i = 0; i < list.length; i++) {
+            process.stderr.write(`bench: ${version} ${scenario} round ${round + 1}/${ROUNDS}: ${list[i].name} ${list[i].sampling}\n`);
+            rounds[i].push(await runContender(nodeBin, scenario, list[i], sink, stubUrl));
+          }
+        }
+        const rows = list.map((c, i) => ({
+          contender: c.name,
+          sampling: c.sampling,
+          rps: median(rounds[i].map((r) => r.rps)),
+          p50: median(rounds[i].map((r) => r.p50)),
+          p99: median(rounds[i].map((r) => r.p99)),
+          rss: median(rounds[i].map((r) => r.rss)),
+          spansPerRequest: median(rounds[i].map((r) => r.spansPerRequest)),
+          rounds: rounds[i],
+        }));
+        const base = rows[0];
+        const halfLoad = base.rps / 2;
+        for (let i = 0; i < list.length; i++) {
+          process.stderr.write(`bench: ${version} ${scenario} p99 at ${fmt(halfLoad)} req/s: ${list[i].name} ${list[i].sampling}\n`);
+          rows[i].fixedRate = await fixedRateRun(nodeBin, scenario, list[i], sink, stubUrl, halfLoad);
+        }
+        console.log(`## ${scenario}, Node ${version}\n`);
+        console.log(`| contender | sampling | req/s | vs no tracing | p50 ms | p99 ms | p99 ms at ${fmt(halfLoad)} req/s | peak RSS MB | vs no tracing | spans/request |`);
+        console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+        for (const r of rows) {
+          console.log(
+            `| ${r.contender} | ${r.sampling} | ${fmt(r.rps)} | ${fmt((100 * r.rps) / base.rps)}% | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.fixedRate.p99, 2)} | ${fmt(r.rss)} | ${r === base ? '' : `+${fmt(r.rss - base.rss)}`} | ${r === base ? '' : fmt(r.spansPerRequest, 2)} |`,
+          );
+        }
+        console.log('');
+        all.push({ node: version, scenario, halfLoad, rows });
+      }
+    }
+  } finally {
+    await stop(sinkProc.child, 'SIGKILL');
+    await stop(stubProc.child, 'SIGKILL');
+  }
+  mkdirSync(join(BENCH, 'results'), { recursive: true });
+  const file = join(BENCH, 'results', `${stamp.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify({ stamp, machine, pinned: PINNED, rounds: ROUNDS, duration: DURATION, warmup: WARMUP, connections: CONNECTIONS, results: all }, null, 2));
+  console.log(`JSON: ${file}`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
