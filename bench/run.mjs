@@ -44,9 +44,11 @@ const SCENARIO = {
 // Each as its documentation says for an ES-module app: OpenTelemetry's loader hook plus its SDK setup
 // preloaded; dd-trace's ESM initializer.
 const OTEL_ARGS = ['--experimental-loader=@opentelemetry/instrumentation/hook.mjs', '--require', './contenders/opentelemetry.cjs'];
-const DD_ARGS = ['--import', 'dd-trace/initialize.mjs'];
+// dd-trace 6 refuses Node 20 ("incompatible_runtime"), so Node 20 runs dd-trace 5, its supported line there.
+const ddArgs = (nodeMajor) => ['--import', `${nodeMajor < 22 ? 'dd-trace5' : 'dd-trace'}/initialize.mjs`];
 
-function contenders(sink) {
+function contenders(sink, nodeMajor) {
+  const DD_ARGS = ddArgs(nodeMajor);
   const otlp = `http://127.0.0.1:${sink.otlp}`;
   const sightline = { OTEL_SERVICE_NAME: 'bench', OTEL_EXPORTER_OTLP_ENDPOINT: otlp };
   const otel = { ...sightline, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' };
@@ -204,6 +206,21 @@ async function main() {
   console.log(`Machine: ${machine}. ${PINNED ? `App pinned to CPU ${APP_CPU}; wrk, autocannon, the sink and the stub to CPU ${LOAD_CPU}.` : 'NOT pinned (needs 2+ CPUs and taskset): figures are noisier.'}`);
   console.log(`Each figure is the median of ${ROUNDS} rounds of ${DURATION} s (after ${WARMUP} s warm-up), contenders alternated within each round; wrk, ${CONNECTIONS} connections.\n`);
 
+  if (PINNED && SCENARIOS.includes('realistic')) {
+    // Postgres and Redis would otherwise be scheduled on the app's CPU too and blur the comparison.
+    for (const name of ['postgres', 'redis-server']) {
+      try {
+        for (const pid of execFileSync('pgrep', ['-x', name], { encoding: 'utf8' }).split('\n').filter(Boolean)) {
+          execFileSync('taskset', ['-a', '-cp', String(LOAD_CPU), pid], { stdio: 'ignore' });
+        }
+        console.log(`${name} processes pinned to CPU ${LOAD_CPU} for this run.`);
+      } catch {
+        // Not running here, or not ours to move: the realistic figures are then noisier.
+      }
+    }
+    console.log('');
+  }
+
   const sinkProc = startProcess(process.execPath, ['sink.mjs'], {}, LOAD_CPU);
   const sink = await sinkProc.ready;
   const stubProc = startProcess(process.execPath, ['apps/stub.mjs'], {}, LOAD_CPU);
@@ -220,7 +237,7 @@ async function main() {
           console.log(line + '\n');
           continue;
         }
-        const list = contenders(sink);
+        const list = contenders(sink, Number(version.slice(1).split('.')[0]));
         const rounds = list.map(() => []);
         for (let round = 0; round < ROUNDS; round++) {
           for (let i = 0; i < list.length; i++) {

@@ -279,3 +279,19 @@ describe('context', () => {
     assert.equal(seen, span);
   });
 });
+
+describe('LinkedContext', () => {
+  it('behaves as an immutable Context: set, shadow, delete', async () => {
+    const { LinkedContext } = await import('../src/context/linked-context.js');
+    const a = Symbol('a');
+    const b = Symbol('b');
+    const one = LinkedContext.ROOT.setValue(a, 1);
+    const two = one.setValue(b, 2).setValue(a, 3);
+    assert.equal(LinkedContext.ROOT.getValue(a), undefined);
+    assert.equal(one.getValue(a), 1);
+    assert.equal(two.getValue(a), 3);
+    assert.equal(two.getValue(b), 2);
+    assert.equal(two.deleteValue(a).getValue(a), undefined);
+    assert.equal(two.getValue(a), 3, 'deleting makes a new context');
+  });
+});

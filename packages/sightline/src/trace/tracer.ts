@@ -5,7 +5,9 @@ import {
   SpanKind,
   trace,
   TraceFlags,
+  type Attributes,
   type Context,
+  type Link,
   type Span,
   type SpanContext,
   type SpanOptions,
@@ -20,6 +22,10 @@ import { toRelative } from './time.js';
 
 /** W3C Level 2 "random" trace flag: set on trace ids Sightline generates. */
 export const RANDOM_TRACE_FLAG = 0x02;
+
+// Shared, frozen defaults: a sampler gets these rather than a fresh object per span.
+const EMPTY_ATTRIBUTES: Attributes = Object.freeze({});
+const EMPTY_LINKS: Link[] = Object.freeze([]) as unknown as Link[];
 
 const SUPPRESSED_SPAN = new NonRecordingSpan({ traceId: '00000000000000000000000000000000', spanId: '0000000000000000', traceFlags: TraceFlags.NONE });
 
@@ -38,8 +44,8 @@ export class SightlineTracer implements Tracer {
     const hasParent = parent !== undefined && isSpanContextValid(parent);
     const traceId = hasParent ? parent.traceId : newTraceId();
     const kind = options.kind ?? SpanKind.INTERNAL;
-    const attributes = options.attributes ?? {};
-    const links = options.links ?? [];
+    const attributes = options.attributes ?? EMPTY_ATTRIBUTES;
+    const links = options.links ?? EMPTY_LINKS;
 
     const result = this.sampler.shouldSample(options.root ? trace.deleteSpan(context) : context, traceId, name, kind, attributes, links);
     const traceState = result.traceState ?? (hasParent ? parent.traceState : undefined);

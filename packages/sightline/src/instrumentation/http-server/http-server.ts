@@ -4,8 +4,9 @@
 import dc from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { defaultTextMapGetter, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import { defaultTextMapGetter, propagation, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import type { HttpConfig } from '../../config/config.js';
+import { LinkedContext } from '../../context/linked-context.js';
 import { log } from '../../diag/logger.js';
 import { SUPPRESS_TRACING_KEY, type Instrumentation, type InstrumentationContext } from '../instrumentation.js';
 import { captureHeaders, normalizeMethod, parseHost } from '../semconv.js';
@@ -25,7 +26,7 @@ export function addRouteReader(reader: RouteReader): void {
   if (!routeReaders.includes(reader)) routeReaders.push(reader);
 }
 
-const SUPPRESSED: Context = ROOT_CONTEXT.setValue(SUPPRESS_TRACING_KEY, true);
+const SUPPRESSED: Context = LinkedContext.ROOT.setValue(SUPPRESS_TRACING_KEY, true);
 
 export class HttpServerInstrumentation implements Instrumentation {
   readonly name = 'http' as const;
@@ -61,7 +62,7 @@ export class HttpServerInstrumentation implements Instrumentation {
           return;
         }
       }
-      const parent = propagation.extract(ROOT_CONTEXT, request.headers, defaultTextMapGetter);
+      const parent = propagation.extract(LinkedContext.ROOT, request.headers, defaultTextMapGetter);
       const method = normalizeMethod(request.method);
       // The sampler sees method and path (what URL-based sampling needs); the other attributes are
       // built only for spans that record, so an unsampled request pays for none of them.
