@@ -1,7 +1,12 @@
 // Microbenchmarks of the hot paths (`npm run bench:micro`): ns per span start+end, sampled and
 // unsampled; ns per span encoded to OTLP protobuf and JSON; context propagation. Runs the TypeScript
 // sources through tsx, which also reaches the internal encoders.
-import { context, propagation, ROOT_CONTEXT, trace, defaultTextMapSetter, defaultTextMapGetter } from '@opentelemetry/api';
+import { createRequire } from 'node:module';
+// The API copy Sightline's sources use: bench/ has its own newer copy (for the contenders), and a newer
+// API does not use a global registered by an older one.
+const { context, propagation, ROOT_CONTEXT, trace, defaultTextMapSetter, defaultTextMapGetter } = createRequire(
+  new URL('../packages/sightline/src/index.ts', import.meta.url),
+)('@opentelemetry/api') as typeof import('@opentelemetry/api');
 import { init, shutdown } from '../packages/sightline/src/index.ts';
 import { traceRequestToJson } from '../packages/sightline/src/export/worker/otlp-json-transcoder.ts';
 import { OtlpProtobufEncoder } from '../packages/sightline/src/export/otlp-protobuf.ts';
