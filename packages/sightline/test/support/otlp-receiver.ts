@@ -114,6 +114,10 @@ function normalise(request: any, binary: boolean): ReceivedSpan[] {
   return out;
 }
 
+function receiver(port: number, spans: ReceivedSpan[], requests: ReceivedRequest[], close: () => Promise<void>): Receiver {
+  return { url: `http://127.0.0.1:${port}`, port, spans, requests, waitForSpans: waiter(spans), close };
+}
+
 function waiter(spans: ReceivedSpan[]) {
   return async (count: number, timeoutMillis = 15000): Promise<ReceivedSpan[]> => {
     const deadline = Date.now() + timeoutMillis;
@@ -159,20 +163,13 @@ export async function startHttpReceiver(responder?: Responder): Promise<Receiver
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    spans,
-    requests,
-    waitForSpans: waiter(spans),
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const res of hanging) res.destroy();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return receiver((server.address() as AddressInfo).port, spans, requests, () =>
+    new Promise<void>((resolve) => {
+      for (const res of hanging) res.destroy();
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  );
 }
 
 export async function startGrpcReceiver(): Promise<Receiver> {
@@ -202,12 +199,5 @@ export async function startGrpcReceiver(): Promise<Receiver> {
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    spans,
-    requests,
-    waitForSpans: waiter(spans),
-    close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
-  };
+  return receiver(port, spans, requests, () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())));
 }
