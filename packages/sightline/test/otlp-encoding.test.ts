@@ -82,6 +82,21 @@ describe('protobuf writer', () => {
   });
 });
 
+describe('reading collector responses', () => {
+  it('reads a partial success and a google.rpc.Status message as the official schema writes them', async () => {
+    const { createRequire } = await import('node:module');
+    const root = createRequire(import.meta.url)('otlp-proto-schema/build/src/generated/root.js');
+    const Response = root.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
+    const { decodePartialSuccess, decodeStatusMessage } = await import('../src/export/worker/proto-reader.js');
+    const bytes = Response.encode(Response.create({ partialSuccess: { rejectedSpans: 3, errorMessage: 'too old' } })).finish();
+    assert.deepEqual(decodePartialSuccess(bytes), { rejectedSpans: 3, errorMessage: 'too old' });
+    assert.equal(decodePartialSuccess(Response.encode(Response.create({})).finish()), undefined);
+    // google.rpc.Status { int32 code = 1; string message = 2; }: code 3, message "bad span".
+    assert.equal(decodeStatusMessage(Uint8Array.from([0x08, 0x03, 0x12, 0x08, ...Buffer.from('bad span')])), 'bad span');
+    assert.equal(decodeStatusMessage(Uint8Array.from([0x12, 0x40, 0x61])), undefined, 'a truncated message is not read');
+  });
+});
+
 describe('OTLP JSON transcoding in the export worker', () => {
   it('says the same as the protobuf encoding', () => {
     const spans = recordSample();

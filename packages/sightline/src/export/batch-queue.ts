@@ -9,6 +9,8 @@ import type { StatsRecorder } from './stats.js';
 export class BatchQueue implements SpanSink {
   private queue: RecordingSpan[] = [];
   private drainScheduled = false;
+  /** Batches handed to the exporter since the last flush began. */
+  private exportedSinceFlush = false;
   private readonly timer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -42,6 +44,11 @@ export class BatchQueue implements SpanSink {
     return this.queue.length;
   }
 
+  /** Whether anything ended since the last flush began: waiting here, or handed to the exporter. */
+  get unflushed(): boolean {
+    return this.queue.length > 0 || this.exportedSinceFlush;
+  }
+
   /** Hands everything queued to the exporter, in batches of at most OTEL_BSP_MAX_EXPORT_BATCH_SIZE. */
   drain(): void {
     this.drainScheduled = false;
@@ -55,6 +62,7 @@ export class BatchQueue implements SpanSink {
         batch = this.queue.slice(0, size);
         this.queue = this.queue.slice(size);
       }
+      this.exportedSinceFlush = true;
       try {
         this.exporter.export(batch);
       } catch (error) {
@@ -66,11 +74,13 @@ export class BatchQueue implements SpanSink {
 
   flush(timeoutMillis: number): Promise<boolean> {
     this.drain();
+    this.exportedSinceFlush = false;
     return this.exporter.flush(timeoutMillis);
   }
 
   flushSync(timeoutMillis: number): boolean {
     this.drain();
+    this.exportedSinceFlush = false;
     return this.exporter.flushSync(timeoutMillis);
   }
 

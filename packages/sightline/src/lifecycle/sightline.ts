@@ -33,8 +33,6 @@ export class Sightline {
   private instrumentations: Instrumentation[] = [];
   private state: 'running' | 'shutting down' | 'shut down' = 'running';
   private shutdownPromise: Promise<void> | undefined;
-  /** Batches handed to the exporter since the last completed flush. */
-  private unflushed = false;
   /** Set when the process starts to end: every exit-time flush shares this one deadline. */
   private exitDeadline: number | undefined;
 
@@ -44,9 +42,7 @@ export class Sightline {
     const exporter = this.createExporter();
     this.queue = exporter === undefined ? undefined : new BatchQueue(config.batch, exporter, this.recorder);
     const sink: SpanSink = this.queue ?? { onEnd() {} };
-    const queue = this.queue;
-    const trackingSink: SpanSink = queue === undefined ? sink : { onEnd: (span) => { this.unflushed = true; queue.onEnd(span); } };
-    this.tracerProvider = new SightlineTracerProvider(samplerFromConfig(config.sampler), config.spanLimits, trackingSink);
+    this.tracerProvider = new SightlineTracerProvider(samplerFromConfig(config.sampler), config.spanLimits, sink);
   }
 
   private createExporter(): SpanExporter | undefined {
@@ -87,12 +83,11 @@ export class Sightline {
   }
 
   hasUnflushed(): boolean {
-    return this.state === 'running' && this.unflushed;
+    return this.state === 'running' && this.queue !== undefined && this.queue.unflushed;
   }
 
   async forceFlush(timeoutMillis = this.config.shutdownTimeoutMillis): Promise<boolean> {
     if (this.queue === undefined || this.state === 'shut down') return true;
-    this.unflushed = false;
     const complete = await this.queue.flush(timeoutMillis);
     if (!complete) log.warn(`forceFlush did not finish within ${timeoutMillis} ms; spans still waiting for the collector remain queued`);
     return complete;
@@ -101,7 +96,6 @@ export class Sightline {
   /** For process exit, where nothing asynchronous runs any more: blocks until exported or the timeout. */
   flushSync(timeoutMillis = this.config.shutdownTimeoutMillis): boolean {
     if (this.queue === undefined || this.state === 'shut down') return true;
-    this.unflushed = false;
     const complete = this.queue.flushSync(timeoutMillis);
     if (!complete) log.warn(`spans were still unsent when the process exited (SIGHTLINE_SHUTDOWN_TIMEOUT=${this.config.shutdownTimeoutMillis} ms)`);
     this.recorder.report();

@@ -2,93 +2,9 @@
 // thread only ever pays for the (cheaper) protobuf encoding, whatever protocol is configured.
 // JSON rules (OTLP specification): ids as hex, enums as integers, 64-bit integers as decimal strings.
 
+import { Reader } from './proto-reader.js';
+
 type Json = Record<string, unknown>;
-
-class Reader {
-  pos = 0;
-  constructor(readonly buf: Buffer, readonly end: number = buf.length) {}
-
-  varint(): number {
-    let result = 0;
-    let shift = 0;
-    for (;;) {
-      const byte = this.buf[this.pos++]!;
-      result += (byte & 127) * 2 ** shift;
-      if (byte < 128) return result;
-      shift += 7;
-    }
-  }
-
-  /** A varint as a decimal string, exact beyond 2^53 and for negative int64 values. */
-  varintString(): string {
-    let result = 0n;
-    let shift = 0n;
-    for (;;) {
-      const byte = this.buf[this.pos++]!;
-      result |= BigInt(byte & 127) << shift;
-      if (byte < 128) break;
-      shift += 7n;
-    }
-    return BigInt.asIntN(64, result).toString();
-  }
-
-  fixed64String(): string {
-    const value = this.buf.readBigUInt64LE(this.pos);
-    this.pos += 8;
-    return value.toString();
-  }
-
-  fixed32(): number {
-    const value = this.buf.readUInt32LE(this.pos);
-    this.pos += 4;
-    return value;
-  }
-
-  double(): number | string {
-    const value = this.buf.readDoubleLE(this.pos);
-    this.pos += 8;
-    return Number.isFinite(value) ? value : String(value);
-  }
-
-  sub(): Reader {
-    const len = this.varint();
-    const reader = new Reader(this.buf, this.pos + len);
-    reader.pos = this.pos;
-    this.pos += len;
-    return reader;
-  }
-
-  string(): string {
-    const len = this.varint();
-    const value = this.buf.toString('utf8', this.pos, this.pos + len);
-    this.pos += len;
-    return value;
-  }
-
-  hex(): string {
-    const len = this.varint();
-    const value = this.buf.toString('hex', this.pos, this.pos + len);
-    this.pos += len;
-    return value;
-  }
-
-  skip(wire: number): void {
-    if (wire === 0) this.varint();
-    else if (wire === 1) this.pos += 8;
-    else if (wire === 2) this.pos += this.varint();
-    else if (wire === 5) this.pos += 4;
-    else throw new Error(`unexpected wire type ${wire}`);
-  }
-
-  /** Calls `field` for each field of the message, which reads what it knows and returns false otherwise. */
-  each(field: (number: number, wire: number) => boolean): void {
-    while (this.pos < this.end) {
-      const key = this.varint();
-      const wire = key & 7;
-      if (!field(key >>> 3, wire)) this.skip(wire);
-    }
-  }
-}
 
 function push(obj: Json, key: string, value: unknown): void {
   ((obj[key] ??= []) as unknown[]).push(value);
@@ -234,7 +150,7 @@ function resourceSpans(r: Reader): Json {
 }
 
 export function traceRequestToJson(bytes: Uint8Array): Buffer {
-  const r = new Reader(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  const r = Reader.of(bytes);
   const request: Json = { resourceSpans: [] };
   r.each((n) => (n === 1 ? (push(request, 'resourceSpans', resourceSpans(r.sub())), true) : false));
   return Buffer.from(JSON.stringify(request));
