@@ -228,11 +228,11 @@ describe('instrumentation settings', () => {
   });
 
   it('OTEL_NODE_ENABLED_INSTRUMENTATIONS and OTEL_NODE_DISABLED_INSTRUMENTATIONS', () => {
-    assert.deepEqual(load({}).instrumentations, ['http', 'undici', 'fastify', 'express', 'nestjs', 'hono']);
+    assert.deepEqual(load({}).instrumentations, ['http', 'undici', 'fastify', 'express', 'nestjs', 'hono', 'pg']);
     assert.deepEqual(load({ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,fastify' }).instrumentations, ['http', 'fastify']);
-    assert.deepEqual(load({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'undici, express' }).instrumentations, ['http', 'fastify', 'nestjs', 'hono']);
+    assert.deepEqual(load({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'undici, express' }).instrumentations, ['http', 'fastify', 'nestjs', 'hono', 'pg']);
     assert.deepEqual(load({ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,koa' }).instrumentations, ['http']);
-    assert.match(warnings().at(-1)!, /OTEL_NODE_ENABLED_INSTRUMENTATIONS names "koa", which is not one of http, undici, fastify, express, nestjs, hono; ignoring it/);
+    assert.match(warnings().at(-1)!, /OTEL_NODE_ENABLED_INSTRUMENTATIONS names "koa", which is not one of http, undici, fastify, express, nestjs, hono, pg; ignoring it/);
   });
 
   it('SIGHTLINE_SERVER_TIMING switches the Server-Timing entry off', () => {

@@ -52,7 +52,7 @@ export interface OtlpConfig {
 }
 
 /** Instrumentation names for OTEL_NODE_ENABLED_INSTRUMENTATIONS / OTEL_NODE_DISABLED_INSTRUMENTATIONS. */
-export const INSTRUMENTATION_NAMES = ['http', 'undici', 'fastify', 'express', 'nestjs', 'hono'] as const;
+export const INSTRUMENTATION_NAMES = ['http', 'undici', 'fastify', 'express', 'nestjs', 'hono', 'pg'] as const;
 export type InstrumentationName = (typeof INSTRUMENTATION_NAMES)[number];
 
 export interface HttpConfig {

@@ -11,9 +11,10 @@ import { HttpServerInstrumentation } from './http-server/http-server.js';
 import { registerEsmPatches, type EsmTarget } from './esm-patch.js';
 import type { Instrumentation, InstrumentationContext } from './instrumentation.js';
 import { NestInstrumentation } from './nestjs/nestjs.js';
+import { PgInstrumentation } from './pg/pg.js';
 
 export function createInstrumentations(): Instrumentation[] {
-  return [new HttpServerInstrumentation(), new NodeHttpClientInstrumentation(), new UndiciInstrumentation(), new FastifyInstrumentation(), new ExpressInstrumentation(), new NestInstrumentation(), new HonoInstrumentation()];
+  return [new HttpServerInstrumentation(), new NodeHttpClientInstrumentation(), new UndiciInstrumentation(), new FastifyInstrumentation(), new ExpressInstrumentation(), new NestInstrumentation(), new HonoInstrumentation(), new PgInstrumentation()];
 }
 
 export function enableInstrumentations(config: Config, getTracer: (scope: string) => Tracer, enterWith: InstrumentationContext['enterWith']): Instrumentation[] {

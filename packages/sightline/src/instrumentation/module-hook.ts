@@ -20,7 +20,7 @@ function packageOf(request: string): string | undefined {
     return rest.length === 0 ? `${scope}/${name}` : undefined;
   }
   // An absolute path to a package's main file, as the ES-module loader passes it.
-  const match = /[/\\]node_modules[/\\]((?:@[^/\\]+[/\\])?[^/\\]+)[/\\](?:index\.js|dist[/\\]cjs[/\\]index\.js)$/.exec(request);
+  const match = /[/\\]node_modules[/\\]((?:@[^/\\]+[/\\])?[^/\\]+)[/\\](?:index\.js|lib[/\\]index\.js|dist[/\\]cjs[/\\]index\.js)$/.exec(request);
   return match ? match[1]!.replace(/\\/g, '/') : undefined;
 }
 

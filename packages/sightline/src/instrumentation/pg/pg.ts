@@ -1,0 +1,128 @@
+// pg (node-postgres) publishes no diagnostics channels yet (brianc/node-postgres#3650), so Client#query
+// is wrapped when pg loads: one CLIENT span per query, Pool queries included (they run on a Client).
+import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import { log } from '../../diag/logger.js';
+import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
+import { onModuleLoad } from '../module-hook.js';
+import { collectionOf, operationOf, sanitize } from './sql.js';
+
+const PATCHED = Symbol.for('sightline.pgPatched');
+
+interface PgClient {
+  host?: string;
+  port?: number;
+  database?: string;
+  connectionParameters?: { host?: string; port?: number; database?: string };
+}
+type Query = (this: PgClient, config: unknown, values?: unknown, callback?: unknown) => unknown;
+
+function queryText(config: unknown): { text: string | undefined; parameterised: boolean } {
+  if (typeof config === 'string') return { text: config, parameterised: false };
+  if (config !== null && typeof config === 'object') {
+    const c = config as { text?: unknown; values?: unknown; name?: unknown };
+    return { text: typeof c.text === 'string' ? c.text : undefined, parameterised: Array.isArray(c.values) && c.values.length > 0 };
+  }
+  return { text: undefined, parameterised: false };
+}
+
+function startQuerySpan(tracer: Tracer, client: PgClient, config: unknown, values: unknown): Span {
+  const { text, parameterised } = queryText(config);
+  const withValues = parameterised || (Array.isArray(values) && values.length > 0);
+  const params = client.connectionParameters ?? client;
+  const attributes: Attributes = { 'db.system.name': 'postgresql' };
+  if (params.database) attributes['db.namespace'] = params.database;
+  if (params.host) attributes['server.address'] = params.host;
+  if (params.port) attributes['server.port'] = Number(params.port);
+  let name = 'postgresql';
+  if (text !== undefined) {
+    // Parameterised text holds no values and is kept as written; otherwise literals become `?`.
+    attributes['db.query.text'] = withValues ? text : sanitize(text);
+    const operation = operationOf(text);
+    const collection = collectionOf(text);
+    if (operation) attributes['db.operation.name'] = operation;
+    if (collection) attributes['db.collection.name'] = collection;
+    name = operation ? (collection ? `${operation} ${collection}` : operation) : name;
+    if (operation) attributes['db.query.summary'] = name;
+  }
+  return tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, context.active());
+}
+
+function endQuerySpan(span: Span, error: unknown): void {
+  if (error) {
+    const code = (error as { code?: unknown }).code;
+    span.setAttribute('error.type', typeof code === 'string' ? code : ((error as Error).name ?? '_OTHER'));
+    if (typeof code === 'string') span.setAttribute('db.response.status_code', code);
+    span.recordException(error as Error);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+  }
+  span.end();
+}
+
+function patch(pg: unknown, tracer: Tracer): void {
+  const Client = (pg as { Client?: { prototype: { query?: Query; [PATCHED]?: boolean } } }).Client;
+  const proto = Client?.prototype;
+  if (proto === undefined || typeof proto.query !== 'function' || proto[PATCHED]) return;
+  const original = proto.query;
+  proto[PATCHED] = true;
+  proto.query = function query(this: PgClient, config: unknown, values?: unknown, callback?: unknown) {
+    if (!trace.getSpan(context.active())?.isRecording()) {
+      // Nothing to hang a child span on, and a root span per query would be noise: trace only inside a trace.
+      return original.call(this, config, values, callback);
+    }
+    let span: Span;
+    try {
+      span = startQuerySpan(tracer, this, config, values);
+    } catch (error) {
+      log.warnOnce('pg-start', `could not start a pg query span: ${(error as Error).message}`);
+      return original.call(this, config, values, callback);
+    }
+    const ctx = context.active();
+    // A callback may come second or third, or as config.callback; wrap whichever it is.
+    const cb = typeof values === 'function' ? values : typeof callback === 'function' ? callback : undefined;
+    if (cb !== undefined) {
+      const done = context.bind(ctx, function (this: unknown, error: unknown, ...rest: unknown[]) {
+        endQuerySpan(span, error);
+        return (cb as (...a: unknown[]) => unknown).call(this, error, ...rest);
+      });
+      return typeof values === 'function' ? original.call(this, config, done) : original.call(this, config, values, done);
+    }
+    let result: unknown;
+    try {
+      result = original.call(this, config, values, callback);
+    } catch (error) {
+      endQuerySpan(span, error);
+      throw error;
+    }
+    if (result instanceof Promise) {
+      result.then(
+        () => endQuerySpan(span, undefined),
+        (error: unknown) => endQuerySpan(span, error),
+      );
+    } else if (result !== null && typeof result === 'object' && typeof (result as { once?: unknown }).once === 'function') {
+      // A submittable (pg-cursor, pg-query-stream) or an event-style Query: end on its outcome.
+      const emitter = result as { once(event: string, fn: (...a: unknown[]) => void): void };
+      let ended = false;
+      const finish = (error?: unknown): void => {
+        if (!ended) {
+          ended = true;
+          endQuerySpan(span, error);
+        }
+      };
+      emitter.once('end', () => finish());
+      emitter.once('close', () => finish());
+    } else {
+      span.end();
+    }
+    return result;
+  };
+}
+
+export class PgInstrumentation implements Instrumentation {
+  readonly name = 'pg' as const;
+
+  enable(ctx: InstrumentationContext): void {
+    onModuleLoad('pg', (pg) => patch(pg, ctx.tracer));
+  }
+
+  disable(): void {}
+}

@@ -1,0 +1,58 @@
+// pg queries inside a traced request, against the real Postgres.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { collectionOf, operationOf, sanitize } from '../src/instrumentation/pg/sql.js';
+import { startApp } from './support/child-app.js';
+import { startHttpReceiver } from './support/otlp-receiver.js';
+import { POSTGRES_URL, requireService } from './support/services.js';
+
+describe('pg', () => {
+  it('makes one CLIENT span per query under the request’s server span, with the database conventions', async (t) => {
+    if (!(await requireService(t, 'PostgreSQL', POSTGRES_URL))) return;
+    const receiver = await startHttpReceiver();
+    const app = await startApp('pg-app.mjs', { OTEL_SERVICE_NAME: 'pg-app', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_NODE_DISABLED_INSTRUMENTATIONS: '', DATABASE_URL: POSTGRES_URL });
+    try {
+      await (await fetch(`http://127.0.0.1:${app.port}/orders`)).text();
+      const spans = await receiver.waitForSpans(5);
+      const server = spans.find((s) => s.kind === 2)!;
+      const queries = spans.filter((s) => s.attributes['db.system.name'] === 'postgresql');
+      assert.equal(queries.length, 4, `spans: ${spans.map((s) => s.name).join(', ')}`);
+      for (const q of queries) {
+        assert.equal(q.kind, 3);
+        assert.equal(q.parentSpanId, server.spanId);
+        assert.equal(q.traceId, server.traceId);
+        assert.equal(q.attributes['server.address'], '127.0.0.1');
+        assert.equal(q.attributes['server.port'], 5432);
+        assert.equal(q.attributes['db.namespace'], new URL(POSTGRES_URL).pathname.slice(1));
+        assert.equal(q.scope.name, '@sightline/instrumentation-pg');
+      }
+      const [parameterised, literal, callback, failed] = queries.sort((a, b) => Number(a.startTimeUnixNano - b.startTimeUnixNano));
+      assert.equal(parameterised!.attributes['db.query.text'], 'SELECT $1::int AS id', 'parameterised text is kept');
+      assert.equal(parameterised!.name, 'SELECT');
+      assert.equal(literal!.attributes['db.query.text'], "SELECT ? AS email, ? AS n WHERE ? = ?");
+      assert.ok(!JSON.stringify(literal!.attributes).includes('a@b.c'), 'the literal never leaves the process');
+      assert.equal(callback!.attributes['db.query.text'], 'SELECT $1::text AS word');
+      assert.equal(failed!.name, 'SELECT no_such_table');
+      assert.equal(failed!.attributes['db.collection.name'], 'no_such_table');
+      assert.equal(failed!.attributes['db.operation.name'], 'SELECT');
+      assert.equal(failed!.status.code, 2);
+      assert.equal(failed!.attributes['error.type'], '42P01', 'the SQLSTATE code');
+      assert.ok(failed!.events.some((e) => e.name === 'exception'));
+      assert.equal(spans.filter((s) => s.attributes['db.query.text'] === 'SELECT ?').length, 0, 'a query outside any request is not traced');
+    } finally {
+      app.child.kill('SIGKILL');
+      await receiver.close();
+    }
+  });
+});
+
+describe('SQL text', () => {
+  it('replaces literals in non-parameterised text and finds operation and collection', () => {
+    assert.equal(sanitize("SELECT * FROM t WHERE email = 'a@b.c' AND n > 10.5 AND code = 'it''s'"), 'SELECT * FROM t WHERE email = ? AND n > ? AND code = ?');
+    assert.equal(sanitize('SELECT col1, t2.x FROM t2 LIMIT 5'), 'SELECT col1, t2.x FROM t2 LIMIT ?');
+    assert.equal(operationOf('/* app */ insert INTO orders (a) VALUES ($1)'), 'INSERT');
+    assert.equal(collectionOf('insert INTO public.orders (a) VALUES ($1)'), 'public.orders');
+    assert.equal(collectionOf('UPDATE "Order" SET a = 1'), 'Order');
+    assert.equal(collectionOf('SELECT 1'), undefined);
+  });
+});
