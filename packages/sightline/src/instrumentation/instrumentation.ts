@@ -1,7 +1,7 @@
 // What every instrumentation is given and must provide. Instrumentations call the tracer through the
 // @opentelemetry/api interfaces only; `enterWith` is the one extra they need, for channel hooks
 // that have no callback to wrap.
-import { createContextKey, type Context, type Tracer } from '@opentelemetry/api';
+import type { Context, Tracer } from '@opentelemetry/api';
 import type { Config, InstrumentationName } from '../config/config.js';
 import type { EsmTarget } from './esm-patch.js';
 
@@ -20,6 +20,3 @@ export interface Instrumentation {
   /** ES-module files to patch through the loader hook, for libraries with no diagnostics channels. */
   esmTargets?(): EsmTarget[];
 }
-
-/** The key OpenTelemetry's suppressTracing() sets: spans started under it are not recorded. */
-export const SUPPRESS_TRACING_KEY = createContextKey('OpenTelemetry SDK Context Key SUPPRESS_TRACING');

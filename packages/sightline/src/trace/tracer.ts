@@ -14,7 +14,7 @@ import {
   type Tracer,
 } from '@opentelemetry/api';
 import type { SpanLimits } from '../config/config.js';
-import { SUPPRESS_TRACING_KEY } from '../instrumentation/instrumentation.js';
+import { SUPPRESS_TRACING_KEY } from '../context/suppress-tracing.js';
 import { newSpanId, newTraceId } from './ids.js';
 import { SamplingDecision, type Sampler } from './sampler.js';
 import { NonRecordingSpan, RecordingSpan, type InstrumentationScope, type SpanSink } from './span.js';

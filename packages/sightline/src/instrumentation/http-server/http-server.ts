@@ -8,7 +8,8 @@ import { defaultTextMapGetter, propagation, SpanKind, SpanStatusCode, trace, typ
 import type { HttpConfig } from '../../config/config.js';
 import { LinkedContext } from '../../context/linked-context.js';
 import { log } from '../../diag/logger.js';
-import { SUPPRESS_TRACING_KEY, type Instrumentation, type InstrumentationContext } from '../instrumentation.js';
+import { SUPPRESS_TRACING_KEY } from '../../context/suppress-tracing.js';
+import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
 import { captureHeaders, normalizeMethod, parseHost } from '../semconv.js';
 import { ROUTE, SERVER_SPAN, type TracedRequest } from './route.js';
 import { disableServerTiming, enableServerTiming } from './server-timing.js';
