@@ -1,9 +1,9 @@
 // Main-thread side of esm-loader-hook: registers the hook (only when a package to patch is installed)
 // and routes each handed-over export to the instrumentation that asked for it.
-import { existsSync, readFileSync } from 'node:fs';
 import * as nodeModule from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { log } from '../diag/logger.js';
+import { appPackageJson } from '../resource/app-package.js';
 import { appendHandOver, type LoadResult } from './esm-loader-hook.js';
 
 export interface EsmTarget {
@@ -18,21 +18,9 @@ const callbacks = new Map<string, (value: unknown) => void>();
 
 /** The dependencies the app declares in its nearest package.json; undefined when it has none. */
 function declaredDependencies(): Set<string> | undefined {
-  let dir = process.argv[1] ? dirname(resolve(process.argv[1])) : process.cwd();
-  for (;;) {
-    const file = join(dir, 'package.json');
-    if (existsSync(file)) {
-      try {
-        const pkg = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Record<string, string> | undefined>;
-        return new Set([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.devDependencies ?? {}), ...Object.keys(pkg.optionalDependencies ?? {})]);
-      } catch {
-        return undefined;
-      }
-    }
-    const parent = dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
+  const pkg = appPackageJson()?.pkg;
+  if (pkg === undefined) return undefined;
+  return new Set([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.devDependencies ?? {}), ...Object.keys(pkg.optionalDependencies ?? {})]);
 }
 
 /** Whether the app uses the package: declared in its package.json, or (with none) resolvable from it. */

@@ -1,14 +1,14 @@
 // The resource every span is reported with. Everything is read locally and synchronously at start-up:
 // no cloud metadata endpoints are probed, so start-up never waits on the network.
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { arch, hostname, platform, release, userInfo } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
 import type { Attributes } from '@opentelemetry/api';
 import type { Config } from '../config/config.js';
 import type { Env } from '../config/env-reader.js';
 import { log } from '../diag/logger.js';
 import { SDK_VERSION } from '../version.js';
+import { appPackageJson } from './app-package.js';
 
 export function buildResource(config: Config): Attributes {
   const attributes: Attributes = {
@@ -27,31 +27,14 @@ export function buildResource(config: Config): Attributes {
 }
 
 function serviceNameFromPackage(): string {
-  const found = nearestPackageJson(process.argv[1] ? dirname(resolve(process.argv[1])) : process.cwd());
+  const found = appPackageJson((pkg) => typeof pkg.name === 'string' && pkg.name !== '');
   if (found !== undefined) {
-    log.warn(`OTEL_SERVICE_NAME is not set; using "${found.name}", the name in ${found.path}`);
-    return found.name;
+    const name = found.pkg.name as string;
+    log.warn(`OTEL_SERVICE_NAME is not set; using "${name}", the name in ${found.path}`);
+    return name;
   }
   log.warn('OTEL_SERVICE_NAME is not set and no package.json with a name was found; using "unknown_service:node"');
   return 'unknown_service:node';
-}
-
-function nearestPackageJson(start: string): { name: string; path: string } | undefined {
-  let dir = start;
-  for (;;) {
-    const path = join(dir, 'package.json');
-    if (existsSync(path)) {
-      try {
-        const pkg = JSON.parse(readFileSync(path, 'utf8')) as { name?: unknown };
-        if (typeof pkg.name === 'string' && pkg.name !== '') return { name: pkg.name, path };
-      } catch {
-        // An unreadable package.json is not ours to report; keep looking upward.
-      }
-    }
-    const parent = dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
 }
 
 function processAttributes(): Attributes {
