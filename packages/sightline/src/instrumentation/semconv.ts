@@ -11,6 +11,11 @@ export function normalizeMethod(method: string | undefined): string {
   return KNOWN_METHODS.has(upper) ? upper : '_OTHER';
 }
 
+/** The method as a span name uses it: `HTTP` for methods normalised to `_OTHER` (semantic conventions). */
+export function methodForName(method: string): string {
+  return method === '_OTHER' ? 'HTTP' : method;
+}
+
 /** Splits a Host header ("example.com:8080", "[::1]:3000") into address and port. */
 export function parseHost(host: string | undefined, defaultPort: number): { address: string | undefined; port: number } {
   if (!host) return { address: undefined, port: defaultPort };

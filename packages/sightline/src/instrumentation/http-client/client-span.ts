@@ -1,7 +1,7 @@
 // What the fetch and node:http client instrumentations share: span start with the stable client
 // attributes, header injection, and ending on a response or an error.
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
-import { normalizeMethod } from '../semconv.js';
+import { methodForName, normalizeMethod } from '../semconv.js';
 
 export interface ClientRequestInfo {
   method: string;
@@ -29,7 +29,7 @@ export function startClientSpan(tracer: Tracer, info: ClientRequestInfo, extra?:
     ...extra,
   };
   if (method === '_OTHER') attributes['http.request.method_original'] = info.method;
-  return tracer.startSpan(method === '_OTHER' ? 'HTTP' : method, { kind: SpanKind.CLIENT, attributes }, context.active());
+  return tracer.startSpan(methodForName(method), { kind: SpanKind.CLIENT, attributes }, context.active());
 }
 
 /** Adds traceparent, tracestate and baggage for the span to an outgoing request. */

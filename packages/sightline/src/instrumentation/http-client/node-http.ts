@@ -4,7 +4,7 @@ import http, { type ClientRequest, type IncomingMessage } from 'node:http';
 import type { Attributes, Span } from '@opentelemetry/api';
 import { log } from '../../diag/logger.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
-import { captureHeaders } from '../semconv.js';
+import { captureHeaders, parseHost } from '../semconv.js';
 import { endWithError, endWithStatus, injectHeaders, startClientSpan } from './client-span.js';
 
 const SPAN = Symbol('sightline.httpClientSpan');
@@ -66,12 +66,8 @@ export class NodeHttpClientInstrumentation implements Instrumentation {
     request[STARTED] = true;
     try {
       const scheme = request.protocol === 'https:' || request.agent?.protocol === 'https:' ? 'https' : 'http';
-      const hostHeader = String(request.getHeader('host') ?? request.host ?? 'localhost');
-      const colon = hostHeader.lastIndexOf(':');
-      const bracketed = hostHeader.startsWith('[');
-      const hasPort = colon > -1 && (!bracketed || colon > hostHeader.indexOf(']'));
-      const host = (hasPort ? hostHeader.slice(0, colon) : hostHeader).replace(/^\[|\]$/g, '');
-      const port = hasPort ? Number(hostHeader.slice(colon + 1)) : scheme === 'https' ? 443 : 80;
+      const { address, port } = parseHost(String(request.getHeader('host') ?? request.host ?? 'localhost'), scheme === 'https' ? 443 : 80);
+      const host = address ?? 'localhost';
       let extra: Attributes | undefined;
       const captured = this.ctx.config.http.captureHeaders.clientRequest;
       if (captured.length > 0) {

@@ -10,7 +10,7 @@ import { LinkedContext } from '../../context/linked-context.js';
 import { log } from '../../diag/logger.js';
 import { SUPPRESS_TRACING_KEY } from '../../context/suppress-tracing.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
-import { captureHeaders, normalizeMethod, parseHost } from '../semconv.js';
+import { captureHeaders, methodForName, normalizeMethod, parseHost } from '../semconv.js';
 import { ROUTE, SERVER_SPAN, type TracedRequest } from './route.js';
 import { disableServerTiming, enableServerTiming } from './server-timing.js';
 
@@ -69,7 +69,7 @@ export class HttpServerInstrumentation implements Instrumentation {
       // built only for spans that record, so an unsampled request pays for none of them.
       const query = url.indexOf('?');
       const sampling: Attributes = { 'http.request.method': method, 'url.path': query === -1 ? url : url.slice(0, query) };
-      const span = this.tracer.startSpan(method === '_OTHER' ? 'HTTP' : method, { kind: SpanKind.SERVER, attributes: sampling }, parent);
+      const span = this.tracer.startSpan(methodForName(method), { kind: SpanKind.SERVER, attributes: sampling }, parent);
       request[SERVER_SPAN] = span;
       if (span.isRecording()) {
         span.setAttributes(this.attributes(request, socket, url, query, method));
@@ -127,8 +127,7 @@ function endServerSpan(span: Span, request: TracedRequest, response: ServerRespo
   const route = routeOf(request);
   if (route !== undefined) {
     span.setAttribute('http.route', route);
-    const method = normalizeMethod(request.method);
-    span.updateName(`${method === '_OTHER' ? 'HTTP' : method} ${route}`);
+    span.updateName(`${methodForName(normalizeMethod(request.method))} ${route}`);
   }
   if (errorType === undefined) {
     const status = response.statusCode;
