@@ -11,6 +11,16 @@ const gzipAsync = promisify(gzip);
 const EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
+/** grpc-message is percent-encoded; a malformed one from a misbehaving server is kept as sent rather
+ * than thrown inside a stream handler, where it would end the export worker. */
+function percentDecoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 export class GrpcTransport implements Transport {
   private session: http2.ClientHttp2Session | undefined;
   private readonly tls: TlsFiles;
@@ -84,7 +94,7 @@ export class GrpcTransport implements Transport {
       const readStatus = (h: http2.IncomingHttpHeaders): void => {
         if (h['grpc-status'] !== undefined) {
           grpcStatus = Number(h['grpc-status']);
-          grpcMessage = decodeURIComponent(String(h['grpc-message'] ?? ''));
+          grpcMessage = percentDecoded(String(h['grpc-message'] ?? ''));
         }
       };
       stream.on('response', (h) => {
