@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { OtlpProtobufEncoder } from '../src/export/otlp-protobuf.js';
-import { traceRequestToJson } from '../src/export/worker/otlp-json-transcoder.js';
+import { traceRequestToJson } from '../src/export/otlp-decode/otlp-json-transcoder.js';
 import { TraceState } from '../src/trace/trace-state.js';
 import { unixNanoString } from '../src/trace/time.js';
 import { inProcessProvider } from './support/in-process.js';
@@ -87,7 +87,7 @@ describe('reading collector responses', () => {
     const { createRequire } = await import('node:module');
     const root = createRequire(import.meta.url)('otlp-proto-schema/build/src/generated/root.js');
     const Response = root.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
-    const { decodePartialSuccess, decodeStatusMessage } = await import('../src/export/worker/proto-reader.js');
+    const { decodePartialSuccess, decodeStatusMessage } = await import('../src/export/otlp-decode/proto-reader.js');
     const bytes = Response.encode(Response.create({ partialSuccess: { rejectedSpans: 3, errorMessage: 'too old' } })).finish();
     assert.deepEqual(decodePartialSuccess(bytes), { rejectedSpans: 3, errorMessage: 'too old' });
     assert.equal(decodePartialSuccess(Response.encode(Response.create({})).finish()), undefined);

@@ -3,7 +3,7 @@ import http2 from 'node:http2';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { OtlpConfig } from '../../config/config.js';
-import { decodePartialSuccess } from './proto-reader.js';
+import { decodePartialSuccess } from '../otlp-decode/proto-reader.js';
 import { isRetryableGrpcCode } from './retry.js';
 import { readTlsFiles, type SendResult, type TlsFiles, type Transport } from './transport.js';
 

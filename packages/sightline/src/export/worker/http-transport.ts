@@ -4,8 +4,8 @@ import https from 'node:https';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { OtlpConfig } from '../../config/config.js';
-import { traceRequestToJson } from './otlp-json-transcoder.js';
-import { decodePartialSuccess, decodeStatusMessage } from './proto-reader.js';
+import { traceRequestToJson } from '../otlp-decode/otlp-json-transcoder.js';
+import { decodePartialSuccess, decodeStatusMessage } from '../otlp-decode/proto-reader.js';
 import { isRetryableStatus, parseRetryAfter } from './retry.js';
 import { readTlsFiles, type SendResult, type Transport } from './transport.js';
 

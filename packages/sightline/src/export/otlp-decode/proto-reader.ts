@@ -1,53 +1,81 @@
-// A small protobuf reader for what the export worker reads: the OTLP request it transcodes to JSON,
-// an ExportTraceServiceResponse's partial success, and a google.rpc.Status.
+// A small protobuf reader for OTLP: the export worker reads the request it transcodes to JSON, an
+// ExportTraceServiceResponse's partial success and a google.rpc.Status; the viewer reads whatever
+// any client sends it, so every read is bounds- and wire-type-checked and fails with ProtoError.
+
+/** Thrown for any input that is not a well-formed protobuf message of the expected shape. */
+export class ProtoError extends Error {}
 
 export class Reader {
   pos = 0;
+  /** Wire type of the field being read, so a reader of the wrong kind refuses it instead of misreading. */
+  private wire = -1;
   constructor(readonly buf: Buffer, readonly end: number = buf.length) {}
 
   static of(bytes: Uint8Array): Reader {
     return new Reader(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   }
 
-  varint(): number {
+  private expect(wire: number, what: string): void {
+    if (this.wire !== wire && this.wire !== -1) throw new ProtoError(`${what} field has wire type ${this.wire}`);
+  }
+
+  private need(bytes: number): void {
+    if (this.pos + bytes > this.end) throw new ProtoError('truncated field');
+  }
+
+  private rawVarint(): number {
     let result = 0;
     let shift = 0;
     for (;;) {
-      if (this.pos >= this.end) throw new Error('truncated varint');
+      if (this.pos >= this.end) throw new ProtoError('truncated varint');
       const byte = this.buf[this.pos++]!;
       result += (byte & 127) * 2 ** shift;
       if (byte < 128) return result;
       shift += 7;
-      if (shift > 63) throw new Error('varint too long');
+      if (shift > 63) throw new ProtoError('varint too long');
     }
+  }
+
+  varint(): number {
+    this.expect(0, 'varint');
+    return this.rawVarint();
   }
 
   /** A varint as a decimal string, exact beyond 2^53 and for negative int64 values. */
   varintString(): string {
+    this.expect(0, 'varint');
     let result = 0n;
     let shift = 0n;
     for (;;) {
+      if (this.pos >= this.end) throw new ProtoError('truncated varint');
       const byte = this.buf[this.pos++]!;
       result |= BigInt(byte & 127) << shift;
       if (byte < 128) break;
       shift += 7n;
+      if (shift > 63n) throw new ProtoError('varint too long');
     }
     return BigInt.asIntN(64, result).toString();
   }
 
   fixed64String(): string {
+    this.expect(1, 'fixed64');
+    this.need(8);
     const value = this.buf.readBigUInt64LE(this.pos);
     this.pos += 8;
     return value.toString();
   }
 
   fixed32(): number {
+    this.expect(5, 'fixed32');
+    this.need(4);
     const value = this.buf.readUInt32LE(this.pos);
     this.pos += 4;
     return value;
   }
 
   double(): number | string {
+    this.expect(1, 'double');
+    this.need(8);
     const value = this.buf.readDoubleLE(this.pos);
     this.pos += 8;
     return Number.isFinite(value) ? value : String(value);
@@ -55,8 +83,9 @@ export class Reader {
 
   /** The length of the length-delimited field that follows, checked against what remains. */
   private length(): number {
-    const len = this.varint();
-    if (this.pos + len > this.end) throw new Error('truncated field');
+    this.expect(2, 'length-delimited');
+    const len = this.rawVarint();
+    this.need(len);
     return len;
   }
 
@@ -83,19 +112,27 @@ export class Reader {
   }
 
   skip(wire: number): void {
-    if (wire === 0) this.varint();
-    else if (wire === 1) this.pos += 8;
-    else if (wire === 2) this.pos += this.length();
-    else if (wire === 5) this.pos += 4;
-    else throw new Error(`unexpected wire type ${wire}`);
+    if (wire === 0) this.rawVarint();
+    else if (wire === 1) (this.need(8), (this.pos += 8));
+    else if (wire === 2) {
+      const len = this.rawVarint();
+      this.need(len);
+      this.pos += len;
+    } else if (wire === 5) (this.need(4), (this.pos += 4));
+    else throw new ProtoError(`unexpected wire type ${wire}`);
   }
 
   /** Calls `field` for each field of the message, which reads what it knows and returns false otherwise. */
   each(field: (number: number, wire: number) => boolean): void {
     while (this.pos < this.end) {
-      const key = this.varint();
+      const key = this.rawVarint();
       const wire = key & 7;
-      if (!field(key >>> 3, wire)) this.skip(wire);
+      const number = Math.floor(key / 8);
+      if (number === 0) throw new ProtoError('field number 0');
+      this.wire = wire;
+      const read = field(number, wire);
+      this.wire = -1;
+      if (!read) this.skip(wire);
     }
   }
 }

@@ -1,5 +1,6 @@
 // Turns an encoded ExportTraceServiceRequest into OTLP/JSON inside the export worker, so the main
-// thread only ever pays for the (cheaper) protobuf encoding, whatever protocol is configured.
+// thread only ever pays for the (cheaper) protobuf encoding, whatever protocol is configured. The
+// viewer uses the same decoder for the protobuf bodies it receives.
 // JSON rules (OTLP specification): ids as hex, enums as integers, 64-bit integers as decimal strings.
 
 import { Reader } from './proto-reader.js';
@@ -149,9 +150,14 @@ function resourceSpans(r: Reader): Json {
   return out;
 }
 
-export function traceRequestToJson(bytes: Uint8Array): Buffer {
+/** Decodes an ExportTraceServiceRequest into its OTLP/JSON object form; throws ProtoError on malformed input. */
+export function traceRequestToObject(bytes: Uint8Array): { resourceSpans: Json[] } {
   const r = Reader.of(bytes);
-  const request: Json = { resourceSpans: [] };
-  r.each((n) => (n === 1 ? (push(request, 'resourceSpans', resourceSpans(r.sub())), true) : false));
-  return Buffer.from(JSON.stringify(request));
+  const request = { resourceSpans: [] as Json[] };
+  r.each((n) => (n === 1 ? (request.resourceSpans.push(resourceSpans(r.sub())), true) : false));
+  return request;
+}
+
+export function traceRequestToJson(bytes: Uint8Array): Buffer {
+  return Buffer.from(JSON.stringify(traceRequestToObject(bytes)));
 }

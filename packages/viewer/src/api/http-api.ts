@@ -1,0 +1,220 @@
+// The viewer's own port: the JSON API (documented in the README; the UI uses nothing else), a
+// server-sent event stream that announces new traces, and the UI's static files.
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { PayloadError } from '../store/normalize.js';
+import type { TraceQuery, TraceStore } from '../store/store.js';
+import { BodyError, decompress, readBody } from '../receiver/body.js';
+import type { Counters } from '../receiver/ingest.js';
+import { importOtlpJson } from './import-file.js';
+import { apiSpan, otlpRequest } from './trace-json.js';
+
+export interface ApiContext {
+  store: TraceStore;
+  counters: Counters;
+  maxBodyBytes: number;
+  /** Host names the UI answers to; anything else is refused (a defence against DNS rebinding). */
+  allowedHosts: Set<string>;
+  uiDir: string;
+  onTraces(traceIds: string[]): void;
+  subscribe(listener: (traceIds: string[]) => void): () => void;
+  version: string;
+}
+
+class QueryError extends Error {}
+
+const TRACE_ID = /^[0-9a-f]{32}$/;
+const SECURITY_HEADERS = {
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+const STATIC: Record<string, string> = {
+  '/': 'index.html',
+  '/index.html': 'index.html',
+  '/app.js': 'app.js',
+  '/app.css': 'app.css',
+};
+const TYPES: Record<string, string> = {
+  html: 'text/html; charset=utf-8',
+  js: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+};
+
+function json(response: ServerResponse, status: number, body: unknown): void {
+  const buf = Buffer.from(JSON.stringify(body));
+  response.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'application/json', 'content-length': buf.length, 'cache-control': 'no-store' });
+  response.end(buf);
+}
+
+function fail(response: ServerResponse, status: number, message: string): void {
+  json(response, status, { error: message });
+}
+
+/** Milliseconds from "250", "250ms", "1.5s", "2m"; undefined when absent. */
+function durationMs(name: string, raw: string | null): number | undefined {
+  if (raw === null || raw === '') return undefined;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(raw.trim());
+  if (!m) throw new QueryError(`${name}="${raw}" is not a duration (milliseconds, or a number with ms, s, m or h)`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 'ms']!;
+  return Number(m[1]) * unit;
+}
+
+/** Epoch nanoseconds from an ISO date, epoch milliseconds, or a look-back like "15m", "6h", "7d". */
+function instantNs(name: string, raw: string | null, now: number): bigint | undefined {
+  if (raw === null || raw === '') return undefined;
+  const back = /^(\d+)(m|h|d)$/.exec(raw);
+  let ms: number;
+  if (back) ms = now - Number(back[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[back[2] as 'm' | 'h' | 'd'];
+  else if (/^\d+$/.test(raw)) ms = Number(raw);
+  else ms = Date.parse(raw);
+  if (!Number.isFinite(ms)) throw new QueryError(`${name}="${raw}" is not a time (ISO date, epoch milliseconds, or 15m / 6h / 7d)`);
+  return BigInt(Math.round(ms)) * 1_000_000n;
+}
+
+export function parseTraceQuery(params: URLSearchParams, now = Date.now()): TraceQuery {
+  const limitRaw = params.get('limit');
+  let limit = 50;
+  if (limitRaw !== null && limitRaw !== '') {
+    limit = Number(limitRaw);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new QueryError(`limit="${limitRaw}" must be an integer from 1 to 1000`);
+  }
+  const attributes: Array<[string, string]> = params.getAll('attr').filter(Boolean).map((raw) => {
+    const eq = raw.indexOf('=');
+    if (eq <= 0) throw new QueryError(`attr="${raw}" must be key=value`);
+    return [raw.slice(0, eq).trim(), raw.slice(eq + 1).trim()];
+  });
+  const error = params.get('error');
+  if (error !== null && error !== '' && error !== 'true' && error !== 'false') throw new QueryError(`error="${error}" must be true or false`);
+  const min = durationMs('minDurationMs', params.get('minDurationMs'));
+  const max = durationMs('maxDurationMs', params.get('maxDurationMs'));
+  return {
+    service: params.get('service') || undefined,
+    name: params.get('name') || undefined,
+    errorsOnly: error === 'true',
+    minDurationNs: min === undefined ? undefined : BigInt(Math.round(min * 1e6)),
+    maxDurationNs: max === undefined ? undefined : BigInt(Math.round(max * 1e6)),
+    attributes,
+    sinceNs: instantNs('since', params.get('since'), now),
+    untilNs: instantNs('until', params.get('until'), now),
+    limit,
+  };
+}
+
+const staticFiles = new Map<string, Buffer>();
+
+function serveStatic(ctx: ApiContext, path: string, response: ServerResponse): boolean {
+  const file = STATIC[path];
+  if (!file) return false;
+  const location = `${ctx.uiDir}/${file}`;
+  // Read once: the UI's files do not change while the viewer runs.
+  let body = staticFiles.get(location);
+  if (body === undefined) {
+    try {
+      body = readFileSync(location);
+    } catch {
+      fail(response, 500, `the UI file ${file} is missing; build the viewer (npm run build)`);
+      return true;
+    }
+    staticFiles.set(location, body);
+  }
+  response.writeHead(200, {
+    ...SECURITY_HEADERS,
+    'content-type': TYPES[file.split('.').pop()!]!,
+    'content-length': body.length,
+    'cache-control': 'no-cache',
+  });
+  response.end(body);
+  return true;
+}
+
+function events(ctx: ApiContext, request: IncomingMessage, response: ServerResponse): void {
+  response.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+  response.write('retry: 2000\n\n');
+  // New trace ids are gathered and sent at most twice a second, however fast spans arrive.
+  let pending = new Set<string>();
+  let timer: NodeJS.Timeout | undefined;
+  const unsubscribe = ctx.subscribe((ids) => {
+    for (const id of ids) if (pending.size < 500) pending.add(id);
+    timer ??= setTimeout(() => {
+      timer = undefined;
+      response.write(`event: traces\ndata: ${JSON.stringify([...pending])}\n\n`);
+      pending = new Set();
+    }, 500);
+  });
+  const keepAlive = setInterval(() => response.write(': keep-alive\n\n'), 15_000);
+  request.on('close', () => {
+    unsubscribe();
+    clearInterval(keepAlive);
+    if (timer) clearTimeout(timer);
+  });
+}
+
+/** Mutating calls must come from the UI's own scripts: a cross-site form cannot set this header. */
+function fromUi(request: IncomingMessage): boolean {
+  return request.headers['x-sightline-ui'] === '1';
+}
+
+async function route(ctx: ApiContext, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const host = (request.headers.host ?? '').replace(/:\d+$/, '').replace(/^\[|\]$/g, '').toLowerCase();
+  if (!ctx.allowedHosts.has(host)) return fail(response, 421, `host "${host}" is not served here; open the viewer by its loopback address`);
+  const url = new URL(request.url ?? '/', 'http://viewer');
+  const path = url.pathname;
+  const method = request.method ?? 'GET';
+  if (method === 'GET' && serveStatic(ctx, path, response)) return;
+
+  if (path === '/api/services' && method === 'GET') return json(response, 200, { services: ctx.store.services() });
+  if (path === '/api/operations' && method === 'GET') {
+    const service = url.searchParams.get('service');
+    if (!service) return fail(response, 400, 'service is required');
+    return json(response, 200, { operations: ctx.store.operations(service) });
+  }
+  if (path === '/api/traces' && method === 'GET') return json(response, 200, { traces: ctx.store.search(parseTraceQuery(url.searchParams)) });
+  if (path === '/api/traces' && method === 'DELETE') {
+    if (!fromUi(request)) return fail(response, 403, 'clearing data needs the x-sightline-ui: 1 header');
+    ctx.store.clear();
+    ctx.onTraces([]);
+    return json(response, 200, { cleared: true });
+  }
+  const traceMatch = /^\/api\/traces\/([^/]+)(\/otlp)?$/.exec(path);
+  if (traceMatch && method === 'GET') {
+    const traceId = traceMatch[1]!.toLowerCase();
+    if (!TRACE_ID.test(traceId)) return fail(response, 400, `"${traceMatch[1]}" is not a trace id (32 hex digits)`);
+    const spans = ctx.store.trace(traceId);
+    if (spans.length === 0) return fail(response, 404, `trace ${traceId} is not stored`);
+    if (traceMatch[2]) {
+      response.setHeader('content-disposition', `attachment; filename="trace-${traceId}.json"`);
+      return json(response, 200, otlpRequest(spans));
+    }
+    return json(response, 200, { traceId, spans: spans.map(apiSpan) });
+  }
+  if (path === '/api/import' && method === 'POST') {
+    if (!fromUi(request)) return fail(response, 403, 'imports need the x-sightline-ui: 1 header');
+    const raw = await readBody(request, ctx.maxBodyBytes);
+    const body = await decompress(raw, request.headers['content-encoding'], ctx.maxBodyBytes);
+    const result = importOtlpJson(ctx.store, ctx.counters, body.toString('utf8'));
+    ctx.onTraces(result.traceIds);
+    return json(response, 200, { traces: result.traceIds.length, spans: result.spans, rejectedSpans: result.rejectedSpans });
+  }
+  if (path === '/api/stats' && method === 'GET') {
+    return json(response, 200, { version: ctx.version, store: ctx.store.stats(), received: ctx.counters });
+  }
+  if (path === '/api/events' && method === 'GET') return events(ctx, request, response);
+  if (path.startsWith('/api/')) return fail(response, 404, `no API endpoint ${method} ${path}`);
+  // Any other page path is the single-page UI (it routes on the hash).
+  if (method === 'GET' && !path.includes('.')) return void serveStatic(ctx, '/', response);
+  fail(response, 404, `nothing at ${path}`);
+}
+
+export function createApiServer(ctx: ApiContext): Server {
+  return createServer((request, response) => {
+    route(ctx, request, response).catch((error: unknown) => {
+      if (response.headersSent) return response.destroy();
+      if (error instanceof QueryError || error instanceof PayloadError) fail(response, 400, error.message);
+      else if (error instanceof BodyError) fail(response, error.status, error.message);
+      else fail(response, 500, `internal error: ${(error as Error).message}`);
+    });
+  });
+}

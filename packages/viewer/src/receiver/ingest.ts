@@ -1,0 +1,71 @@
+// What an OTLP export request does to the viewer, whatever carried it (HTTP or gRPC, protobuf or
+// JSON): decode, normalise, store, and say how many items were rejected.
+
+import { ProtoError } from '../../../sightline/src/export/otlp-decode/proto-reader.js';
+import { traceRequestToObject } from '../../../sightline/src/export/otlp-decode/otlp-json-transcoder.js';
+import { countJsonRecords, normalizeTraceRequest, PayloadError } from '../store/normalize.js';
+import type { TraceStore } from '../store/store.js';
+import { countProtobufRecords } from './otlp-wire.js';
+
+export type Signal = 'traces' | 'logs' | 'metrics';
+export type Encoding = 'protobuf' | 'json';
+
+export interface ExportResult {
+  /** Spans (or log records, or metrics) accepted. */
+  accepted: number;
+  rejected: number;
+  message: string;
+  traceIds: string[];
+}
+
+export interface Counters {
+  spans: number;
+  rejectedSpans: number;
+  logRecords: number;
+  metrics: number;
+  /** Requests refused as malformed (bad protobuf, JSON or compression). */
+  malformed: number;
+  /** Requests refused for size. */
+  oversized: number;
+}
+
+export function newCounters(): Counters {
+  return { spans: 0, rejectedSpans: 0, logRecords: 0, metrics: 0, malformed: 0, oversized: 0 };
+}
+
+function parseJson(body: Buffer, signal: Signal): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    throw new PayloadError(`the ${signal} body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** Throws PayloadError for a body that is not an export request of `signal` at all. */
+export function handleExport(store: TraceStore, counters: Counters, signal: Signal, encoding: Encoding, body: Buffer): ExportResult {
+  try {
+    if (signal === 'traces') {
+      const request = encoding === 'protobuf' ? traceRequestToObject(body) : parseJson(body, signal);
+      return ingestTraceRequest(store, counters, request);
+    }
+    const count =
+      encoding === 'protobuf' ? countProtobufRecords(body) : countJsonRecords(parseJson(body, signal), signal);
+    if (signal === 'logs') counters.logRecords += count;
+    else counters.metrics += count;
+    return { accepted: count, rejected: 0, message: '', traceIds: [] };
+  } catch (error) {
+    counters.malformed++;
+    if (error instanceof ProtoError) throw new PayloadError(`malformed protobuf ${signal} request: ${error.message}`);
+    throw error;
+  }
+}
+
+/** Stores one OTLP/JSON trace request object (a parsed body, or one entry of an imported file). */
+export function ingestTraceRequest(store: TraceStore, counters: Counters, request: unknown): ExportResult {
+  const normalized = normalizeTraceRequest(request);
+  const traceIds = store.ingest(normalized.spans);
+  counters.spans += normalized.spans.length;
+  counters.rejectedSpans += normalized.rejected;
+  const message = normalized.rejected ? `${normalized.rejected} span(s) rejected; first: ${normalized.firstError}` : '';
+  return { accepted: normalized.spans.length, rejected: normalized.rejected, message, traceIds };
+}

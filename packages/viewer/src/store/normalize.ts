@@ -1,0 +1,212 @@
+// Turns an OTLP/JSON trace export request (as parsed from a JSON body, or decoded from protobuf by
+// the shared transcoder) into rows for the store. Senders differ in small ways the OTLP/JSON rules
+// allow or that are common in the wild (ids in base64, enums by name, 64-bit integers as numbers),
+// so each field is read leniently; a span whose ids or start time cannot be read is rejected and
+// counted, never stored half-formed.
+
+export type Json = Record<string, unknown>;
+
+export interface SpanRow {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string;
+  name: string;
+  kind: number;
+  serviceName: string;
+  startNs: bigint;
+  endNs: bigint;
+  statusCode: number;
+  statusMessage: string;
+  /** The resource, canonical JSON text; the store keeps each distinct resource once. */
+  resource: string;
+  /** The instrumentation scope, canonical JSON text. */
+  scope: string;
+  /**
+   * The rest of the span in OTLP/JSON form (attributes, events, links, trace state, flags, dropped
+   * counts): what has no column of its own, so nothing is stored twice.
+   */
+  body: string;
+}
+
+export interface Normalized {
+  spans: SpanRow[];
+  rejected: number;
+  /** Why the first rejected span was rejected, for the partial-success message. */
+  firstError: string | undefined;
+}
+
+export class PayloadError extends Error {}
+
+const KIND_NAMES: Record<string, number> = {
+  SPAN_KIND_UNSPECIFIED: 0,
+  SPAN_KIND_INTERNAL: 1,
+  SPAN_KIND_SERVER: 2,
+  SPAN_KIND_CLIENT: 3,
+  SPAN_KIND_PRODUCER: 4,
+  SPAN_KIND_CONSUMER: 5,
+};
+const STATUS_NAMES: Record<string, number> = { STATUS_CODE_UNSET: 0, STATUS_CODE_OK: 1, STATUS_CODE_ERROR: 2 };
+
+const HEX = /^[0-9a-fA-F]+$/;
+const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
+
+/** Hex id of `bytes` bytes, accepting hex (the OTLP/JSON rule) or base64 (protobuf's JSON mapping). */
+export function readId(value: unknown, bytes: number): string | undefined {
+  if (typeof value !== 'string' || value === '') return undefined;
+  let hex: string | undefined;
+  if (value.length === bytes * 2 && HEX.test(value)) hex = value.toLowerCase();
+  else if (BASE64.test(value)) {
+    const decoded = Buffer.from(value, 'base64');
+    if (decoded.length === bytes) hex = decoded.toString('hex');
+  }
+  if (hex === undefined || /^0+$/.test(hex)) return undefined;
+  return hex;
+}
+
+function readNanos(value: unknown): bigint | undefined {
+  if (typeof value === 'string' && /^\d{1,20}$/.test(value)) return BigInt(value);
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return BigInt(value);
+  return undefined;
+}
+
+function readEnum(value: unknown, names: Record<string, number>, max: number): number {
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= max) return value;
+  if (typeof value === 'string') return names[value] ?? 0;
+  return 0;
+}
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function list(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+/** Keeps only well-formed KeyValue entries, so later readers can rely on their shape. */
+function attributes(value: unknown): Json[] {
+  const out: Json[] = [];
+  for (const entry of list(value)) {
+    if (isObject(entry) && typeof entry.key === 'string') {
+      out.push({ key: entry.key, value: isObject(entry.value) ? entry.value : {} });
+    }
+  }
+  return out;
+}
+
+export function stringAttribute(attrs: Json[], key: string): string | undefined {
+  for (const a of attrs) {
+    if (a.key === key) {
+      const v = (a.value as Json).stringValue;
+      return typeof v === 'string' ? v : undefined;
+    }
+  }
+  return undefined;
+}
+
+function restOfSpan(span: Json): Json {
+  const out: Json = { attributes: attributes(span.attributes) };
+  if (typeof span.traceState === 'string' && span.traceState) out.traceState = span.traceState;
+  if (typeof span.flags === 'number') out.flags = span.flags;
+  const events = list(span.events).filter(isObject).map((e) => ({
+    timeUnixNano: String(readNanos(e.timeUnixNano) ?? 0n),
+    name: typeof e.name === 'string' ? e.name : '',
+    attributes: attributes(e.attributes),
+  }));
+  if (events.length) out.events = events;
+  const links: Json[] = [];
+  for (const l of list(span.links)) {
+    if (!isObject(l)) continue;
+    const linkTrace = readId(l.traceId, 16);
+    const linkSpan = readId(l.spanId, 8);
+    if (!linkTrace || !linkSpan) continue;
+    const link: Json = { traceId: linkTrace, spanId: linkSpan, attributes: attributes(l.attributes) };
+    if (typeof l.traceState === 'string' && l.traceState) link.traceState = l.traceState;
+    links.push(link);
+  }
+  if (links.length) out.links = links;
+  for (const key of ['droppedAttributesCount', 'droppedEventsCount', 'droppedLinksCount'] as const) {
+    if (typeof span[key] === 'number' && (span[key] as number) > 0) out[key] = span[key];
+  }
+  return out;
+}
+
+/** Normalises one ExportTraceServiceRequest; throws PayloadError if it is not one at all. */
+export function normalizeTraceRequest(request: unknown): Normalized {
+  if (!isObject(request)) throw new PayloadError('the body is not an OTLP ExportTraceServiceRequest object');
+  if (request.resourceSpans !== undefined && !Array.isArray(request.resourceSpans)) {
+    throw new PayloadError('resourceSpans is not an array');
+  }
+  const result: Normalized = { spans: [], rejected: 0, firstError: undefined };
+  const reject = (why: string) => {
+    result.rejected++;
+    result.firstError ??= why;
+  };
+  for (const rs of list(request.resourceSpans)) {
+    if (!isObject(rs)) continue;
+    const resourceAttrs = attributes(isObject(rs.resource) ? rs.resource.attributes : undefined);
+    const serviceName = stringAttribute(resourceAttrs, 'service.name') || 'unknown_service';
+    const resource = JSON.stringify({ attributes: resourceAttrs });
+    for (const ss of list(rs.scopeSpans ?? rs.instrumentationLibrarySpans)) {
+      if (!isObject(ss)) continue;
+      const sc = isObject(ss.scope) ? ss.scope : isObject(ss.instrumentationLibrary) ? ss.instrumentationLibrary : {};
+      const scope = JSON.stringify({
+        name: typeof sc.name === 'string' ? sc.name : '',
+        version: typeof sc.version === 'string' ? sc.version : '',
+        attributes: attributes(sc.attributes),
+      });
+      for (const span of list(ss.spans)) {
+        if (!isObject(span)) {
+          reject('a span is not an object');
+          continue;
+        }
+        const traceId = readId(span.traceId, 16);
+        const spanId = readId(span.spanId, 8);
+        if (!traceId || !spanId) {
+          reject(`span "${String(span.name)}" has an invalid ${traceId ? 'spanId' : 'traceId'}`);
+          continue;
+        }
+        const startNs = readNanos(span.startTimeUnixNano);
+        if (startNs === undefined) {
+          reject(`span "${String(span.name)}" has no valid startTimeUnixNano`);
+          continue;
+        }
+        let endNs = readNanos(span.endTimeUnixNano) ?? startNs;
+        if (endNs < startNs) endNs = startNs;
+        const parentSpanId = readId(span.parentSpanId, 8) ?? '';
+        const kind = readEnum(span.kind, KIND_NAMES, 5);
+        const st = isObject(span.status) ? span.status : {};
+        result.spans.push({
+          traceId,
+          spanId,
+          parentSpanId,
+          name: typeof span.name === 'string' ? span.name : '',
+          kind,
+          serviceName,
+          startNs,
+          endNs,
+          statusCode: readEnum(st.code, STATUS_NAMES, 2),
+          statusMessage: typeof st.message === 'string' ? st.message : '',
+          resource,
+          scope,
+          body: JSON.stringify(restOfSpan(span)),
+        });
+      }
+    }
+  }
+  return result;
+}
+
+/** Counts the records in a logs or metrics request (JSON form), which are accepted but not stored yet. */
+export function countJsonRecords(request: unknown, signal: 'logs' | 'metrics'): number {
+  if (!isObject(request)) throw new PayloadError(`the body is not an OTLP ${signal} export request object`);
+  const [outer, middle, inner] =
+    signal === 'logs' ? ['resourceLogs', 'scopeLogs', 'logRecords'] : ['resourceMetrics', 'scopeMetrics', 'metrics'];
+  if (request[outer] !== undefined && !Array.isArray(request[outer])) throw new PayloadError(`${outer} is not an array`);
+  let count = 0;
+  for (const r of list(request[outer])) {
+    if (!isObject(r)) continue;
+    for (const s of list(r[middle])) if (isObject(s)) count += list(s[inner]).length;
+  }
+  return count;
+}

@@ -1,0 +1,60 @@
+// The UI's entry: hash routing between the search and trace pages, live updates from the server's
+// event stream, and the header's import and clear-data actions.
+
+import { api } from './api.js';
+import { clear } from './dom.js';
+import { searchPage, type SearchPage } from './search-page.js';
+import { tracePage, type TracePage } from './trace-page.js';
+
+const app = document.getElementById('app')!;
+const live = document.getElementById('live')!;
+let page: SearchPage | TracePage | undefined;
+
+function route(): void {
+  const hash = location.hash.replace(/^#/, '') || '/';
+  const [path, query] = hash.split('?') as [string, string | undefined];
+  const params = new URLSearchParams(query ?? '');
+  const traceMatch = /^\/trace\/([0-9a-fA-F]{32})$/.exec(path);
+  page = traceMatch ? tracePage(traceMatch[1]!.toLowerCase(), params) : searchPage(params);
+  clear(app);
+  app.append(page.element);
+  document.title = traceMatch ? `Trace ${traceMatch[1]!.slice(0, 8)} · Sightline` : 'Search · Sightline';
+}
+
+window.addEventListener('hashchange', route);
+route();
+
+// New spans: the search page re-runs its search; a trace page reloads only if its own trace grew.
+const events = new EventSource('/api/events');
+events.addEventListener('open', () => (live.textContent = 'live'));
+events.addEventListener('error', () => (live.textContent = 'reconnecting…'));
+events.addEventListener('traces', (event) => {
+  const ids = JSON.parse((event as MessageEvent<string>).data) as string[];
+  live.textContent = `live · updated ${new Date().toLocaleTimeString(undefined, { hour12: false })}`;
+  if (!page) return;
+  if ('traceId' in page) {
+    if (ids.includes(page.traceId)) page.refresh();
+  } else page.refresh();
+});
+
+const importInput = document.getElementById('import-file') as HTMLInputElement;
+importInput.addEventListener('change', async () => {
+  const file = importInput.files?.[0];
+  if (!file) return;
+  try {
+    const result = await api.import(file);
+    live.textContent = `imported ${result.traces} trace(s) from ${file.name}${result.rejectedSpans ? `, ${result.rejectedSpans} span(s) rejected` : ''}`;
+    page?.refresh();
+  } catch (error) {
+    live.textContent = `import of ${file.name} failed: ${(error as Error).message}`;
+  } finally {
+    importInput.value = '';
+  }
+});
+
+document.getElementById('clear-data')!.addEventListener('click', async () => {
+  if (!confirm('Delete every stored trace?')) return;
+  await api.clear();
+  location.hash = '#/';
+  route();
+});

@@ -1,0 +1,28 @@
+// Element building for the UI. Everything user-supplied goes in as text nodes or attribute values,
+// never as HTML: span names, attributes and stack traces come from any process that can send OTLP.
+
+type Child = Node | string | number | null | undefined | false;
+type Props = Record<string, string | number | boolean | EventListener | undefined>;
+
+export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value === undefined || value === false) continue;
+    if (typeof value === 'function') el.addEventListener(key.slice(2).toLowerCase(), value);
+    else if (key === 'class') el.className = String(value);
+    else el.setAttribute(key, value === true ? '' : String(value));
+  }
+  append(el, children);
+  return el;
+}
+
+export function append(el: Element, children: Child[]): void {
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(typeof child === 'object' ? child : document.createTextNode(String(child)));
+  }
+}
+
+export function clear(el: Element): void {
+  while (el.firstChild) el.firstChild.remove();
+}

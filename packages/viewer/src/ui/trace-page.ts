@@ -1,0 +1,207 @@
+// The trace page: header, time axis and waterfall (collapsible tree, colour per service, errors
+// marked, critical path overlaid), and the details of the selected span.
+
+import { api, type Span } from './api.js';
+import { clear, h } from './dom.js';
+import { displayValue, formatDuration, formatTime, serviceColor } from './format.js';
+import { buildTrace, criticalPath, type SpanNode, type TraceModel } from './trace-model.js';
+
+function table(caption: string, values: Record<string, unknown>): HTMLElement | null {
+  const keys = Object.keys(values).sort();
+  if (keys.length === 0) return null;
+  return h('table', { class: 'kv' },
+    h('caption', {}, caption),
+    h('tbody', {}, ...keys.map((k) => h('tr', {}, h('th', { scope: 'row' }, k), h('td', {}, displayValue(values[k]))))),
+  );
+}
+
+function details(node: SpanNode, model: TraceModel): HTMLElement {
+  const s = node.span;
+  const events = s.events.map((e) => {
+    const { 'exception.stacktrace': stack, ...rest } = e.attributes;
+    const offset = Number(BigInt(e.timeUnixNano) - model.startNs);
+    return h('li', { class: e.name === 'exception' ? 'event exception' : 'event' },
+      h('div', { class: 'event-title' }, h('strong', {}, e.name), ` at ${formatDuration(offset)}`),
+      table('Event attributes', rest),
+      typeof stack === 'string' ? h('pre', { class: 'stack' }, stack) : null,
+    );
+  });
+  const links = s.links.map((l) =>
+    h('li', {}, h('a', { href: `#/trace/${l.traceId}?span=${l.spanId}` }, `trace ${l.traceId} · span ${l.spanId}`), table('Link attributes', l.attributes)),
+  );
+  return h('section', { class: 'details', 'aria-label': 'Span details' },
+    h('h2', {}, s.name),
+    h('dl', { class: 'facts' },
+      h('dt', {}, 'Service'), h('dd', {}, s.serviceName),
+      h('dt', {}, 'Kind'), h('dd', {}, s.kind),
+      h('dt', {}, 'Duration'), h('dd', {}, formatDuration(node.end - node.start)),
+      h('dt', {}, 'Starts at'), h('dd', {}, formatDuration(node.start)),
+      h('dt', {}, 'Status'), h('dd', { class: s.status.code === 'ERROR' ? 'status-error' : '' }, s.status.code, s.status.message ? `: ${s.status.message}` : ''),
+      h('dt', {}, 'Span id'), h('dd', { class: 'mono' }, s.spanId),
+      h('dt', {}, 'Parent'), h('dd', { class: 'mono' }, s.parentSpanId || '(root)', node.orphan ? ' (not in this trace)' : ''),
+      h('dt', {}, 'Scope'), h('dd', {}, `${s.scope.name}${s.scope.version ? ` ${s.scope.version}` : ''}`),
+    ),
+    table('Attributes', s.attributes),
+    events.length ? h('div', {}, h('h3', {}, 'Events'), h('ol', { class: 'events' }, ...events)) : null,
+    links.length ? h('div', {}, h('h3', {}, 'Links'), h('ul', { class: 'links' }, ...links)) : null,
+    table('Resource', s.resource),
+  );
+}
+
+function axis(duration: number): HTMLElement {
+  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => {
+    const tick = h('span', { class: 'tick' }, formatDuration(Math.round(duration * f)));
+    tick.style.left = `${f * 100}%`;
+    return tick;
+  });
+  return h('div', { class: 'axis', 'aria-hidden': 'true' }, h('div', { class: 'axis-label' }, 'Service · operation'), h('div', { class: 'axis-ticks' }, ...ticks));
+}
+
+export interface TracePage {
+  element: HTMLElement;
+  refresh(): void;
+  traceId: string;
+}
+
+export function tracePage(traceId: string, params: URLSearchParams): TracePage {
+  const element = h('section', { class: 'trace-page' }, h('p', { role: 'status' }, 'Loading trace…'));
+  const collapsed = new Set<string>();
+  let selected = params.get('span') ?? '';
+  let showCritical = true;
+  let model: TraceModel | undefined;
+
+  const render = () => {
+    if (!model) return;
+    const m = model;
+    const critical = criticalPath(m);
+    const total = Math.max(1, m.durationNs);
+    const pct = (n: number) => `${(n / total) * 100}%`;
+    const root = m.roots[0]!;
+    const errors = m.ordered.filter((n) => n.span.status.code === 'ERROR').length;
+    const visible: SpanNode[] = [];
+    for (const node of m.ordered) {
+      let hidden = false;
+      for (let p = node.parent; p; p = p.parent) if (collapsed.has(p.span.spanId)) hidden = true;
+      if (!hidden) visible.push(node);
+    }
+    if (!m.byId.has(selected)) selected = root.span.spanId;
+
+    const rows = visible.map((node) => {
+      const s = node.span;
+      const isError = s.status.code === 'ERROR';
+      const hasChildren = node.children.length > 0;
+      const bar = h('span', { class: isError ? 'bar error' : 'bar' });
+      bar.style.left = pct(node.start);
+      bar.style.width = `max(2px, ${pct(node.end - node.start)})`;
+      bar.style.setProperty('--service', serviceColor(s.serviceName));
+      if (showCritical) {
+        for (const [a, b] of critical.get(s.spanId) ?? []) {
+          const seg = h('span', { class: 'critical' });
+          seg.style.left = `${((a - node.start) / Math.max(1, node.end - node.start)) * 100}%`;
+          seg.style.width = `${((b - a) / Math.max(1, node.end - node.start)) * 100}%`;
+          bar.append(seg);
+        }
+      }
+      const label = h('span', { class: 'label' },
+        h('span', { class: 'toggle', 'aria-hidden': 'true' }, hasChildren ? (collapsed.has(s.spanId) ? '▸' : '▾') : ''),
+        h('span', { class: 'swatch' }),
+        h('span', { class: 'service' }, s.serviceName),
+        h('span', { class: 'name' }, s.name),
+        isError ? h('span', { class: 'error-mark', title: 'error' }, '⚠ error') : null,
+        node.orphan ? h('span', { class: 'orphan-mark', title: 'parent span not in this trace' }, 'missing parent') : null,
+      );
+      label.style.setProperty('--service', serviceColor(s.serviceName));
+      label.style.paddingLeft = `${node.depth * 14 + 4}px`;
+      const row = h('div', {
+        class: `row${s.spanId === selected ? ' selected' : ''}${isError ? ' has-error' : ''}`,
+        role: 'treeitem',
+        'aria-level': node.depth + 1,
+        'aria-selected': s.spanId === selected ? 'true' : 'false',
+        'aria-expanded': hasChildren ? String(!collapsed.has(s.spanId)) : undefined,
+        tabindex: s.spanId === selected ? 0 : -1,
+        'data-span-id': s.spanId,
+      }, label, h('span', { class: 'track' }, bar, h('span', { class: 'bar-duration' }, formatDuration(node.end - node.start))));
+      row.addEventListener('click', (event) => {
+        if ((event.target as Element).classList.contains('toggle') && hasChildren) toggle(s.spanId);
+        else select(s.spanId);
+      });
+      return row;
+    });
+
+    const tree = h('div', { class: 'waterfall', role: 'tree', 'aria-label': 'Spans' }, ...rows);
+    tree.addEventListener('keydown', (event) => onKey(event, visible));
+    const criticalToggle = h('input', { type: 'checkbox', id: 'critical-toggle' });
+    criticalToggle.checked = showCritical;
+    criticalToggle.addEventListener('change', () => {
+      showCritical = criticalToggle.checked;
+      render();
+    });
+    clear(element);
+    element.append(
+      h('header', { class: 'trace-header' },
+        h('h1', {}, h('span', { class: 'service' }, `${root.span.serviceName}: `), root.span.name),
+        h('p', { class: 'trace-facts' },
+          h('span', { class: 'mono' }, traceId),
+          ` · ${formatTime(m.startNs.toString())} · ${formatDuration(m.durationNs)} · ${m.ordered.length} spans · ${m.services.length} service${m.services.length === 1 ? "" : "s"}`,
+          errors ? h('span', { class: 'error-badge' }, `${errors} error${errors === 1 ? '' : 's'}`) : null,
+        ),
+        h('p', { class: 'trace-actions' },
+          h('label', { for: 'critical-toggle' }, criticalToggle, ' Show critical path'),
+          h('button', { type: 'button', onclick: () => { collapsed.clear(); render(); } }, 'Expand all'),
+          h('button', { type: 'button', onclick: () => { m.ordered.forEach((n) => n.children.length && n.parent && collapsed.add(n.span.spanId)); render(); } }, 'Collapse all'),
+          h('a', { class: 'button', href: `/api/traces/${traceId}/otlp`, download: `trace-${traceId}.json` }, 'Download OTLP JSON'),
+        ),
+        h('p', { class: 'legend' }, ...m.services.map((s) => {
+          const chip = h('span', { class: 'service-chip' }, s);
+          chip.style.setProperty('--service', serviceColor(s));
+          return chip;
+        })),
+      ),
+      h('div', { class: 'trace-body' },
+        h('div', { class: 'waterfall-wrap' }, axis(m.durationNs), tree),
+        details(m.byId.get(selected)!, m),
+      ),
+    );
+  };
+
+  const focusSelected = () => (element.querySelector(`.row[data-span-id="${selected}"]`) as HTMLElement | null)?.focus();
+  const select = (spanId: string) => {
+    selected = spanId;
+    render();
+    focusSelected();
+  };
+  const toggle = (spanId: string) => {
+    if (collapsed.has(spanId)) collapsed.delete(spanId);
+    else collapsed.add(spanId);
+    render();
+    focusSelected();
+  };
+  const onKey = (event: KeyboardEvent, visible: SpanNode[]) => {
+    const index = visible.findIndex((n) => n.span.spanId === selected);
+    const node = visible[index];
+    if (!node) return;
+    let handled = true;
+    if (event.key === 'ArrowDown' && index < visible.length - 1) select(visible[index + 1]!.span.spanId);
+    else if (event.key === 'ArrowUp' && index > 0) select(visible[index - 1]!.span.spanId);
+    else if (event.key === 'ArrowRight' && node.children.length && collapsed.has(node.span.spanId)) toggle(node.span.spanId);
+    else if (event.key === 'ArrowLeft' && node.children.length && !collapsed.has(node.span.spanId)) toggle(node.span.spanId);
+    else if (event.key === 'ArrowLeft' && node.parent) select(node.parent.span.spanId);
+    else if (event.key === 'Home') select(visible[0]!.span.spanId);
+    else if (event.key === 'End') select(visible[visible.length - 1]!.span.spanId);
+    else handled = false;
+    if (handled) event.preventDefault();
+  };
+
+  const load = async () => {
+    try {
+      const trace = await api.trace(traceId);
+      model = buildTrace(trace.spans as Span[]);
+      render();
+    } catch (error) {
+      clear(element);
+      element.append(h('h1', {}, 'Trace not found'), h('p', {}, (error as Error).message), h('p', {}, h('a', { href: '#/' }, 'Back to search')));
+    }
+  };
+  void load();
+  return { element, refresh: () => void load(), traceId };
+}
