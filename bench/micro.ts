@@ -8,7 +8,7 @@ const { context, propagation, ROOT_CONTEXT, trace, defaultTextMapSetter, default
   new URL('../packages/sightline/src/index.ts', import.meta.url),
 )('@opentelemetry/api') as typeof import('@opentelemetry/api');
 import { init, shutdown } from '../packages/sightline/src/index.ts';
-import { traceRequestToJson } from '../packages/sightline/src/export/worker/otlp-json-transcoder.ts';
+import { traceRequestToJson } from '../packages/sightline/src/export/otlp-decode/otlp-json-transcoder.ts';
 import { OtlpProtobufEncoder } from '../packages/sightline/src/export/otlp-protobuf.ts';
 import { inProcessProvider } from '../packages/sightline/test/support/in-process.ts';
 
@@ -80,9 +80,52 @@ results.push(measure('transcode to OTLP JSON in the export worker, per span (bat
 results[results.length - 1].nsPerOp /= batch.length;
 results[results.length - 1].best /= batch.length;
 
+// Datastore instrumentation: the same query or command inside a recording span (a CLIENT span per
+// call) and outside any trace (the instrumentation only checks for a parent), interleaved round by
+// round on one connection. Measured in this process's CPU time, not wall time: the round trip to the
+// server varies by tens of microseconds, which would drown the span's cost.
+async function datastoreOverhead(name: string, call: () => Promise<unknown>, calls: number): Promise<void> {
+  const inside: number[] = [];
+  const outside: number[] = [];
+  for (let round = 0; round < ROUNDS * 4; round++) {
+    for (const [list, traced] of [[outside, false], [inside, true]] as const) {
+      const started = process.cpuUsage();
+      if (traced) await tracer.startActiveSpan('request', async (span) => {
+        for (let i = 0; i < calls; i++) await call();
+        span.end();
+      });
+      else for (let i = 0; i < calls; i++) await call();
+      const used = process.cpuUsage(started);
+      list.push(((used.user + used.system) * 1000) / calls);
+    }
+  }
+  const median = (l: number[]) => l.sort((a, b) => a - b)[Math.floor(l.length / 2)]!;
+  results.push({ name: `${name}, outside any trace (client CPU per call)`, nsPerOp: median(outside), best: Math.min(...outside) });
+  results.push({ name: `${name}, inside a trace (client CPU per call, with its CLIENT span)`, nsPerOp: median(inside), best: Math.min(...inside) });
+  results.push({ name: `${name}: instrumentation cost (difference of medians)`, nsPerOp: median(inside) - median(outside), best: Number.NaN });
+}
+try {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' });
+  await client.connect();
+  await datastoreOverhead('pg query SELECT $1', () => client.query('SELECT $1::int AS n', [1]), 2000);
+  await client.end();
+} catch (error) {
+  console.error(`pg benchmark skipped: ${(error as Error).message}`);
+}
+try {
+  const { default: Redis } = await import('ioredis');
+  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 0 });
+  await redis.connect();
+  await datastoreOverhead('ioredis GET', () => redis.get('sightline:bench'), 4000);
+  redis.disconnect();
+} catch (error) {
+  console.error(`ioredis benchmark skipped: ${(error as Error).message}`);
+}
+
 await shutdown();
 
 console.log(`Sightline microbenchmarks: Node ${process.version}, ${ROUNDS} rounds, median (best) ns per operation\n`);
 console.log('| operation | ns/op (median) | ns/op (best) |');
 console.log('|---|---:|---:|');
-for (const r of results) console.log(`| ${r.name} | ${r.nsPerOp.toFixed(0)} | ${r.best.toFixed(0)} |`);
+for (const r of results) console.log(`| ${r.name} | ${r.nsPerOp.toFixed(0)} | ${Number.isNaN(r.best) ? '–' : r.best.toFixed(0)} |`);

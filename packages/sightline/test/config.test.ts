@@ -228,11 +228,21 @@ describe('instrumentation settings', () => {
   });
 
   it('OTEL_NODE_ENABLED_INSTRUMENTATIONS and OTEL_NODE_DISABLED_INSTRUMENTATIONS', () => {
-    assert.deepEqual(load({}).instrumentations, ['http', 'undici', 'fastify', 'express', 'nestjs', 'hono', 'pg']);
+    const all = ['http', 'undici', 'fastify', 'express', 'nestjs', 'hono', 'pg', 'ioredis', 'redis', 'bullmq', 'pg-boss', 'pino', 'winston'];
+    assert.deepEqual(load({}).instrumentations, all);
     assert.deepEqual(load({ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,fastify' }).instrumentations, ['http', 'fastify']);
-    assert.deepEqual(load({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'undici, express' }).instrumentations, ['http', 'fastify', 'nestjs', 'hono', 'pg']);
+    assert.deepEqual(load({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'undici, express, pg-boss' }).instrumentations, all.filter((n) => !['undici', 'express', 'pg-boss'].includes(n)));
     assert.deepEqual(load({ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,koa' }).instrumentations, ['http']);
-    assert.match(warnings().at(-1)!, /OTEL_NODE_ENABLED_INSTRUMENTATIONS names "koa", which is not one of http, undici, fastify, express, nestjs, hono, pg; ignoring it/);
+    assert.match(warnings().at(-1)!, /OTEL_NODE_ENABLED_INSTRUMENTATIONS names "koa", which is not one of http, undici, fastify, express, nestjs, hono, pg, ioredis, redis, bullmq, pg-boss, pino, winston; ignoring it/);
+  });
+
+  it('messaging and log-correlation settings', () => {
+    assert.equal(load({}).messaging.consumerTrace, 'child');
+    assert.equal(load({ SIGHTLINE_MESSAGING_CONSUMER_TRACE: 'link' }).messaging.consumerTrace, 'link');
+    assert.equal(load({ SIGHTLINE_MESSAGING_CONSUMER_TRACE: 'sideways' }).messaging.consumerTrace, 'child');
+    assert.match(warnings().at(-1)!, /SIGHTLINE_MESSAGING_CONSUMER_TRACE/);
+    assert.deepEqual(load({}).logs, { traceIdKey: 'trace_id', spanIdKey: 'span_id', traceFlagsKey: 'trace_flags' });
+    assert.deepEqual(load({ SIGHTLINE_LOG_TRACE_ID_KEY: 'traceId', SIGHTLINE_LOG_SPAN_ID_KEY: 'spanId', SIGHTLINE_LOG_TRACE_FLAGS_KEY: 'flags' }).logs, { traceIdKey: 'traceId', spanIdKey: 'spanId', traceFlagsKey: 'flags' });
   });
 
   it('SIGHTLINE_SERVER_TIMING switches the Server-Timing entry off', () => {

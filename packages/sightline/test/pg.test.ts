@@ -13,9 +13,14 @@ describe('pg', () => {
     const app = await startApp('pg-app.mjs', { OTEL_SERVICE_NAME: 'pg-app', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_NODE_DISABLED_INSTRUMENTATIONS: '', DATABASE_URL: POSTGRES_URL });
     try {
       await (await fetch(`http://127.0.0.1:${app.port}/orders`)).text();
-      const spans = await receiver.waitForSpans(5);
+      const spans = await receiver.waitForSpans(6);
       const server = spans.find((s) => s.kind === 2)!;
-      const queries = spans.filter((s) => s.attributes['db.system.name'] === 'postgresql');
+      const queries = spans.filter((s) => s.attributes['db.system.name'] === 'postgresql' && s.kind === 3);
+      const connects = spans.filter((s) => s.name === 'pg-pool.connect');
+      assert.equal(connects.length, 1, 'the pool query waits for a client inside a span of its own');
+      assert.equal(connects[0]!.parentSpanId, server.spanId);
+      assert.equal(connects[0]!.attributes['db.client.connection.pool.waited'], false);
+      assert.equal(connects[0]!.attributes['db.client.connection.pool.max'], 2);
       assert.equal(queries.length, 4, `spans: ${spans.map((s) => s.name).join(', ')}`);
       for (const q of queries) {
         assert.equal(q.kind, 3);

@@ -52,7 +52,7 @@ export interface OtlpConfig {
 }
 
 /** Instrumentation names for OTEL_NODE_ENABLED_INSTRUMENTATIONS / OTEL_NODE_DISABLED_INSTRUMENTATIONS. */
-export const INSTRUMENTATION_NAMES = ['http', 'undici', 'fastify', 'express', 'nestjs', 'hono', 'pg'] as const;
+export const INSTRUMENTATION_NAMES = ['http', 'undici', 'fastify', 'express', 'nestjs', 'hono', 'pg', 'ioredis', 'redis', 'bullmq', 'pg-boss', 'pino', 'winston'] as const;
 export type InstrumentationName = (typeof INSTRUMENTATION_NAMES)[number];
 
 export interface HttpConfig {
@@ -62,6 +62,18 @@ export interface HttpConfig {
   captureHeaders: { serverRequest: string[]; serverResponse: string[]; clientRequest: string[]; clientResponse: string[] };
   /** Adds the Server-Timing `trace` entry naming the server span to every traced response. */
   serverTiming: boolean;
+}
+
+export interface MessagingConfig {
+  /** A consumer span continues the producer's trace (and links to it), or starts its own trace with only the link. */
+  consumerTrace: 'child' | 'link';
+}
+
+export interface LogsConfig {
+  /** Field names for the ids stamped on log records written inside a span. */
+  traceIdKey: string;
+  spanIdKey: string;
+  traceFlagsKey: string;
 }
 
 export interface SamplerConfig {
@@ -85,6 +97,8 @@ export interface Config {
   shutdownTimeoutMillis: number;
   instrumentations: InstrumentationName[];
   http: HttpConfig;
+  messaging: MessagingConfig;
+  logs: LogsConfig;
   /** The environment snapshot that resource detection reads (Kubernetes downward API, etc.). */
   env: Env;
 }
@@ -112,6 +126,8 @@ export interface InitOptions {
     captureHeaders?: Partial<HttpConfig['captureHeaders']>;
     serverTiming?: boolean;
   };
+  messaging?: Partial<MessagingConfig>;
+  logs?: Partial<LogsConfig>;
 }
 
 const DEFAULT_HTTP_ENDPOINT = 'http://localhost:4318';
@@ -147,6 +163,14 @@ export function loadConfig(options: InitOptions = {}, env: Env = process.env): C
     shutdownTimeoutMillis: options.shutdownTimeoutMillis ?? r.integer('SIGHTLINE_SHUTDOWN_TIMEOUT', 5000, 0),
     instrumentations: instrumentations(r, options.instrumentations),
     http: httpConfig(r, options.http),
+    messaging: {
+      consumerTrace: options.messaging?.consumerTrace ?? r.oneOf('SIGHTLINE_MESSAGING_CONSUMER_TRACE', ['child', 'link'] as const, 'child'),
+    },
+    logs: {
+      traceIdKey: options.logs?.traceIdKey ?? r.raw('SIGHTLINE_LOG_TRACE_ID_KEY') ?? 'trace_id',
+      spanIdKey: options.logs?.spanIdKey ?? r.raw('SIGHTLINE_LOG_SPAN_ID_KEY') ?? 'span_id',
+      traceFlagsKey: options.logs?.traceFlagsKey ?? r.raw('SIGHTLINE_LOG_TRACE_FLAGS_KEY') ?? 'trace_flags',
+    },
     env,
   };
 }

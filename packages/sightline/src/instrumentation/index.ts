@@ -12,9 +12,15 @@ import { registerEsmPatches, type EsmTarget } from './esm-patch.js';
 import type { Instrumentation, InstrumentationContext } from './instrumentation.js';
 import { NestInstrumentation } from './nestjs/nestjs.js';
 import { PgInstrumentation } from './pg/pg.js';
+import { IoredisInstrumentation, NodeRedisInstrumentation } from './redis/redis.js';
+import { BullmqInstrumentation } from './bullmq/bullmq.js';
+import { PgBossInstrumentation } from './pg-boss/pg-boss.js';
+import { PinoInstrumentation } from './logs/pino.js';
+import { WinstonInstrumentation } from './logs/winston.js';
 
 export function createInstrumentations(): Instrumentation[] {
-  return [new HttpServerInstrumentation(), new NodeHttpClientInstrumentation(), new UndiciInstrumentation(), new FastifyInstrumentation(), new ExpressInstrumentation(), new NestInstrumentation(), new HonoInstrumentation(), new PgInstrumentation()];
+  return [new HttpServerInstrumentation(), new NodeHttpClientInstrumentation(), new UndiciInstrumentation(), new FastifyInstrumentation(), new ExpressInstrumentation(), new NestInstrumentation(), new HonoInstrumentation(), new PgInstrumentation(),
+    new IoredisInstrumentation(), new NodeRedisInstrumentation(), new BullmqInstrumentation(), new PgBossInstrumentation(), new PinoInstrumentation(), new WinstonInstrumentation()];
 }
 
 export function enableInstrumentations(config: Config, getTracer: (scope: string) => Tracer, enterWith: InstrumentationContext['enterWith']): Instrumentation[] {

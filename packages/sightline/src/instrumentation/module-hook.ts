@@ -20,8 +20,11 @@ function packageOf(request: string): string | undefined {
     return rest.length === 0 ? `${scope}/${name}` : undefined;
   }
   // An absolute path to a package's main file, as the ES-module loader passes it.
-  const match = /[/\\]node_modules[/\\]((?:@[^/\\]+[/\\])?[^/\\]+)[/\\](?:index\.js|lib[/\\]index\.js|dist[/\\]cjs[/\\]index\.js)$/.exec(request);
-  return match ? match[1]!.replace(/\\/g, '/') : undefined;
+  // Entry files are index.js or named after the package (pino/pino.js, winston/lib/winston.js), at the
+  // top or under lib/, built/ (ioredis), dist/ or dist/cjs/.
+  const match = /[/\\]node_modules[/\\]((?:@[^/\\]+[/\\])?([^/\\]+))[/\\](?:lib[/\\]|built[/\\]|dist[/\\](?:cjs[/\\])?)?(index|[^/\\]+)\.c?js$/.exec(request);
+  if (!match || (match[3] !== 'index' && match[3] !== match[2])) return undefined;
+  return match[1]!.replace(/\\/g, '/');
 }
 
 export function onModuleLoad(name: string, handler: OnLoad): void {
@@ -54,4 +57,29 @@ function install(): void {
     }
     return exports;
   };
+}
+
+/**
+ * Like onModuleLoad, and also for a package the app loaded before Sightline started (init() called
+ * after the imports), whose later requires would come from the cache.
+ */
+export function onPackage(name: string, handler: OnLoad): void {
+  const already = loadedPackage(name);
+  if (already !== null && (typeof already === 'object' || typeof already === 'function') && !done.has(already)) {
+    done.add(already);
+    handler(already);
+  }
+  onModuleLoad(name, handler);
+}
+
+/** A package's exports if the app has loaded it already. */
+function loadedPackage(name: string): unknown {
+  let entry: string;
+  try {
+    // Resolved from the app, as its own require() would; absent packages throw and are not loaded.
+    entry = Module.createRequire(process.argv[1] ?? `${process.cwd()}/index.js`).resolve(name);
+  } catch {
+    return undefined;
+  }
+  return (Module as unknown as { _cache: Record<string, { exports: unknown } | undefined> })._cache[entry]?.exports;
 }

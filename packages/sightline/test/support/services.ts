@@ -3,6 +3,7 @@ import net from 'node:net';
 import type { TestContext } from 'node:test';
 
 export const POSTGRES_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export async function requireService(t: TestContext, name: string, url: string): Promise<boolean> {
   const { hostname, port } = new URL(url);

@@ -1,8 +1,9 @@
 // pg (node-postgres) publishes no diagnostics channels yet (brianc/node-postgres#3650), so Client#query
 // is wrapped when pg loads: one CLIENT span per query, Pool queries included (they run on a Client).
-import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
 import { log } from '../../diag/logger.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
+import { insideRecordingSpan } from '../inside-trace.js';
 import { onModuleLoad } from '../module-hook.js';
 import { collectionOf, operationOf, sanitize } from './sql.js';
 
@@ -65,10 +66,7 @@ function patch(pg: unknown, tracer: Tracer): void {
   const original = proto.query;
   proto[PATCHED] = true;
   proto.query = function query(this: PgClient, config: unknown, values?: unknown, callback?: unknown) {
-    if (!trace.getSpan(context.active())?.isRecording()) {
-      // Nothing to hang a child span on, and a root span per query would be noise: trace only inside a trace.
-      return original.call(this, config, values, callback);
-    }
+    if (!insideRecordingSpan()) return original.call(this, config, values, callback);
     let span: Span;
     try {
       span = startQuerySpan(tracer, this, config, values);
@@ -117,11 +115,62 @@ function patch(pg: unknown, tracer: Tracer): void {
   };
 }
 
+interface PgPool {
+  options?: { host?: string; port?: number; database?: string; max?: number; connectionString?: string };
+  totalCount?: number;
+  idleCount?: number;
+  waitingCount?: number;
+}
+type Connect = (this: PgPool, cb?: (error: unknown, client: unknown, release: unknown) => void) => unknown;
+
+/**
+ * Pool#connect inside a trace, when no idle client is ready, gets a `pg-pool.connect` span that lasts
+ * until a client is handed out, so a request that waits for a connection shows the wait (Pool#query
+ * connects the same way).
+ */
+function patchPool(pg: unknown, tracer: Tracer): void {
+  const Pool = (pg as { Pool?: { prototype: { connect?: Connect; [PATCHED]?: boolean } } }).Pool;
+  const proto = Pool?.prototype;
+  if (proto === undefined || typeof proto.connect !== 'function' || proto[PATCHED]) return;
+  const original = proto.connect;
+  proto[PATCHED] = true;
+  proto.connect = function connect(this: PgPool, cb) {
+    // An idle client is handed out at once: a span would only be noise. Without one, the caller
+    // waits for a new connection or for a busy client to come back, and that wait gets a span.
+    if ((this.idleCount ?? 0) > 0 || !insideRecordingSpan()) return original.call(this, cb);
+    let span: Span;
+    try {
+      const attributes: Attributes = { 'db.system.name': 'postgresql' };
+      const o = this.options ?? {};
+      if (o.database) attributes['db.namespace'] = o.database;
+      if (o.host) attributes['server.address'] = o.host;
+      if (o.max !== undefined) attributes['db.client.connection.pool.max'] = o.max;
+      // Whether this caller had to wait: no idle client and the pool already at its maximum.
+      attributes['db.client.connection.pool.waited'] = (this.idleCount ?? 0) === 0 && (this.totalCount ?? 0) >= (o.max ?? 10);
+      span = tracer.startSpan('pg-pool.connect', { kind: SpanKind.INTERNAL, attributes }, context.active());
+    } catch {
+      return original.call(this, cb);
+    }
+    if (typeof cb === 'function') {
+      return original.call(this, context.bind(context.active(), (error: unknown, client: unknown, release: unknown) => {
+        endQuerySpan(span, error);
+        cb(error, client, release);
+      }));
+    }
+    const result = original.call(this) as Promise<unknown>;
+    result.then(() => endQuerySpan(span, undefined), (error: unknown) => endQuerySpan(span, error));
+    return result;
+  };
+}
+
 export class PgInstrumentation implements Instrumentation {
   readonly name = 'pg' as const;
 
   enable(ctx: InstrumentationContext): void {
-    onModuleLoad('pg', (pg) => patch(pg, ctx.tracer));
+    onModuleLoad('pg', (pg) => {
+      patch(pg, ctx.tracer);
+      patchPool(pg, ctx.tracer);
+    });
   }
 
   disable(): void {}

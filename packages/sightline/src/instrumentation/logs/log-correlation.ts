@@ -1,0 +1,29 @@
+// The ids of the active span, as log fields; undefined when no valid span is active, so a log line
+// written outside a trace costs one context lookup and carries no fields.
+import { context, trace } from '@opentelemetry/api';
+import type { LogsConfig } from '../../config/config.js';
+import { log } from '../../diag/logger.js';
+import { onPackage } from '../module-hook.js';
+
+export function traceFields(keys: LogsConfig): Record<string, string> | undefined {
+  const span = trace.getSpan(context.active());
+  if (span === undefined) return undefined;
+  const sc = span.spanContext();
+  if (!trace.isSpanContextValid(sc)) return undefined;
+  return {
+    [keys.traceIdKey]: sc.traceId,
+    [keys.spanIdKey]: sc.spanId,
+    [keys.traceFlagsKey]: `0${(sc.traceFlags & 0xff).toString(16)}`.slice(-2),
+  };
+}
+
+/** Patches a logging library as it loads (or at once, if the app loaded it before init()); a failed patch leaves it as it was, with one warning. */
+export function correlateOnLoad(name: string, patch: (exports: unknown, keys: LogsConfig) => void, keys: LogsConfig): void {
+  onPackage(name, (exports) => {
+    try {
+      patch(exports, keys);
+    } catch (error) {
+      log.warnOnce(name, `could not add trace ids to ${name} records: ${(error as Error).message}`);
+    }
+  });
+}

@@ -1,0 +1,199 @@
+// Redis clients that publish TracingChannels: ioredis (5.11+: `ioredis:command`, `ioredis:batch`)
+// and node-redis (@redis/client 5.12+: `node-redis:command`, `node-redis:batch`). One CLIENT span per
+// command inside a trace; a MULTI or pipeline batch is one span with its command count, and the
+// commands it carries make no spans of their own (ioredis publishes MULTI only; its plain pipelines
+// are wrapped in redis-patch.ts). Older versions publish nothing; redis-patch.ts wraps their
+// sendCommand instead. Query text keeps the command and its key, never values.
+import dc from 'node:diagnostics_channel';
+import { context, SpanKind, SpanStatusCode, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import { log } from '../../diag/logger.js';
+import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
+import { insideRecordingSpan } from '../inside-trace.js';
+import { onModuleLoad } from '../module-hook.js';
+import { patchIoredisPipeline, patchOldIoredis, patchOldNodeRedis } from './redis-patch.js';
+
+const SPAN = Symbol('sightline.redisSpan');
+const MAX_SHOWN_ARGS = 5;
+
+export interface CommandMessage {
+  command?: string;
+  /** Sanitised by the client already (values it deems unsafe are "?"); node-redis includes the command. */
+  args?: unknown[];
+  batchMode?: 'MULTI' | 'PIPELINE';
+  batchSize?: number;
+  database?: number | string;
+  serverAddress?: string;
+  serverPort?: number;
+  error?: unknown;
+  [SPAN]?: Span;
+}
+
+/** `SET user:1 ?`: the command and its key; every further argument is `?`, whatever the client kept. */
+export function redisQueryText(command: string, args: readonly unknown[]): string {
+  if (args.length === 0) return command;
+  const parts = [command, String(args[0])];
+  const rest = args.length - 1;
+  for (let i = 0; i < Math.min(rest, MAX_SHOWN_ARGS); i++) parts.push('?');
+  if (rest > MAX_SHOWN_ARGS) parts.push('…');
+  return parts.join(' ');
+}
+
+function commonAttributes(m: CommandMessage): Attributes {
+  const attributes: Attributes = { 'db.system.name': 'redis' };
+  if (m.database !== undefined) attributes['db.namespace'] = String(m.database);
+  if (m.serverAddress) attributes['server.address'] = m.serverAddress;
+  if (m.serverPort) attributes['server.port'] = m.serverPort;
+  return attributes;
+}
+
+/** A CLIENT span for one command (or a batch), as both the channel hooks and the fallback patches make it. */
+export function startRedisSpan(tracer: Tracer, message: CommandMessage, isBatch: boolean, argsIncludeCommand: boolean): Span {
+  const attributes = commonAttributes(message);
+  let name: string;
+  if (isBatch) {
+    name = message.batchMode ?? 'PIPELINE';
+    attributes['db.operation.name'] = name;
+    if (message.batchSize !== undefined) attributes['db.operation.batch.size'] = message.batchSize;
+  } else {
+    name = String(message.command ?? 'redis').toUpperCase();
+    const args = Array.isArray(message.args) ? (argsIncludeCommand ? message.args.slice(1) : message.args) : [];
+    attributes['db.operation.name'] = name;
+    attributes['db.query.text'] = redisQueryText(name, args);
+  }
+  return tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, context.active());
+}
+
+export function endRedisSpan(span: Span, error: unknown): void {
+  if (error !== undefined) {
+    span.setAttribute('error.type', redisErrorType(error));
+    span.recordException(error as Error);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.message });
+  }
+  span.end();
+}
+
+function redisErrorType(error: unknown): string {
+  // Redis replies carry their kind as the first word: "WRONGTYPE Operation against a key…".
+  const message = (error as Error)?.message ?? '';
+  const prefix = /^([A-Z]{3,})\s/.exec(message)?.[1];
+  return prefix ?? (error as Error)?.name ?? '_OTHER';
+}
+
+/**
+ * While a batch span is open (MULTI or a pipeline being sent, synchronously), the commands it carries
+ * make no spans of their own. ioredis's pipelines have no channel, so its pipeline wrap shares this.
+ */
+export interface BatchState {
+  depth: number;
+}
+export const ioredisBatch: BatchState = { depth: 0 };
+const nodeRedisBatch: BatchState = { depth: 0 };
+
+/** Subscribers for one client's pair of channels; `argsIncludeCommand` is node-redis's layout. */
+class RedisChannels {
+  private readonly command;
+  private readonly batch;
+
+  constructor(
+    private readonly prefix: string,
+    private readonly argsIncludeCommand: boolean,
+    private readonly tracer: Tracer,
+    private readonly batchState: BatchState,
+  ) {
+    this.command = dc.tracingChannel(`${prefix}:command`);
+    this.batch = dc.tracingChannel(`${prefix}:batch`);
+  }
+
+  private start(message: CommandMessage, isBatch: boolean): void {
+    // Commands a batch carries are counted by the batch span; their start runs inside the batch's own.
+    if (isBatch) this.batchState.depth++;
+    else if (this.batchState.depth > 0) return;
+    if (!insideRecordingSpan()) return;
+    try {
+      message[SPAN] = startRedisSpan(this.tracer, message, isBatch, this.argsIncludeCommand);
+    } catch (error) {
+      log.warnOnce(`${this.prefix}-start`, `could not start a ${this.prefix} span: ${(error as Error).message}`);
+    }
+  }
+
+  private finish(message: CommandMessage): void {
+    const span = message[SPAN];
+    if (span === undefined) return;
+    message[SPAN] = undefined;
+    endRedisSpan(span, message.error);
+  }
+
+  private subscribers(isBatch: boolean) {
+    return {
+      start: (m: unknown) => this.start(m as CommandMessage, isBatch),
+      end: (m: unknown) => {
+        if (isBatch) this.batchState.depth = Math.max(0, this.batchState.depth - 1);
+        // A synchronous throw publishes error before end, and no asyncEnd follows.
+        if ((m as CommandMessage).error !== undefined) this.finish(m as CommandMessage);
+      },
+      asyncStart: () => {},
+      asyncEnd: (m: unknown) => this.finish(m as CommandMessage),
+      error: () => {},
+    };
+  }
+
+  private readonly commandSubscribers = this.subscribers(false);
+  private readonly batchSubscribers = this.subscribers(true);
+
+  subscribe(): void {
+    this.command.subscribe(this.commandSubscribers);
+    this.batch.subscribe(this.batchSubscribers);
+  }
+
+  unsubscribe(): void {
+    this.command.unsubscribe(this.commandSubscribers);
+    this.batch.unsubscribe(this.batchSubscribers);
+  }
+}
+
+/** The two clients differ only in their channels' names and layout, and in the patches for old versions. */
+interface RedisClientKind {
+  prefix: string;
+  argsIncludeCommand: boolean;
+  batch: BatchState;
+  packageName: string;
+  patchOnLoad(exports: unknown, tracer: Tracer): void;
+}
+
+class RedisInstrumentation implements Instrumentation {
+  private channels: RedisChannels | undefined;
+
+  constructor(readonly name: 'ioredis' | 'redis', private readonly client: RedisClientKind) {}
+
+  enable(ctx: InstrumentationContext): void {
+    const c = this.client;
+    this.channels = new RedisChannels(c.prefix, c.argsIncludeCommand, ctx.tracer, c.batch);
+    this.channels.subscribe();
+    onModuleLoad(c.packageName, (exports) => c.patchOnLoad(exports, ctx.tracer));
+  }
+
+  disable(): void {
+    this.channels?.unsubscribe();
+  }
+}
+
+export class IoredisInstrumentation extends RedisInstrumentation {
+  constructor() {
+    super('ioredis', {
+      prefix: 'ioredis',
+      argsIncludeCommand: false,
+      batch: ioredisBatch,
+      packageName: 'ioredis',
+      patchOnLoad(ioredis, tracer) {
+        patchOldIoredis(ioredis, tracer);
+        patchIoredisPipeline(ioredis, tracer);
+      },
+    });
+  }
+}
+
+export class NodeRedisInstrumentation extends RedisInstrumentation {
+  constructor() {
+    super('redis', { prefix: 'node-redis', argsIncludeCommand: true, batch: nodeRedisBatch, packageName: '@redis/client', patchOnLoad: patchOldNodeRedis });
+  }
+}
