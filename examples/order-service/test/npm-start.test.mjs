@@ -101,7 +101,9 @@ async function scenario(demo, messagingSystem) {
     if (status !== 200) return undefined;
     const consumer = body.spans.find((s) => s.kind === 'CONSUMER');
     // Each service exports on its own schedule: wait for all three.
-    if (!body.spans.some((s) => s.serviceName === 'shipping' && s.kind === 'SERVER')) return undefined;
+    for (const service of ['orders', 'shipping']) {
+      if (!body.spans.some((s) => s.serviceName === service && s.kind === 'SERVER')) return undefined;
+    }
     return consumer && body.spans.some((s) => s.parentSpanId === consumer.spanId && s.attributes['db.system.name'] === 'postgresql' && s.kind === 'CLIENT') ? body.spans : undefined;
   });
   const byId = new Map(spans.map((s) => [s.spanId, s]));

@@ -10,7 +10,7 @@ import { startViewer, type ViewerOptions } from './server.js';
 
 const HELP = `Usage: sightline view [options]
 
-Receives OTLP on 4318 (HTTP) and 4317 (gRPC), stores traces, and serves the UI on 16686.
+Receives OTLP on 4318 (HTTP) and 4317 (gRPC), stores traces and logs, and serves the UI on 16686.
 
   --port N             UI and JSON API port (default 16686)
   --otlp-http-port N   OTLP/HTTP port (default 4318)
@@ -18,8 +18,8 @@ Receives OTLP on 4318 (HTTP) and 4317 (gRPC), stores traces, and serves the UI o
   --host H             address to bind (default 127.0.0.1); the UI has no authentication
   --data DIR           where the trace database lives (default ~/.local/share/sightline-viewer)
   --memory             keep nothing on disk
-  --max-size SIZE      evict oldest traces beyond this much span data (default 512MB)
-  --max-age AGE        evict traces stored longer ago than this, e.g. 24h or 7d (default: no limit)
+  --max-size SIZE      evict the oldest traces and logs beyond this much data (default 512MB)
+  --max-age AGE        evict traces and logs stored longer ago than this, e.g. 24h or 7d (default: no limit)
   --max-body SIZE      largest OTLP request accepted, after decompression (default 32MB)
   --import FILE        load an OTLP JSON file (object, array, or JSON lines) before serving; repeatable
   -h, --help           show this help
@@ -118,7 +118,9 @@ export async function runCli(argv: string[]): Promise<number> {
   for (const file of parsed.imports) {
     try {
       const result = importOtlpJson(viewer.store, viewer.counters, readFileSync(file, 'utf8'));
-      process.stdout.write(`imported ${file}: ${result.traceIds.length} trace(s)${result.rejectedSpans ? `, ${result.rejectedSpans} span(s) rejected` : ''}\n`);
+      const logs = result.logRecords ? `, ${result.logRecords} log record(s)` : '';
+      const rejected = result.rejectedSpans ? `, ${result.rejectedSpans} span(s) rejected` : '';
+      process.stdout.write(`imported ${file}: ${result.traceIds.length} trace(s)${logs}${rejected}\n`);
     } catch (error) {
       process.stderr.write(`sightline view: could not import ${file}: ${(error as Error).message}\n`);
     }

@@ -78,7 +78,7 @@ test('a database written by another schema version is refused with a message, no
   const old = new Database(path);
   old.exec('CREATE TABLE spans (x TEXT)');
   old.close();
-  assert.throws(() => new TraceStore({ path, maxBytes: 1e9, maxAgeMs: 0 }), /written by another version of the viewer \(schema 0, this one reads 2\); move it away or start with another --data directory/);
+  assert.throws(() => new TraceStore({ path, maxBytes: 1e9, maxAgeMs: 0 }), /written by another version of the viewer \(schema 0, this one reads 3\); move it away or start with another --data directory/);
 });
 
 test('a retried batch is stored once', () => {
@@ -147,7 +147,7 @@ test('a downloaded trace re-imports to the same trace', async () => {
     assert.equal(refused.status, 403);
     const imported = await fetch(`${target.uiUrl}/api/import`, { method: 'POST', body: `[${file}]`, headers: { 'x-sightline-ui': '1' } });
     assert.equal(imported.status, 200);
-    assert.deepEqual(await imported.json(), { traces: 1, spans: 2, rejectedSpans: 0 });
+    assert.deepEqual(await imported.json(), { traces: 1, spans: 2, rejectedSpans: 0, logRecords: 0 });
     assert.deepEqual((await getJson(target, `/api/traces/${traceId}`)).body, (await getJson(source, `/api/traces/${traceId}`)).body);
   } finally {
     await source.close();

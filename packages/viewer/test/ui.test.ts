@@ -117,8 +117,46 @@ test('the UI finds a trace, shows its waterfall nested, and a span\'s attributes
       body: JSON.stringify(otlpJson('worker', [span(trace.traceId, { name: 'process confirmations', kind: 5, parentSpanId: trace.ids.sql })])),
     });
     await page.waitForFunction(() => document.querySelectorAll('.waterfall .row').length === 5, undefined, { timeout: 5000 });
+
+    // Logs next to spans: records of this trace appear live, under the trace and in their span's details.
+    const now = String(BigInt(Date.now()) * 1_000_000n);
+    await fetch(`${viewer.otlpHttpUrl}/v1/logs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ resourceLogs: [
+        { resource: { attributes: [{ key: 'service.name', value: { stringValue: 'orders' } }] }, scopeLogs: [{ logRecords: [
+          { timeUnixNano: now, severityNumber: 9, severityText: 'info', body: { stringValue: 'order received' }, traceId: trace.traceId, spanId: trace.ids.root },
+        ] }] },
+        { resource: { attributes: [{ key: 'service.name', value: { stringValue: 'shipping' } }] }, scopeLogs: [{ logRecords: [
+          { timeUnixNano: now, severityNumber: 17, severityText: 'error', traceId: trace.traceId, spanId: trace.ids.quote,
+            body: { kvlistValue: { values: [{ key: 'msg', value: { stringValue: '<i>declined</i>' } }] } },
+            attributes: [{ key: 'quote.reason', value: { stringValue: 'blocked item' } }] },
+        ] }] },
+      ] }),
+    });
+    await page.waitForFunction(() => document.querySelectorAll('.trace-logs .log').length === 2, undefined, { timeout: 5000 });
+    assert.equal(await page.locator(`.row[data-span-id="${trace.ids.quote}"] .log-mark`).innerText(), '1 log');
+    const errorLog = page.locator('.trace-logs .log-error');
+    assert.match(await errorLog.innerText(), /shipping/);
+    assert.match(await errorLog.innerText(), /\{"msg":"<i>declined<\/i>"\}/);
+    assert.equal(await errorLog.locator('i').count(), 0, 'a log body is shown as text');
+    await errorLog.locator('button', { hasText: 'span' }).click();
+    await details.locator('h2', { hasText: 'POST /quotes' }).waitFor();
+    assert.match(await details.innerText(), /Logs \(1\)/);
+    await page.screenshot({ path: `${ARTIFACTS}trace-logs.png`, fullPage: true });
+
+    // The logs page: the error record found by severity, linked to its trace.
+    await page.click('nav a[href="#/logs"]');
+    await page.waitForSelector('.logs-page .log');
+    await page.selectOption('select[name=severity]', 'error');
+    await page.click('button[type=submit]');
+    await page.waitForFunction(() => location.hash.includes('severity=error') && document.querySelectorAll('.logs-page .log').length === 1);
+    await page.screenshot({ path: `${ARTIFACTS}logs.png` });
+    await page.click('.logs-page .log a.log-trace');
+    await page.waitForSelector(`.row.selected[data-span-id="${trace.ids.quote}"]`);
+
     await page.emulateMedia({ colorScheme: 'dark' });
-    await page.screenshot({ path: `${ARTIFACTS}trace-dark.png` });
+    await page.screenshot({ path: `${ARTIFACTS}trace-dark.png`, fullPage: true });
     assert.deepEqual(problems, []);
   } finally {
     await browser.close();

@@ -1,14 +1,15 @@
 // The viewer's own port: the JSON API (documented in the README; the UI uses nothing else), a
-// server-sent event stream that announces new traces, and the UI's static files.
+// server-sent event stream that announces new traces (and new logs of a trace), and the UI's
+// static files.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { PayloadError } from '../store/normalize.js';
-import type { TraceQuery, TraceStore } from '../store/store.js';
+import type { LogQuery, TraceQuery, TraceStore } from '../store/store.js';
 import { BodyError, decompress, readBody } from '../receiver/body.js';
 import type { Counters } from '../receiver/ingest.js';
 import { importOtlpJson } from './import-file.js';
-import { apiSpan, otlpRequest } from './trace-json.js';
+import { apiLog, apiSpan, otlpRequest } from './trace-json.js';
 
 export interface ApiContext {
   store: TraceStore;
@@ -75,12 +76,7 @@ function instantNs(name: string, raw: string | null, now: number): bigint | unde
 }
 
 export function parseTraceQuery(params: URLSearchParams, now = Date.now()): TraceQuery {
-  const limitRaw = params.get('limit');
-  let limit = 50;
-  if (limitRaw !== null && limitRaw !== '') {
-    limit = Number(limitRaw);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new QueryError(`limit="${limitRaw}" must be an integer from 1 to 1000`);
-  }
+  const limit = limitOf(params.get('limit'), 50, 1000);
   const attributes: Array<[string, string]> = params.getAll('attr').filter(Boolean).map((raw) => {
     const eq = raw.indexOf('=');
     if (eq <= 0) throw new QueryError(`attr="${raw}" must be key=value`);
@@ -100,6 +96,35 @@ export function parseTraceQuery(params: URLSearchParams, now = Date.now()): Trac
     sinceNs: instantNs('since', params.get('since'), now),
     untilNs: instantNs('until', params.get('until'), now),
     limit,
+  };
+}
+
+const LEVELS: Record<string, number> = { trace: 1, debug: 5, info: 9, warn: 13, error: 17, fatal: 21 };
+
+function limitOf(raw: string | null, fallback: number, max: number): number {
+  if (raw === null || raw === '') return fallback;
+  const limit = Number(raw);
+  if (!Number.isInteger(limit) || limit < 1 || limit > max) throw new QueryError(`limit="${raw}" must be an integer from 1 to ${max}`);
+  return limit;
+}
+
+export function parseLogQuery(params: URLSearchParams, now = Date.now()): LogQuery {
+  const traceId = params.get('traceId')?.toLowerCase() || undefined;
+  if (traceId !== undefined && !TRACE_ID.test(traceId)) throw new QueryError(`traceId="${params.get('traceId')}" is not a trace id (32 hex digits)`);
+  const severity = params.get('severity')?.toLowerCase() || undefined;
+  let minSeverity: number | undefined;
+  if (severity !== undefined) {
+    minSeverity = LEVELS[severity] ?? (/^\d+$/.test(severity) && Number(severity) <= 24 ? Number(severity) : undefined);
+    if (minSeverity === undefined) throw new QueryError(`severity="${params.get('severity')}" must be trace, debug, info, warn, error, fatal or a number from 1 to 24`);
+  }
+  return {
+    service: params.get('service') || undefined,
+    traceId,
+    minSeverity,
+    text: params.get('text') || undefined,
+    sinceNs: instantNs('since', params.get('since'), now),
+    untilNs: instantNs('until', params.get('until'), now),
+    limit: limitOf(params.get('limit'), 200, 5000),
   };
 }
 
@@ -178,10 +203,12 @@ async function route(ctx: ApiContext, request: IncomingMessage, response: Server
     ctx.onTraces([]);
     return json(response, 200, { cleared: true });
   }
-  const traceMatch = /^\/api\/traces\/([^/]+)(\/otlp)?$/.exec(path);
+  const traceMatch = /^\/api\/traces\/([^/]+)(\/otlp|\/logs)?$/.exec(path);
   if (traceMatch && method === 'GET') {
     const traceId = traceMatch[1]!.toLowerCase();
     if (!TRACE_ID.test(traceId)) return fail(response, 400, `"${traceMatch[1]}" is not a trace id (32 hex digits)`);
+    // A trace's logs may arrive before (or without) its spans: an empty list, never a 404.
+    if (traceMatch[2] === '/logs') return json(response, 200, { traceId, logs: ctx.store.traceLogs(traceId).map(apiLog) });
     const spans = ctx.store.trace(traceId);
     if (spans.length === 0) return fail(response, 404, `trace ${traceId} is not stored`);
     if (traceMatch[2]) {
@@ -190,13 +217,15 @@ async function route(ctx: ApiContext, request: IncomingMessage, response: Server
     }
     return json(response, 200, { traceId, spans: spans.map(apiSpan) });
   }
+  if (path === '/api/logs' && method === 'GET') return json(response, 200, { logs: ctx.store.searchLogs(parseLogQuery(url.searchParams)).map(apiLog) });
+  if (path === '/api/logs/services' && method === 'GET') return json(response, 200, { services: ctx.store.logServices() });
   if (path === '/api/import' && method === 'POST') {
     if (!fromUi(request)) return fail(response, 403, 'imports need the x-sightline-ui: 1 header');
     const raw = await readBody(request, ctx.maxBodyBytes);
     const body = await decompress(raw, request.headers['content-encoding'], ctx.maxBodyBytes);
     const result = importOtlpJson(ctx.store, ctx.counters, body.toString('utf8'));
     ctx.onTraces(result.traceIds);
-    return json(response, 200, { traces: result.traceIds.length, spans: result.spans, rejectedSpans: result.rejectedSpans });
+    return json(response, 200, { traces: result.traceIds.length, spans: result.spans, rejectedSpans: result.rejectedSpans, logRecords: result.logRecords });
   }
   if (path === '/api/stats' && method === 'GET') {
     return json(response, 200, { version: ctx.version, store: ctx.store.stats(), received: ctx.counters });

@@ -1,7 +1,8 @@
-// Shapes stored spans for the JSON API (attributes as plain objects, enums by name) and back into an
-// OTLP/JSON export request (the "download trace" file, which `--import` reads back).
+// Shapes stored spans and log records for the JSON API (attributes as plain objects, enums by name),
+// and spans back into an OTLP/JSON export request (the "download trace" file, which `--import`
+// reads back).
 
-import type { StoredSpan } from '../store/store.js';
+import type { StoredLog, StoredSpan } from '../store/store.js';
 
 type Json = Record<string, unknown>;
 
@@ -57,6 +58,33 @@ export function apiSpan(stored: StoredSpan): Json {
       spanId: l.spanId,
       attributes: plainAttributes(l.attributes),
     })),
+  };
+}
+
+const SEVERITIES = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'];
+
+/** The level of an OTLP severity number (1-4 TRACE ... 21-24 FATAL), or UNSPECIFIED for 0. */
+export function severityLevel(severityNumber: number): string {
+  return SEVERITIES[Math.floor((severityNumber - 1) / 4)] ?? 'UNSPECIFIED';
+}
+
+export function apiLog(stored: StoredLog): Json {
+  const r = stored.record;
+  const severityNumber = (r.severityNumber as number | undefined) ?? 0;
+  return {
+    timeUnixNano: r.timeUnixNano,
+    observedTimeUnixNano: r.observedTimeUnixNano ?? '',
+    severityNumber,
+    severity: severityLevel(severityNumber),
+    severityText: r.severityText ?? '',
+    body: r.body === undefined ? null : plainValue(r.body),
+    attributes: plainAttributes(r.attributes),
+    eventName: r.eventName ?? '',
+    traceId: r.traceId ?? '',
+    spanId: r.spanId ?? '',
+    serviceName: stored.serviceName,
+    resource: plainAttributes((JSON.parse(stored.resource) as Json).attributes),
+    scope: (({ name, version }) => ({ name, version }))(JSON.parse(stored.scope) as Json),
   };
 }
 

@@ -1,9 +1,10 @@
 // What an OTLP export request does to the viewer, whatever carried it (HTTP or gRPC, protobuf or
-// JSON): decode, normalise, store, and say how many items were rejected.
+// JSON): decode, normalise, store (spans and log records; metrics are only counted), and say how
+// many items were rejected.
 
 import { ProtoError } from '../../../sightline/src/export/otlp-decode/proto-reader.js';
-import { traceRequestToObject } from '../../../sightline/src/export/otlp-decode/otlp-json-transcoder.js';
-import { countJsonRecords, normalizeTraceRequest, PayloadError } from '../store/normalize.js';
+import { logsRequestToObject, traceRequestToObject } from '../../../sightline/src/export/otlp-decode/otlp-json-transcoder.js';
+import { countJsonMetrics, normalizeLogsRequest, normalizeTraceRequest, PayloadError } from '../store/normalize.js';
 import type { TraceStore } from '../store/store.js';
 import { countProtobufRecords } from './otlp-wire.js';
 
@@ -22,6 +23,7 @@ export interface Counters {
   spans: number;
   rejectedSpans: number;
   logRecords: number;
+  rejectedLogRecords: number;
   metrics: number;
   /** Requests refused as malformed (bad protobuf, JSON or compression). */
   malformed: number;
@@ -30,7 +32,7 @@ export interface Counters {
 }
 
 export function newCounters(): Counters {
-  return { spans: 0, rejectedSpans: 0, logRecords: 0, metrics: 0, malformed: 0, oversized: 0 };
+  return { spans: 0, rejectedSpans: 0, logRecords: 0, rejectedLogRecords: 0, metrics: 0, malformed: 0, oversized: 0 };
 }
 
 function parseJson(body: Buffer, signal: Signal): unknown {
@@ -48,10 +50,13 @@ export function handleExport(store: TraceStore, counters: Counters, signal: Sign
       const request = encoding === 'protobuf' ? traceRequestToObject(body) : parseJson(body, signal);
       return ingestTraceRequest(store, counters, request);
     }
-    const count =
-      encoding === 'protobuf' ? countProtobufRecords(body) : countJsonRecords(parseJson(body, signal), signal);
-    if (signal === 'logs') counters.logRecords += count;
-    else counters.metrics += count;
+    if (signal === 'logs') {
+      const request = encoding === 'protobuf' ? logsRequestToObject(body) : parseJson(body, signal);
+      return ingestLogsRequest(store, counters, request);
+    }
+    // Metrics have no view yet: checked, counted and acknowledged.
+    const count = encoding === 'protobuf' ? countProtobufRecords(body) : countJsonMetrics(parseJson(body, signal));
+    counters.metrics += count;
     return { accepted: count, rejected: 0, message: '', traceIds: [] };
   } catch (error) {
     counters.malformed++;
@@ -68,4 +73,14 @@ export function ingestTraceRequest(store: TraceStore, counters: Counters, reques
   counters.rejectedSpans += normalized.rejected;
   const message = normalized.rejected ? `${normalized.rejected} span(s) rejected; first: ${normalized.firstError}` : '';
   return { accepted: normalized.spans.length, rejected: normalized.rejected, message, traceIds };
+}
+
+/** Stores one OTLP/JSON logs request object; returns the ids of the traces its records belong to. */
+export function ingestLogsRequest(store: TraceStore, counters: Counters, request: unknown): ExportResult {
+  const normalized = normalizeLogsRequest(request);
+  const traceIds = store.ingestLogs(normalized.logs);
+  counters.logRecords += normalized.logs.length;
+  counters.rejectedLogRecords += normalized.rejected;
+  const message = normalized.rejected ? `${normalized.rejected} log record(s) rejected; first: ${normalized.firstError}` : '';
+  return { accepted: normalized.logs.length, rejected: normalized.rejected, message, traceIds };
 }

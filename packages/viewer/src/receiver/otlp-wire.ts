@@ -1,5 +1,5 @@
-// The few protobuf messages the receiver writes (responses) or only counts (logs and metrics, which
-// are accepted but not stored yet). Requests are decoded by the transcoder shared with the SDK.
+// The few protobuf messages the receiver writes (responses) or only counts (metrics, which are
+// accepted but not stored yet). Requests are decoded by the transcoder shared with the SDK.
 
 import { Reader } from '../../../sightline/src/export/otlp-decode/proto-reader.js';
 
@@ -32,9 +32,9 @@ export function encodeExportResponse(rejected: number, message: string): Buffer 
   return lengthDelimited(1, partial);
 }
 
-/** Counts log records (or metrics) in an encoded logs (or metrics) export request, checking it is well formed. */
+/** Counts the metrics in an encoded metrics export request, checking it is well formed. */
 export function countProtobufRecords(bytes: Uint8Array): number {
-  // Both requests nest the same way: repeated Resource* = 1 { repeated Scope* = 2 { repeated record = 2 } }.
+  // repeated ResourceMetrics = 1 { repeated ScopeMetrics = 2 { repeated Metric = 2 } }.
   let count = 0;
   const request = Reader.of(bytes);
   request.each((n) => {

@@ -150,11 +150,7 @@ export function normalizeTraceRequest(request: unknown): Normalized {
     for (const ss of list(rs.scopeSpans ?? rs.instrumentationLibrarySpans)) {
       if (!isObject(ss)) continue;
       const sc = isObject(ss.scope) ? ss.scope : isObject(ss.instrumentationLibrary) ? ss.instrumentationLibrary : {};
-      const scope = JSON.stringify({
-        name: typeof sc.name === 'string' ? sc.name : '',
-        version: typeof sc.version === 'string' ? sc.version : '',
-        attributes: attributes(sc.attributes),
-      });
+      const scope = scopeText(sc);
       for (const span of list(ss.spans)) {
         if (!isObject(span)) {
           reject('a span is not an object');
@@ -197,16 +193,106 @@ export function normalizeTraceRequest(request: unknown): Normalized {
   return result;
 }
 
-/** Counts the records in a logs or metrics request (JSON form), which are accepted but not stored yet. */
-export function countJsonRecords(request: unknown, signal: 'logs' | 'metrics'): number {
-  if (!isObject(request)) throw new PayloadError(`the body is not an OTLP ${signal} export request object`);
-  const [outer, middle, inner] =
-    signal === 'logs' ? ['resourceLogs', 'scopeLogs', 'logRecords'] : ['resourceMetrics', 'scopeMetrics', 'metrics'];
-  if (request[outer] !== undefined && !Array.isArray(request[outer])) throw new PayloadError(`${outer} is not an array`);
+export interface LogRow {
+  /** Hex ids, or '' for a record written outside any span (or with ids that cannot be read). */
+  traceId: string;
+  spanId: string;
+  /** When the event happened; the observed time when the sender left that unset. */
+  timeNs: bigint;
+  severityNumber: number;
+  severityText: string;
+  serviceName: string;
+  resource: string;
+  scope: string;
+  /** The rest of the record in OTLP/JSON form: body, attributes, event name, flags, observed time. */
+  body: string;
+}
+
+export interface NormalizedLogs {
+  logs: LogRow[];
+  rejected: number;
+  firstError: string | undefined;
+}
+
+const SEVERITY_NAMES: Record<string, number> = { SEVERITY_NUMBER_UNSPECIFIED: 0 };
+['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'].forEach((level, i) => {
+  SEVERITY_NAMES[`SEVERITY_NUMBER_${level}`] = i * 4 + 1;
+  for (let k = 2; k <= 4; k++) SEVERITY_NAMES[`SEVERITY_NUMBER_${level}${k}`] = i * 4 + k;
+});
+
+function scopeText(sc: Json): string {
+  return JSON.stringify({
+    name: typeof sc.name === 'string' ? sc.name : '',
+    version: typeof sc.version === 'string' ? sc.version : '',
+    attributes: attributes(sc.attributes),
+  });
+}
+
+function restOfLogRecord(record: Json): Json {
+  const out: Json = { attributes: attributes(record.attributes) };
+  if (isObject(record.body)) out.body = record.body;
+  if (typeof record.eventName === 'string' && record.eventName) out.eventName = record.eventName;
+  if (typeof record.flags === 'number') out.flags = record.flags;
+  const observed = readNanos(record.observedTimeUnixNano);
+  if (observed) out.observedTimeUnixNano = String(observed);
+  if (typeof record.droppedAttributesCount === 'number' && record.droppedAttributesCount > 0) {
+    out.droppedAttributesCount = record.droppedAttributesCount;
+  }
+  return out;
+}
+
+/**
+ * Normalises one ExportLogsServiceRequest; throws PayloadError if it is not one at all. A record
+ * with unreadable trace or span ids is kept without them: its text is worth more than its link.
+ */
+export function normalizeLogsRequest(request: unknown, nowNs: bigint = BigInt(Date.now()) * 1_000_000n): NormalizedLogs {
+  if (!isObject(request)) throw new PayloadError('the body is not an OTLP ExportLogsServiceRequest object');
+  if (request.resourceLogs !== undefined && !Array.isArray(request.resourceLogs)) {
+    throw new PayloadError('resourceLogs is not an array');
+  }
+  const result: NormalizedLogs = { logs: [], rejected: 0, firstError: undefined };
+  for (const rl of list(request.resourceLogs)) {
+    if (!isObject(rl)) continue;
+    const resourceAttrs = attributes(isObject(rl.resource) ? rl.resource.attributes : undefined);
+    const serviceName = stringAttribute(resourceAttrs, 'service.name') || 'unknown_service';
+    const resource = JSON.stringify({ attributes: resourceAttrs });
+    for (const sl of list(rl.scopeLogs)) {
+      if (!isObject(sl)) continue;
+      const scope = scopeText(isObject(sl.scope) ? sl.scope : {});
+      for (const record of list(sl.logRecords)) {
+        if (!isObject(record)) {
+          result.rejected++;
+          result.firstError ??= 'a log record is not an object';
+          continue;
+        }
+        const traceId = readId(record.traceId, 16);
+        const spanId = traceId ? readId(record.spanId, 8) : undefined;
+        const time = readNanos(record.timeUnixNano) || readNanos(record.observedTimeUnixNano) || nowNs;
+        result.logs.push({
+          traceId: traceId ?? '',
+          spanId: spanId ?? '',
+          timeNs: time,
+          severityNumber: readEnum(record.severityNumber, SEVERITY_NAMES, 24),
+          severityText: typeof record.severityText === 'string' ? record.severityText : '',
+          serviceName,
+          resource,
+          scope,
+          body: JSON.stringify(restOfLogRecord(record)),
+        });
+      }
+    }
+  }
+  return result;
+}
+
+/** Counts the metrics in a metrics request (JSON form), which are accepted but not stored. */
+export function countJsonMetrics(request: unknown): number {
+  if (!isObject(request)) throw new PayloadError('the body is not an OTLP metrics export request object');
+  if (request.resourceMetrics !== undefined && !Array.isArray(request.resourceMetrics)) throw new PayloadError('resourceMetrics is not an array');
   let count = 0;
-  for (const r of list(request[outer])) {
+  for (const r of list(request.resourceMetrics)) {
     if (!isObject(r)) continue;
-    for (const s of list(r[middle])) if (isObject(s)) count += list(s[inner]).length;
+    for (const s of list(r.scopeMetrics)) if (isObject(s)) count += list(s.metrics).length;
   }
   return count;
 }

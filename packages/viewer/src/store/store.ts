@@ -1,13 +1,14 @@
 // The embedded trace store: one SQLite file (better-sqlite3), chosen over DuckDB by measurement
 // (README: both ingest >100k spans/s, but a trace lookup by id takes ~0.05 ms in SQLite against ~6 ms
 // in DuckDB, which has no point index). Spans are kept in OTLP/JSON form; a per-trace summary row
-// is maintained at ingest so searches never aggregate spans. Size and age limits evict whole traces,
-// oldest stored first.
+// is maintained at ingest so searches never aggregate spans. Log records are kept beside them,
+// found by trace id for the trace page and searchable on their own. Size and age limits evict in
+// arrival order: whole traces (with their log records), and batches of log records.
 
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { SpanRow } from './normalize.js';
+import type { LogRow, SpanRow } from './normalize.js';
 
 export interface StoreOptions {
   /** A file path, or undefined for an in-memory store. */
@@ -50,14 +51,36 @@ export interface StoredSpan {
   scope: string;
 }
 
+export interface StoredLog {
+  /** The record in OTLP/JSON form: hex ids, integer severity, decimal-string times. */
+  record: Record<string, unknown>;
+  serviceName: string;
+  resource: string;
+  scope: string;
+}
+
+export interface LogQuery {
+  service?: string | undefined;
+  traceId?: string | undefined;
+  /** Records at or above this severity number (9 = INFO, 13 = WARN, 17 = ERROR). */
+  minSeverity?: number | undefined;
+  /** Case-insensitive text looked for in the body and attributes. */
+  text?: string | undefined;
+  sinceNs?: bigint | undefined;
+  untilNs?: bigint | undefined;
+  limit: number;
+}
+
 /** Bumped when the tables change shape; a file of another version is refused, not misread. */
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 export interface StoreStats {
   traces: number;
   spans: number;
+  logRecords: number;
   bytes: number;
   evictedTraces: number;
+  evictedLogRecords: number;
 }
 
 const SCHEMA = `
@@ -103,6 +126,24 @@ CREATE TABLE IF NOT EXISTS trace_services (
   PRIMARY KEY (service, trace_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS trace_services_trace ON trace_services (trace_id);
+CREATE TABLE IF NOT EXISTS logs (
+  id INTEGER PRIMARY KEY,
+  seq INTEGER NOT NULL,
+  received_ms INTEGER NOT NULL,
+  trace_id TEXT NOT NULL,
+  span_id TEXT NOT NULL,
+  time_ns INTEGER NOT NULL,
+  severity_number INTEGER NOT NULL,
+  severity_text TEXT NOT NULL,
+  service TEXT NOT NULL,
+  resource_id INTEGER NOT NULL,
+  scope_id INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS logs_trace ON logs (trace_id, time_ns);
+CREATE INDEX IF NOT EXISTS logs_seq ON logs (seq);
+CREATE INDEX IF NOT EXISTS logs_time ON logs (time_ns);
 `;
 
 function prepareStatements(d: Database.Database) {
@@ -137,12 +178,28 @@ function prepareStatements(d: Database.Database) {
     ).safeIntegers(true),
     services: d.prepare('SELECT DISTINCT service FROM trace_services ORDER BY service').pluck(),
     operations: d.prepare('SELECT DISTINCT name FROM spans WHERE service = ? ORDER BY name').pluck(),
-    oldest: d.prepare('SELECT trace_id AS traceId, bytes FROM traces ORDER BY first_seq LIMIT ?'),
+    oldest: d.prepare('SELECT trace_id AS traceId, first_seq AS seq FROM traces ORDER BY first_seq LIMIT ?'),
     olderThan: d.prepare('SELECT trace_id FROM traces WHERE received_ms < ? ORDER BY first_seq LIMIT 1000').pluck(),
     deleteSpans: d.prepare('DELETE FROM spans WHERE trace_id = ?'),
     deleteServices: d.prepare('DELETE FROM trace_services WHERE trace_id = ?'),
     deleteTrace: d.prepare('DELETE FROM traces WHERE trace_id = ? RETURNING bytes').pluck(),
     counts: d.prepare('SELECT count(*) AS traces, coalesce(sum(span_count), 0) AS spans, coalesce(sum(bytes), 0) AS bytes, coalesce(max(first_seq), 0) AS seq FROM traces'),
+    logCounts: d.prepare('SELECT count(*) AS logs, coalesce(sum(bytes), 0) AS bytes, coalesce(max(seq), 0) AS seq FROM logs'),
+    insertLog: d.prepare(
+      `INSERT INTO logs (seq, received_ms, trace_id, span_id, time_ns, severity_number, severity_text, service, resource_id, scope_id, bytes, body)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    traceLogs: d.prepare(
+      `SELECT l.trace_id AS traceId, l.span_id AS spanId, l.time_ns AS timeNs, l.severity_number AS severityNumber,
+       l.severity_text AS severityText, l.service AS serviceName, l.body AS body, r.body AS resource, c.body AS scope
+       FROM logs l JOIN resources r ON r.id = l.resource_id JOIN scopes c ON c.id = l.scope_id
+       WHERE l.trace_id = ? ORDER BY l.time_ns, l.id LIMIT ?`,
+    ).safeIntegers(true),
+    oldestLogSeq: d.prepare('SELECT min(seq) FROM logs').pluck(),
+    oldestTraceSeq: d.prepare('SELECT min(first_seq) FROM traces').pluck(),
+    deleteLogBatch: d.prepare('DELETE FROM logs WHERE seq = ? RETURNING bytes').pluck(),
+    deleteTraceLogs: d.prepare('DELETE FROM logs WHERE trace_id = ? RETURNING bytes').pluck(),
+    oldestLogBatch: d.prepare('SELECT seq, received_ms AS receivedMs FROM logs ORDER BY seq LIMIT 1'),
   };
 }
 
@@ -170,6 +227,7 @@ export class TraceStore {
   private seq: number;
   private totalBytes: number;
   private evicted = 0;
+  private evictedLogs = 0;
   private lastAgeCheck = 0;
   private readonly stmt: ReturnType<typeof prepareStatements>;
 
@@ -186,7 +244,8 @@ export class TraceStore {
     this.db.pragma('cache_size = -65536');
     const version = this.db.pragma('user_version', { simple: true }) as number;
     const empty = (this.db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }).n === 0;
-    if (!empty && version !== SCHEMA_VERSION) {
+    // Version 2 lacked only the logs table, which the schema below adds; anything else is refused.
+    if (!empty && version !== SCHEMA_VERSION && version !== 2) {
       this.db.close();
       throw new Error(`the trace database ${options.path} was written by another version of the viewer (schema ${version}, this one reads ${SCHEMA_VERSION}); move it away or start with another --data directory`);
     }
@@ -194,8 +253,9 @@ export class TraceStore {
     this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
     this.stmt = prepareStatements(this.db);
     const counts = this.stmt.counts.get() as { bytes: number; seq: number };
-    this.totalBytes = counts.bytes;
-    this.seq = counts.seq;
+    const logCounts = this.stmt.logCounts.get() as { bytes: number; seq: number };
+    this.totalBytes = counts.bytes + logCounts.bytes;
+    this.seq = Math.max(counts.seq, logCounts.seq);
   }
 
   /** Stores spans (a retried batch is harmless: a span already stored is ignored); returns the trace ids touched. */
@@ -245,6 +305,30 @@ export class TraceStore {
     return [...pending.keys()];
   }
 
+  /**
+   * Stores log records (one arrival batch, evicted together unless a stored trace claims them);
+   * returns the ids of the traces they belong to, so an open trace page can show them.
+   */
+  ingestLogs(records: LogRow[]): string[] {
+    if (records.length === 0) return [];
+    const traceIds = new Set<string>();
+    const receivedMs = Date.now();
+    const seq = ++this.seq;
+    this.db.transaction(() => {
+      for (const log of records) {
+        const resourceId = this.idOf(this.resourceIds, this.stmt.insertResource, log.resource);
+        const scopeId = this.idOf(this.scopeIds, this.stmt.insertScope, log.scope);
+        const bytes = log.body.length + 100;
+        this.stmt.insertLog.run(seq, receivedMs, log.traceId, log.spanId, log.timeNs, log.severityNumber,
+          log.severityText, log.serviceName, resourceId, scopeId, bytes, log.body);
+        this.totalBytes += bytes;
+        if (log.traceId) traceIds.add(log.traceId);
+      }
+    })();
+    this.enforceLimits();
+    return [...traceIds];
+  }
+
   private idOf(cache: Map<string, number>, stmt: Database.Statement, body: string): number {
     let id = cache.get(body);
     if (id === undefined) {
@@ -260,9 +344,17 @@ export class TraceStore {
       const target = this.options.maxBytes * EVICT_TO;
       this.db.transaction(() => {
         while (this.totalBytes > target) {
-          const oldest = this.stmt.oldest.all(256) as Array<{ traceId: string; bytes: number }>;
-          if (oldest.length === 0) break;
+          // Whichever arrived first goes first: the oldest trace, or the oldest batch of log records.
+          const traceSeq = this.stmt.oldestTraceSeq.get() as number | null;
+          const logSeq = this.stmt.oldestLogSeq.get() as number | null;
+          if (traceSeq === null && logSeq === null) break;
+          if (logSeq !== null && (traceSeq === null || logSeq < traceSeq)) {
+            this.deleteLogBatch(logSeq);
+            continue;
+          }
+          const oldest = this.stmt.oldest.all(256) as Array<{ traceId: string; seq: number }>;
           for (const t of oldest) {
+            if (logSeq !== null && t.seq > logSeq) break;
             this.deleteTrace(t.traceId);
             if (this.totalBytes <= target) break;
           }
@@ -276,13 +368,21 @@ export class TraceStore {
     }
   }
 
-  /** Drops traces first stored before `cutoffMs` (called at ingest and by the server's timer). */
+  /** Drops traces and log records first stored before `cutoffMs` (called at ingest and by the server's timer). */
   evictOlderThan(cutoffMs: number): void {
     for (;;) {
       const ids = this.stmt.olderThan.all(cutoffMs) as string[];
-      if (ids.length === 0) return;
+      if (ids.length === 0) break;
       this.db.transaction(() => ids.forEach((id) => this.deleteTrace(id)))();
     }
+    // Batches are numbered in arrival order, so the oldest batch (found by index) is the one to test.
+    this.db.transaction(() => {
+      for (;;) {
+        const oldest = this.stmt.oldestLogBatch.get() as { seq: number; receivedMs: number } | undefined;
+        if (!oldest || oldest.receivedMs >= cutoffMs) break;
+        this.deleteLogBatch(oldest.seq);
+      }
+    })();
   }
 
   private deleteTrace(traceId: string): void {
@@ -293,6 +393,16 @@ export class TraceStore {
       this.totalBytes -= bytes;
       this.evicted++;
     }
+    this.forgetLogs(this.stmt.deleteTraceLogs.all(traceId) as number[]);
+  }
+
+  private deleteLogBatch(seq: number): void {
+    this.forgetLogs(this.stmt.deleteLogBatch.all(seq) as number[]);
+  }
+
+  private forgetLogs(bytes: number[]): void {
+    for (const b of bytes) this.totalBytes -= b;
+    this.evictedLogs += bytes.length;
   }
 
   services(): string[] {
@@ -316,6 +426,36 @@ export class TraceStore {
       span.status = r.statusMessage ? { code: Number(r.statusCode), message: r.statusMessage } : { code: Number(r.statusCode) };
       return { span, serviceName: r.serviceName as string, resource: r.resource as string, scope: r.scope as string };
     });
+  }
+
+  /** A trace's log records in time order (at most `limit`). */
+  traceLogs(traceId: string, limit = 10_000): StoredLog[] {
+    return (this.stmt.traceLogs.all(traceId, limit) as Array<Record<string, string | bigint>>).map(storedLog);
+  }
+
+  /** Log records newest first, filtered by service, trace, severity, text and time. */
+  searchLogs(q: LogQuery): StoredLog[] {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (q.service) (where.push('l.service = ?'), params.push(q.service));
+    if (q.traceId) (where.push('l.trace_id = ?'), params.push(q.traceId));
+    if (q.minSeverity) (where.push('l.severity_number >= ?'), params.push(q.minSeverity));
+    if (q.sinceNs !== undefined) (where.push('l.time_ns >= ?'), params.push(q.sinceNs));
+    if (q.untilNs !== undefined) (where.push('l.time_ns <= ?'), params.push(q.untilNs));
+    // A scan of the JSON text (ASCII case-insensitive); JSON escapes the needle as it does the body.
+    if (q.text) (where.push('instr(lower(l.body), lower(?)) > 0'), params.push(JSON.stringify(q.text).slice(1, -1)));
+    const sql = `SELECT l.trace_id AS traceId, l.span_id AS spanId, l.time_ns AS timeNs, l.severity_number AS severityNumber,
+        l.severity_text AS severityText, l.service AS serviceName, l.body AS body, r.body AS resource, c.body AS scope
+      FROM logs l JOIN resources r ON r.id = l.resource_id JOIN scopes c ON c.id = l.scope_id
+      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY l.time_ns DESC, l.id DESC LIMIT ?`;
+    params.push(q.limit);
+    return (this.db.prepare(sql).safeIntegers(true).all(...params) as Array<Record<string, string | bigint>>).map(storedLog);
+  }
+
+  /** Services that sent spans or log records. */
+  logServices(): string[] {
+    return this.db.prepare('SELECT DISTINCT service FROM logs ORDER BY service').pluck().all() as string[];
   }
 
   search(q: TraceQuery): TraceSummary[] {
@@ -367,11 +507,12 @@ export class TraceStore {
 
   stats(): StoreStats {
     const c = this.stmt.counts.get() as { traces: number; spans: number; bytes: number };
-    return { traces: c.traces, spans: c.spans, bytes: c.bytes, evictedTraces: this.evicted };
+    const l = this.stmt.logCounts.get() as { logs: number; bytes: number };
+    return { traces: c.traces, spans: c.spans, logRecords: l.logs, bytes: c.bytes + l.bytes, evictedTraces: this.evicted, evictedLogRecords: this.evictedLogs };
   }
 
   clear(): void {
-    this.db.exec('DELETE FROM spans; DELETE FROM traces; DELETE FROM trace_services; DELETE FROM resources; DELETE FROM scopes;');
+    this.db.exec('DELETE FROM spans; DELETE FROM traces; DELETE FROM trace_services; DELETE FROM logs; DELETE FROM resources; DELETE FROM scopes;');
     this.resourceIds.clear();
     this.scopeIds.clear();
     this.totalBytes = 0;
@@ -380,4 +521,14 @@ export class TraceStore {
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+function storedLog(r: Record<string, string | bigint>): StoredLog {
+  const record: Record<string, unknown> = { timeUnixNano: String(r.timeNs) };
+  if (r.severityNumber) record.severityNumber = Number(r.severityNumber);
+  if (r.severityText) record.severityText = r.severityText;
+  Object.assign(record, JSON.parse(r.body as string));
+  if (r.traceId) record.traceId = r.traceId;
+  if (r.spanId) record.spanId = r.spanId;
+  return { record, serviceName: r.serviceName as string, resource: r.resource as string, scope: r.scope as string };
 }

@@ -26,6 +26,22 @@ export interface Span {
   links: Array<{ traceId: string; spanId: string; attributes: Record<string, unknown> }>;
 }
 
+export interface LogRecord {
+  timeUnixNano: string;
+  observedTimeUnixNano: string;
+  severityNumber: number;
+  severity: string;
+  severityText: string;
+  body: unknown;
+  attributes: Record<string, unknown>;
+  eventName: string;
+  traceId: string;
+  spanId: string;
+  serviceName: string;
+  resource: Record<string, unknown>;
+  scope: { name: string; version: string };
+}
+
 async function call<T>(path: string, init?: RequestInit): Promise<T> {
   const response = await fetch(path, init);
   const body = (await response.json()) as T & { error?: string };
@@ -39,9 +55,12 @@ export const api = {
     call<{ operations: string[] }>(`/api/operations?service=${encodeURIComponent(service)}`).then((r) => r.operations),
   search: (params: URLSearchParams) => call<{ traces: TraceSummary[] }>(`/api/traces?${params}`).then((r) => r.traces),
   trace: (traceId: string) => call<{ traceId: string; spans: Span[] }>(`/api/traces/${encodeURIComponent(traceId)}`),
+  traceLogs: (traceId: string) => call<{ logs: LogRecord[] }>(`/api/traces/${encodeURIComponent(traceId)}/logs`).then((r) => r.logs),
+  logs: (params: URLSearchParams) => call<{ logs: LogRecord[] }>(`/api/logs?${params}`).then((r) => r.logs),
+  logServices: () => call<{ services: string[] }>('/api/logs/services').then((r) => r.services),
   clear: () => call<unknown>('/api/traces', { method: 'DELETE', headers: { 'x-sightline-ui': '1' } }),
   import: (file: File) =>
-    call<{ traces: number; rejectedSpans: number }>('/api/import', {
+    call<{ traces: number; rejectedSpans: number; logRecords: number }>('/api/import', {
       method: 'POST',
       headers: { 'x-sightline-ui': '1', 'content-type': 'application/json' },
       body: file,

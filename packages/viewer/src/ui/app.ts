@@ -1,30 +1,38 @@
-// The UI's entry: hash routing between the search and trace pages, live updates from the server's
-// event stream, and the header's import and clear-data actions.
+// The UI's entry: hash routing between the search, trace and logs pages, live updates from the
+// server's event stream, and the header's import and clear-data actions.
 
 import { api } from './api.js';
 import { clear } from './dom.js';
+import { logsPage, type LogsPage } from './logs-page.js';
 import { searchPage, type SearchPage } from './search-page.js';
 import { tracePage, type TracePage } from './trace-page.js';
 
 const app = document.getElementById('app')!;
 const live = document.getElementById('live')!;
-let page: SearchPage | TracePage | undefined;
+let page: SearchPage | TracePage | LogsPage | undefined;
 
 function route(): void {
   const hash = location.hash.replace(/^#/, '') || '/';
   const [path, query] = hash.split('?') as [string, string | undefined];
   const params = new URLSearchParams(query ?? '');
   const traceMatch = /^\/trace\/([0-9a-fA-F]{32})$/.exec(path);
-  page = traceMatch ? tracePage(traceMatch[1]!.toLowerCase(), params) : searchPage(params);
+  const logs = path === '/logs';
+  page = traceMatch ? tracePage(traceMatch[1]!.toLowerCase(), params) : logs ? logsPage(params) : searchPage(params);
   clear(app);
   app.append(page.element);
-  document.title = traceMatch ? `Trace ${traceMatch[1]!.slice(0, 8)} · Sightline` : 'Search · Sightline';
+  document.title = traceMatch ? `Trace ${traceMatch[1]!.slice(0, 8)} · Sightline` : logs ? 'Logs · Sightline' : 'Search · Sightline';
+  for (const link of document.querySelectorAll('nav a')) {
+    const current = link.getAttribute('href') === (logs ? '#/logs' : traceMatch ? '' : '#/');
+    if (current) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
 }
 
 window.addEventListener('hashchange', route);
 route();
 
-// New spans: the search page re-runs its search; a trace page reloads only if its own trace grew.
+// New spans or logs: the search and logs pages re-run their search; a trace page reloads only if
+// its own trace grew.
 const events = new EventSource('/api/events');
 events.addEventListener('open', () => (live.textContent = 'live'));
 events.addEventListener('error', () => (live.textContent = 'reconnecting…'));
@@ -43,7 +51,8 @@ importInput.addEventListener('change', async () => {
   if (!file) return;
   try {
     const result = await api.import(file);
-    live.textContent = `imported ${result.traces} trace(s) from ${file.name}${result.rejectedSpans ? `, ${result.rejectedSpans} span(s) rejected` : ''}`;
+    const logs = result.logRecords ? `, ${result.logRecords} log record(s)` : '';
+    live.textContent = `imported ${result.traces} trace(s)${logs} from ${file.name}${result.rejectedSpans ? `, ${result.rejectedSpans} span(s) rejected` : ''}`;
     page?.refresh();
   } catch (error) {
     live.textContent = `import of ${file.name} failed: ${(error as Error).message}`;
@@ -53,7 +62,7 @@ importInput.addEventListener('change', async () => {
 });
 
 document.getElementById('clear-data')!.addEventListener('click', async () => {
-  if (!confirm('Delete every stored trace?')) return;
+  if (!confirm('Delete every stored trace and log record?')) return;
   await api.clear();
   location.hash = '#/';
   route();

@@ -1,9 +1,11 @@
 // The trace page: header, time axis and waterfall (collapsible tree, colour per service, errors
-// marked, critical path overlaid), and the details of the selected span.
+// marked, critical path overlaid), the details of the selected span with the logs it wrote, and
+// the trace's logs in time order.
 
-import { api, type Span } from './api.js';
+import { api, type LogRecord, type Span } from './api.js';
 import { clear, h } from './dom.js';
 import { displayValue, formatDuration, formatTime, serviceColor } from './format.js';
+import { logList } from './log-list.js';
 import { buildTrace, criticalPath, type SpanNode, type TraceModel } from './trace-model.js';
 
 function table(caption: string, values: Record<string, unknown>): HTMLElement | null {
@@ -15,7 +17,7 @@ function table(caption: string, values: Record<string, unknown>): HTMLElement | 
   );
 }
 
-function details(node: SpanNode, model: TraceModel): HTMLElement {
+function details(node: SpanNode, model: TraceModel, logs: LogRecord[]): HTMLElement {
   const s = node.span;
   const events = s.events.map((e) => {
     const { 'exception.stacktrace': stack, ...rest } = e.attributes;
@@ -44,6 +46,7 @@ function details(node: SpanNode, model: TraceModel): HTMLElement {
     table('Attributes', s.attributes),
     events.length ? h('div', {}, h('h3', {}, 'Events'), h('ol', { class: 'events' }, ...events)) : null,
     links.length ? h('div', {}, h('h3', {}, 'Links'), h('ul', { class: 'links' }, ...links)) : null,
+    logs.length ? h('div', {}, h('h3', {}, `Logs (${logs.length})`), logList(logs, 'Logs of this span', { originNs: model.startNs })) : null,
     table('Resource', s.resource),
   );
 }
@@ -69,6 +72,8 @@ export function tracePage(traceId: string, params: URLSearchParams): TracePage {
   let selected = params.get('span') ?? '';
   let showCritical = true;
   let model: TraceModel | undefined;
+  let logs: LogRecord[] = [];
+  const logsBySpan = new Map<string, LogRecord[]>();
 
   const render = () => {
     if (!model) return;
@@ -108,6 +113,7 @@ export function tracePage(traceId: string, params: URLSearchParams): TracePage {
         h('span', { class: 'service' }, s.serviceName),
         h('span', { class: 'name' }, s.name),
         isError ? h('span', { class: 'error-mark', title: 'error' }, '⚠ error') : null,
+        logsBySpan.has(s.spanId) ? h('span', { class: 'log-mark', title: 'log records written in this span' }, `${logsBySpan.get(s.spanId)!.length} log${logsBySpan.get(s.spanId)!.length === 1 ? '' : 's'}`) : null,
         node.orphan ? h('span', { class: 'orphan-mark', title: 'parent span not in this trace' }, 'missing parent') : null,
       );
       label.style.setProperty('--service', serviceColor(s.serviceName));
@@ -144,6 +150,7 @@ export function tracePage(traceId: string, params: URLSearchParams): TracePage {
           h('span', { class: 'mono' }, traceId),
           ` · ${formatTime(m.startNs.toString())} · ${formatDuration(m.durationNs)} · ${m.ordered.length} spans · ${m.services.length} service${m.services.length === 1 ? "" : "s"}`,
           errors ? h('span', { class: 'error-badge' }, `${errors} error${errors === 1 ? '' : 's'}`) : null,
+          logs.length ? ` · ${logs.length} log record${logs.length === 1 ? '' : 's'}` : null,
         ),
         h('p', { class: 'trace-actions' },
           h('label', { for: 'critical-toggle' }, criticalToggle, ' Show critical path'),
@@ -159,9 +166,15 @@ export function tracePage(traceId: string, params: URLSearchParams): TracePage {
       ),
       h('div', { class: 'trace-body' },
         h('div', { class: 'waterfall-wrap' }, axis(m.durationNs), tree),
-        details(m.byId.get(selected)!, m),
+        details(m.byId.get(selected)!, m, logsBySpan.get(selected) ?? []),
       ),
     );
+    if (logs.length) {
+      element.append(h('section', { class: 'trace-logs', 'aria-label': 'Logs of this trace' },
+        h('h2', {}, `Logs (${logs.length})`),
+        logList(logs, 'Log records of this trace', { originNs: m.startNs, showService: true, onSpan: (id) => void (m.byId.has(id) && select(id)) }),
+      ));
+    }
   };
 
   const focusSelected = () => (element.querySelector(`.row[data-span-id="${selected}"]`) as HTMLElement | null)?.focus();
@@ -194,8 +207,17 @@ export function tracePage(traceId: string, params: URLSearchParams): TracePage {
 
   const load = async () => {
     try {
-      const trace = await api.trace(traceId);
+      // Logs are an extra: a trace still shows if they cannot be read.
+      const [trace, traceLogs] = await Promise.all([api.trace(traceId), api.traceLogs(traceId).catch(() => [] as LogRecord[])]);
       model = buildTrace(trace.spans as Span[]);
+      logs = traceLogs;
+      logsBySpan.clear();
+      for (const record of logs) {
+        if (!record.spanId) continue;
+        const list = logsBySpan.get(record.spanId);
+        if (list) list.push(record);
+        else logsBySpan.set(record.spanId, [record]);
+      }
       render();
     } catch (error) {
       clear(element);

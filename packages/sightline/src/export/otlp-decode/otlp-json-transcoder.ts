@@ -1,9 +1,10 @@
 // Turns an encoded ExportTraceServiceRequest into OTLP/JSON inside the export worker, so the main
 // thread only ever pays for the (cheaper) protobuf encoding, whatever protocol is configured. The
-// viewer uses the same decoder for the protobuf bodies it receives.
+// viewer uses the same decoder for the protobuf bodies it receives, and its logs decoder for the
+// log records it stores.
 // JSON rules (OTLP specification): ids as hex, enums as integers, 64-bit integers as decimal strings.
 
-import { Reader } from './proto-reader.js';
+import { ProtoError, Reader } from './proto-reader.js';
 
 type Json = Record<string, unknown>;
 
@@ -11,7 +12,11 @@ function push(obj: Json, key: string, value: unknown): void {
   ((obj[key] ??= []) as unknown[]).push(value);
 }
 
-function anyValue(r: Reader): Json {
+/** Deeper nesting than any real attribute or log body; a hostile request could otherwise exhaust the stack. */
+const MAX_VALUE_DEPTH = 32;
+
+function anyValue(r: Reader, depth = 0): Json {
+  if (depth > MAX_VALUE_DEPTH) throw new ProtoError(`a value is nested more than ${MAX_VALUE_DEPTH} levels deep`);
   const out: Json = {};
   r.each((n) => {
     if (n === 1) out.stringValue = r.string();
@@ -21,19 +26,26 @@ function anyValue(r: Reader): Json {
     else if (n === 5) {
       const values: Json[] = [];
       const array = r.sub();
-      array.each((m) => (m === 1 ? (values.push(anyValue(array.sub())), true) : false));
+      array.each((m) => (m === 1 ? (values.push(anyValue(array.sub(), depth + 1)), true) : false));
       out.arrayValue = { values };
-    } else return false;
+    } else if (n === 6) {
+      // Structured log bodies arrive as key-value lists.
+      const values: Json[] = [];
+      const list = r.sub();
+      list.each((m) => (m === 1 ? (values.push(keyValue(list.sub(), depth + 1)), true) : false));
+      out.kvlistValue = { values };
+    } else if (n === 7) out.bytesValue = r.base64();
+    else return false;
     return true;
   });
   return out;
 }
 
-function keyValue(r: Reader): Json {
+function keyValue(r: Reader, depth = 0): Json {
   const out: Json = { key: '', value: {} };
   r.each((n) => {
     if (n === 1) out.key = r.string();
-    else if (n === 2) out.value = anyValue(r.sub());
+    else if (n === 2) out.value = anyValue(r.sub(), depth);
     else return false;
     return true;
   });
@@ -130,19 +142,21 @@ function scopeSpans(r: Reader): Json {
   return out;
 }
 
+function resource(r: Reader): Json {
+  const out: Json = { attributes: [] };
+  r.each((n) => {
+    if (n === 1) push(out, 'attributes', keyValue(r.sub()));
+    else return false;
+    return true;
+  });
+  return out;
+}
+
 function resourceSpans(r: Reader): Json {
   const out: Json = { resource: { attributes: [] }, scopeSpans: [] };
   r.each((n) => {
-    if (n === 1) {
-      const resource: Json = { attributes: [] };
-      const res = r.sub();
-      res.each((m) => {
-        if (m === 1) push(resource, 'attributes', keyValue(res.sub()));
-        else return false;
-        return true;
-      });
-      out.resource = resource;
-    } else if (n === 2) push(out, 'scopeSpans', scopeSpans(r.sub()));
+    if (n === 1) out.resource = resource(r.sub());
+    else if (n === 2) push(out, 'scopeSpans', scopeSpans(r.sub()));
     else if (n === 3) out.schemaUrl = r.string();
     else return false;
     return true;
@@ -160,4 +174,59 @@ export function traceRequestToObject(bytes: Uint8Array): { resourceSpans: Json[]
 
 export function traceRequestToJson(bytes: Uint8Array): Buffer {
   return Buffer.from(JSON.stringify(traceRequestToObject(bytes)));
+}
+
+/** LogRecord (logs.proto); field 4 is reserved. */
+function logRecord(r: Reader): Json {
+  const out: Json = { attributes: [] };
+  r.each((n) => {
+    switch (n) {
+      case 1: out.timeUnixNano = r.fixed64String(); break;
+      case 2: out.severityNumber = r.varint(); break;
+      case 3: out.severityText = r.string(); break;
+      case 5: out.body = anyValue(r.sub()); break;
+      case 6: push(out, 'attributes', keyValue(r.sub())); break;
+      case 7: out.droppedAttributesCount = r.varint(); break;
+      case 8: out.flags = r.fixed32(); break;
+      case 9: out.traceId = r.hex(); break;
+      case 10: out.spanId = r.hex(); break;
+      case 11: out.observedTimeUnixNano = r.fixed64String(); break;
+      case 12: out.eventName = r.string(); break;
+      default: return false;
+    }
+    return true;
+  });
+  return out;
+}
+
+function scopeLogs(r: Reader): Json {
+  const out: Json = { logRecords: [] };
+  r.each((n) => {
+    if (n === 1) out.scope = scope(r.sub());
+    else if (n === 2) push(out, 'logRecords', logRecord(r.sub()));
+    else if (n === 3) out.schemaUrl = r.string();
+    else return false;
+    return true;
+  });
+  return out;
+}
+
+function resourceLogs(r: Reader): Json {
+  const out: Json = { resource: { attributes: [] }, scopeLogs: [] };
+  r.each((n) => {
+    if (n === 1) out.resource = resource(r.sub());
+    else if (n === 2) push(out, 'scopeLogs', scopeLogs(r.sub()));
+    else if (n === 3) out.schemaUrl = r.string();
+    else return false;
+    return true;
+  });
+  return out;
+}
+
+/** Decodes an ExportLogsServiceRequest into its OTLP/JSON object form; throws ProtoError on malformed input. */
+export function logsRequestToObject(bytes: Uint8Array): { resourceLogs: Json[] } {
+  const r = Reader.of(bytes);
+  const request = { resourceLogs: [] as Json[] };
+  r.each((n) => (n === 1 ? (request.resourceLogs.push(resourceLogs(r.sub())), true) : false));
+  return request;
 }

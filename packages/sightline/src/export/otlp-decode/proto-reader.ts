@@ -111,6 +111,14 @@ export class Reader {
     return value;
   }
 
+  /** Bytes as base64, protobuf's JSON mapping for a `bytes` value that is not an id. */
+  base64(): string {
+    const len = this.length();
+    const value = this.buf.toString('base64', this.pos, this.pos + len);
+    this.pos += len;
+    return value;
+  }
+
   skip(wire: number): void {
     if (wire === 0) this.rawVarint();
     else if (wire === 1) (this.need(8), (this.pos += 8));
