@@ -210,6 +210,68 @@ describe('consumer parent', () => {
   });
 });
 
+describe('consumer trace in link mode (SIGHTLINE_MESSAGING_CONSUMER_TRACE=link)', () => {
+  let receiver: Receiver;
+  let app: ChildApp;
+  let worker: ChildApp;
+  let ready = false;
+  const queue = `sl-link-${randomBytes(4).toString('hex')}`;
+
+  before(async (t) => {
+    if (!(await requireService(t as never, 'PostgreSQL', POSTGRES_URL))) return;
+    if (!(await requireService(t as never, 'Redis', REDIS_URL))) return;
+    receiver = await startHttpReceiver();
+    const env = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_NODE_DISABLED_INSTRUMENTATIONS: '',
+      DATABASE_URL: POSTGRES_URL,
+      REDIS_URL,
+      QUEUE_NAME: queue,
+      PGBOSS_SCHEMA: 'sightline_test_pgboss',
+    };
+    // Only the consuming side chooses: the producer is unchanged.
+    worker = await startApp('queue-worker.mjs', { ...env, OTEL_SERVICE_NAME: 'link-worker', SIGHTLINE_MESSAGING_CONSUMER_TRACE: 'link' });
+    app = await startApp('queue-app.mjs', { ...env, OTEL_SERVICE_NAME: 'link-app' });
+    ready = true;
+  });
+
+  after(async () => {
+    app?.child.kill('SIGKILL');
+    worker?.child.kill('SIGKILL');
+    await receiver?.close();
+  });
+
+  it('starts each job in a trace of its own, linked to the producer, for BullMQ and pg-boss alike', async (t) => {
+    if (!ready) return t.skip('services missing');
+    const answer = await (await fetch(`http://127.0.0.1:${app.port}/order`)).json();
+    const T = answer.traceId as string;
+    const producerOf = (system: string) => receiver.spans.find((s) => s.traceId === T && s.kind === 4 && s.attributes['messaging.system'] === system);
+    const consumerOf = (system: string) => {
+      const producer = producerOf(system);
+      return producer && receiver.spans.find((s) => s.kind === 5 && s.attributes['messaging.system'] === system && s.links.some((l) => l.spanId === producer.spanId));
+    };
+    await waitFor('both consumers and their pg spans', () => {
+      const ok = ['bullmq', 'pg-boss'].every((system) => {
+        const consumer = consumerOf(system);
+        return consumer && receiver.spans.some((s) => s.parentSpanId === consumer.spanId && s.attributes['db.system.name'] === 'postgresql');
+      });
+      return ok ? true : undefined;
+    });
+    for (const system of ['bullmq', 'pg-boss']) {
+      const producer = producerOf(system)!;
+      const consumer = consumerOf(system)!;
+      assert.notEqual(consumer.traceId, T, `${system}: the job runs in a new trace`);
+      assert.equal(consumer.parentSpanId, '', `${system}: whose root is the CONSUMER span`);
+      assert.deepEqual(consumer.links.map((l) => [l.traceId, l.spanId]), [[T, producer.spanId]], `${system}: linked to the PRODUCER span`);
+      assert.equal(consumer.resource['service.name'], 'link-worker');
+      const workerPg = receiver.spans.find((s) => s.parentSpanId === consumer.spanId && s.attributes['db.system.name'] === 'postgresql')!;
+      assert.equal(workerPg.traceId, consumer.traceId, `${system}: the worker's pg span is in the job's trace`);
+      assert.ok(!receiver.spans.some((s) => s.traceId === T && s.kind === 5 && s.attributes['messaging.system'] === system), `${system}: no CONSUMER span in the request's trace`);
+    }
+    assert.notEqual(consumerOf('bullmq')!.traceId, consumerOf('pg-boss')!.traceId, 'each job its own trace');
+  });
+});
+
 describe('log correlation with init() after the loggers were created', () => {
   it('stamps pino and winston records all the same', async () => {
     const { execFileSync } = await import('node:child_process');
