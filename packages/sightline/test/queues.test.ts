@@ -32,38 +32,56 @@ function jsonLines(text: string): Array<Record<string, unknown>> {
   });
 }
 
-describe('datastores, queues and logs', () => {
-  let receiver: Receiver;
-  let app: ChildApp;
-  let worker: ChildApp;
-  let ready = false;
-  const queue = `sl-test-${randomBytes(4).toString('hex')}`;
+interface ProducerAndWorker {
+  receiver: Receiver;
+  app: ChildApp;
+  worker: ChildApp;
+  queue: string;
+  ready: boolean;
+}
 
+/**
+ * For the calling describe: an OTLP receiver, the producing app (queue-app.mjs) and a worker process,
+ * started before its tests against the real Postgres and Redis and stopped after them.
+ */
+function producerAndWorker(name: string, workerFixture: string, workerEnv: Record<string, string> = {}): ProducerAndWorker {
+  const pair = { queue: `sl-${name}-${randomBytes(4).toString('hex')}`, ready: false } as ProducerAndWorker;
   before(async (t) => {
     if (!(await requireService(t as never, 'PostgreSQL', POSTGRES_URL))) return;
     if (!(await requireService(t as never, 'Redis', REDIS_URL))) return;
-    receiver = await startHttpReceiver();
+    pair.receiver = await startHttpReceiver();
     const env = {
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_EXPORTER_OTLP_ENDPOINT: pair.receiver.url,
       OTEL_NODE_DISABLED_INSTRUMENTATIONS: '',
       DATABASE_URL: POSTGRES_URL,
       REDIS_URL,
-      QUEUE_NAME: queue,
+      QUEUE_NAME: pair.queue,
       PGBOSS_SCHEMA: 'sightline_test_pgboss',
     };
-    worker = await startApp('queue-worker.mjs', { ...env, OTEL_SERVICE_NAME: 'queue-worker' });
-    app = await startApp('queue-app.mjs', { ...env, OTEL_SERVICE_NAME: 'queue-app' });
-    ready = true;
+    pair.worker = await startApp(workerFixture, { ...env, OTEL_SERVICE_NAME: `${name}-worker`, ...workerEnv });
+    pair.app = await startApp('queue-app.mjs', { ...env, OTEL_SERVICE_NAME: `${name}-app` });
+    pair.ready = true;
   });
-
   after(async () => {
-    app?.child.kill('SIGKILL');
-    worker?.child.kill('SIGKILL');
-    await receiver?.close();
+    pair.app?.child.kill('SIGKILL');
+    // SIGTERM lets a worker stop the children of its own (BullMQ's sandbox pool); SIGKILL if it hangs.
+    if (pair.worker) {
+      pair.worker.child.kill('SIGTERM');
+      const killer = setTimeout(() => pair.worker.child.kill('SIGKILL'), 5000);
+      await pair.worker.exited;
+      clearTimeout(killer);
+    }
+    await pair.receiver?.close();
   });
+  return pair;
+}
+
+describe('datastores, queues and logs', () => {
+  const pair = producerAndWorker('queue', 'queue-worker.mjs');
 
   it('follows one request through pg, Redis, BullMQ and pg-boss into the worker process', async (t) => {
-    if (!ready) return t.skip('services missing');
+    if (!pair.ready) return t.skip('services missing');
+    const { receiver, app, worker, queue } = pair;
     const answer = await (await fetch(`http://127.0.0.1:${app.port}/order`)).json();
     const T = answer.traceId as string;
     const inTrace = () => receiver.spans.filter((s) => s.traceId === T);
@@ -149,7 +167,8 @@ describe('datastores, queues and logs', () => {
   });
 
   it('a failing job retried twice shows three CONSUMER spans, each an attempt, with ERROR', async (t) => {
-    if (!ready) return t.skip('services missing');
+    if (!pair.ready) return t.skip('services missing');
+    const { receiver, app, worker, queue } = pair;
     const answer = await (await fetch(`http://127.0.0.1:${app.port}/failing-job`)).json();
     const attempts = (system: string) => receiver.spans.filter((s) => s.traceId === answer.traceId && s.kind === 5 && s.attributes['messaging.system'] === system);
     await waitFor('three attempts of each job', () => (attempts('bullmq').length === 3 && attempts('pg-boss').length === 3 ? true : undefined), 30_000);
@@ -165,7 +184,8 @@ describe('datastores, queues and logs', () => {
   });
 
   it('MULTI and pipelines are one span each with their command count, and their commands make none', async (t) => {
-    if (!ready) return t.skip('services missing');
+    if (!pair.ready) return t.skip('services missing');
+    const { receiver, app, worker, queue } = pair;
     const before = receiver.spans.length;
     const res = await fetch(`http://127.0.0.1:${app.port}/pipeline`);
     assert.equal(res.status, 200, await res.text());
@@ -211,38 +231,12 @@ describe('consumer parent', () => {
 });
 
 describe('consumer trace in link mode (SIGHTLINE_MESSAGING_CONSUMER_TRACE=link)', () => {
-  let receiver: Receiver;
-  let app: ChildApp;
-  let worker: ChildApp;
-  let ready = false;
-  const queue = `sl-link-${randomBytes(4).toString('hex')}`;
-
-  before(async (t) => {
-    if (!(await requireService(t as never, 'PostgreSQL', POSTGRES_URL))) return;
-    if (!(await requireService(t as never, 'Redis', REDIS_URL))) return;
-    receiver = await startHttpReceiver();
-    const env = {
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-      OTEL_NODE_DISABLED_INSTRUMENTATIONS: '',
-      DATABASE_URL: POSTGRES_URL,
-      REDIS_URL,
-      QUEUE_NAME: queue,
-      PGBOSS_SCHEMA: 'sightline_test_pgboss',
-    };
-    // Only the consuming side chooses: the producer is unchanged.
-    worker = await startApp('queue-worker.mjs', { ...env, OTEL_SERVICE_NAME: 'link-worker', SIGHTLINE_MESSAGING_CONSUMER_TRACE: 'link' });
-    app = await startApp('queue-app.mjs', { ...env, OTEL_SERVICE_NAME: 'link-app' });
-    ready = true;
-  });
-
-  after(async () => {
-    app?.child.kill('SIGKILL');
-    worker?.child.kill('SIGKILL');
-    await receiver?.close();
-  });
+  // Only the consuming side chooses: the producer is unchanged.
+  const pair = producerAndWorker('link', 'queue-worker.mjs', { SIGHTLINE_MESSAGING_CONSUMER_TRACE: 'link' });
 
   it('starts each job in a trace of its own, linked to the producer, for BullMQ and pg-boss alike', async (t) => {
-    if (!ready) return t.skip('services missing');
+    if (!pair.ready) return t.skip('services missing');
+    const { receiver, app, worker, queue } = pair;
     const answer = await (await fetch(`http://127.0.0.1:${app.port}/order`)).json();
     const T = answer.traceId as string;
     const producerOf = (system: string) => receiver.spans.find((s) => s.traceId === T && s.kind === 4 && s.attributes['messaging.system'] === system);
@@ -269,6 +263,61 @@ describe('consumer trace in link mode (SIGHTLINE_MESSAGING_CONSUMER_TRACE=link)'
       assert.ok(!receiver.spans.some((s) => s.traceId === T && s.kind === 5 && s.attributes['messaging.system'] === system), `${system}: no CONSUMER span in the request's trace`);
     }
     assert.notEqual(consumerOf('bullmq')!.traceId, consumerOf('pg-boss')!.traceId, 'each job its own trace');
+  });
+});
+
+describe('BullMQ sandboxed processors (a processor file run in a child process)', () => {
+  const pair = producerAndWorker('sandbox', 'sandbox-worker.mjs');
+
+  it('nests the child process\'s work under the CONSUMER span, through a span of its own', async (t) => {
+    if (!pair.ready) return t.skip('services missing');
+    const { receiver, app, worker, queue } = pair;
+    const answer = await (await fetch(`http://127.0.0.1:${app.port}/order`)).json();
+    const T = answer.traceId as string;
+    const inTrace = () => receiver.spans.filter((s) => s.traceId === T);
+    const sandboxSpan = () => inTrace().find((s) => s.name === `sandbox ${queue}`);
+    // Three processes export on their own schedules: wait for the child's spans and the worker's.
+    await waitFor('the sandboxed job\'s pg span and the CONSUMER span', () => {
+      const sandbox = sandboxSpan();
+      const pgDone = sandbox && inTrace().some((s) => s.parentSpanId === sandbox.spanId && s.attributes['db.query.text'] !== undefined);
+      return pgDone && inTrace().some((s) => s.spanId === sandbox.parentSpanId) ? true : undefined;
+    });
+    const spans = inTrace();
+    const producer = spans.find((s) => s.kind === 4 && s.attributes['messaging.system'] === 'bullmq')!;
+    const consumer = spans.find((s) => s.kind === 5 && s.attributes['messaging.system'] === 'bullmq')!;
+    const sandbox = sandboxSpan()!;
+    // The pool's first query also waits for a connection (a pg-pool.connect span); the query is the other.
+    const pgSpan = spans.find((s) => s.parentSpanId === sandbox.spanId && s.attributes['db.query.text'] !== undefined)!;
+    assert.equal(consumer.parentSpanId, producer.spanId, 'PRODUCER -> CONSUMER in the worker');
+    assert.equal(sandbox.parentSpanId, consumer.spanId, 'CONSUMER -> the sandbox span');
+    assert.equal(sandbox.kind, 1);
+    assert.equal(sandbox.attributes['messaging.message.id'], answer.bullmqJob);
+    assert.equal(sandbox.attributes['messaging.bullmq.job.attempt'], 1);
+    assert.match(String(sandbox.attributes['code.file.path']), /sandbox-processor\.cjs$/);
+    assert.equal(pgSpan.attributes['db.query.text'], 'SELECT $1::text AS sandboxed_job');
+    const sandboxPid = Number(/"sandboxPid":(\d+)/.exec(worker.stdout())?.[1]);
+    assert.equal(sandbox.resource['process.pid'], sandboxPid, 'the sandbox span comes from the child process');
+    assert.notEqual(sandboxPid, consumer.resource['process.pid'], 'which is not the worker process');
+    assert.equal(sandbox.resource['service.name'], 'sandbox-worker');
+  });
+
+  it('a failing sandboxed job marks both the sandbox span and the CONSUMER span with the error', async (t) => {
+    if (!pair.ready) return t.skip('services missing');
+    const { receiver, app, worker, queue } = pair;
+    const answer = await (await fetch(`http://127.0.0.1:${app.port}/failing-job`)).json();
+    const T = answer.traceId as string;
+    const attempts = await waitFor('three sandboxed attempts', () => {
+      const found = receiver.spans.filter((s) => s.traceId === T && s.name === `sandbox ${queue}` && s.status.code === 2);
+      return found.length === 3 && found.every((f) => receiver.spans.some((s) => s.spanId === f.parentSpanId)) ? found : undefined;
+    });
+    assert.deepEqual(attempts.map((s) => s.attributes['messaging.bullmq.job.attempt']).sort(), [1, 2, 3]);
+    for (const sandbox of attempts) {
+      assert.match(sandbox.status.message ?? '', /sandboxed job \d+ failed/);
+      const consumer = receiver.spans.find((s) => s.spanId === sandbox.parentSpanId)!;
+      assert.equal(consumer.kind, 5);
+      assert.equal(consumer.status.code, 2, 'the parent sees the failure through BullMQ');
+      assert.equal(consumer.attributes['messaging.bullmq.job.attempt'], sandbox.attributes['messaging.bullmq.job.attempt']);
+    }
   });
 });
 

@@ -26,3 +26,15 @@ export function append(el: Element, children: Child[]): void {
 export function clear(el: Element): void {
   while (el.firstChild) el.firstChild.remove();
 }
+
+/** A labelled form control, as the search forms lay them out. */
+export function field(label: string, control: HTMLElement): HTMLElement {
+  return h('label', { class: 'field' }, h('span', {}, label), control);
+}
+
+/** The form's non-empty fields as URL parameters, which is how a page keeps its filters in the URL. */
+export function formParams(form: HTMLFormElement): URLSearchParams {
+  const params = new URLSearchParams();
+  for (const [key, value] of new FormData(form)) if (typeof value === 'string' && value !== '') params.set(key, value);
+  return params;
+}

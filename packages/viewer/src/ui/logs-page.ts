@@ -2,7 +2,7 @@
 // and time range (kept in the URL like the trace search). Records written inside a span link to it.
 
 import { api } from './api.js';
-import { clear, h } from './dom.js';
+import { clear, field, formParams, h } from './dom.js';
 import { logList } from './log-list.js';
 
 const RANGES: Array<[string, string]> = [
@@ -18,10 +18,6 @@ const SEVERITIES: Array<[string, string]> = [
   ['warn', 'Warn and above'],
   ['error', 'Error and above'],
 ];
-
-function field(label: string, control: HTMLElement): HTMLElement {
-  return h('label', { class: 'field' }, h('span', {}, label), control);
-}
 
 export interface LogsPage {
   element: HTMLElement;
@@ -48,9 +44,7 @@ export function logsPage(params: URLSearchParams): LogsPage {
   );
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    const p = new URLSearchParams();
-    for (const [k, v] of new FormData(form)) if (typeof v === 'string' && v !== '') p.set(k, v);
-    location.hash = `#/logs?${p}`;
+    location.hash = `#/logs?${formParams(form)}`;
   });
   void api.logServices().then((services) => {
     for (const s of services) service.append(h('option', { value: s }, s));

@@ -2,7 +2,7 @@
 // results newest first with duration, span count, services and errors at a glance.
 
 import { api, type TraceSummary } from './api.js';
-import { clear, h } from './dom.js';
+import { clear, field, formParams, h } from './dom.js';
 import { formatDuration, formatTime, serviceColor } from './format.js';
 
 const RANGES: Array<[string, string]> = [
@@ -13,10 +13,6 @@ const RANGES: Array<[string, string]> = [
   ['7d', 'Last 7 days'],
   ['', 'All time'],
 ];
-
-function field(label: string, control: HTMLElement): HTMLElement {
-  return h('label', { class: 'field' }, h('span', {}, label), control);
-}
 
 function resultRow(t: TraceSummary, longest: number): HTMLElement {
   const duration = Number(t.durationNano);
@@ -80,14 +76,9 @@ export function searchPage(params: URLSearchParams): SearchPage {
     h('button', { type: 'submit', class: 'primary' }, 'Find traces'),
   );
 
-  const current = () => {
-    const p = new URLSearchParams();
-    for (const [k, v] of new FormData(form)) if (typeof v === 'string' && v !== '') p.set(k, v);
-    return p;
-  };
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    location.hash = `#/?${current()}`;
+    location.hash = `#/?${formParams(form)}`;
   });
 
   const loadOperations = async (selected: string | null) => {

@@ -2,7 +2,8 @@
 // every Queue and Worker. Sightline wraps Queue#add / #addBulk (a PRODUCER span `send {queue}`, whose
 // context rides in the job's own `opts.telemetry.metadata`, the field bullmq-otel uses, never in the
 // job data) and Worker#callProcessJob (a CONSUMER span `process {queue}` per attempt). A queue or
-// worker given BullMQ's own telemetry option is left to it, so no span is made twice.
+// worker given BullMQ's own telemetry option is left to it, so no span is made twice. Sandboxed
+// processors, which run in a child process, are followed there by sandbox.ts.
 import { context, SpanKind, trace, type Tracer } from '@opentelemetry/api';
 import type { MessagingConfig } from '../../config/config.js';
 import { log } from '../../diag/logger.js';
@@ -10,6 +11,7 @@ import type { EsmTarget } from '../esm-patch.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
 import { consumerParent, endWhenSettled, injectCarrier, messagingAttributes } from '../messaging.js';
 import { onModuleLoad } from '../module-hook.js';
+import { patchChild, patchChildProcessor, patchSandboxChildEntry } from './sandbox.js';
 
 const PATCHED = Symbol.for('sightline.bullmqPatched');
 
@@ -118,6 +120,11 @@ function patchWorker(Worker: Proto<{ callProcessJob?: CallProcessJob }> | undefi
   };
 }
 
+function patchSandbox(b: { Child?: Parameters<typeof patchChild>[0]; ChildProcessor?: Parameters<typeof patchChildProcessor>[0] }, tracer: Tracer): void {
+  patchChild(b.Child);
+  patchChildProcessor(b.ChildProcessor, tracer);
+}
+
 export class BullmqInstrumentation implements Instrumentation {
   readonly name = 'bullmq' as const;
   private tracer: Tracer | undefined;
@@ -127,10 +134,12 @@ export class BullmqInstrumentation implements Instrumentation {
     this.tracer = ctx.tracer;
     this.config = ctx.config.messaging;
     onModuleLoad('bullmq', (bullmq) => {
-      const b = bullmq as { Queue?: Proto<{ add?: Add }>; Worker?: Proto<{ callProcessJob?: CallProcessJob }> };
+      const b = bullmq as { Queue?: Proto<{ add?: Add }>; Worker?: Proto<{ callProcessJob?: CallProcessJob }> } & Parameters<typeof patchSandbox>[0];
       patchQueue(b.Queue, ctx.tracer);
       patchWorker(b.Worker, ctx.tracer, ctx.config.messaging);
+      patchSandbox(b, ctx.tracer);
     });
+    patchSandboxChildEntry(ctx.tracer);
   }
 
   esmTargets(): EsmTarget[] {
