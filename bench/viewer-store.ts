@@ -1,7 +1,8 @@
 // Viewer store benchmark (`npm run bench:viewer`): ingest rate of OTLP/protobuf requests through
 // the receiver's own path (decode, normalise, SQLite insert) on one core, then trace lookup by id
-// with a million spans stored, in-process and over the HTTP API. Targets (issue #5): >= 20,000
-// spans/s ingest; < 50 ms per trace lookup at 1M spans.
+// with a million spans stored, in-process and over the HTTP API; then log records (LOGS, default
+// 200,000) through the same path, a trace's logs by id, and a text search over them. Targets
+// (issue #5): >= 20,000 spans/s ingest; < 50 ms per trace lookup at 1M spans.
 import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,8 +15,11 @@ import { startViewer } from '../packages/viewer/src/server.ts';
 const require = createRequire(new URL('../packages/sightline/package.json', import.meta.url));
 const root = require('otlp-proto-schema/build/src/generated/root.js');
 const Request = root.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+const LogsRequest = root.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
 
 const TOTAL = Number(process.env.SPANS ?? 1_000_000);
+const LOGS = Number(process.env.LOGS ?? 200_000);
+const LOGS_PER_TRACE = 4;
 const BATCH = 512;
 const SPANS_PER_TRACE = 8;
 const services = ['orders', 'shipping', 'worker', 'gateway', 'billing'];
@@ -111,6 +115,63 @@ for (const [label, q] of searches) {
   const t0 = performance.now();
   const found = store.search(q);
   console.log(`search ${label}: ${(performance.now() - t0).toFixed(1)} ms (${found.length} traces)`);
+}
+// Log records: a pino-like line per record, four per trace, a few errors.
+function logsRequest(batchIndex: number, traceIds: Buffer[]): Uint8Array {
+  const now = BigInt(Date.now()) * 1_000_000n;
+  const logRecords = [];
+  for (let i = 0; i < BATCH; i++) {
+    const n = batchIndex * BATCH + i;
+    logRecords.push({
+      timeUnixNano: (now + BigInt(i) * 1000n).toString(),
+      severityNumber: n % 50 === 0 ? 17 : 9,
+      severityText: n % 50 === 0 ? 'error' : 'info',
+      body: { stringValue: n % 50 === 0 ? `payment ${n} declined` : `order ${n} accepted` },
+      attributes: [{ key: 'order.id', value: { intValue: n } }, { key: 'http.route', value: { stringValue: '/orders' } }],
+      traceId: traceIds[Math.floor(i / LOGS_PER_TRACE)],
+      spanId: randomBytes(8),
+    });
+  }
+  const service = services[batchIndex % services.length]!;
+  return LogsRequest.encode(LogsRequest.fromObject({
+    resourceLogs: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] }, scopeLogs: [{ scope: { name: 'bench' }, logRecords }] }],
+  })).finish();
+}
+
+if (LOGS > 0) {
+  const logBatches = Math.ceil(LOGS / BATCH);
+  const logTraceIds: string[] = [];
+  const logBodies: Buffer[] = [];
+  for (let b = 0; b < logBatches; b++) {
+    const traceIds = Array.from({ length: BATCH / LOGS_PER_TRACE }, () => randomBytes(16));
+    logTraceIds.push(...traceIds.map((t) => t.toString('hex')));
+    logBodies.push(Buffer.from(logsRequest(b, traceIds)));
+  }
+  const t0 = performance.now();
+  for (const body of logBodies) handleExport(store, counters, 'logs', 'protobuf', body);
+  const seconds = (performance.now() - t0) / 1000;
+  const stored = store.stats().logRecords;
+  console.log(`logs ingest: ${stored.toLocaleString()} records in ${seconds.toFixed(1)} s = ${Math.round(stored / seconds).toLocaleString()} records/s (with ${stats.spans.toLocaleString()} spans stored)`);
+  console.log(`  database file: ${(statSync(join(dir, 'traces.db')).size / 1024 ** 2).toFixed(0)} MB`);
+  const logLookups: number[] = [];
+  for (let i = 0; i < 500; i++) {
+    const id = logTraceIds[Math.floor(Math.random() * logTraceIds.length)]!;
+    const t1 = performance.now();
+    const found = store.traceLogs(id);
+    logLookups.push(performance.now() - t1);
+    if (found.length !== LOGS_PER_TRACE) throw new Error(`trace ${id} has ${found.length} log records`);
+  }
+  logLookups.sort((a, b) => a - b);
+  console.log(`a trace's logs by id: median ${logLookups[250]!.toFixed(3)} ms, p99 ${logLookups[495]!.toFixed(3)} ms`);
+  for (const [label, q] of [
+    ['newest 200', { limit: 200 }],
+    ['severity >= ERROR', { minSeverity: 17, limit: 200 }],
+    ['text "payment 1000" (scan)', { text: 'payment 1000', limit: 200 }],
+  ] as Array<[string, Parameters<TraceStore['searchLogs']>[0]]>) {
+    const t1 = performance.now();
+    const found = store.searchLogs(q);
+    console.log(`logs search ${label}: ${(performance.now() - t1).toFixed(1)} ms (${found.length} records)`);
+  }
 }
 store.close();
 
