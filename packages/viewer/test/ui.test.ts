@@ -151,8 +151,18 @@ test('the UI finds a trace, shows its waterfall nested, and a span\'s attributes
     await page.selectOption('select[name=severity]', 'error');
     await page.click('button[type=submit]');
     await page.waitForFunction(() => location.hash.includes('severity=error') && document.querySelectorAll('.logs-page .log').length === 1);
+    // A record from outside any trace appears on the open page without a reload.
+    await fetch(`${viewer.otlpHttpUrl}/v1/logs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ resourceLogs: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'worker' } }] }, scopeLogs: [{ logRecords: [
+        { timeUnixNano: String(BigInt(Date.now()) * 1_000_000n), severityNumber: 21, severityText: 'fatal', body: { stringValue: 'queue connection lost' } },
+      ] }] }] }),
+    });
+    await page.waitForFunction(() => document.querySelectorAll('.logs-page .log').length === 2, undefined, { timeout: 5000 });
+    assert.match(await page.locator('.logs-page .log').first().innerText(), /fatal\s+worker\s+queue connection lost/);
     await page.screenshot({ path: `${ARTIFACTS}logs.png` });
-    await page.click('.logs-page .log a.log-trace');
+    await page.click('.logs-page .log-error a.log-trace');
     await page.waitForSelector(`.row.selected[data-span-id="${trace.ids.quote}"]`);
 
     await page.emulateMedia({ colorScheme: 'dark' });
