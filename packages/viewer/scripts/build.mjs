@@ -1,4 +1,5 @@
-// Builds the viewer: the server as one ESM bundle (better-sqlite3 stays external: it is native), and
+// Builds the viewer: the server as one ESM bundle (better-sqlite3, in its two versions, stays
+// external: it is native), and
 // the UI as one browser script plus its HTML and CSS, so the page makes no request beyond its origin.
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -18,7 +19,7 @@ await Promise.all([
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    external: ['better-sqlite3'],
+    external: ['better-sqlite3', 'better-sqlite3-v12'],
     define: { VIEWER_VERSION: JSON.stringify(pkg.version) },
     sourcemap: true,
     logLevel: 'warning',

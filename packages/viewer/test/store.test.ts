@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { TraceStore } from '../src/store/store.js';
+import { sqliteDriver } from '../src/store/sqlite-driver.js';
 import { normalizeTraceRequest } from '../src/store/normalize.js';
 import { getJson, hexId, otlpJson, span, tempDir, testViewer } from './support/viewer.js';
 
@@ -74,7 +75,7 @@ test('the age limit evicts traces stored longer ago than it', async () => {
 
 test('a database written by another schema version is refused with a message, not misread', async () => {
   const path = join(tempDir(), 'traces.db');
-  const Database = (await import('better-sqlite3')).default;
+  const Database = sqliteDriver();
   const old = new Database(path);
   old.exec('CREATE TABLE spans (x TEXT)');
   old.close();

@@ -5,10 +5,10 @@
 // found by trace id for the trace page and searchable on their own. Size and age limits evict in
 // arrival order: whole traces (with their log records), and batches of log records.
 
-import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { LogRow, SpanRow } from './normalize.js';
+import { sqliteDriver, type SqliteDatabase, type SqliteStatement } from './sqlite-driver.js';
 
 export interface StoreOptions {
   /** A file path, or undefined for an in-memory store. */
@@ -146,7 +146,7 @@ CREATE INDEX IF NOT EXISTS logs_seq ON logs (seq);
 CREATE INDEX IF NOT EXISTS logs_time ON logs (time_ns);
 `;
 
-function prepareStatements(d: Database.Database) {
+function prepareStatements(d: SqliteDatabase) {
   return {
     insertResource: d.prepare('INSERT INTO resources (body) VALUES (?) ON CONFLICT (body) DO UPDATE SET body = body RETURNING id'),
     insertScope: d.prepare('INSERT INTO scopes (body) VALUES (?) ON CONFLICT (body) DO UPDATE SET body = body RETURNING id'),
@@ -221,7 +221,7 @@ const STATUS_ERROR = 2;
 const EVICT_TO = 0.9;
 
 export class TraceStore {
-  private readonly db: Database.Database;
+  private readonly db: SqliteDatabase;
   private readonly resourceIds = new Map<string, number>();
   private readonly scopeIds = new Map<string, number>();
   private seq: number;
@@ -233,6 +233,7 @@ export class TraceStore {
 
   constructor(readonly options: StoreOptions) {
     if (options.path) mkdirSync(dirname(options.path), { recursive: true });
+    const Database = sqliteDriver();
     this.db = new Database(options.path ?? ':memory:');
     if (options.path) {
       this.db.pragma('journal_mode = WAL');
@@ -329,7 +330,7 @@ export class TraceStore {
     return [...traceIds];
   }
 
-  private idOf(cache: Map<string, number>, stmt: Database.Statement, body: string): number {
+  private idOf(cache: Map<string, number>, stmt: SqliteStatement, body: string): number {
     let id = cache.get(body);
     if (id === undefined) {
       id = (stmt.get(body) as { id: number }).id;
