@@ -14,7 +14,7 @@ type Driver = typeof BetterSqlite3;
 const requireHere = createRequire(import.meta.url);
 let driver: Driver | undefined;
 
-export function nodeMajor(version = process.versions.node): number {
+function nodeMajor(version = process.versions.node): number {
   return Number(version.split('.')[0]);
 }
 

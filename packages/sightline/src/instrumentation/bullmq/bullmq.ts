@@ -7,7 +7,6 @@
 import { context, SpanKind, trace, type Tracer } from '@opentelemetry/api';
 import type { MessagingConfig } from '../../config/config.js';
 import { log } from '../../diag/logger.js';
-import type { EsmTarget } from '../esm-patch.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
 import { consumerParent, endWhenSettled, injectCarrier, messagingAttributes } from '../messaging.js';
 import { onModuleLoad } from '../module-hook.js';
@@ -127,12 +126,9 @@ function patchSandbox(b: { Child?: Parameters<typeof patchChild>[0]; ChildProces
 
 export class BullmqInstrumentation implements Instrumentation {
   readonly name = 'bullmq' as const;
-  private tracer: Tracer | undefined;
-  private config: MessagingConfig | undefined;
-
+  // BullMQ declares no `exports`, so Node loads its CommonJS build (`main`) for ES-module apps too:
+  // the require hook sees every load, and no ES-module hook is needed.
   enable(ctx: InstrumentationContext): void {
-    this.tracer = ctx.tracer;
-    this.config = ctx.config.messaging;
     onModuleLoad('bullmq', (bullmq) => {
       const b = bullmq as { Queue?: Proto<{ add?: Add }>; Worker?: Proto<{ callProcessJob?: CallProcessJob }> } & Parameters<typeof patchSandbox>[0];
       patchQueue(b.Queue, ctx.tracer);
@@ -140,15 +136,6 @@ export class BullmqInstrumentation implements Instrumentation {
       patchSandbox(b, ctx.tracer);
     });
     patchSandboxChildEntry(ctx.tracer);
-  }
-
-  esmTargets(): EsmTarget[] {
-    const tracer = this.tracer!;
-    const config = this.config!;
-    return [
-      { packageName: 'bullmq', suffix: '/node_modules/bullmq/dist/esm/classes/queue.js', exportName: 'Queue', onExport: (Queue) => patchQueue(Queue as Proto<{ add?: Add }>, tracer) },
-      { packageName: 'bullmq', suffix: '/node_modules/bullmq/dist/esm/classes/worker.js', exportName: 'Worker', onExport: (Worker) => patchWorker(Worker as Proto<{ callProcessJob?: CallProcessJob }>, tracer, config) },
-    ];
   }
 
   disable(): void {}
