@@ -17,6 +17,11 @@ export interface ExportResult {
   rejected: number;
   message: string;
   traceIds: string[];
+  /**
+   * Whether open pages should hear of it: new spans, or new log records (a logs page shows those
+   * outside any trace too). Metrics have no page.
+   */
+  notify: boolean;
 }
 
 export interface Counters {
@@ -57,7 +62,7 @@ export function handleExport(store: TraceStore, counters: Counters, signal: Sign
     // Metrics have no view yet: checked, counted and acknowledged.
     const count = encoding === 'protobuf' ? countProtobufRecords(body) : countJsonMetrics(parseJson(body, signal));
     counters.metrics += count;
-    return { accepted: count, rejected: 0, message: '', traceIds: [] };
+    return { accepted: count, rejected: 0, message: '', traceIds: [], notify: false };
   } catch (error) {
     counters.malformed++;
     if (error instanceof ProtoError) throw new PayloadError(`malformed protobuf ${signal} request: ${error.message}`);
@@ -72,7 +77,7 @@ export function ingestTraceRequest(store: TraceStore, counters: Counters, reques
   counters.spans += normalized.spans.length;
   counters.rejectedSpans += normalized.rejected;
   const message = normalized.rejected ? `${normalized.rejected} span(s) rejected; first: ${normalized.firstError}` : '';
-  return { accepted: normalized.spans.length, rejected: normalized.rejected, message, traceIds };
+  return { accepted: normalized.spans.length, rejected: normalized.rejected, message, traceIds, notify: traceIds.length > 0 };
 }
 
 /** Stores one OTLP/JSON logs request object; returns the ids of the traces its records belong to. */
@@ -82,5 +87,5 @@ export function ingestLogsRequest(store: TraceStore, counters: Counters, request
   counters.logRecords += normalized.logs.length;
   counters.rejectedLogRecords += normalized.rejected;
   const message = normalized.rejected ? `${normalized.rejected} log record(s) rejected; first: ${normalized.firstError}` : '';
-  return { accepted: normalized.logs.length, rejected: normalized.rejected, message, traceIds };
+  return { accepted: normalized.logs.length, rejected: normalized.rejected, message, traceIds, notify: normalized.logs.length > 0 };
 }

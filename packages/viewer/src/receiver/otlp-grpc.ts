@@ -86,8 +86,7 @@ function onStream(hooks: ReceiverHooks, stream: ServerHttp2Stream, headers: Inco
     }
     try {
       const result = handleExport(hooks.store, hooks.counters, signal, 'protobuf', message);
-      // Log records outside any trace still announce themselves, so an open logs page updates.
-      if (result.traceIds.length || (signal === 'logs' && result.accepted)) hooks.onTraces(result.traceIds);
+      if (result.notify) hooks.onTraces(result.traceIds);
       finish(stream, OK, '', encodeExportResponse(result.rejected, result.message));
     } catch (error) {
       const code = error instanceof PayloadError ? INVALID_ARGUMENT : INTERNAL;

@@ -67,8 +67,7 @@ async function handle(hooks: ReceiverHooks, request: IncomingMessage, response: 
     const raw = await readBody(request, hooks.maxBodyBytes);
     const body = await decompress(raw, request.headers['content-encoding'], hooks.maxBodyBytes);
     const result = handleExport(hooks.store, hooks.counters, signal, encoding, body);
-    // Log records outside any trace still announce themselves, so an open logs page updates.
-    if (result.traceIds.length || (signal === 'logs' && result.accepted)) hooks.onTraces(result.traceIds);
+    if (result.notify) hooks.onTraces(result.traceIds);
     sendResult(response, encoding, signal, result);
   } catch (error) {
     if (error instanceof BodyError) {

@@ -307,8 +307,8 @@ export class TraceStore {
   }
 
   /**
-   * Stores log records (one arrival batch, evicted together unless a stored trace claims them);
-   * returns the ids of the traces they belong to, so an open trace page can show them.
+   * Stores log records as one arrival batch (evicted together, or each with its trace if that goes
+   * first); returns the ids of the traces they belong to, so an open trace page can show them.
    */
   ingestLogs(records: LogRow[]): string[] {
     if (records.length === 0) return [];
@@ -454,7 +454,7 @@ export class TraceStore {
     return (this.db.prepare(sql).safeIntegers(true).all(...params) as Array<Record<string, string | bigint>>).map(storedLog);
   }
 
-  /** Services that sent spans or log records. */
+  /** Services that sent log records. */
   logServices(): string[] {
     return this.db.prepare('SELECT DISTINCT service FROM logs ORDER BY service').pluck().all() as string[];
   }
