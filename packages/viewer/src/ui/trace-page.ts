@@ -95,6 +95,7 @@ export function tracePage(traceId: string, params: URLSearchParams): TracePage {
       const s = node.span;
       const isError = s.status.code === 'ERROR';
       const hasChildren = node.children.length > 0;
+      const logCount = logsBySpan.get(s.spanId)?.length ?? 0;
       const bar = h('span', { class: isError ? 'bar error' : 'bar' });
       bar.style.left = pct(node.start);
       bar.style.width = `max(2px, ${pct(node.end - node.start)})`;
@@ -113,7 +114,7 @@ export function tracePage(traceId: string, params: URLSearchParams): TracePage {
         h('span', { class: 'service' }, s.serviceName),
         h('span', { class: 'name' }, s.name),
         isError ? h('span', { class: 'error-mark', title: 'error' }, '⚠ error') : null,
-        logsBySpan.has(s.spanId) ? h('span', { class: 'log-mark', title: 'log records written in this span' }, `${logsBySpan.get(s.spanId)!.length} log${logsBySpan.get(s.spanId)!.length === 1 ? '' : 's'}`) : null,
+        logCount ? h('span', { class: 'log-mark', title: 'log records written in this span' }, `${logCount} log${logCount === 1 ? '' : 's'}`) : null,
         node.orphan ? h('span', { class: 'orphan-mark', title: 'parent span not in this trace' }, 'missing parent') : null,
       );
       label.style.setProperty('--service', serviceColor(s.serviceName));
