@@ -1,7 +1,7 @@
 // pg queries inside a traced request, against the real Postgres.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { collectionOf, operationOf, sanitize } from '../src/instrumentation/pg/sql.js';
+import { collectionOf, operationOf, sanitize, summarize } from '../src/instrumentation/pg/sql.js';
 import { startApp } from './support/child-app.js';
 import { startHttpReceiver } from './support/otlp-receiver.js';
 import { POSTGRES_URL, requireService } from './support/services.js';
@@ -59,5 +59,16 @@ describe('SQL text', () => {
     assert.equal(collectionOf('insert INTO public.orders (a) VALUES ($1)'), 'public.orders');
     assert.equal(collectionOf('UPDATE "Order" SET a = 1'), 'Order');
     assert.equal(collectionOf('SELECT 1'), undefined);
+  });
+
+  it('keeps one summary per text, and never serves the as-written text for a query run without parameters', () => {
+    const text = "SELECT * FROM users WHERE email = 'a@b.c'";
+    const asWritten = summarize(text, true);
+    assert.deepEqual(asWritten, { queryText: text, operation: 'SELECT', collection: 'users' });
+    assert.equal(summarize(text, true), asWritten, 'the second call is the cached summary');
+    assert.equal(summarize(text, false).queryText, 'SELECT * FROM users WHERE email = ?');
+    // Past the bound the cache starts over rather than growing.
+    for (let i = 0; i < 2000; i++) summarize(`SELECT ${i} FROM t${i}`, false);
+    assert.equal(summarize(text, false).queryText, 'SELECT * FROM users WHERE email = ?');
   });
 });

@@ -5,7 +5,7 @@ import { log } from '../../diag/logger.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
 import { insideRecordingSpan } from '../inside-trace.js';
 import { onModuleLoad } from '../module-hook.js';
-import { collectionOf, operationOf, sanitize } from './sql.js';
+import { summarize } from './sql.js';
 
 const PATCHED = Symbol.for('sightline.pgPatched');
 
@@ -37,9 +37,8 @@ function startQuerySpan(tracer: Tracer, client: PgClient, config: unknown, value
   let name = 'postgresql';
   if (text !== undefined) {
     // Parameterised text holds no values and is kept as written; otherwise literals become `?`.
-    attributes['db.query.text'] = withValues ? text : sanitize(text);
-    const operation = operationOf(text);
-    const collection = collectionOf(text);
+    const { queryText, operation, collection } = summarize(text, withValues);
+    attributes['db.query.text'] = queryText;
     if (operation) attributes['db.operation.name'] = operation;
     if (collection) attributes['db.collection.name'] = collection;
     name = operation ? (collection ? `${operation} ${collection}` : operation) : name;
