@@ -130,18 +130,6 @@ function scope(r: Reader): Json {
   return out;
 }
 
-function scopeSpans(r: Reader): Json {
-  const out: Json = { spans: [] };
-  r.each((n) => {
-    if (n === 1) out.scope = scope(r.sub());
-    else if (n === 2) push(out, 'spans', span(r.sub()));
-    else if (n === 3) out.schemaUrl = r.string();
-    else return false;
-    return true;
-  });
-  return out;
-}
-
 function resource(r: Reader): Json {
   const out: Json = { attributes: [] };
   r.each((n) => {
@@ -152,11 +140,27 @@ function resource(r: Reader): Json {
   return out;
 }
 
-function resourceSpans(r: Reader): Json {
-  const out: Json = { resource: { attributes: [] }, scopeSpans: [] };
+// Every signal nests the same way: Resource{Spans,Logs} { resource = 1; repeated Scope* = 2;
+// schema_url = 3 } and Scope{Spans,Logs} { scope = 1; repeated item = 2; schema_url = 3 }. Only
+// the JSON names and the item's reader differ.
+
+function scopeGroup(r: Reader, itemsKey: string, item: (r: Reader) => Json): Json {
+  const out: Json = { [itemsKey]: [] };
+  r.each((n) => {
+    if (n === 1) out.scope = scope(r.sub());
+    else if (n === 2) push(out, itemsKey, item(r.sub()));
+    else if (n === 3) out.schemaUrl = r.string();
+    else return false;
+    return true;
+  });
+  return out;
+}
+
+function resourceGroup(r: Reader, scopesKey: string, itemsKey: string, item: (r: Reader) => Json): Json {
+  const out: Json = { resource: { attributes: [] }, [scopesKey]: [] };
   r.each((n) => {
     if (n === 1) out.resource = resource(r.sub());
-    else if (n === 2) push(out, 'scopeSpans', scopeSpans(r.sub()));
+    else if (n === 2) push(out, scopesKey, scopeGroup(r.sub(), itemsKey, item));
     else if (n === 3) out.schemaUrl = r.string();
     else return false;
     return true;
@@ -168,7 +172,7 @@ function resourceSpans(r: Reader): Json {
 export function traceRequestToObject(bytes: Uint8Array): { resourceSpans: Json[] } {
   const r = Reader.of(bytes);
   const request = { resourceSpans: [] as Json[] };
-  r.each((n) => (n === 1 ? (request.resourceSpans.push(resourceSpans(r.sub())), true) : false));
+  r.each((n) => (n === 1 ? (request.resourceSpans.push(resourceGroup(r.sub(), 'scopeSpans', 'spans', span)), true) : false));
   return request;
 }
 
@@ -199,34 +203,10 @@ function logRecord(r: Reader): Json {
   return out;
 }
 
-function scopeLogs(r: Reader): Json {
-  const out: Json = { logRecords: [] };
-  r.each((n) => {
-    if (n === 1) out.scope = scope(r.sub());
-    else if (n === 2) push(out, 'logRecords', logRecord(r.sub()));
-    else if (n === 3) out.schemaUrl = r.string();
-    else return false;
-    return true;
-  });
-  return out;
-}
-
-function resourceLogs(r: Reader): Json {
-  const out: Json = { resource: { attributes: [] }, scopeLogs: [] };
-  r.each((n) => {
-    if (n === 1) out.resource = resource(r.sub());
-    else if (n === 2) push(out, 'scopeLogs', scopeLogs(r.sub()));
-    else if (n === 3) out.schemaUrl = r.string();
-    else return false;
-    return true;
-  });
-  return out;
-}
-
 /** Decodes an ExportLogsServiceRequest into its OTLP/JSON object form; throws ProtoError on malformed input. */
 export function logsRequestToObject(bytes: Uint8Array): { resourceLogs: Json[] } {
   const r = Reader.of(bytes);
   const request = { resourceLogs: [] as Json[] };
-  r.each((n) => (n === 1 ? (request.resourceLogs.push(resourceLogs(r.sub())), true) : false));
+  r.each((n) => (n === 1 ? (request.resourceLogs.push(resourceGroup(r.sub(), 'scopeLogs', 'logRecords', logRecord)), true) : false));
   return request;
 }
