@@ -168,7 +168,7 @@ describe('datastores, queues and logs', () => {
 
   it('a failing job retried twice shows three CONSUMER spans, each an attempt, with ERROR', async (t) => {
     if (!pair.ready) return t.skip('services missing');
-    const { receiver, app, worker, queue } = pair;
+    const { receiver, app, queue } = pair;
     const answer = await (await fetch(`http://127.0.0.1:${app.port}/failing-job`)).json();
     const attempts = (system: string) => receiver.spans.filter((s) => s.traceId === answer.traceId && s.kind === 5 && s.attributes['messaging.system'] === system);
     await waitFor('three attempts of each job', () => (attempts('bullmq').length === 3 && attempts('pg-boss').length === 3 ? true : undefined), 30_000);
@@ -266,17 +266,19 @@ describe('consumer trace in link mode (SIGHTLINE_MESSAGING_CONSUMER_TRACE=link)'
   });
 });
 
-describe('BullMQ sandboxed processors (a processor file run in a child process)', () => {
-  const pair = producerAndWorker('sandbox', 'sandbox-worker.mjs');
+for (const mode of ['child process', 'worker thread'] as const) describe(`BullMQ sandboxed processors (a processor file run in a ${mode})`, () => {
+  const threads = mode === 'worker thread';
+  const name = threads ? 'sandbox-thread' : 'sandbox';
+  const pair = producerAndWorker(name, 'sandbox-worker.mjs', threads ? { SANDBOX_THREADS: '1' } : {});
 
-  it('nests the child process\'s work under the CONSUMER span, through a span of its own', async (t) => {
+  it(`nests the ${mode}'s work under the CONSUMER span, through a span of its own`, async (t) => {
     if (!pair.ready) return t.skip('services missing');
     const { receiver, app, worker, queue } = pair;
     const answer = await (await fetch(`http://127.0.0.1:${app.port}/order`)).json();
     const T = answer.traceId as string;
     const inTrace = () => receiver.spans.filter((s) => s.traceId === T);
     const sandboxSpan = () => inTrace().find((s) => s.name === `sandbox ${queue}`);
-    // Three processes export on their own schedules: wait for the child's spans and the worker's.
+    // The sandbox and the worker export on their own schedules: wait for both.
     await waitFor('the sandboxed job\'s pg span and the CONSUMER span', () => {
       const sandbox = sandboxSpan();
       const pgDone = sandbox && inTrace().some((s) => s.parentSpanId === sandbox.spanId && s.attributes['db.query.text'] !== undefined);
@@ -295,15 +297,20 @@ describe('BullMQ sandboxed processors (a processor file run in a child process)'
     assert.equal(sandbox.attributes['messaging.bullmq.job.attempt'], 1);
     assert.match(String(sandbox.attributes['code.file.path']), /sandbox-processor\.cjs$/);
     assert.equal(pgSpan.attributes['db.query.text'], 'SELECT $1::text AS sandboxed_job');
-    const sandboxPid = Number(/"sandboxPid":(\d+)/.exec(worker.stdout())?.[1]);
-    assert.equal(sandbox.resource['process.pid'], sandboxPid, 'the sandbox span comes from the child process');
-    assert.notEqual(sandboxPid, consumer.resource['process.pid'], 'which is not the worker process');
-    assert.equal(sandbox.resource['service.name'], 'sandbox-worker');
+    const ran = JSON.parse(/\{"sandboxPid".*\}/.exec(worker.stdout())![0]) as { sandboxPid: number; threadId: number };
+    assert.equal(sandbox.resource['process.pid'], ran.sandboxPid, 'the sandbox span comes from where the processor ran');
+    if (threads) {
+      assert.ok(ran.threadId > 0, 'a worker thread');
+      assert.equal(ran.sandboxPid, consumer.resource['process.pid'], 'of the worker process');
+    } else {
+      assert.notEqual(ran.sandboxPid, consumer.resource['process.pid'], 'a process other than the worker');
+    }
+    assert.equal(sandbox.resource['service.name'], `${name}-worker`);
   });
 
   it('a failing sandboxed job marks both the sandbox span and the CONSUMER span with the error', async (t) => {
     if (!pair.ready) return t.skip('services missing');
-    const { receiver, app, worker, queue } = pair;
+    const { receiver, app, queue } = pair;
     const answer = await (await fetch(`http://127.0.0.1:${app.port}/failing-job`)).json();
     const T = answer.traceId as string;
     const attempts = await waitFor('three sandboxed attempts', () => {
