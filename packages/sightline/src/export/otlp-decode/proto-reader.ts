@@ -97,26 +97,25 @@ export class Reader {
     return reader;
   }
 
-  string(): string {
+  /** A length-delimited field's bytes as text in the given encoding. */
+  private bytesAs(encoding: BufferEncoding): string {
     const len = this.length();
-    const value = this.buf.toString('utf8', this.pos, this.pos + len);
+    const value = this.buf.toString(encoding, this.pos, this.pos + len);
     this.pos += len;
     return value;
   }
 
+  string(): string {
+    return this.bytesAs('utf8');
+  }
+
   hex(): string {
-    const len = this.length();
-    const value = this.buf.toString('hex', this.pos, this.pos + len);
-    this.pos += len;
-    return value;
+    return this.bytesAs('hex');
   }
 
   /** Bytes as base64, protobuf's JSON mapping for a `bytes` value that is not an id. */
   base64(): string {
-    const len = this.length();
-    const value = this.buf.toString('base64', this.pos, this.pos + len);
-    this.pos += len;
-    return value;
+    return this.bytesAs('base64');
   }
 
   skip(wire: number): void {
