@@ -221,7 +221,7 @@ async function route(ctx: ApiContext, request: IncomingMessage, response: Server
   if (path === '/api/logs/services' && method === 'GET') return json(response, 200, { services: ctx.store.logServices() });
   if (path === '/api/import' && method === 'POST') {
     if (!fromUi(request)) return fail(response, 403, 'imports need the x-sightline-ui: 1 header');
-    const raw = await readBody(request, ctx.maxBodyBytes);
+    const raw = await readBody(request, ctx.maxBodyBytes, request.headers['content-length']);
     const body = await decompress(raw, request.headers['content-encoding'], ctx.maxBodyBytes);
     const result = importOtlpJson(ctx.store, ctx.counters, body.toString('utf8'));
     ctx.onTraces(result.traceIds);

@@ -1,7 +1,7 @@
 // Reads a request body with a size limit that holds before and after gzip: a body larger than the
 // limit, or one that inflates beyond it, is refused without being held in memory whole.
 
-import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import { gunzip, inflate } from 'node:zlib';
 
 export class BodyError extends Error {
@@ -10,8 +10,13 @@ export class BodyError extends Error {
   }
 }
 
-export function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(request.headers['content-length']);
+/**
+ * The whole body of an HTTP request (or of an HTTP/2 stream), refused with a 413 BodyError once it
+ * passes `limit` bytes; `declaredLength` (a content-length header) lets an oversized body be refused
+ * before any of it is read.
+ */
+export function readBody(request: Readable, limit: number, declaredLength?: string | undefined): Promise<Buffer> {
+  const declared = Number(declaredLength);
   if (Number.isFinite(declared) && declared > limit) {
     // Drain without keeping the bytes so the connection can answer and be reused.
     request.resume();

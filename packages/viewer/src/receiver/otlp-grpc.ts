@@ -4,6 +4,7 @@
 import { createServer, type Http2Server, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { gunzipSync } from 'node:zlib';
 import { PayloadError } from '../store/normalize.js';
+import { BodyError, readBody } from './body.js';
 import { handleExport, type Signal } from './ingest.js';
 import type { ReceiverHooks } from './otlp-http.js';
 import { encodeExportResponse } from './otlp-wire.js';
@@ -60,26 +61,11 @@ function onStream(hooks: ReceiverHooks, stream: ServerHttp2Stream, headers: Inco
     stream.resume();
     return finish(stream, UNIMPLEMENTED, `unknown method ${String(headers[':path'])}`);
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let refused = false;
-  stream.on('data', (chunk: Buffer) => {
-    if (refused) return;
-    size += chunk.length;
-    if (size > hooks.maxBodyBytes + 5) {
-      refused = true;
-      chunks.length = 0;
-      hooks.counters.oversized++;
-      finish(stream, RESOURCE_EXHAUSTED, `message exceeds the ${hooks.maxBodyBytes}-byte limit`);
-      return;
-    }
-    chunks.push(chunk);
-  });
-  stream.on('end', () => {
-    if (refused) return;
+  // The limit is the message's, plus its 5-byte frame prefix.
+  readBody(stream, hooks.maxBodyBytes + 5).then((body) => {
     let message: Buffer;
     try {
-      message = unframe(Buffer.concat(chunks), headers['grpc-encoding'] as string | undefined, hooks.maxBodyBytes);
+      message = unframe(body, headers['grpc-encoding'] as string | undefined, hooks.maxBodyBytes);
     } catch (error) {
       hooks.counters.malformed++;
       return finish(stream, INVALID_ARGUMENT, (error as Error).message);
@@ -92,6 +78,11 @@ function onStream(hooks: ReceiverHooks, stream: ServerHttp2Stream, headers: Inco
       const code = error instanceof PayloadError ? INVALID_ARGUMENT : INTERNAL;
       finish(stream, code, (error as Error).message);
     }
+  }, (error: unknown) => {
+    // A stream that failed while being read has no one to answer.
+    if (!(error instanceof BodyError) || error.status !== 413) return;
+    hooks.counters.oversized++;
+    finish(stream, RESOURCE_EXHAUSTED, `message exceeds the ${hooks.maxBodyBytes}-byte limit`);
   });
 }
 

@@ -64,7 +64,7 @@ async function handle(hooks: ReceiverHooks, request: IncomingMessage, response: 
       `content-type "${request.headers['content-type'] ?? ''}" is not supported; use application/x-protobuf or application/json`);
   }
   try {
-    const raw = await readBody(request, hooks.maxBodyBytes);
+    const raw = await readBody(request, hooks.maxBodyBytes, request.headers['content-length']);
     const body = await decompress(raw, request.headers['content-encoding'], hooks.maxBodyBytes);
     const result = handleExport(hooks.store, hooks.counters, signal, encoding, body);
     if (result.notify) hooks.onTraces(result.traceIds);
