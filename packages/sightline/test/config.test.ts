@@ -35,12 +35,13 @@ describe('configuration defaults', () => {
     });
     assert.deepEqual(c.spanLimits, {
       attributeCountLimit: 128,
-      attributeValueLengthLimit: Infinity,
+      attributeValueLengthLimit: 16384,
       eventCountLimit: 128,
       linkCountLimit: 128,
       attributePerEventCountLimit: 128,
       attributePerLinkCountLimit: 128,
     });
+    assert.deepEqual(c.exportQueue, { maxQueueBytes: 64 * 1024 * 1024, maxConcurrentRequests: 4 });
     assert.equal(c.shutdownTimeoutMillis, 5000);
     assert.deepEqual(warnings(), []);
   });
@@ -52,6 +53,18 @@ describe('each variable', () => {
     assert.equal(load({ OTEL_SDK_DISABLED: 'FALSE' }).disabled, false);
     assert.equal(load({ OTEL_SDK_DISABLED: 'yes' }).disabled, false);
     assert.deepEqual(warnings(), ['sightline: OTEL_SDK_DISABLED="yes" is not true or false; using false']);
+  });
+
+  it('SIGHTLINE_EXPORT_MAX_QUEUE_BYTES takes a size with or without a unit; SIGHTLINE_EXPORT_CONCURRENCY a count', () => {
+    assert.equal(load({ SIGHTLINE_EXPORT_MAX_QUEUE_BYTES: '128MiB' }).exportQueue.maxQueueBytes, 128 * 2 ** 20);
+    assert.equal(load({ SIGHTLINE_EXPORT_MAX_QUEUE_BYTES: '500000' }).exportQueue.maxQueueBytes, 500000);
+    assert.equal(load({ SIGHTLINE_EXPORT_MAX_QUEUE_BYTES: '2 GB' }).exportQueue.maxQueueBytes, 2e9);
+    assert.equal(load({ SIGHTLINE_EXPORT_MAX_QUEUE_BYTES: 'lots' }).exportQueue.maxQueueBytes, 64 * 2 ** 20);
+    assert.match(warnings().at(-1)!, /SIGHTLINE_EXPORT_MAX_QUEUE_BYTES="lots" is not a size of at least 65536 bytes \(an integer, optionally with KiB, MiB or GiB\); using 67108864/);
+    assert.equal(load({ SIGHTLINE_EXPORT_MAX_QUEUE_BYTES: '1KiB' }).exportQueue.maxQueueBytes, 64 * 2 ** 20, 'too small to hold one batch');
+    assert.equal(load({ SIGHTLINE_EXPORT_CONCURRENCY: '8' }).exportQueue.maxConcurrentRequests, 8);
+    assert.equal(load({ SIGHTLINE_EXPORT_CONCURRENCY: '0' }).exportQueue.maxConcurrentRequests, 4);
+    assert.match(warnings().at(-1)!, /SIGHTLINE_EXPORT_CONCURRENCY="0" is not between 1 and 64; using 4/);
   });
 
   it('OTEL_LOG_LEVEL', () => {

@@ -89,7 +89,7 @@ describe('reading collector responses', () => {
     const Response = root.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
     const { decodePartialSuccess, decodeStatusMessage } = await import('../src/export/otlp-decode/proto-reader.js');
     const bytes = Response.encode(Response.create({ partialSuccess: { rejectedSpans: 3, errorMessage: 'too old' } })).finish();
-    assert.deepEqual(decodePartialSuccess(bytes), { rejectedSpans: 3, errorMessage: 'too old' });
+    assert.deepEqual(decodePartialSuccess(bytes), { rejected: 3, errorMessage: 'too old' });
     assert.equal(decodePartialSuccess(Response.encode(Response.create({})).finish()), undefined);
     // google.rpc.Status { int32 code = 1; string message = 2; }: code 3, message "bad span".
     assert.equal(decodeStatusMessage(Uint8Array.from([0x08, 0x03, 0x12, 0x08, ...Buffer.from('bad span')])), 'bad span');

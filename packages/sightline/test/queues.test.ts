@@ -87,8 +87,10 @@ describe('datastores, queues and logs', () => {
     const inTrace = () => receiver.spans.filter((s) => s.traceId === T);
     const find = (pred: (s: ReceivedSpan) => boolean) => inTrace().find(pred);
     const consumerOf = (system: string) => find((s) => s.kind === 5 && s.attributes['messaging.system'] === system);
-    // The workers' own pg spans are the last to arrive.
-    await waitFor('both consumers and their pg spans', () => {
+    // Batches from the two processes, and from one process, may arrive in any order: wait for the
+    // app's SERVER span and for both consumers with their pg spans.
+    await waitFor('the SERVER span, both consumers and their pg spans', () => {
+      if (!find((s) => s.kind === 2 && s.resource['service.name'] === 'queue-app')) return undefined;
       const c1 = consumerOf('bullmq');
       const c2 = consumerOf('pg-boss');
       if (!c1 || !c2) return undefined;
@@ -282,7 +284,8 @@ for (const mode of ['child process', 'worker thread'] as const) describe(`BullMQ
     await waitFor('the sandboxed job\'s pg span and the CONSUMER span', () => {
       const sandbox = sandboxSpan();
       const pgDone = sandbox && inTrace().some((s) => s.parentSpanId === sandbox.spanId && s.attributes['db.query.text'] !== undefined);
-      return pgDone && inTrace().some((s) => s.spanId === sandbox.parentSpanId) ? true : undefined;
+      const producerDone = inTrace().some((s) => s.kind === 4 && s.attributes['messaging.system'] === 'bullmq');
+      return pgDone && producerDone && inTrace().some((s) => s.spanId === sandbox.parentSpanId) ? true : undefined;
     });
     const spans = inTrace();
     const producer = spans.find((s) => s.kind === 4 && s.attributes['messaging.system'] === 'bullmq')!;

@@ -251,11 +251,11 @@ describe('sampling', () => {
     const { BatchQueue } = await import('../src/export/batch-queue.js');
     const { StatsRecorder } = await import('../src/export/stats.js');
     const exported: unknown[] = [];
-    const queue = new BatchQueue({ maxQueueSize: 10, maxExportBatchSize: 10, scheduledDelayMillis: 0, exportTimeoutMillis: 1000 }, { export: (s) => exported.push(...s), flush: async () => true, flushSync: () => true, shutdown: async () => true }, new StatsRecorder(10));
+    const queue = new BatchQueue({ maxQueueSize: 10, maxExportBatchSize: 10, scheduledDelayMillis: 0, exportTimeoutMillis: 1000 }, { export: (s) => exported.push(...s) }, new StatsRecorder({ maxQueueSize: 10, maxQueueBytes: 1024 }));
     queue.onEnd(ended[0]!);
     queue.drain();
     assert.equal(exported.length, 0, 'the export queue drops unsampled spans');
-    await queue.shutdown(10);
+    queue.close();
   });
 });
 

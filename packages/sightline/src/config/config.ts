@@ -3,7 +3,12 @@
 import type { Attributes } from '@opentelemetry/api';
 import { log, LOG_LEVELS, type LogLevel } from '../diag/logger.js';
 import { EnvReader, warnBad, type Env } from './env-reader.js';
+import type { BatchConfig } from '../export/batch-queue.js';
+import type { QueueSettings } from '../export/worker/export-queue.js';
 import type { Sampler } from '../trace/sampler.js';
+
+export type { BatchConfig };
+export type ExportQueueConfig = QueueSettings;
 
 export const SAMPLER_NAMES = [
   'always_on',
@@ -30,13 +35,6 @@ export interface SpanLimits {
   linkCountLimit: number;
   attributePerEventCountLimit: number;
   attributePerLinkCountLimit: number;
-}
-
-export interface BatchConfig {
-  maxQueueSize: number;
-  scheduledDelayMillis: number;
-  maxExportBatchSize: number;
-  exportTimeoutMillis: number;
 }
 
 export interface OtlpConfig {
@@ -91,6 +89,8 @@ export interface Config {
   propagators: PropagatorName[];
   spanLimits: SpanLimits;
   batch: BatchConfig;
+  /** The export worker's queue, shared by every signal. */
+  exportQueue: ExportQueueConfig;
   exporter: ExporterName;
   otlp: OtlpConfig;
   /** How long a flush at exit, SIGTERM or shutdown() may take before giving up. */
@@ -113,6 +113,8 @@ export interface InitOptions {
   propagators?: PropagatorName[];
   spanLimits?: Partial<SpanLimits>;
   batch?: Partial<BatchConfig>;
+  /** The export worker's queue: `maxQueueBytes` (SIGHTLINE_EXPORT_MAX_QUEUE_BYTES) and `maxConcurrentRequests` (SIGHTLINE_EXPORT_CONCURRENCY). */
+  exportQueue?: Partial<ExportQueueConfig>;
   exporter?: ExporterName;
   otlp?: Partial<OtlpConfig> & { endpoint?: string };
   logLevel?: LogLevel;
@@ -131,6 +133,8 @@ export interface InitOptions {
 }
 
 const DEFAULT_HTTP_ENDPOINT = 'http://localhost:4318';
+/** What may wait for the collector, across signals: at ~300 bytes a span, a minute-long outage at 3,000 spans/s. */
+const DEFAULT_EXPORT_QUEUE_BYTES = 64 * 1024 * 1024;
 const DEFAULT_GRPC_ENDPOINT = 'http://localhost:4317';
 
 export function loadConfig(options: InitOptions = {}, env: Env = process.env): Config {
@@ -158,6 +162,10 @@ export function loadConfig(options: InitOptions = {}, env: Env = process.env): C
     propagators: options.propagators ?? propagators(r),
     spanLimits: { ...spanLimits(r), ...options.spanLimits },
     batch: batchConfig(r, options.batch),
+    exportQueue: {
+      maxQueueBytes: options.exportQueue?.maxQueueBytes ?? r.bytes('SIGHTLINE_EXPORT_MAX_QUEUE_BYTES', DEFAULT_EXPORT_QUEUE_BYTES, 64 * 1024),
+      maxConcurrentRequests: options.exportQueue?.maxConcurrentRequests ?? r.integer('SIGHTLINE_EXPORT_CONCURRENCY', 4, 1, 64),
+    },
     exporter: options.exporter ?? r.oneOf('OTEL_TRACES_EXPORTER', EXPORTERS, 'otlp'),
     otlp: otlpConfig(r, options.otlp),
     shutdownTimeoutMillis: options.shutdownTimeoutMillis ?? r.integer('SIGHTLINE_SHUTDOWN_TIMEOUT', 5000, 0),
@@ -209,9 +217,16 @@ function propagators(r: EnvReader): PropagatorName[] {
   return out;
 }
 
+/**
+ * The default attribute value length, where the specification leaves it unlimited: 128 attributes
+ * this long stay under 2 MiB, half the OpenTelemetry Collector's default gRPC message limit, so no
+ * single span can be refused as too large, while a whole stack trace or SQL statement still fits.
+ */
+export const DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT = 16384;
+
 function spanLimits(r: EnvReader): SpanLimits {
   const attributeCount = r.integer('OTEL_ATTRIBUTE_COUNT_LIMIT', 128, 0);
-  const valueLength = r.integer('OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT', Infinity as number, 0);
+  const valueLength = r.integer('OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT', DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT, 0);
   return {
     attributeCountLimit: r.integer('OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT', attributeCount, 0),
     attributeValueLengthLimit: r.integer('OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT', valueLength, 0),

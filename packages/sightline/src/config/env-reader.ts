@@ -59,6 +59,20 @@ export class EnvReader {
     return fallback;
   }
 
+  /** A size in bytes: a plain integer, or one with a unit (`64MiB`, `512KiB`, `1GiB`; KB/MB/GB are decimal). */
+  bytes(name: string, fallback: number, min: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const match = /^(\d+)\s*(b|kb|kib|mb|mib|gb|gib)?$/i.exec(value);
+    const unit = (match?.[2] ?? 'b').toLowerCase();
+    const n = match ? Number(match[1]) * BYTE_UNITS[unit]! : NaN;
+    if (!Number.isSafeInteger(n) || n < min) {
+      warnBad(name, value, `not a size of at least ${min} bytes (an integer, optionally with KiB, MiB or GiB)`, String(fallback));
+      return fallback;
+    }
+    return n;
+  }
+
   list(name: string): string[] | undefined {
     const value = this.raw(name);
     if (value === undefined) return undefined;
@@ -73,6 +87,8 @@ export class EnvReader {
     return parseKeyValues(name, value);
   }
 }
+
+const BYTE_UNITS: Record<string, number> = { b: 1, kb: 1e3, kib: 1024, mb: 1e6, mib: 1024 ** 2, gb: 1e9, gib: 1024 ** 3 };
 
 export function parseInteger(name: string, value: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (!/^[+-]?\d+$/.test(value)) {

@@ -1,10 +1,19 @@
 // The bounded in-process queue between span.end() and the exporter. end() only pushes a reference;
-// batches leave on a timer or when a batch is full, and a full queue drops and counts rather than grows.
+// batches leave on a timer or as soon as a batch is full, and a full queue drops and counts rather
+// than grows. Flushing beyond this queue is the export worker's business (lifecycle/ wires both).
 import { TraceFlags } from '@opentelemetry/api';
-import type { BatchConfig } from '../config/config.js';
 import type { RecordingSpan, SpanSink } from '../trace/span.js';
 import type { SpanExporter } from './span-exporter.js';
 import type { StatsRecorder } from './stats.js';
+
+/** OTEL_BSP_*: the batch span processor's settings, which bound this queue only. */
+export interface BatchConfig {
+  /** OTEL_BSP_MAX_QUEUE_SIZE: spans waiting here to be encoded. */
+  maxQueueSize: number;
+  scheduledDelayMillis: number;
+  maxExportBatchSize: number;
+  exportTimeoutMillis: number;
+}
 
 export class BatchQueue implements SpanSink {
   private queue: RecordingSpan[] = [];
@@ -27,7 +36,7 @@ export class BatchQueue implements SpanSink {
 
   onEnd(span: RecordingSpan): void {
     if ((span.context.traceFlags & TraceFlags.SAMPLED) === 0 || this.closed) return;
-    this.stats.stats.spansEnded++;
+    this.stats.ended++;
     const queue = this.queue;
     if (queue.length >= this.config.maxQueueSize) {
       this.stats.droppedQueueFull();
@@ -72,22 +81,16 @@ export class BatchQueue implements SpanSink {
     }
   }
 
-  flush(timeoutMillis: number): Promise<boolean> {
+  /** Drains for a flush: what ends from now on counts as unflushed again. */
+  drainForFlush(): void {
     this.drain();
     this.exportedSinceFlush = false;
-    return this.exporter.flush(timeoutMillis);
   }
 
-  flushSync(timeoutMillis: number): boolean {
-    this.drain();
-    this.exportedSinceFlush = false;
-    return this.exporter.flushSync(timeoutMillis);
-  }
-
-  async shutdown(timeoutMillis: number): Promise<boolean> {
+  /** Drains one last time; spans ended afterwards are not taken (nor counted). */
+  close(): void {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.drain();
     this.closed = true;
-    return this.exporter.shutdown(timeoutMillis);
   }
 }

@@ -35,16 +35,4 @@ export class ConsoleSpanExporter implements SpanExporter {
       );
     }
   }
-
-  flush(): Promise<boolean> {
-    return Promise.resolve(true);
-  }
-
-  flushSync(): boolean {
-    return true;
-  }
-
-  shutdown(): Promise<boolean> {
-    return Promise.resolve(true);
-  }
 }

@@ -1,11 +1,7 @@
-// Where the batch queue hands its batches: the OTLP worker or the console.
+// Where the batch queue hands its batches: the OTLP export worker or the console. Exporters only
+// take batches; flushing and shutdown are the export worker's, which all signals share.
 import type { RecordingSpan } from '../trace/span.js';
 
 export interface SpanExporter {
   export(spans: RecordingSpan[]): void;
-  /** Resolves true when everything exported so far has been delivered or given up. */
-  flush(timeoutMillis: number): Promise<boolean>;
-  /** Blocks the calling thread until delivered or the timeout passes: only for process exit. */
-  flushSync(timeoutMillis: number): boolean;
-  shutdown(timeoutMillis: number): Promise<boolean>;
 }

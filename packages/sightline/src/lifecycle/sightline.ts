@@ -6,10 +6,11 @@ import { AsyncLocalStorageContextManager } from '../context/async-local-storage-
 import { log, toDiagLogLevel } from '../diag/logger.js';
 import { BatchQueue } from '../export/batch-queue.js';
 import { ConsoleSpanExporter } from '../export/console-exporter.js';
+import { ExportWorker } from '../export/export-worker.js';
 import { OtlpProtobufEncoder } from '../export/otlp-protobuf.js';
+import { OtlpSpanExporter } from '../export/otlp-span-exporter.js';
 import type { SpanExporter } from '../export/span-exporter.js';
 import { StatsRecorder, type ExportStats } from '../export/stats.js';
-import { WorkerOtlpExporter } from '../export/worker-exporter.js';
 import { enableInstrumentations } from '../instrumentation/index.js';
 import type { Instrumentation } from '../instrumentation/instrumentation.js';
 import { propagatorFromConfig } from '../propagation/composite.js';
@@ -19,10 +20,7 @@ import { samplerFromConfig } from '../trace/sampler.js';
 import type { SpanSink } from '../trace/span.js';
 import { SightlineTracerProvider } from '../trace/tracer-provider.js';
 
-export interface SightlineStats extends ExportStats {
-  /** Spans waiting in the in-process queue right now. */
-  spansQueued: number;
-}
+export type SightlineStats = ExportStats;
 
 export class Sightline {
   readonly contextManager = new AsyncLocalStorageContextManager();
@@ -30,6 +28,8 @@ export class Sightline {
   readonly resource;
   private readonly recorder: StatsRecorder;
   private readonly queue: BatchQueue | undefined;
+  /** The export worker, shared by every signal exported over OTLP. */
+  private readonly worker: ExportWorker | undefined;
   private instrumentations: Instrumentation[] = [];
   private state: 'running' | 'shutting down' | 'shut down' = 'running';
   private shutdownPromise: Promise<void> | undefined;
@@ -38,7 +38,13 @@ export class Sightline {
 
   constructor(readonly config: Config) {
     this.resource = buildResource(config);
-    this.recorder = new StatsRecorder(config.batch.maxQueueSize);
+    this.recorder = new StatsRecorder({ maxQueueSize: config.batch.maxQueueSize, maxQueueBytes: config.exportQueue.maxQueueBytes });
+    if (config.exporter === 'otlp') {
+      this.worker = new ExportWorker({ signals: { traces: config.otlp }, queue: config.exportQueue, logLevel: config.logLevel }, (_signal, reason) =>
+        this.recorder.exportError(reason),
+      );
+      this.recorder.attach(this.worker);
+    }
     const exporter = this.createExporter();
     this.queue = exporter === undefined ? undefined : new BatchQueue(config.batch, exporter, this.recorder);
     const sink: SpanSink = this.queue ?? { onEnd() {} };
@@ -52,10 +58,9 @@ export class Sightline {
         return undefined;
       case 'console':
         return new ConsoleSpanExporter();
-      case 'otlp': {
+      case 'otlp':
         // Always protobuf here: the export worker transcodes to JSON for http/json, off the main thread.
-        return new WorkerOtlpExporter(config.otlp, config.batch.maxQueueSize, config.logLevel, new OtlpProtobufEncoder(this.resource), this.recorder);
-      }
+        return new OtlpSpanExporter(this.worker!, new OtlpProtobufEncoder(this.resource), this.recorder);
     }
   }
 
@@ -88,16 +93,26 @@ export class Sightline {
 
   async forceFlush(timeoutMillis = this.config.shutdownTimeoutMillis): Promise<boolean> {
     if (this.queue === undefined || this.state === 'shut down') return true;
-    const complete = await this.queue.flush(timeoutMillis);
+    this.queue.drainForFlush();
+    if (this.worker === undefined) return true;
+    const complete = await this.worker.flush(timeoutMillis);
     if (!complete) log.warn(`forceFlush did not finish within ${timeoutMillis} ms; spans still waiting for the collector remain queued`);
     return complete;
   }
 
-  /** For process exit, where nothing asynchronous runs any more: blocks until exported or the timeout. */
+  /**
+   * For process exit, where nothing asynchronous runs any more: blocks until exported or the timeout,
+   * then closes the books, so what is still unsent is counted as abandoned and reported.
+   */
   flushSync(timeoutMillis = this.config.shutdownTimeoutMillis): boolean {
     if (this.queue === undefined || this.state === 'shut down') return true;
-    const complete = this.queue.flushSync(timeoutMillis);
-    if (!complete) log.warn(`spans were still unsent when the process exited (SIGHTLINE_SHUTDOWN_TIMEOUT=${this.config.shutdownTimeoutMillis} ms)`);
+    this.queue.close();
+    let complete = true;
+    if (this.worker !== undefined) {
+      complete = this.worker.flushSync(timeoutMillis);
+      this.worker.closeBooks();
+    }
+    this.state = 'shut down';
     this.recorder.report();
     return complete;
   }
@@ -106,9 +121,10 @@ export class Sightline {
     this.shutdownPromise ??= (async () => {
       this.state = 'shutting down';
       for (const instrumentation of this.instrumentations) instrumentation.disable();
-      if (this.queue !== undefined) {
-        const complete = await this.queue.shutdown(timeoutMillis);
-        if (!complete) log.warn(`shutdown did not deliver every span within ${timeoutMillis} ms (SIGHTLINE_SHUTDOWN_TIMEOUT); the rest are lost`);
+      this.queue?.close();
+      if (this.worker !== undefined) {
+        const complete = await this.worker.shutdown(timeoutMillis);
+        if (!complete) log.warn(`shutdown did not deliver every span within ${timeoutMillis} ms (SIGHTLINE_SHUTDOWN_TIMEOUT); the rest are counted as abandoned`);
       }
       this.recorder.report();
       this.state = 'shut down';
@@ -117,6 +133,6 @@ export class Sightline {
   }
 
   getStats(): SightlineStats {
-    return { ...this.recorder.stats, spansQueued: this.queue?.length ?? 0 };
+    return this.recorder.snapshot(this.queue?.length ?? 0);
   }
 }

@@ -211,12 +211,21 @@ export function isAttributeValue(value: unknown): value is AttributeValue {
 }
 
 function truncate(value: AttributeValue, limit: number): AttributeValue {
-  if (limit === Infinity) return value;
-  if (typeof value === 'string') return value.length > limit ? value.slice(0, limit) : value;
+  if (typeof value === 'string') return value.length > limit ? truncateString(value, limit) : value;
   if (Array.isArray(value)) {
-    return (value as unknown[]).map((v) => (typeof v === 'string' && v.length > limit ? v.slice(0, limit) : v)) as AttributeValue;
+    for (const v of value as unknown[]) {
+      if (typeof v === 'string' && v.length > limit) {
+        return (value as unknown[]).map((e) => (typeof e === 'string' && e.length > limit ? truncateString(e, limit) : e)) as AttributeValue;
+      }
+    }
   }
   return value;
+}
+
+/** The first `limit` UTF-16 units, one fewer where the cut would split a surrogate pair. */
+function truncateString(value: string, limit: number): string {
+  const last = value.charCodeAt(limit - 1);
+  return value.slice(0, last >= 0xd800 && last <= 0xdbff ? limit - 1 : limit);
 }
 
 function limitAttributes(attributes: Attributes | undefined, countLimit: number, lengthLimit: number): { attributes: Attributes | undefined; dropped: number } {

@@ -38,7 +38,7 @@ export interface ReceivedRequest {
   spans: number;
 }
 
-export type Responder = (req: http.IncomingMessage) => { status: number; headers?: Record<string, string>; body?: Buffer | string } | 'hang' | undefined;
+export type Responder = (req: http.IncomingMessage, body: Buffer) => { status: number; headers?: Record<string, string>; body?: Buffer | string } | 'hang' | undefined;
 
 export interface Receiver {
   url: string;
@@ -47,6 +47,28 @@ export interface Receiver {
   requests: ReceivedRequest[];
   waitForSpans(count: number, timeoutMillis?: number): Promise<ReceivedSpan[]>;
   close(): Promise<void>;
+}
+
+export interface HttpReceiver extends Receiver {
+  /** Stops listening and drops every connection: the port refuses connections until resume(). */
+  pause(): Promise<void>;
+  /** Listens again on the same port. */
+  resume(): Promise<void>;
+}
+
+export interface HttpReceiverOptions {
+  /** Answer each accepted request only after this long, as a slow or distant collector does. */
+  delayMillis?: number;
+  /** Bodies larger than this (before decompression) are refused with 413, as a collector's size limit does. */
+  maxBodyBytes?: number;
+}
+
+/** Span ids that arrived more than once. */
+export function duplicateSpanIds(spans: ReceivedSpan[]): string[] {
+  const seen = new Set<string>();
+  const twice = new Set<string>();
+  for (const s of spans) (seen.has(s.spanId) ? twice : seen).add(s.spanId);
+  return [...twice];
 }
 
 const hex = (bytes: Uint8Array | undefined | null): string => (bytes && bytes.length ? Buffer.from(bytes).toString('hex') : '');
@@ -129,15 +151,19 @@ function waiter(spans: ReceivedSpan[]) {
   };
 }
 
-export async function startHttpReceiver(responder?: Responder): Promise<Receiver> {
+export async function startHttpReceiver(responder?: Responder, options: HttpReceiverOptions = {}): Promise<HttpReceiver> {
   const spans: ReceivedSpan[] = [];
   const requests: ReceivedRequest[] = [];
   const hanging: http.ServerResponse[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (options.maxBodyBytes === undefined || size <= options.maxBodyBytes) chunks.push(c);
+    });
     req.on('end', () => {
-      const custom = responder?.(req);
+      const custom = responder?.(req, Buffer.concat(chunks));
       if (custom === 'hang') {
         hanging.push(res);
         return;
@@ -147,29 +173,43 @@ export async function startHttpReceiver(responder?: Responder): Promise<Receiver
         res.end(custom.body ?? '');
         return;
       }
-      let body = Buffer.concat(chunks);
-      if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
-      const contentType = String(req.headers['content-type'] ?? '');
-      const decoded = contentType.includes('json') ? decodeJson(body.toString('utf8')) : decodeProtobuf(body);
-      spans.push(...decoded);
-      requests.push({ contentType, contentEncoding: req.headers['content-encoding'], headers: req.headers, spans: decoded.length });
-      if (contentType.includes('json')) {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end('{}');
-      } else {
-        res.writeHead(200, { 'content-type': 'application/x-protobuf' });
-        res.end(Buffer.from(ExportTraceServiceResponse.encode(ExportTraceServiceResponse.create({})).finish()));
+      if (options.maxBodyBytes !== undefined && size > options.maxBodyBytes) {
+        res.writeHead(413, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ code: 8, message: `body of ${size} bytes is over the ${options.maxBodyBytes}-byte limit` }));
+        return;
       }
+      const answer = (): void => {
+        let body = Buffer.concat(chunks);
+        if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
+        const contentType = String(req.headers['content-type'] ?? '');
+        const decoded = contentType.includes('json') ? decodeJson(body.toString('utf8')) : decodeProtobuf(body);
+        spans.push(...decoded);
+        requests.push({ contentType, contentEncoding: req.headers['content-encoding'], headers: req.headers, spans: decoded.length });
+        if (contentType.includes('json')) {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end('{}');
+        } else {
+          res.writeHead(200, { 'content-type': 'application/x-protobuf' });
+          res.end(Buffer.from(ExportTraceServiceResponse.encode(ExportTraceServiceResponse.create({})).finish()));
+        }
+      };
+      if (options.delayMillis) setTimeout(answer, options.delayMillis);
+      else answer();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return receiver((server.address() as AddressInfo).port, spans, requests, () =>
+  const port = (server.address() as AddressInfo).port;
+  const stop = (): Promise<void> =>
     new Promise<void>((resolve) => {
-      for (const res of hanging) res.destroy();
+      for (const res of hanging.splice(0)) res.destroy();
       server.closeAllConnections();
       server.close(() => resolve());
-    }),
-  );
+    });
+  return {
+    ...receiver(port, spans, requests, stop),
+    pause: stop,
+    resume: () => new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve)),
+  };
 }
 
 export async function startGrpcReceiver(): Promise<Receiver> {

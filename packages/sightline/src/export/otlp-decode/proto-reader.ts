@@ -145,20 +145,21 @@ export class Reader {
 }
 
 export interface PartialSuccess {
-  rejectedSpans: number;
+  /** rejected_spans, rejected_data_points or rejected_log_records: field 1 in every signal. */
+  rejected: number;
   errorMessage: string;
 }
 
-/** ExportTraceServiceResponse { ExportTracePartialSuccess partial_success = 1 { int64 rejected_spans = 1; string error_message = 2; } } */
+/** Export*ServiceResponse { Export*PartialSuccess partial_success = 1 { int64 rejected_<items> = 1; string error_message = 2; } } */
 export function decodePartialSuccess(buf: Uint8Array): PartialSuccess | undefined {
   let result: PartialSuccess | undefined;
   const r = Reader.of(buf);
   r.each((n, wire) => {
     if (n !== 1 || wire !== 2) return false;
-    const partial: PartialSuccess = { rejectedSpans: 0, errorMessage: '' };
+    const partial: PartialSuccess = { rejected: 0, errorMessage: '' };
     const s = r.sub();
     s.each((m, w) => {
-      if (m === 1 && w === 0) partial.rejectedSpans = s.varint();
+      if (m === 1 && w === 0) partial.rejected = s.varint();
       else if (m === 2 && w === 2) partial.errorMessage = s.string();
       else return false;
       return true;

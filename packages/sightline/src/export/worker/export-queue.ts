@@ -1,14 +1,33 @@
-// The export worker's queue: batches wait here for the collector, one request at a time, retried with
-// backoff until delivered, rejected as bad data, or pushed out by newer batches once the bound is reached.
-import { backoffMillis } from './retry.js';
-import type { SendResult, Transport } from './transport.js';
-import type { WorkerStats } from './protocol.js';
+// The export worker's queue: encoded batches of every signal wait here for the collector. Several
+// requests are in flight at once (OTLP does not require ordered delivery), so a collector that takes
+// tens of milliseconds per request still keeps up with a burst. What waits is bounded by bytes, not
+// by item count, so an outage of a minute fits in the default bound; beyond the bound the oldest
+// waiting batches are dropped and counted. A retryable failure pauses sending for a backoff, then
+// one request probes the collector, and full concurrency resumes once it answers. A batch refused
+// as too large is split in halves and retried, so only an item too large on its own is lost.
 
-interface PendingBatch {
+import type { ExportCounters, Signal } from '../export-counters.js';
+import { backoffMillis } from './retry.js';
+import { splitRequest } from './split-request.js';
+import type { SendResult } from './transport.js';
+
+export interface QueueSettings {
+  /** SIGHTLINE_EXPORT_MAX_QUEUE_BYTES: encoded bytes that may wait, across signals. */
+  maxQueueBytes: number;
+  /** SIGHTLINE_EXPORT_CONCURRENCY: export requests in flight at once. */
+  maxConcurrentRequests: number;
+}
+
+/** Sends one encoded request of a signal; rejects only on a bug (failures are SendResults). */
+export type Send = (signal: Signal, body: Uint8Array) => Promise<SendResult>;
+
+interface Batch {
+  /** Arrival order; the halves of a split batch keep their parent's. */
   seq: number;
+  signal: Signal;
   body: Uint8Array;
-  spans: number;
-  attempts: number;
+  items: number;
+  sending: boolean;
 }
 
 interface FlushWaiter {
@@ -18,55 +37,56 @@ interface FlushWaiter {
 }
 
 export class ExportQueue {
-  private readonly pending: PendingBatch[] = [];
-  private pendingSpans = 0;
+  /** Every batch not yet delivered or given up, in seq order; those being sent included. */
+  private readonly batches: Batch[] = [];
+  private queuedBytes = 0;
+  private inFlight = 0;
   private nextSeq = 1;
-  /** Every batch with a smaller seq has been delivered or given up. */
-  private doneBelow = 1;
-  private busy = false;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private consecutiveFailures = 0;
+  /** After a retryable failure: no request until the timer fires, then one at a time until one succeeds. */
+  private pauseTimer: NodeJS.Timeout | undefined;
+  private probing = false;
   private readonly waiters = new Set<FlushWaiter>();
-  private stats: WorkerStats = emptyStats();
   private closed = false;
 
   constructor(
-    private readonly transport: Transport,
-    private readonly maxQueuedSpans: number,
-    private readonly timeoutMillis: number,
-    private readonly report: (stats: WorkerStats) => void,
+    private readonly send: Send,
+    private readonly settings: QueueSettings,
+    private readonly counters: ExportCounters,
+    /** A request failed: for the main thread's lastExportError and loss warning. */
+    private readonly onError: (signal: Signal, reason: string) => void,
     private readonly warn: (message: string) => void,
   ) {}
 
-  add(body: Uint8Array, spans: number): void {
-    if (this.closed) {
-      this.stats.failed += spans;
-      this.flushStats();
-      return;
+  add(signal: Signal, body: Uint8Array, items: number): void {
+    if (this.closed) return; // counted as abandoned by the main thread, which closed the books
+    const batch: Batch = { seq: this.nextSeq++, signal, body, items, sending: false };
+    this.batches.push(batch);
+    this.queuedBytes += body.length;
+    this.counters.update(signal, { received: items, queued: items, queuedBytes: body.length });
+    // Over the bound, the oldest waiting batches go; those on the wire stay.
+    for (let i = 0; this.queuedBytes > this.settings.maxQueueBytes && i < this.batches.length; ) {
+      const victim = this.batches[i]!;
+      if (victim.sending) {
+        i++;
+        continue;
+      }
+      this.batches.splice(i, 1);
+      this.queuedBytes -= victim.body.length;
+      this.counters.update(victim.signal, { droppedBacklog: victim.items, queued: -victim.items, queuedBytes: -victim.body.length });
     }
-    const batch: PendingBatch = { seq: this.nextSeq++, body, spans, attempts: 0 };
-    this.pending.push(batch);
-    this.pendingSpans += spans;
-    // Over the bound, the oldest waiting batches go; the one on the wire stays.
-    while (this.pendingSpans > this.maxQueuedSpans && this.pending.length > 1) {
-      const victimIndex = this.busy ? 1 : 0;
-      const [victim] = this.pending.splice(victimIndex, 1);
-      this.pendingSpans -= victim!.spans;
-      this.stats.dropped += victim!.spans;
-      this.finished();
-    }
-    this.flushStats();
+    this.settleWaiters();
     this.pump();
   }
 
   /** Resolves true once everything added so far is delivered or given up, false at the deadline. */
   flush(timeoutMillis: number): Promise<boolean> {
     const untilSeq = this.nextSeq - 1;
-    if (this.doneBelow > untilSeq) return Promise.resolve(true);
-    // A batch waiting out its backoff is tried again now: a flush is the last chance it has.
-    if (this.retryTimer !== undefined) {
-      clearTimeout(this.retryTimer);
-      this.retryTimer = undefined;
-      this.busy = false;
+    if (this.doneBelow() > untilSeq) return Promise.resolve(true);
+    // Batches waiting out a backoff are tried again now: a flush is the last chance they have.
+    if (this.pauseTimer !== undefined) {
+      clearTimeout(this.pauseTimer);
+      this.pauseTimer = undefined;
       this.pump();
     }
     return new Promise((resolve) => {
@@ -82,94 +102,122 @@ export class ExportQueue {
     });
   }
 
-  /** Stops retrying; waiting flushes resolve false. What is still queued is counted as failed. */
+  /** Stops sending; waiting flushes resolve false. What is still queued is the main thread's to count. */
   close(): void {
     this.closed = true;
-    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
-    this.retryTimer = undefined;
+    if (this.pauseTimer !== undefined) clearTimeout(this.pauseTimer);
+    this.pauseTimer = undefined;
     for (const waiter of this.waiters) {
       clearTimeout(waiter.timer);
       waiter.resolve(false);
     }
     this.waiters.clear();
-    this.stats.failed += this.pendingSpans;
-    this.pending.length = 0;
-    this.pendingSpans = 0;
-    this.flushStats();
-    this.transport.close();
   }
 
-  get queuedSpans(): number {
-    return this.pendingSpans;
+  get queuedItems(): number {
+    let n = 0;
+    for (const b of this.batches) n += b.items;
+    return n;
+  }
+
+  get bytes(): number {
+    return this.queuedBytes;
+  }
+
+  private doneBelow(): number {
+    return this.batches.length > 0 ? this.batches[0]!.seq : this.nextSeq;
   }
 
   private pump(): void {
-    if (this.busy || this.closed) return;
-    const batch = this.pending[0];
-    if (batch === undefined) return;
-    this.busy = true;
-    batch.attempts++;
-    this.stats.requests++;
-    this.transport.send(batch.body, this.timeoutMillis).then(
-      (result) => this.settle(batch, result),
-      (error: unknown) => this.settle(batch, { kind: 'retry', reason: String((error as Error)?.message ?? error) }),
-    );
+    if (this.closed || this.pauseTimer !== undefined) return;
+    const limit = this.probing ? 1 : this.settings.maxConcurrentRequests;
+    for (let i = 0; i < this.batches.length && this.inFlight < limit; i++) {
+      const batch = this.batches[i]!;
+      if (batch.sending) continue;
+      batch.sending = true;
+      this.inFlight++;
+      this.counters.update(batch.signal, { requests: 1 });
+      this.send(batch.signal, batch.body).then(
+        (result) => this.settle(batch, result),
+        (error: unknown) => this.settle(batch, { kind: 'retry', reason: String((error as Error)?.message ?? error) }),
+      );
+    }
   }
 
-  private settle(batch: PendingBatch, result: SendResult): void {
-    if (this.closed || this.pending[0] !== batch) return; // closed, or dropped while on the wire
-    if (result.kind === 'retry') {
-      this.stats.failedRequests++;
-      this.stats.lastError = result.reason;
-      this.flushStats();
-      const delay = result.retryAfterMillis ?? backoffMillis(batch.attempts);
-      this.retryTimer = setTimeout(() => {
-        this.retryTimer = undefined;
-        this.busy = false;
-        this.pump();
-      }, delay);
-      return;
-    }
-    this.pending.shift();
-    this.pendingSpans -= batch.spans;
-    if (result.kind === 'ok') {
-      this.stats.exported += batch.spans - result.rejectedSpans;
-      if (result.rejectedSpans > 0 || result.errorMessage) {
-        this.stats.rejected += result.rejectedSpans;
-        this.warn(`the collector accepted the batch but rejected ${result.rejectedSpans} of ${batch.spans} spans${result.errorMessage ? `: ${result.errorMessage}` : ''}`);
+  private settle(batch: Batch, result: SendResult): void {
+    this.inFlight--;
+    batch.sending = false;
+    if (this.closed) return;
+    switch (result.kind) {
+      case 'ok':
+        this.consecutiveFailures = 0;
+        this.probing = false;
+        this.remove(batch, { exported: batch.items - result.rejected, rejected: result.rejected });
+        if (result.rejected > 0 || result.errorMessage) {
+          this.warn(`the collector accepted the ${batch.signal} batch but rejected ${result.rejected} of ${batch.items} items${result.errorMessage ? `: ${result.errorMessage}` : ''}`);
+        }
+        break;
+      case 'retry':
+        this.counters.update(batch.signal, { failedRequests: 1 });
+        this.onError(batch.signal, result.reason);
+        this.probing = true;
+        if (this.pauseTimer === undefined) {
+          const delay = result.retryAfterMillis ?? backoffMillis(++this.consecutiveFailures);
+          this.pauseTimer = setTimeout(() => {
+            this.pauseTimer = undefined;
+            this.pump();
+          }, delay);
+        }
+        break;
+      case 'too-large': {
+        this.counters.update(batch.signal, { failedRequests: 1 });
+        let split;
+        try {
+          split = splitRequest(batch.body);
+        } catch {
+          split = undefined; // a body we cannot read cannot be split; it fails whole below
+        }
+        if (split === undefined) {
+          this.onError(batch.signal, `${result.reason} (a single item larger than the collector accepts; it is lost)`);
+          this.remove(batch, { failed: batch.items });
+          break;
+        }
+        // The halves take the batch's place and seq, so flushes waiting for it wait for them.
+        const index = this.batches.indexOf(batch);
+        const halves: Batch[] = split.halves.map((body, i) => ({ seq: batch.seq, signal: batch.signal, body, items: split.items[i]!, sending: false }));
+        this.batches.splice(index, 1, ...halves);
+        const bytes = split.halves[0].length + split.halves[1].length - batch.body.length;
+        this.queuedBytes += bytes;
+        this.counters.update(batch.signal, { queuedBytes: bytes });
+        break;
       }
-    } else {
-      this.stats.failed += batch.spans;
-      this.stats.failedRequests++;
-      this.stats.lastError = result.reason;
+      case 'fail':
+        this.counters.update(batch.signal, { failedRequests: 1 });
+        this.onError(batch.signal, result.reason);
+        this.remove(batch, { failed: batch.items });
+        break;
     }
-    this.finished();
-    this.flushStats();
-    this.busy = false;
     this.pump();
   }
 
-  /** Batches stay in seq order, so everything below the oldest still pending is done. */
-  private finished(): void {
-    this.doneBelow = this.pending.length > 0 ? this.pending[0]!.seq : this.nextSeq;
+  private remove(batch: Batch, outcome: { exported?: number; rejected?: number; failed?: number }): void {
+    const index = this.batches.indexOf(batch);
+    if (index === -1) return;
+    this.batches.splice(index, 1);
+    this.queuedBytes -= batch.body.length;
+    this.counters.update(batch.signal, { ...outcome, queued: -batch.items, queuedBytes: -batch.body.length });
+    this.settleWaiters();
+  }
+
+  private settleWaiters(): void {
+    if (this.waiters.size === 0) return;
+    const doneBelow = this.doneBelow();
     for (const waiter of this.waiters) {
-      if (this.doneBelow > waiter.untilSeq) {
+      if (doneBelow > waiter.untilSeq) {
         clearTimeout(waiter.timer);
         this.waiters.delete(waiter);
         waiter.resolve(true);
       }
     }
   }
-
-  private flushStats(): void {
-    const s = this.stats;
-    if (s.exported || s.rejected || s.failed || s.dropped || s.requests || s.failedRequests) {
-      this.report(s);
-      this.stats = emptyStats();
-    }
-  }
-}
-
-function emptyStats(): WorkerStats {
-  return { type: 'stats', exported: 0, rejected: 0, failed: 0, dropped: 0, requests: 0, failedRequests: 0 };
 }

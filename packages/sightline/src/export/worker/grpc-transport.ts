@@ -1,14 +1,16 @@
-// OTLP/gRPC over node:http2: one unary call to TraceService/Export per batch.
+// OTLP/gRPC over node:http2: one unary call to the signal's Export method per batch; requests in
+// flight at once share one HTTP/2 session as concurrent streams.
 import http2 from 'node:http2';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { OtlpConfig } from '../../config/config.js';
+import type { Signal } from '../export-counters.js';
 import { decodePartialSuccess } from '../otlp-decode/proto-reader.js';
-import { isRetryableGrpcCode } from './retry.js';
+import { GRPC_RESOURCE_EXHAUSTED, isRetryableGrpcCode } from './retry.js';
+import { GRPC_PATHS } from './signals.js';
 import { readTlsFiles, type SendResult, type TlsFiles, type Transport } from './transport.js';
 
 const gzipAsync = promisify(gzip);
-const EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
 /** grpc-message is percent-encoded; a malformed one from a misbehaving server is kept as sent rather
@@ -25,8 +27,10 @@ export class GrpcTransport implements Transport {
   private session: http2.ClientHttp2Session | undefined;
   private readonly tls: TlsFiles;
   private readonly metadata: Record<string, string>;
+  private readonly path: string;
 
-  constructor(private readonly config: OtlpConfig, private readonly userAgent: string, warn: (message: string) => void) {
+  constructor(private readonly config: OtlpConfig, signal: Signal, private readonly userAgent: string, warn: (message: string) => void) {
+    this.path = GRPC_PATHS[signal];
     this.tls = config.url.startsWith('https:') ? readTlsFiles(config, warn) : {};
     // gRPC metadata keys are lowercase HTTP/2 headers.
     this.metadata = Object.fromEntries(Object.entries(config.headers).map(([k, v]) => [k.toLowerCase(), v]));
@@ -73,7 +77,7 @@ export class GrpcTransport implements Transport {
       const headers: http2.OutgoingHttpHeaders = {
         ...this.metadata,
         ':method': 'POST',
-        ':path': EXPORT_PATH,
+        ':path': this.path,
         'content-type': 'application/grpc+proto',
         te: 'trailers',
         'user-agent': this.userAgent,
@@ -91,10 +95,14 @@ export class GrpcTransport implements Transport {
       let size = 0;
       let grpcStatus: number | undefined;
       let grpcMessage = '';
+      let retryAdvised = false;
       const readStatus = (h: http2.IncomingHttpHeaders): void => {
         if (h['grpc-status'] !== undefined) {
           grpcStatus = Number(h['grpc-status']);
           grpcMessage = percentDecoded(String(h['grpc-message'] ?? ''));
+          // google.rpc.Status details, base64: a RetryInfo among them names its type URL in clear.
+          const details = h['grpc-status-details-bin'];
+          if (typeof details === 'string') retryAdvised = Buffer.from(details, 'base64').includes('google.rpc.RetryInfo');
         }
       };
       stream.on('response', (h) => {
@@ -102,7 +110,8 @@ export class GrpcTransport implements Transport {
         if (status !== 200) {
           // Not a gRPC answer (a proxy, say): map HTTP to gRPC codes as the gRPC spec does.
           const retryable = status === 429 || status === 502 || status === 503 || status === 504;
-          settle(retryable ? { kind: 'retry', reason: `HTTP ${status}` } : { kind: 'fail', reason: `HTTP ${status}` });
+          const reason = `HTTP ${status}`;
+          settle(retryable ? { kind: 'retry', reason } : status === 413 ? { kind: 'too-large', reason } : { kind: 'fail', reason });
           return;
         }
         readStatus(h);
@@ -118,22 +127,25 @@ export class GrpcTransport implements Transport {
           settle({ kind: 'retry', reason: `${this.config.url}: stream closed without a gRPC status` });
         } else if (grpcStatus === 0) {
           const message = Buffer.concat(chunks);
-          let rejectedSpans = 0;
+          let rejected = 0;
           let errorMessage: string | undefined;
           // The response message is framed like the request; compressed responses are not asked for.
           if (message.length >= 5 && message[0] === 0) {
             try {
               const partial = decodePartialSuccess(message.subarray(5, 5 + message.readUInt32BE(1)));
-              rejectedSpans = partial?.rejectedSpans ?? 0;
+              rejected = partial?.rejected ?? 0;
               errorMessage = partial?.errorMessage || undefined;
             } catch {
               // A success whose body we cannot read is still a success.
             }
           }
-          settle({ kind: 'ok', rejectedSpans, errorMessage });
+          settle({ kind: 'ok', rejected, errorMessage });
         } else {
           const reason = `gRPC status ${grpcStatus}${grpcMessage ? `: ${grpcMessage}` : ''}`;
-          settle(isRetryableGrpcCode(grpcStatus) ? { kind: 'retry', reason } : { kind: 'fail', reason });
+          // RESOURCE_EXHAUSTED is retryable only with the server's RetryInfo (OTLP specification);
+          // without it, it is what a server's message size limit answers.
+          if (grpcStatus === GRPC_RESOURCE_EXHAUSTED && !retryAdvised) settle({ kind: 'too-large', reason });
+          else settle(isRetryableGrpcCode(grpcStatus) ? { kind: 'retry', reason } : { kind: 'fail', reason });
         }
       });
       stream.end(frame);

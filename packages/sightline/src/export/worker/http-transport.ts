@@ -1,12 +1,13 @@
-// OTLP/HTTP (protobuf or JSON) over node:http / node:https with a keep-alive agent.
+// OTLP/HTTP (protobuf or JSON) for one signal over node:http / node:https with a keep-alive agent.
 import http from 'node:http';
 import https from 'node:https';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { OtlpConfig } from '../../config/config.js';
-import { traceRequestToJson } from '../otlp-decode/otlp-json-transcoder.js';
+import type { Signal } from '../export-counters.js';
 import { decodePartialSuccess, decodeStatusMessage } from '../otlp-decode/proto-reader.js';
 import { isRetryableStatus, parseRetryAfter } from './retry.js';
+import { JSON_REJECTED_KEYS, JSON_TRANSCODERS } from './signals.js';
 import { readTlsFiles, type SendResult, type Transport } from './transport.js';
 
 const gzipAsync = promisify(gzip);
@@ -17,14 +18,24 @@ export class HttpTransport implements Transport {
   private readonly agent: http.Agent;
   private readonly json: boolean;
   private readonly baseHeaders: Record<string, string>;
+  private readonly toJson: ((protobuf: Uint8Array) => unknown) | undefined;
 
-  constructor(private readonly config: OtlpConfig, userAgent: string, warn: (message: string) => void) {
+  constructor(
+    private readonly config: OtlpConfig,
+    private readonly signal: Signal,
+    userAgent: string,
+    maxSockets: number,
+    warn: (message: string) => void,
+  ) {
     this.url = new URL(config.url);
     this.json = config.protocol === 'http/json';
+    this.toJson = JSON_TRANSCODERS[signal];
+    if (this.json && this.toJson === undefined) throw new Error(`OTLP http/json is not available for ${signal}`);
     const secure = this.url.protocol === 'https:';
+    // One socket per request in flight, kept alive between batches.
     this.agent = secure
-      ? new https.Agent({ keepAlive: true, maxSockets: 2, ...readTlsFiles(config, warn) })
-      : new http.Agent({ keepAlive: true, maxSockets: 2 });
+      ? new https.Agent({ keepAlive: true, maxSockets, ...readTlsFiles(config, warn) })
+      : new http.Agent({ keepAlive: true, maxSockets });
     this.baseHeaders = {
       ...config.headers,
       'content-type': this.json ? 'application/json' : 'application/x-protobuf',
@@ -35,7 +46,7 @@ export class HttpTransport implements Transport {
 
   /** Batches arrive as protobuf; for http/json they are transcoded here, off the main thread. */
   async send(protobuf: Uint8Array, timeoutMillis: number): Promise<SendResult> {
-    const body = this.json ? traceRequestToJson(protobuf) : protobuf;
+    const body = this.json ? Buffer.from(JSON.stringify(this.toJson!(protobuf))) : protobuf;
     const payload = this.config.compression === 'gzip' ? await gzipAsync(body) : body;
     return new Promise<SendResult>((resolve) => {
       let settled = false;
@@ -74,9 +85,10 @@ export class HttpTransport implements Transport {
     const status = res.statusCode ?? 0;
     if (status >= 200 && status < 300) {
       const partial = this.partialSuccess(body, res.headers['content-type']);
-      return { kind: 'ok', rejectedSpans: partial?.rejectedSpans ?? 0, errorMessage: partial?.errorMessage || undefined };
+      return { kind: 'ok', rejected: partial?.rejected ?? 0, errorMessage: partial?.errorMessage || undefined };
     }
     const reason = `HTTP ${status}${describeBody(body, res.headers['content-type'])}`;
+    if (status === 413) return { kind: 'too-large', reason };
     if (isRetryableStatus(status)) {
       const retryAfter = res.headers['retry-after'];
       return { kind: 'retry', reason, retryAfterMillis: parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) };
@@ -84,14 +96,15 @@ export class HttpTransport implements Transport {
     return { kind: 'fail', reason };
   }
 
-  private partialSuccess(body: Buffer, contentType: string | undefined): { rejectedSpans: number; errorMessage: string } | undefined {
+  private partialSuccess(body: Buffer, contentType: string | undefined): { rejected: number; errorMessage: string } | undefined {
     if (body.length === 0) return undefined;
     try {
       if (contentType?.includes('json')) {
-        const parsed = JSON.parse(body.toString('utf8')) as { partialSuccess?: { rejectedSpans?: string | number; errorMessage?: string } };
+        const parsed = JSON.parse(body.toString('utf8')) as { partialSuccess?: Record<string, string | number | undefined> };
         const p = parsed.partialSuccess;
-        if (p === undefined) return undefined;
-        return { rejectedSpans: Number(p.rejectedSpans ?? 0), errorMessage: p.errorMessage ?? '' };
+        if (p === undefined || p === null) return undefined;
+        const rejected = Number(p[JSON_REJECTED_KEYS[this.signal]] ?? 0);
+        return { rejected: Number.isFinite(rejected) ? rejected : 0, errorMessage: String(p.errorMessage ?? '') };
       }
       return decodePartialSuccess(body);
     } catch {

@@ -2,10 +2,12 @@
 // so compression, network I/O and retries never run on the application's event loop.
 import { writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
+import { ExportCounters, type Signal } from '../export-counters.js';
 import { ExportQueue } from './export-queue.js';
 import { GrpcTransport } from './grpc-transport.js';
 import { HttpTransport } from './http-transport.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
+import type { SendResult, Transport } from './transport.js';
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
@@ -21,15 +23,30 @@ function warn(message: string): void {
   }
 }
 
-const transport = init.otlp.protocol === 'grpc' ? new GrpcTransport(init.otlp, init.userAgent, warn) : new HttpTransport(init.otlp, init.userAgent, warn);
+const transports = new Map<Signal, Transport>();
+for (const [signal, otlp] of Object.entries(init.signals) as Array<[Signal, NonNullable<WorkerInit['signals'][Signal]>]>) {
+  transports.set(
+    signal,
+    otlp.protocol === 'grpc'
+      ? new GrpcTransport(otlp, signal, init.userAgent, warn)
+      : new HttpTransport(otlp, signal, init.userAgent, init.queue.maxConcurrentRequests, warn),
+  );
+}
+
 const post = (message: FromWorker): void => port.postMessage(message);
-const queue = new ExportQueue(transport, init.maxQueuedSpans, init.otlp.timeoutMillis, post, warn);
+const send = (signal: Signal, body: Uint8Array): Promise<SendResult> => {
+  const transport = transports.get(signal);
+  if (transport === undefined) return Promise.resolve({ kind: 'fail', reason: `no exporter is configured for ${signal}` });
+  return transport.send(body, init.signals[signal]!.timeoutMillis);
+};
+const queue = new ExportQueue(send, init.queue, new ExportCounters(init.counters), (signal, reason) => post({ type: 'error', signal, reason }), warn);
 
 port.on('message', (message: ToWorker) => {
   if (message.type === 'batch') {
-    queue.add(message.body, message.spans);
+    queue.add(message.signal, message.body, message.items);
   } else if (message.type === 'close') {
     queue.close();
+    for (const transport of transports.values()) transport.close();
     port.close();
   } else if (message.type === 'flush') {
     void queue.flush(message.timeoutMillis).then((complete) => {

@@ -1,32 +1,28 @@
 // Messages between the main thread and the export worker.
 import type { OtlpConfig } from '../../config/config.js';
 import type { LogLevel } from '../../diag/logger.js';
+import type { Signal } from '../export-counters.js';
+import type { QueueSettings } from './export-queue.js';
 
 export interface WorkerInit {
   sightlineExportWorker: true;
-  otlp: OtlpConfig;
-  /** The most spans the worker holds waiting for the collector; beyond it the oldest batches are dropped. */
-  maxQueuedSpans: number;
+  /** Where each signal goes; a signal without an entry is not exported by this worker. */
+  signals: Partial<Record<Signal, OtlpConfig>>;
+  queue: QueueSettings;
+  /** ExportCounters' shared memory. */
+  counters: SharedArrayBuffer;
   logLevel: LogLevel;
   userAgent: string;
 }
 
 export type ToWorker =
-  | { type: 'batch'; body: Uint8Array; spans: number }
-  /** Resolved when every batch sent before it is exported or given up; `signal`, when present, is set to 1 and notified. */
+  | { type: 'batch'; signal: Signal; body: Uint8Array; items: number }
+  /** Resolved when every batch sent before it is exported or given up; `signal`, when present, is set to 1 (or 2 at the deadline) and notified. */
   | { type: 'flush'; id: number; timeoutMillis: number; signal?: Int32Array }
-  /** Stop: what is still queued is counted as failed and reported before the worker ends. */
+  /** Stop sending; the main thread has counted what is left as abandoned. */
   | { type: 'close' };
 
-export interface WorkerStats {
-  type: 'stats';
-  exported: number;
-  rejected: number;
-  failed: number;
-  dropped: number;
-  requests: number;
-  failedRequests: number;
-  lastError?: string;
-}
-
-export type FromWorker = WorkerStats | { type: 'flushed'; id: number; complete: boolean };
+export type FromWorker =
+  /** A request failed (retried or given up): the main thread keeps the reason and schedules its loss report. */
+  | { type: 'error'; signal: Signal; reason: string }
+  | { type: 'flushed'; id: number; complete: boolean };

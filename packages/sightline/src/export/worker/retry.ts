@@ -29,7 +29,9 @@ export function isRetryableStatus(status: number): boolean {
   return status === 429 || status === 502 || status === 503 || status === 504;
 }
 
-/** gRPC codes the OTLP specification lists as retryable. */
+export const GRPC_RESOURCE_EXHAUSTED = 8;
+
+/** gRPC codes the OTLP specification lists as retryable (RESOURCE_EXHAUSTED only with RetryInfo: see the gRPC transport). */
 export function isRetryableGrpcCode(code: number): boolean {
   // CANCELLED, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, OUT_OF_RANGE, UNAVAILABLE, DATA_LOSS
   return code === 1 || code === 4 || code === 8 || code === 10 || code === 11 || code === 14 || code === 15;

@@ -1,10 +1,13 @@
-// What one attempt to deliver an encoded request can end in.
+// What one attempt to deliver an encoded request can end in, and what every transport shares.
 import { readFileSync } from 'node:fs';
 import type { OtlpConfig } from '../../config/config.js';
 
 export type SendResult =
-  | { kind: 'ok'; rejectedSpans: number; errorMessage?: string }
+  /** Delivered; `rejected` items refused in a partial success (never retried). */
+  | { kind: 'ok'; rejected: number; errorMessage?: string }
   | { kind: 'retry'; reason: string; retryAfterMillis?: number }
+  /** HTTP 413 or gRPC RESOURCE_EXHAUSTED without retry advice: smaller requests may pass. */
+  | { kind: 'too-large'; reason: string }
   | { kind: 'fail'; reason: string };
 
 export interface Transport {
