@@ -6,6 +6,7 @@ import { EnvReader, warnBad, type Env } from './env-reader.js';
 import type { BatchConfig } from '../export/batch-queue.js';
 import type { QueueSettings } from '../export/worker/export-queue.js';
 import type { Sampler } from '../trace/sampler.js';
+import { DEFAULT_KEYS_TOKEN } from '../instrumentation/redaction/url-query.js';
 
 export type { BatchConfig };
 export type ExportQueueConfig = QueueSettings;
@@ -60,6 +61,8 @@ export interface HttpConfig {
   captureHeaders: { serverRequest: string[]; serverResponse: string[]; clientRequest: string[]; clientResponse: string[] };
   /** Adds the Server-Timing `trace` entry naming the server span to every traced response. */
   serverTiming: boolean;
+  /** Query keys whose values are replaced by REDACTED in url.query, url.full and captured URL headers; `default` stands for the built-in list. */
+  redactQueryKeys: string[];
 }
 
 export interface MessagingConfig {
@@ -127,6 +130,8 @@ export interface InitOptions {
     excludedUrls?: Array<string | RegExp>;
     captureHeaders?: Partial<HttpConfig['captureHeaders']>;
     serverTiming?: boolean;
+    /** Replaces the query keys redacted by default; include `'default'` to add to them, or pass `[]` to redact nothing. */
+    redactQueryKeys?: string[];
   };
   messaging?: Partial<MessagingConfig>;
   logs?: Partial<LogsConfig>;
@@ -354,6 +359,14 @@ export function urlPatterns(name: string, entries: Array<string | RegExp>): RegE
   });
 }
 
+/** SIGHTLINE_REDACT_QUERY_KEYS: a list that replaces the defaults (`default` stands for them); `none` redacts nothing. */
+function redactQueryKeys(r: EnvReader): string[] {
+  const list = r.list('SIGHTLINE_REDACT_QUERY_KEYS');
+  if (list === undefined) return [DEFAULT_KEYS_TOKEN];
+  if (list.length === 1 && list[0]!.toLowerCase() === 'none') return [];
+  return list.map((key) => (key.toLowerCase() === DEFAULT_KEYS_TOKEN ? DEFAULT_KEYS_TOKEN : key));
+}
+
 function httpConfig(r: EnvReader, overrides: InitOptions['http']): HttpConfig {
   const headers = (suffix: string): string[] => (r.list(`OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_${suffix}`) ?? []).map((h) => h.toLowerCase());
   const captured = overrides?.captureHeaders;
@@ -370,5 +383,6 @@ function httpConfig(r: EnvReader, overrides: InitOptions['http']): HttpConfig {
       clientResponse: lower(captured?.clientResponse) ?? headers('CLIENT_RESPONSE'),
     },
     serverTiming: overrides?.serverTiming ?? r.boolean('SIGHTLINE_SERVER_TIMING', true),
+    redactQueryKeys: overrides?.redactQueryKeys ?? redactQueryKeys(r),
   };
 }

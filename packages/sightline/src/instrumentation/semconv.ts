@@ -1,5 +1,6 @@
 // Helpers for the stable HTTP semantic conventions shared by the server and client instrumentations.
 import type { Attributes } from '@opentelemetry/api';
+import type { QueryRedactor } from './redaction/url-query.js';
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY']);
 
@@ -32,22 +33,29 @@ export function parseHost(host: string | undefined, defaultPort: number): { addr
 
 /** Header values that are never recorded, even when listed for capture. */
 const REDACTED_HEADERS = new Set(['authorization', 'cookie', 'set-cookie', 'proxy-authorization']);
+/** Headers that carry a URL, whose query may hold credentials. */
+const URL_HEADERS = new Set(['referer', 'location', 'content-location']);
 
 /**
  * Adds `http.{request|response}.header.<name>` attributes (string arrays, as the conventions define
- * them) for each listed header present; credentials are replaced by "REDACTED".
+ * them) for each listed header present; credentials are replaced by "REDACTED", and so are
+ * credential query values in headers that carry a URL.
  */
 export function captureHeaders(
   attributes: Attributes,
   kind: 'request' | 'response',
   names: string[],
   get: (name: string) => string | string[] | number | undefined,
+  redactor: QueryRedactor,
 ): void {
   for (const name of names) {
     const value = get(name);
     if (value === undefined) continue;
     const key = `http.${kind}.header.${name}`;
     if (REDACTED_HEADERS.has(name)) attributes[key] = ['REDACTED'];
-    else attributes[key] = Array.isArray(value) ? value.map(String) : [String(value)];
+    else {
+      const values = Array.isArray(value) ? value.map(String) : [String(value)];
+      attributes[key] = URL_HEADERS.has(name) ? values.map((v) => redactor.redactUrl(v)) : values;
+    }
   }
 }

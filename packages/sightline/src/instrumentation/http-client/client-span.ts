@@ -1,6 +1,7 @@
 // What the fetch and node:http client instrumentations share: span start with the stable client
 // attributes, header injection, and ending on a response or an error.
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import type { QueryRedactor } from '../redaction/url-query.js';
 import { methodForName, normalizeMethod } from '../semconv.js';
 
 export interface ClientRequestInfo {
@@ -12,20 +13,20 @@ export interface ClientRequestInfo {
   target: string;
 }
 
-/** `url.full` without user:password, as the conventions require. */
-function fullUrl(info: ClientRequestInfo): string {
+/** `url.full` without user:password (built from host and target, it never has them), credential query values redacted. */
+function fullUrl(info: ClientRequestInfo, redactor: QueryRedactor): string {
   const defaultPort = info.scheme === 'https' ? 443 : 80;
   const host = info.host.includes(':') && !info.host.startsWith('[') ? `[${info.host}]` : info.host;
-  return `${info.scheme}://${host}${info.port === defaultPort ? '' : `:${info.port}`}${info.target}`;
+  return `${info.scheme}://${host}${info.port === defaultPort ? '' : `:${info.port}`}${redactor.redactUrl(info.target)}`;
 }
 
-export function startClientSpan(tracer: Tracer, info: ClientRequestInfo, extra?: Attributes): Span {
+export function startClientSpan(tracer: Tracer, info: ClientRequestInfo, redactor: QueryRedactor, extra?: Attributes): Span {
   const method = normalizeMethod(info.method);
   const attributes: Attributes = {
     'http.request.method': method,
     'server.address': info.host,
     'server.port': info.port,
-    'url.full': fullUrl(info),
+    'url.full': fullUrl(info, redactor),
     ...extra,
   };
   if (method === '_OTHER') attributes['http.request.method_original'] = info.method;

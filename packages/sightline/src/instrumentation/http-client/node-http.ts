@@ -4,6 +4,7 @@ import http, { type ClientRequest, type IncomingMessage } from 'node:http';
 import type { Attributes, Span } from '@opentelemetry/api';
 import { log } from '../../diag/logger.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
+import { QueryRedactor } from '../redaction/url-query.js';
 import { captureHeaders, parseHost } from '../semconv.js';
 import { endWithError, endWithStatus, injectHeaders, startClientSpan } from './client-span.js';
 
@@ -23,12 +24,14 @@ const ORIGINAL_IMPLICIT_HEADER = Symbol.for('sightline.implicitHeader');
 export class NodeHttpClientInstrumentation implements Instrumentation {
   readonly name = 'http' as const;
   private ctx!: InstrumentationContext;
+  private redactor!: QueryRedactor;
   private readonly onStart = (m: unknown): void => this.start((m as { request: TracedClientRequest }).request);
   private readonly onResponse = (m: unknown): void => this.response(m as { request: TracedClientRequest; response: IncomingMessage });
   private readonly onError = (m: unknown): void => this.error(m as { request: TracedClientRequest; error: unknown });
 
   enable(ctx: InstrumentationContext): void {
     this.ctx = ctx;
+    this.redactor = new QueryRedactor(ctx.config.http.redactQueryKeys);
     if (hasCreatedChannel()) {
       dc.subscribe('http.client.request.created', this.onStart);
     } else {
@@ -72,9 +75,9 @@ export class NodeHttpClientInstrumentation implements Instrumentation {
       const captured = this.ctx.config.http.captureHeaders.clientRequest;
       if (captured.length > 0) {
         extra = {};
-        captureHeaders(extra, 'request', captured, (name) => request.getHeader(name) as string | string[] | number | undefined);
+        captureHeaders(extra, 'request', captured, (name) => request.getHeader(name) as string | string[] | number | undefined, this.redactor);
       }
-      const span = startClientSpan(this.ctx.tracer, { method: request.method, scheme, host, port, target: request.path }, extra);
+      const span = startClientSpan(this.ctx.tracer, { method: request.method, scheme, host, port, target: request.path }, this.redactor, extra);
       // Requests built from a raw header array have their headers fixed at once: those cannot carry context.
       if (!(request as unknown as { _header?: unknown })._header) injectHeaders(span, (name, value) => request.setHeader(name, value));
       if (!span.isRecording()) return;
@@ -92,7 +95,7 @@ export class NodeHttpClientInstrumentation implements Instrumentation {
     const captured = this.ctx.config.http.captureHeaders.clientResponse;
     if (captured.length > 0) {
       const attributes: Attributes = {};
-      captureHeaders(attributes, 'response', captured, (name) => response.headers[name]);
+      captureHeaders(attributes, 'response', captured, (name) => response.headers[name], this.redactor);
       span.setAttributes(attributes);
     }
     endWithStatus(span, response.statusCode ?? 0);

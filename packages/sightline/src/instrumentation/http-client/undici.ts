@@ -3,6 +3,7 @@ import dc from 'node:diagnostics_channel';
 import type { Attributes, Span } from '@opentelemetry/api';
 import { log } from '../../diag/logger.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
+import { QueryRedactor } from '../redaction/url-query.js';
 import { captureHeaders } from '../semconv.js';
 import { endWithError, endWithStatus, injectHeaders, startClientSpan } from './client-span.js';
 
@@ -28,6 +29,7 @@ const CHANNELS = ['undici:request:create', 'undici:request:headers', 'undici:req
 export class UndiciInstrumentation implements Instrumentation {
   readonly name = 'undici' as const;
   private ctx!: InstrumentationContext;
+  private redactor!: QueryRedactor;
   private readonly handlers: Record<(typeof CHANNELS)[number], (message: unknown) => void> = {
     'undici:request:create': (m) => this.create((m as { request: UndiciRequest }).request),
     'undici:request:headers': (m) => this.headers(m as { request: UndiciRequest; response: UndiciResponse }),
@@ -37,6 +39,7 @@ export class UndiciInstrumentation implements Instrumentation {
 
   enable(ctx: InstrumentationContext): void {
     this.ctx = ctx;
+    this.redactor = new QueryRedactor(ctx.config.http.redactQueryKeys);
     for (const name of CHANNELS) dc.subscribe(name, this.handlers[name]);
   }
 
@@ -54,9 +57,9 @@ export class UndiciInstrumentation implements Instrumentation {
       const captured = this.ctx.config.http.captureHeaders.clientRequest;
       if (captured.length > 0) {
         extra = {};
-        captureHeaders(extra, 'request', captured, (name) => requestHeader(request, name));
+        captureHeaders(extra, 'request', captured, (name) => requestHeader(request, name), this.redactor);
       }
-      const span = startClientSpan(this.ctx.tracer, { method: request.method, scheme, host, port, target: request.path }, extra);
+      const span = startClientSpan(this.ctx.tracer, { method: request.method, scheme, host, port, target: request.path }, this.redactor, extra);
       injectHeaders(span, (name, value) => request.addHeader(name, value));
       if (span.isRecording()) request[SPAN] = span;
     } catch (error) {
@@ -72,7 +75,7 @@ export class UndiciInstrumentation implements Instrumentation {
     const captured = this.ctx.config.http.captureHeaders.clientResponse;
     if (captured.length > 0) {
       const attributes: Attributes = {};
-      captureHeaders(attributes, 'response', captured, (name) => responseHeader(response, name));
+      captureHeaders(attributes, 'response', captured, (name) => responseHeader(response, name), this.redactor);
       span.setAttributes(attributes);
     }
   }

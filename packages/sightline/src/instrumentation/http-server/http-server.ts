@@ -10,6 +10,7 @@ import { LinkedContext } from '../../context/linked-context.js';
 import { log } from '../../diag/logger.js';
 import { SUPPRESS_TRACING_KEY } from '../../context/suppress-tracing.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
+import { QueryRedactor } from '../redaction/url-query.js';
 import { captureHeaders, methodForName, normalizeMethod, parseHost } from '../semconv.js';
 import { ROUTE, SERVER_SPAN, type TracedRequest } from './route.js';
 import { disableServerTiming, enableServerTiming } from './server-timing.js';
@@ -34,6 +35,7 @@ export class HttpServerInstrumentation implements Instrumentation {
   private tracer!: InstrumentationContext['tracer'];
   private enterWith!: InstrumentationContext['enterWith'];
   private http!: HttpConfig;
+  private redactor!: QueryRedactor;
   private readonly onStart = (message: unknown): void => this.start(message as RequestMessage);
   private readonly onFinish = (message: unknown): void => this.finish(message as RequestMessage);
 
@@ -41,6 +43,7 @@ export class HttpServerInstrumentation implements Instrumentation {
     this.tracer = ctx.tracer;
     this.enterWith = ctx.enterWith;
     this.http = ctx.config.http;
+    this.redactor = new QueryRedactor(this.http.redactQueryKeys);
     dc.subscribe('http.server.request.start', this.onStart);
     dc.subscribe('http.server.response.finish', this.onFinish);
     if (this.http.serverTiming) enableServerTiming();
@@ -90,13 +93,13 @@ export class HttpServerInstrumentation implements Instrumentation {
       'network.protocol.version': request.httpVersion,
       'server.port': host.port,
     };
-    if (query !== -1) attributes['url.query'] = url.slice(query + 1);
+    if (query !== -1) attributes['url.query'] = this.redactor.redactQuery(url.slice(query + 1));
     if (method === '_OTHER') attributes['http.request.method_original'] = request.method;
     if (host.address !== undefined) attributes['server.address'] = host.address;
     if (socket.remoteAddress !== undefined) attributes['client.address'] = socket.remoteAddress;
     if (headers['user-agent'] !== undefined) attributes['user_agent.original'] = headers['user-agent'];
     const captured = this.http.captureHeaders.serverRequest;
-    if (captured.length > 0) captureHeaders(attributes, 'request', captured, (name) => headers[name]);
+    if (captured.length > 0) captureHeaders(attributes, 'request', captured, (name) => headers[name], this.redactor);
     return attributes;
   }
 
@@ -105,7 +108,7 @@ export class HttpServerInstrumentation implements Instrumentation {
     if (span === undefined) return;
     request[SERVER_SPAN] = undefined;
     try {
-      endServerSpan(span, request, response, undefined, this.http.captureHeaders.serverResponse);
+      endServerSpan(span, request, response, undefined, this.http.captureHeaders.serverResponse, this.redactor);
     } catch (error) {
       log.warnOnce('http-server-finish', `could not end an HTTP server span: ${(error as Error).message}`);
     }
@@ -122,7 +125,7 @@ function routeOf(request: TracedRequest): string | undefined {
   return undefined;
 }
 
-function endServerSpan(span: Span, request: TracedRequest, response: ServerResponse, errorType: string | undefined, responseHeaders: string[]): void {
+function endServerSpan(span: Span, request: TracedRequest, response: ServerResponse, errorType: string | undefined, responseHeaders: string[], redactor?: QueryRedactor): void {
   if (!span.isRecording()) return;
   const route = routeOf(request);
   if (route !== undefined) {
@@ -137,9 +140,9 @@ function endServerSpan(span: Span, request: TracedRequest, response: ServerRespo
       span.setAttribute('error.type', String(status));
       span.setStatus({ code: SpanStatusCode.ERROR });
     }
-    if (responseHeaders.length > 0) {
+    if (responseHeaders.length > 0 && redactor !== undefined) {
       const attributes: Attributes = {};
-      captureHeaders(attributes, 'response', responseHeaders, (name) => response.getHeader(name) as string | string[] | number | undefined);
+      captureHeaders(attributes, 'response', responseHeaders, (name) => response.getHeader(name) as string | string[] | number | undefined, redactor);
       span.setAttributes(attributes);
     }
   } else {

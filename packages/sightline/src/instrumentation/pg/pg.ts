@@ -17,18 +17,17 @@ interface PgClient {
 }
 type Query = (this: PgClient, config: unknown, values?: unknown, callback?: unknown) => unknown;
 
-function queryText(config: unknown): { text: string | undefined; parameterised: boolean } {
-  if (typeof config === 'string') return { text: config, parameterised: false };
+function queryText(config: unknown): string | undefined {
+  if (typeof config === 'string') return config;
   if (config !== null && typeof config === 'object') {
-    const c = config as { text?: unknown; values?: unknown; name?: unknown };
-    return { text: typeof c.text === 'string' ? c.text : undefined, parameterised: Array.isArray(c.values) && c.values.length > 0 };
+    const text = (config as { text?: unknown }).text;
+    return typeof text === 'string' ? text : undefined;
   }
-  return { text: undefined, parameterised: false };
+  return undefined;
 }
 
-function startQuerySpan(tracer: Tracer, client: PgClient, config: unknown, values: unknown): Span {
-  const { text, parameterised } = queryText(config);
-  const withValues = parameterised || (Array.isArray(values) && values.length > 0);
+function startQuerySpan(tracer: Tracer, client: PgClient, config: unknown): Span {
+  const text = queryText(config);
   const params = client.connectionParameters ?? client;
   const attributes: Attributes = { 'db.system.name': 'postgresql' };
   if (params.database) attributes['db.namespace'] = params.database;
@@ -36,8 +35,9 @@ function startQuerySpan(tracer: Tracer, client: PgClient, config: unknown, value
   if (params.port) attributes['server.port'] = Number(params.port);
   let name = 'postgresql';
   if (text !== undefined) {
-    // Parameterised text holds no values and is kept as written; otherwise literals become `?`.
-    const { queryText, operation, collection } = summarize(text, withValues);
+    // Literals become `?` even in parameterised text: a value written into the SQL beside a
+    // placeholder must not leave the process either (a departure from the conventions' default).
+    const { queryText, operation, collection } = summarize(text);
     attributes['db.query.text'] = queryText;
     if (operation) attributes['db.operation.name'] = operation;
     if (collection) attributes['db.collection.name'] = collection;
@@ -47,13 +47,29 @@ function startQuerySpan(tracer: Tracer, client: PgClient, config: unknown, value
   return tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, context.active());
 }
 
+/**
+ * Postgres quotes the offending value in some messages: data exceptions (class 22: `invalid input
+ * syntax for type integer: "…"`) and syntax errors (42601: `unterminated quoted string at or near
+ * "'…"`). There the quoted part becomes "?"; other messages name only tables, columns and constraints.
+ */
+export function sanitizedPgMessage(message: string, code: unknown): string {
+  if (typeof code !== 'string' || !(code.startsWith('22') || code === '42601')) return message;
+  const first = message.indexOf('"');
+  const last = message.lastIndexOf('"');
+  return first === -1 || last === first ? message : `${message.slice(0, first)}"?"${message.slice(last + 1)}`;
+}
+
 function endQuerySpan(span: Span, error: unknown): void {
   if (error) {
-    const code = (error as { code?: unknown }).code;
-    span.setAttribute('error.type', typeof code === 'string' ? code : ((error as Error).name ?? '_OTHER'));
+    const e = error as { code?: unknown; name?: string; message?: unknown; stack?: unknown };
+    const code = e.code;
+    span.setAttribute('error.type', typeof code === 'string' ? code : (e.name ?? '_OTHER'));
     if (typeof code === 'string') span.setAttribute('db.response.status_code', code);
-    span.recordException(error as Error);
-    span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+    const message = typeof e.message === 'string' ? e.message : String(error);
+    const safe = sanitizedPgMessage(message, code);
+    const stack = typeof e.stack === 'string' ? (safe === message ? e.stack : e.stack.split(message).join(safe)) : undefined;
+    span.recordException({ name: e.name, message: safe, stack });
+    span.setStatus({ code: SpanStatusCode.ERROR, message: safe });
   }
   span.end();
 }
@@ -68,7 +84,7 @@ function patch(pg: unknown, tracer: Tracer): void {
     if (!insideRecordingSpan()) return original.call(this, config, values, callback);
     let span: Span;
     try {
-      span = startQuerySpan(tracer, this, config, values);
+      span = startQuerySpan(tracer, this, config);
     } catch (error) {
       log.warnOnce('pg-start', `could not start a pg query span: ${(error as Error).message}`);
       return original.call(this, config, values, callback);

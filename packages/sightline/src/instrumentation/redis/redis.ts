@@ -28,14 +28,32 @@ export interface CommandMessage {
   [SPAN]?: Span;
 }
 
-/** `SET user:1 ?`: the command and its key; every further argument is `?`, whatever the client kept. */
+/** Commands whose first argument is a value or a credential, not a key: nothing of them is shown. */
+const NO_KEY_SHOWN = new Set(['AUTH', 'ECHO', 'PING']);
+/** Commands whose first argument is a subcommand, shown; the rest (a script, a password) never. */
+const SUBCOMMAND_ONLY = new Set(['SCRIPT', 'FUNCTION', 'CONFIG', 'ACL', 'CLIENT', 'HELLO']);
+
+/**
+ * `SET user:1 ?`: the command and its key; every further argument is `?`, whatever the client kept.
+ * Scripts show only how many keys they touch (`EVAL ? 2`, `FCALL myfunction 2`): the script body, its
+ * keys and its arguments never leave the process.
+ */
 export function redisQueryText(command: string, args: readonly unknown[]): string {
   if (args.length === 0) return command;
+  if (command === 'EVAL' || command === 'EVALSHA' || command === 'EVAL_RO' || command === 'EVALSHA_RO') return `${command} ? ${numKeys(args[1])}`;
+  if (command === 'FCALL' || command === 'FCALL_RO') return `${command} ${String(args[0])} ${numKeys(args[1])}`;
+  if (NO_KEY_SHOWN.has(command)) return `${command} ?`;
+  if (SUBCOMMAND_ONLY.has(command)) return args.length > 1 ? `${command} ${String(args[0])} ?` : `${command} ${String(args[0])}`;
   const parts = [command, String(args[0])];
   const rest = args.length - 1;
   for (let i = 0; i < Math.min(rest, MAX_SHOWN_ARGS); i++) parts.push('?');
   if (rest > MAX_SHOWN_ARGS) parts.push('…');
   return parts.join(' ');
+}
+
+function numKeys(value: unknown): string {
+  const n = Number(typeof value === 'string' || typeof value === 'number' ? value : Buffer.isBuffer(value) ? value.toString() : NaN);
+  return Number.isInteger(n) && n >= 0 ? String(n) : '?';
 }
 
 function commonAttributes(m: CommandMessage): Attributes {
@@ -66,10 +84,20 @@ export function startRedisSpan(tracer: Tracer, message: CommandMessage, isBatch:
 export function endRedisSpan(span: Span, error: unknown): void {
   if (error !== undefined) {
     span.setAttribute('error.type', redisErrorType(error));
-    span.recordException(error as Error);
-    span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.message });
+    const e = error as { name?: string; message?: unknown; stack?: unknown };
+    const message = typeof e?.message === 'string' ? e.message : String(error);
+    const safe = sanitizedRedisMessage(message);
+    const stack = typeof e?.stack === 'string' ? (safe === message ? e.stack : e.stack.split(message).join(safe)) : undefined;
+    span.recordException({ name: e?.name, message: safe, stack });
+    span.setStatus({ code: SpanStatusCode.ERROR, message: safe });
   }
   span.end();
+}
+
+/** Redis echoes the arguments of a command it does not know (`ERR unknown command 'x', with args beginning with: 'value' `). */
+export function sanitizedRedisMessage(message: string): string {
+  const at = message.indexOf('with args beginning with:');
+  return at === -1 ? message : `${message.slice(0, at)}with args beginning with: ?`;
 }
 
 function redisErrorType(error: unknown): string {
