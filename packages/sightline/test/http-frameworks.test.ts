@@ -14,6 +14,8 @@ const frameworks: Array<{ name: string; fixture: string; env?: Record<string, st
   { name: 'Fastify 5', fixture: 'frameworks/fastify.cjs' },
   { name: 'Express 4 (ES-module app)', fixture: 'frameworks/express4.mjs' },
   { name: 'Express 5', fixture: 'frameworks/express5/app.cjs' },
+  { name: 'Express 5 with its own error middleware', fixture: 'frameworks/express5/custom-errors.cjs' },
+  { name: 'Express 4 with its own error middleware', fixture: 'frameworks/express4-custom-errors.mjs' },
   { name: 'NestJS on Express', fixture: 'frameworks/nest.cjs', env: { NEST_PLATFORM: 'express' } },
   { name: 'NestJS on Fastify', fixture: 'frameworks/nest.cjs', env: { NEST_PLATFORM: 'fastify' } },
   { name: 'Hono on @hono/node-server (ES-module app)', fixture: 'frameworks/hono.mjs' },
@@ -108,10 +110,28 @@ for (const framework of frameworks) {
       assert.equal(span.attributes['http.response.status_code'], 500);
       assert.equal(span.attributes['error.type'], '500');
       assert.equal(span.status.code, 2);
+      assert.equal(span.status.message, 'boom');
       const exception = span.events.find((e) => e.name === 'exception');
       assert.ok(exception, `events: ${JSON.stringify(span.events.map((e) => e.name))}`);
       assert.equal(exception.attributes['exception.message'], 'boom');
     });
+
+    if (framework.fixture.includes('custom-errors')) {
+      it('records an error the app answers with a 4xx as an exception event, and leaves the status unset', async () => {
+        const res = await fetch(`http://127.0.0.1:${app.port}/bad-input`);
+        assert.equal(res.status, 400);
+        const deadline = Date.now() + 10_000;
+        let span: ReceivedSpan | undefined;
+        while (!(span = receiver.spans.find((s) => s.kind === SERVER && s.attributes['url.path'] === '/bad-input'))) {
+          if (Date.now() > deadline) throw new Error('no span for /bad-input');
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        assert.equal(span.attributes['http.response.status_code'], 400);
+        assert.equal(span.status.code, 0);
+        assert.equal(span.events.filter((e) => e.name === 'exception').length, 1);
+        assert.equal(span.events[0]!.attributes['exception.message'], 'quantity must be positive');
+      });
+    }
 
     it('leaves a 404 unset and names it by the method alone', () => {
       const span = appServerSpans().find((s) => s.attributes['url.path'] === '/nope')!;

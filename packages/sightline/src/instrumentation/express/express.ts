@@ -1,12 +1,13 @@
 // Express 4 and 5. The route needs no patching: Express leaves the matched route on `req.route` and
 // the mount path on `req.baseUrl`, read when the server span ends. Errors a handler throws or passes
-// to next() are caught by a thin wrap of the router's final callback, for the exception event.
+// to next() are seen where the router hands them on: at an error-handling middleware of the app's own
+// (the router Layer's handleError / handle_error), or at the router's final callback when the app has
+// none (Express's default handler answers then).
 import type { IncomingMessage } from 'node:http';
-import { SpanStatusCode } from '@opentelemetry/api';
 import type { Instrumentation } from '../instrumentation.js';
 import { onModuleLoad } from '../module-hook.js';
 import { addRouteReader } from '../http-server/http-server.js';
-import { serverSpanOf } from '../http-server/route.js';
+import { recordHandlerError } from '../http-server/route.js';
 
 interface ExpressRequest extends IncomingMessage {
   route?: { path?: unknown };
@@ -14,7 +15,7 @@ interface ExpressRequest extends IncomingMessage {
 }
 
 const RECORDED = Symbol('sightline.expressErrorRecorded');
-const PATCHED = Symbol.for('sightline.expressPatched');
+const ORIGINAL = Symbol.for('sightline.expressOriginal');
 
 function expressRoute(request: IncomingMessage): string | undefined {
   const route = (request as ExpressRequest).route;
@@ -24,34 +25,76 @@ function expressRoute(request: IncomingMessage): string | undefined {
 }
 
 type Handle = (this: unknown, req: IncomingMessage, res: unknown, out?: (err?: unknown) => void) => unknown;
+type HandleError = (this: { handle?: { length: number } }, error: unknown, req: IncomingMessage, res: unknown, next: unknown) => unknown;
+type Patched<F> = F & { [ORIGINAL]?: F };
 
+/** Once per error object: it may pass several error middlewares, and the final callback after them. */
 function recordError(req: IncomingMessage, err: unknown): void {
   if (err === undefined || err === null || err === 'route' || err === 'router') return;
-  if (typeof err === 'object' && (err as Record<symbol, boolean>)[RECORDED]) return;
-  const span = serverSpanOf(req);
-  if (span === undefined || !span.isRecording()) return;
-  if (typeof err === 'object') (err as Record<symbol, boolean>)[RECORDED] = true;
-  span.recordException(err as Error);
-  span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error)?.message });
+  if (typeof err === 'object') {
+    if ((err as Record<symbol, boolean>)[RECORDED]) return;
+    (err as Record<symbol, boolean>)[RECORDED] = true;
+  }
+  recordHandlerError(req, err);
 }
 
-function patchRouter(express: unknown): void {
-  const Router = (express as { Router?: () => object }).Router;
-  if (typeof Router !== 'function') return;
-  // Express 4's Router() has the router prototype directly; Express 5's (the `router` package) has a
-  // Router instance in between. Patch whichever object owns handle(), so every router gets it.
-  let proto = Object.getPrototypeOf(Router()) as { handle?: Handle; [PATCHED]?: boolean } | null;
-  while (proto !== null && !Object.prototype.hasOwnProperty.call(proto, 'handle')) proto = Object.getPrototypeOf(proto);
-  if (proto === null || typeof proto.handle !== 'function' || proto[PATCHED]) return;
-  const original = proto.handle;
-  proto[PATCHED] = true;
-  proto.handle = function handle(this: unknown, req, res, out) {
-    if (typeof out !== 'function') return original.call(this, req, res, out);
-    return original.call(this, req, res, function done(this: unknown, err?: unknown) {
-      recordError(req, err);
-      return (out as (...a: unknown[]) => unknown).apply(this, arguments as unknown as unknown[]);
-    });
+/** The object on `start`'s prototype chain that owns `method`. */
+function owner<T extends object>(start: object | null, method: string): (T & Record<string, unknown>) | null {
+  let proto = start;
+  while (proto !== null && !Object.prototype.hasOwnProperty.call(proto, method)) proto = Object.getPrototypeOf(proto);
+  return proto as (T & Record<string, unknown>) | null;
+}
+
+function wrap<F extends (...args: never[]) => unknown>(target: Record<string, unknown> | null, method: string, make: (original: F) => F): void {
+  const original = target?.[method] as Patched<F> | undefined;
+  if (target === null || typeof original !== 'function' || original[ORIGINAL] !== undefined) return;
+  const wrapped = make(original) as Patched<F>;
+  wrapped[ORIGINAL] = original;
+  target[method] = wrapped;
+}
+
+function unwrap(target: Record<string, unknown> | null, method: string): void {
+  const current = target?.[method] as Patched<(...args: never[]) => unknown> | undefined;
+  if (target !== null && current?.[ORIGINAL] !== undefined) target[method] = current[ORIGINAL];
+}
+
+/** The router prototype (Express 4's Router() has it directly, Express 5's `router` one level down) and the Layer prototype. */
+function prototypes(express: unknown): { router: Record<string, unknown> | null; layer: Record<string, unknown> | null } {
+  const Router = (express as { Router?: () => { use(fn: unknown): void; stack?: object[] } }).Router;
+  if (typeof Router !== 'function') return { router: null, layer: null };
+  const router = Router();
+  router.use((_req: unknown, _res: unknown, next: () => void) => next());
+  const layer = router.stack?.[0];
+  return {
+    router: owner(Object.getPrototypeOf(router), 'handle'),
+    layer: layer === undefined ? null : owner(Object.getPrototypeOf(layer), 'handleError') ?? owner(Object.getPrototypeOf(layer), 'handle_error'),
   };
+}
+
+const patched: Array<{ router: Record<string, unknown> | null; layer: Record<string, unknown> | null }> = [];
+
+function patch(express: unknown): void {
+  const targets = prototypes(express);
+  patched.push(targets);
+  wrap<Handle>(targets.router, 'handle', (original) =>
+    function handle(this: unknown, req, res, out) {
+      if (typeof out !== 'function') return original.call(this, req, res, out);
+      return original.call(this, req, res, function done(this: unknown, err?: unknown) {
+        recordError(req, err);
+        return (out as (...a: unknown[]) => unknown).apply(this, arguments as unknown as unknown[]);
+      });
+    },
+  );
+  // An error-handling middleware (four parameters) about to receive an error: the app handles it
+  // itself, so the final callback may never see it.
+  for (const method of ['handleError', 'handle_error']) {
+    wrap<HandleError>(targets.layer, method, (original) =>
+      function handleError(this: { handle?: { length: number } }, error, req, res, next) {
+        if (this.handle?.length === 4) recordError(req, error);
+        return original.call(this, error, req, res, next);
+      },
+    );
+  }
 }
 
 export class ExpressInstrumentation implements Instrumentation {
@@ -59,10 +102,14 @@ export class ExpressInstrumentation implements Instrumentation {
 
   enable(): void {
     addRouteReader(expressRoute);
-    onModuleLoad('express', patchRouter);
+    onModuleLoad('express', patch);
   }
 
   disable(): void {
-    // The route reader and the router wrap stay; they do nothing once the http instrumentation is off.
+    for (const { router, layer } of patched.splice(0)) {
+      unwrap(router, 'handle');
+      unwrap(layer, 'handleError');
+      unwrap(layer, 'handle_error');
+    }
   }
 }

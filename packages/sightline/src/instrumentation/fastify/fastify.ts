@@ -2,9 +2,8 @@
 // name, and the handler's errors for its exception event. No patching, no second SERVER span.
 import dc from 'node:diagnostics_channel';
 import type { IncomingMessage } from 'node:http';
-import { SpanStatusCode } from '@opentelemetry/api';
 import type { Instrumentation } from '../instrumentation.js';
-import { serverSpanOf, setRoute } from '../http-server/route.js';
+import { recordHandlerError, setRoute } from '../http-server/route.js';
 
 interface HandlerMessage {
   request: { raw: IncomingMessage };
@@ -25,10 +24,7 @@ export class FastifyInstrumentation implements Instrumentation {
     asyncEnd: (): void => {},
     error: (message: unknown): void => {
       const { request, error } = message as HandlerMessage;
-      const span = request?.raw !== undefined ? serverSpanOf(request.raw) : undefined;
-      if (span === undefined || !span.isRecording()) return;
-      span.recordException(error as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.message });
+      if (request?.raw !== undefined) recordHandlerError(request.raw, error);
     },
   };
 

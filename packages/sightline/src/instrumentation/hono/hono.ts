@@ -2,11 +2,10 @@
 // wrapped so that each route handler (not use() middleware) records its route template on the
 // IncomingMessage that @hono/node-server passes as c.env.incoming, and reports what it throws.
 import type { IncomingMessage } from 'node:http';
-import { SpanStatusCode } from '@opentelemetry/api';
 import type { Instrumentation } from '../instrumentation.js';
 import { onModuleLoad } from '../module-hook.js';
 import type { EsmTarget } from '../esm-patch.js';
-import { serverSpanOf, setRoute } from '../http-server/route.js';
+import { recordHandlerError, setRoute } from '../http-server/route.js';
 
 const PATCHED = Symbol.for('sightline.honoPatched');
 
@@ -23,10 +22,7 @@ type Add = (this: unknown, method: string, path: string, handler: [Handler, Rout
 function recordError(incoming: IncomingMessage | undefined, error: unknown): void {
   const status = (error as { status?: unknown })?.status;
   if (typeof status === 'number' && status < 500) return; // an HTTPException for the client's mistake
-  const span = incoming === undefined ? undefined : serverSpanOf(incoming);
-  if (span === undefined || !span.isRecording()) return;
-  span.recordException(error as Error);
-  span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.message });
+  if (incoming !== undefined) recordHandlerError(incoming, error);
 }
 
 function wrap(handler: Handler, route: string): Handler {

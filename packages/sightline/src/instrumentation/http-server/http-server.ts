@@ -12,7 +12,7 @@ import { SUPPRESS_TRACING_KEY } from '../../context/suppress-tracing.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
 import { QueryRedactor } from '../redaction/url-query.js';
 import { captureHeaders, methodForName, normalizeMethod, parseHost } from '../semconv.js';
-import { ROUTE, SERVER_SPAN, type TracedRequest } from './route.js';
+import { ERROR_MESSAGE, ROUTE, SERVER_SPAN, type TracedRequest } from './route.js';
 import { disableServerTiming, enableServerTiming } from './server-timing.js';
 
 interface RequestMessage {
@@ -138,7 +138,7 @@ function endServerSpan(span: Span, request: TracedRequest, response: ServerRespo
     // 4xx is the client's error: the server span's status stays unset (semantic conventions).
     if (status >= 500) {
       span.setAttribute('error.type', String(status));
-      span.setStatus({ code: SpanStatusCode.ERROR });
+      span.setStatus({ code: SpanStatusCode.ERROR, message: request[ERROR_MESSAGE] });
     }
     if (responseHeaders.length > 0 && redactor !== undefined) {
       const attributes: Attributes = {};

@@ -2,10 +2,9 @@
 // SERVER span. Nest catches handler exceptions itself, so they never reach the router: its default
 // exception filter is where the exception event is recorded.
 import type { IncomingMessage } from 'node:http';
-import { SpanStatusCode } from '@opentelemetry/api';
 import type { Instrumentation } from '../instrumentation.js';
 import { onModuleLoad } from '../module-hook.js';
-import { serverSpanOf } from '../http-server/route.js';
+import { recordHandlerError } from '../http-server/route.js';
 
 const PATCHED = Symbol.for('sightline.nestPatched');
 
@@ -26,10 +25,7 @@ function record(exception: unknown, host: ArgumentsHost): void {
   if (isClientError(exception)) return; // a 4xx HttpException is the client's error, not the server's
   const request = host.switchToHttp().getRequest() as (IncomingMessage & { raw?: IncomingMessage }) | undefined;
   const raw = request?.raw ?? request;
-  const span = raw === undefined ? undefined : serverSpanOf(raw);
-  if (span === undefined || !span.isRecording()) return;
-  span.recordException(exception as Error);
-  span.setStatus({ code: SpanStatusCode.ERROR, message: (exception as Error)?.message });
+  if (raw !== undefined) recordHandlerError(raw, exception);
 }
 
 function patchExceptionFilter(core: unknown): void {
