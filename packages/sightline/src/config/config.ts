@@ -51,7 +51,7 @@ export interface OtlpConfig {
 }
 
 /** Instrumentation names for OTEL_NODE_ENABLED_INSTRUMENTATIONS / OTEL_NODE_DISABLED_INSTRUMENTATIONS. */
-export const INSTRUMENTATION_NAMES = ['http', 'undici', 'fastify', 'express', 'nestjs', 'hono', 'pg', 'ioredis', 'redis', 'bullmq', 'pg-boss', 'pino', 'winston'] as const;
+export const INSTRUMENTATION_NAMES = ['http', 'undici', 'fastify', 'express', 'nestjs', 'hono', 'pg', 'ioredis', 'redis', 'bullmq', 'pg-boss', 'pino', 'winston', 'child_process'] as const;
 export type InstrumentationName = (typeof INSTRUMENTATION_NAMES)[number];
 
 export interface HttpConfig {
@@ -102,6 +102,8 @@ export interface Config {
   http: HttpConfig;
   messaging: MessagingConfig;
   logs: LogsConfig;
+  /** TRACEPARENT, TRACESTATE and BAGGAGE as a parent process passed them: the context this process starts in. */
+  inheritedContext: Record<string, string>;
   /** The environment snapshot that resource detection reads (Kubernetes downward API, etc.). */
   env: Env;
 }
@@ -184,8 +186,19 @@ export function loadConfig(options: InitOptions = {}, env: Env = process.env): C
       spanIdKey: options.logs?.spanIdKey ?? r.raw('SIGHTLINE_LOG_SPAN_ID_KEY') ?? 'span_id',
       traceFlagsKey: options.logs?.traceFlagsKey ?? r.raw('SIGHTLINE_LOG_TRACE_FLAGS_KEY') ?? 'trace_flags',
     },
+    inheritedContext: inheritedContext(r),
     env,
   };
+}
+
+/** The environment-variable carrier's variables, read here because this module is the only reader of the environment. */
+function inheritedContext(r: EnvReader): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of ['TRACEPARENT', 'TRACESTATE', 'BAGGAGE']) {
+    const value = r.raw(name);
+    if (value !== undefined) out[name] = value;
+  }
+  return out;
 }
 
 function samplerConfig(r: EnvReader, options: InitOptions): SamplerConfig | Sampler {

@@ -11,9 +11,16 @@ type PatchedEmitter = EventEmitter & { [BOUND_LISTENERS]?: WeakMap<Listener, Lis
 
 export class AsyncLocalStorageContextManager implements ContextManager {
   private storage = new AsyncLocalStorage<Context>();
+  /** What is active outside any with(): the root, or the context a parent process passed in its environment. */
+  private base: Context = ROOT_CONTEXT;
 
   active(): Context {
-    return this.storage.getStore() ?? ROOT_CONTEXT;
+    return this.storage.getStore() ?? this.base;
+  }
+
+  /** The context of everything this process does outside a span of its own (an inherited TRACEPARENT). */
+  setBaseContext(context: Context): void {
+    this.base = context;
   }
 
   with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(context: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {

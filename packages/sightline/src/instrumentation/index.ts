@@ -17,10 +17,11 @@ import { BullmqInstrumentation } from './bullmq/bullmq.js';
 import { PgBossInstrumentation } from './pg-boss/pg-boss.js';
 import { PinoInstrumentation } from './logs/pino.js';
 import { WinstonInstrumentation } from './logs/winston.js';
+import { ChildProcessInstrumentation } from './child-process/child-process.js';
 
 export function createInstrumentations(): Instrumentation[] {
   return [new HttpServerInstrumentation(), new NodeHttpClientInstrumentation(), new UndiciInstrumentation(), new FastifyInstrumentation(), new ExpressInstrumentation(), new NestInstrumentation(), new HonoInstrumentation(), new PgInstrumentation(),
-    new IoredisInstrumentation(), new NodeRedisInstrumentation(), new BullmqInstrumentation(), new PgBossInstrumentation(), new PinoInstrumentation(), new WinstonInstrumentation()];
+    new IoredisInstrumentation(), new NodeRedisInstrumentation(), new BullmqInstrumentation(), new PgBossInstrumentation(), new PinoInstrumentation(), new WinstonInstrumentation(), new ChildProcessInstrumentation()];
 }
 
 export function enableInstrumentations(config: Config, getTracer: (scope: string) => Tracer, enterWith: InstrumentationContext['enterWith']): Instrumentation[] {

@@ -1,8 +1,13 @@
-// Client instrumentations (databases, caches) make spans only inside a trace: with no recording span
-// active there is nothing to hang a child on, and a root span per query or command (a queue's
-// polling, a warm-up at start) would only be noise.
-import { context, trace } from '@opentelemetry/api';
+// Client instrumentations (databases, caches) make spans only inside a trace: with no trace active
+// there is nothing to hang a child on, and a root span per query or command (a queue's polling, a
+// warm-up at start) would only be noise. Inside a trace means under a recording span of this process,
+// or under a sampled parent another process passed in (a child process started with TRACEPARENT).
+import { context, trace, TraceFlags } from '@opentelemetry/api';
 
-export function insideRecordingSpan(): boolean {
-  return trace.getSpan(context.active())?.isRecording() === true;
+export function insideTrace(): boolean {
+  const span = trace.getSpan(context.active());
+  if (span === undefined) return false;
+  if (span.isRecording()) return true;
+  const parent = span.spanContext();
+  return parent.isRemote === true && (parent.traceFlags & TraceFlags.SAMPLED) !== 0;
 }

@@ -1,6 +1,6 @@
 // Wires configuration, resource, sampler, tracer provider, queue and exporter together, and registers
 // them as the @opentelemetry/api globals so that any code using the API records into Sightline.
-import { context, diag, propagation, trace } from '@opentelemetry/api';
+import { context, diag, isSpanContextValid, propagation, trace } from '@opentelemetry/api';
 import type { Config } from '../config/config.js';
 import { AsyncLocalStorageContextManager } from '../context/async-local-storage-context-manager.js';
 import { log, toDiagLogLevel } from '../diag/logger.js';
@@ -14,6 +14,7 @@ import { StatsRecorder, type ExportStats } from '../export/stats.js';
 import { enableInstrumentations } from '../instrumentation/index.js';
 import type { Instrumentation } from '../instrumentation/instrumentation.js';
 import { propagatorFromConfig } from '../propagation/composite.js';
+import { contextFromEnv } from '../propagation/env-carrier.js';
 import { SDK_VERSION } from '../version.js';
 import { buildResource } from '../resource/resource.js';
 import { samplerFromConfig } from '../trace/sampler.js';
@@ -69,12 +70,30 @@ export class Sightline {
     context.setGlobalContextManager(this.contextManager);
     trace.setGlobalTracerProvider(this.tracerProvider);
     propagation.setGlobalPropagator(propagatorFromConfig(this.config.propagators));
+    this.continueInheritedContext();
     this.instrumentations = enableInstrumentations(
       this.config,
       (scope) => this.tracerProvider.getTracer(scope, SDK_VERSION),
       (ctx) => this.contextManager.enterWith(ctx),
     );
     log.debug(`started: exporter ${this.config.exporter}${this.config.exporter === 'otlp' ? ` (${this.config.otlp.protocol} to ${this.config.otlp.url})` : ''}, sampler ${samplerFromConfig(this.config.sampler).toString()}`);
+  }
+
+  /**
+   * A process started with TRACEPARENT (a child forked inside a span, a CI step) continues that trace:
+   * what it does outside spans of its own happens inside the parent's span. Incoming requests still
+   * start from their own headers.
+   */
+  private continueInheritedContext(): void {
+    if (this.config.inheritedContext.TRACEPARENT === undefined) return;
+    const inherited = contextFromEnv(this.config.inheritedContext);
+    const parent = trace.getSpanContext(inherited);
+    if (parent === undefined || !isSpanContextValid(parent)) {
+      log.warn(`TRACEPARENT="${this.config.inheritedContext.TRACEPARENT}" is not a valid W3C traceparent (or OTEL_PROPAGATORS leaves out tracecontext); this process starts its own traces`);
+      return;
+    }
+    this.contextManager.setBaseContext(inherited);
+    log.debug(`continuing trace ${parent.traceId} from span ${parent.spanId}, passed in TRACEPARENT`);
   }
 
   get running(): boolean {

@@ -74,9 +74,10 @@ export function patchChildProcessor(ChildProcessor: Proto<{ init?: Init }> | und
     const processor = this.processor;
     if (typeof processor !== 'function') return;
     this.processor = function (job: JobJson, token?: string, signal?: unknown) {
-      // A job with no context (added outside any trace, or before Sightline ran) runs as it would.
+      // A job with no context (added outside any trace, or before Sightline ran) runs as it would,
+      // and outside the trace of whichever job made the pool start this child (its TRACEPARENT).
       const parent = parentOf(job?.opts?.telemetry?.metadata);
-      if (parent === undefined) return processor(job, token, signal);
+      if (parent === undefined) return context.with(ROOT_CONTEXT, () => processor(job, token, signal));
       let span;
       try {
         const queue = job.queueName ?? '';

@@ -3,7 +3,7 @@
 import { context, SpanKind, SpanStatusCode, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
 import { log } from '../../diag/logger.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
-import { insideRecordingSpan } from '../inside-trace.js';
+import { insideTrace } from '../inside-trace.js';
 import { onModuleLoad } from '../module-hook.js';
 import { summarize } from './sql.js';
 
@@ -81,7 +81,7 @@ function patch(pg: unknown, tracer: Tracer): void {
   const original = proto.query;
   proto[PATCHED] = true;
   proto.query = function query(this: PgClient, config: unknown, values?: unknown, callback?: unknown) {
-    if (!insideRecordingSpan()) return original.call(this, config, values, callback);
+    if (!insideTrace()) return original.call(this, config, values, callback);
     let span: Span;
     try {
       span = startQuerySpan(tracer, this, config);
@@ -152,7 +152,7 @@ function patchPool(pg: unknown, tracer: Tracer): void {
   proto.connect = function connect(this: PgPool, cb) {
     // An idle client is handed out at once: a span would only be noise. Without one, the caller
     // waits for a new connection or for a busy client to come back, and that wait gets a span.
-    if ((this.idleCount ?? 0) > 0 || !insideRecordingSpan()) return original.call(this, cb);
+    if ((this.idleCount ?? 0) > 0 || !insideTrace()) return original.call(this, cb);
     let span: Span;
     try {
       const attributes: Attributes = { 'db.system.name': 'postgresql' };

@@ -3,7 +3,7 @@
 // publish channels are left alone, so a command is never traced twice. With these older versions a
 // MULTI is not grouped (each command is its own span); plain ioredis pipelines are, in every version.
 import type { Span, Tracer } from '@opentelemetry/api';
-import { insideRecordingSpan } from '../inside-trace.js';
+import { insideTrace } from '../inside-trace.js';
 import { log } from '../../diag/logger.js';
 import { endRedisSpan, ioredisBatch, startRedisSpan, type CommandMessage } from './redis.js';
 
@@ -52,7 +52,7 @@ export function patchOldIoredis(ioredis: unknown, tracer: Tracer): void {
   const sendCommand = proto.sendCommand as (this: IoredisClient, command: IoredisCommand, stream?: unknown) => unknown;
   proto.sendCommand = function (this: IoredisClient, command: IoredisCommand, stream?: unknown) {
     // A command passes here again when the offline queue flushes or a reconnect resends it.
-    if (!command || command[TRACED] || ioredisBatch.depth > 0 || !insideRecordingSpan()) return sendCommand.call(this, command, stream);
+    if (!command || command[TRACED] || ioredisBatch.depth > 0 || !insideTrace()) return sendCommand.call(this, command, stream);
     command[TRACED] = true;
     const span = tryStart(tracer, { command: command.name, args: command.args, ...ioredisTarget(this) }, false);
     if (span !== undefined && command.promise instanceof Promise) {
@@ -78,7 +78,7 @@ export function patchOldNodeRedis(client: unknown, tracer: Tracer): void {
   if (sendCommand.toString().includes('TRACE_COMMAND')) return;
   proto[PATCHED] = true;
   proto.sendCommand = function (this: NodeRedisClient, args: unknown[], options?: unknown) {
-    if (!Array.isArray(args) || !insideRecordingSpan()) return sendCommand.call(this, args, options);
+    if (!Array.isArray(args) || !insideTrace()) return sendCommand.call(this, args, options);
     const socket = this.options?.socket ?? {};
     const span = tryStart(tracer, {
       command: String(args[0]),
@@ -113,7 +113,7 @@ export function patchIoredisPipeline(ioredis: unknown, tracer: Tracer): void {
   const exec = proto.exec as (this: IoredisPipeline, ...args: unknown[]) => unknown;
   proto.exec = function (this: IoredisPipeline, ...args: unknown[]) {
     // A MULTI on 5.11+ reaches here inside its own `ioredis:batch` span, already open.
-    if (ioredisBatch.depth > 0 || (this._transactions ?? 0) > 0 || !insideRecordingSpan()) return exec.apply(this, args);
+    if (ioredisBatch.depth > 0 || (this._transactions ?? 0) > 0 || !insideTrace()) return exec.apply(this, args);
     // Older versions publish no MULTI batch: a queue wrapped in MULTI ... EXEC is named for it.
     const queue = (this._queue ?? []) as Array<{ name?: string }>;
     const multi = queue[0]?.name === 'multi';

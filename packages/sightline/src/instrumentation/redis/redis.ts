@@ -8,7 +8,7 @@ import dc from 'node:diagnostics_channel';
 import { context, SpanKind, SpanStatusCode, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
 import { log } from '../../diag/logger.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
-import { insideRecordingSpan } from '../inside-trace.js';
+import { insideTrace } from '../inside-trace.js';
 import { onModuleLoad } from '../module-hook.js';
 import { patchIoredisPipeline, patchOldIoredis, patchOldNodeRedis } from './redis-patch.js';
 
@@ -136,7 +136,7 @@ class RedisChannels {
     // Commands a batch carries are counted by the batch span; their start runs inside the batch's own.
     if (isBatch) this.batchState.depth++;
     else if (this.batchState.depth > 0) return;
-    if (!insideRecordingSpan()) return;
+    if (!insideTrace()) return;
     try {
       message[SPAN] = startRedisSpan(this.tracer, message, isBatch, this.argsIncludeCommand);
     } catch (error) {
