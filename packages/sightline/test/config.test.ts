@@ -246,7 +246,7 @@ describe('instrumentation settings', () => {
     assert.deepEqual(load({ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,fastify' }).instrumentations, ['http', 'fastify']);
     assert.deepEqual(load({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'undici, express, pg-boss' }).instrumentations, all.filter((n) => !['undici', 'express', 'pg-boss'].includes(n)));
     assert.deepEqual(load({ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,koa' }).instrumentations, ['http']);
-    assert.match(warnings().at(-1)!, /OTEL_NODE_ENABLED_INSTRUMENTATIONS names "koa", which is not one of http, undici, fastify, express, nestjs, hono, pg, ioredis, redis, bullmq, pg-boss, pino, winston; ignoring it/);
+    assert.match(warnings().at(-1)!, /OTEL_NODE_ENABLED_INSTRUMENTATIONS names "koa", which is not one of http, undici, fastify, express, nestjs, hono, pg, ioredis, redis, bullmq, pg-boss, pino, winston, child_process; ignoring it/);
   });
 
   it('messaging and log-correlation settings', () => {
