@@ -7,6 +7,7 @@ import { createApiServer } from './api/http-api.js';
 import { newCounters, type Counters } from './receiver/ingest.js';
 import { createOtlpGrpcServer } from './receiver/otlp-grpc.js';
 import { createOtlpHttpServer } from './receiver/otlp-http.js';
+import { LOOPBACK_NAMES } from './host-check.js';
 import { TraceStore } from './store/store.js';
 
 declare const VIEWER_VERSION: string;
@@ -37,7 +38,6 @@ export interface Viewer {
 
 export class PortInUseError extends Error {}
 
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1']);
 
 async function listen(server: Server, port: number, host: string, what: string, flag: string): Promise<number> {
   server.listen(port, host);
@@ -68,10 +68,13 @@ export async function startViewer(options: ViewerOptions = {}): Promise<Viewer> 
   const listeners = new Set<(ids: string[]) => void>();
   const onTraces = (ids: string[]) => listeners.forEach((l) => l(ids));
   const maxBodyBytes = options.maxBodyBytes ?? 32 * 1024 * 1024;
-  const hooks = { store, counters, maxBodyBytes, onTraces };
+  const boundToLoopback = LOOPBACK_NAMES.has(host.toLowerCase());
+  // Bound to loopback, only local senders can reach the OTLP ports, and they name it by a loopback
+  // name; anything else is a web page's rebound name. Bound elsewhere, senders use whatever name they know.
+  const hooks = { store, counters, maxBodyBytes, onTraces, allowedHosts: boundToLoopback ? LOOPBACK_NAMES : undefined };
 
-  const allowedHosts = new Set(LOOPBACK);
-  if (!LOOPBACK.has(host)) allowedHosts.add(host.toLowerCase());
+  const allowedHosts = new Set(LOOPBACK_NAMES);
+  if (!boundToLoopback) allowedHosts.add(host.toLowerCase());
   const api = createApiServer({
     ...hooks,
     allowedHosts,

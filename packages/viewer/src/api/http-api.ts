@@ -4,12 +4,13 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
+import { hostAllowed, hostName } from '../host-check.js';
 import { PayloadError } from '../store/normalize.js';
 import type { LogQuery, TraceQuery, TraceStore } from '../store/store.js';
 import { BodyError, decompress, readBody } from '../receiver/body.js';
 import type { Counters } from '../receiver/ingest.js';
 import { importOtlpJson } from './import-file.js';
-import { apiLog, apiSpan, otlpRequest } from './trace-json.js';
+import { apiLog, apiSpan, otlpRequest, traceOutline } from './trace-json.js';
 
 export interface ApiContext {
   store: TraceStore;
@@ -26,6 +27,7 @@ export interface ApiContext {
 class QueryError extends Error {}
 
 const TRACE_ID = /^[0-9a-f]{32}$/;
+const SPAN_ID = /^[0-9a-f]{16}$/;
 const SECURITY_HEADERS = {
   'content-security-policy':
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
@@ -183,8 +185,9 @@ function fromUi(request: IncomingMessage): boolean {
 }
 
 async function route(ctx: ApiContext, request: IncomingMessage, response: ServerResponse): Promise<void> {
-  const host = (request.headers.host ?? '').replace(/:\d+$/, '').replace(/^\[|\]$/g, '').toLowerCase();
-  if (!ctx.allowedHosts.has(host)) return fail(response, 421, `host "${host}" is not served here; open the viewer by its loopback address`);
+  if (!hostAllowed(ctx.allowedHosts, request.headers.host)) {
+    return fail(response, 421, `host "${hostName(request.headers.host)}" is not served here; open the viewer by its loopback address`);
+  }
   const url = new URL(request.url ?? '/', 'http://viewer');
   const path = url.pathname;
   const method = request.method ?? 'GET';
@@ -203,12 +206,22 @@ async function route(ctx: ApiContext, request: IncomingMessage, response: Server
     ctx.onTraces([]);
     return json(response, 200, { cleared: true });
   }
-  const traceMatch = /^\/api\/traces\/([^/]+)(\/otlp|\/logs)?$/.exec(path);
+  const traceMatch = /^\/api\/traces\/([^/]+)(\/otlp|\/logs|\/outline|\/spans\/[^/]+)?$/.exec(path);
   if (traceMatch && method === 'GET') {
     const traceId = traceMatch[1]!.toLowerCase();
     if (!TRACE_ID.test(traceId)) return fail(response, 400, `"${traceMatch[1]}" is not a trace id (32 hex digits)`);
     // A trace's logs may arrive before (or without) its spans: an empty list, never a 404.
     if (traceMatch[2] === '/logs') return json(response, 200, { traceId, logs: ctx.store.traceLogs(traceId).map(apiLog) });
+    if (traceMatch[2] === '/outline') {
+      const outline = traceOutline(traceId, ctx.store.traceOutline(traceId));
+      return outline === undefined ? fail(response, 404, `trace ${traceId} is not stored`) : json(response, 200, outline);
+    }
+    if (traceMatch[2]?.startsWith('/spans/')) {
+      const spanId = traceMatch[2].slice('/spans/'.length).toLowerCase();
+      if (!SPAN_ID.test(spanId)) return fail(response, 400, `"${traceMatch[2].slice(7)}" is not a span id (16 hex digits)`);
+      const stored = ctx.store.span(traceId, spanId);
+      return stored === undefined ? fail(response, 404, `span ${spanId} of trace ${traceId} is not stored`) : json(response, 200, apiSpan(stored));
+    }
     const spans = ctx.store.trace(traceId);
     if (spans.length === 0) return fail(response, 404, `trace ${traceId} is not stored`);
     if (traceMatch[2]) {

@@ -2,7 +2,7 @@
 // and spans back into an OTLP/JSON export request (the "download trace" file, which `--import`
 // reads back).
 
-import type { StoredLog, StoredSpan } from '../store/store.js';
+import type { OutlineRow, StoredLog, StoredSpan } from '../store/store.js';
 
 type Json = Record<string, unknown>;
 
@@ -104,4 +104,43 @@ export function otlpRequest(spans: StoredSpan[]): Json {
       scopeSpans: [...scopes].map(([scope, list]) => ({ scope: JSON.parse(scope), spans: list })),
     })),
   };
+}
+
+/**
+ * A trace as the waterfall draws it, compact enough for 100,000 spans: names and services listed
+ * once and referred to by index, times as nanosecond offsets from the trace's start. Each span is
+ * [spanId, parentSpanId, nameIndex, kind, serviceIndex, startOffsetNs, endOffsetNs, statusCode].
+ */
+export interface TraceOutline {
+  traceId: string;
+  startTimeUnixNano: string;
+  names: string[];
+  services: string[];
+  spans: Array<[string, string, number, string, number, number, number, 'UNSET' | 'OK' | 'ERROR']>;
+}
+
+export function traceOutline(traceId: string, rows: OutlineRow[]): TraceOutline | undefined {
+  if (rows.length === 0) return undefined;
+  let start = rows[0]![5];
+  for (const row of rows) if (row[5] < start) start = row[5];
+  const names: string[] = [];
+  const services: string[] = [];
+  const nameIndex = new Map<string, number>();
+  const serviceIndex = new Map<string, number>();
+  const index = (map: Map<string, number>, list: string[], value: string): number => {
+    let i = map.get(value);
+    if (i === undefined) map.set(value, (i = list.push(value) - 1));
+    return i;
+  };
+  const spans = rows.map(([spanId, parentSpanId, name, kind, service, startNs, endNs, statusCode]): TraceOutline['spans'][number] => [
+    spanId,
+    parentSpanId,
+    index(nameIndex, names, name),
+    KINDS[Number(kind)] ?? 'INTERNAL',
+    index(serviceIndex, services, service),
+    Number(startNs - start),
+    Number(endNs - start),
+    (STATUS[Number(statusCode)] ?? 'UNSET') as 'UNSET' | 'OK' | 'ERROR',
+  ]);
+  return { traceId, startTimeUnixNano: String(start), names, services, spans };
 }

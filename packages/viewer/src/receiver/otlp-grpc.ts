@@ -3,6 +3,7 @@
 
 import { createServer, type Http2Server, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { gunzipSync } from 'node:zlib';
+import { hostAllowed, hostName } from '../host-check.js';
 import { PayloadError } from '../store/normalize.js';
 import { BodyError, readBody } from './body.js';
 import { handleExport, type Signal } from './ingest.js';
@@ -16,6 +17,7 @@ const METHODS: Record<string, Signal> = {
 };
 const OK = 0;
 const INVALID_ARGUMENT = 3;
+const PERMISSION_DENIED = 7;
 const RESOURCE_EXHAUSTED = 8;
 const UNIMPLEMENTED = 12;
 const INTERNAL = 13;
@@ -56,6 +58,11 @@ function unframe(body: Buffer, encoding: string | undefined, limit: number): Buf
 
 function onStream(hooks: ReceiverHooks, stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
   stream.on('error', () => {});
+  const authority = String(headers[':authority'] ?? headers.host ?? '');
+  if (!hostAllowed(hooks.allowedHosts, authority)) {
+    stream.resume();
+    return finish(stream, PERMISSION_DENIED, `host "${hostName(authority)}" is not served here: this receiver listens on loopback; send to localhost or 127.0.0.1`);
+  }
   const signal = METHODS[String(headers[':path'])];
   if (!signal) {
     stream.resume();

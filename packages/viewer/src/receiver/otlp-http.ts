@@ -2,6 +2,7 @@
 // answering in the request's own encoding as the OTLP specification requires.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { hostAllowed, hostName } from '../host-check.js';
 import { PayloadError } from '../store/normalize.js';
 import { BodyError, decompress, readBody } from './body.js';
 import { handleExport, type Counters, type Encoding, type ExportResult, type Signal } from './ingest.js';
@@ -10,6 +11,7 @@ import type { TraceStore } from '../store/store.js';
 
 const PATHS: Record<string, Signal> = { '/v1/traces': 'traces', '/v1/logs': 'logs', '/v1/metrics': 'metrics' };
 const GRPC_INVALID_ARGUMENT = 3;
+const GRPC_PERMISSION_DENIED = 7;
 const GRPC_RESOURCE_EXHAUSTED = 8;
 const GRPC_INTERNAL = 13;
 
@@ -18,6 +20,8 @@ export interface ReceiverHooks {
   counters: Counters;
   maxBodyBytes: number;
   onTraces(traceIds: string[]): void;
+  /** Host names requests may be addressed to; undefined (bound to a non-loopback address) accepts any. */
+  allowedHosts: ReadonlySet<string> | undefined;
 }
 
 function encodingOf(contentType: string | undefined): Encoding | undefined {
@@ -51,6 +55,10 @@ function sendResult(response: ServerResponse, encoding: Encoding, signal: Signal
 
 async function handle(hooks: ReceiverHooks, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const path = (request.url ?? '/').split('?')[0]!;
+  if (!hostAllowed(hooks.allowedHosts, request.headers.host)) {
+    request.resume();
+    return sendStatus(response, 421, 'json', GRPC_PERMISSION_DENIED, `host "${hostName(request.headers.host)}" is not served here: this receiver listens on loopback; send to localhost or 127.0.0.1`);
+  }
   const signal = PATHS[path];
   if (!signal) return sendStatus(response, 404, 'json', 5, `no OTLP endpoint at ${path}; use /v1/traces, /v1/logs or /v1/metrics`);
   if (request.method !== 'POST') {

@@ -63,10 +63,42 @@ export function readId(value: unknown, bytes: number): string | undefined {
   return hex;
 }
 
-function readNanos(value: unknown): bigint | undefined {
-  if (typeof value === 'string' && /^\d{1,20}$/.test(value)) return BigInt(value);
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return BigInt(value);
-  return undefined;
+/** The largest time the store holds: SQLite integers are signed 64-bit (OTLP's fixed64 goes to 2^64 - 1). */
+export const MAX_STORED_NANOS = 2n ** 63n - 1n;
+
+/** A time in ns; undefined when absent or unreadable, `tooLarge` when readable but beyond what the store holds. */
+function readNanos(value: unknown): bigint | undefined | 'tooLarge' {
+  let n: bigint | undefined;
+  if (typeof value === 'string' && /^\d{1,20}$/.test(value)) n = BigInt(value);
+  else if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) n = BigInt(value);
+  if (n === undefined) return undefined;
+  return n > MAX_STORED_NANOS ? 'tooLarge' : n;
+}
+
+/** A time that is readable and storable, or undefined. */
+function storableNanos(value: unknown): bigint | undefined {
+  const n = readNanos(value);
+  return typeof n === 'bigint' ? n : undefined;
+}
+
+/** Deeper nesting than any real attribute or log body (the protobuf decoder's limit too). */
+export const MAX_VALUE_DEPTH = 32;
+
+/**
+ * Refuses an AnyValue nested deeper than MAX_VALUE_DEPTH, walking it without recursion so that any
+ * depth (JSON.parse builds objects thousands of levels deep without complaint) is answered with 400.
+ */
+function checkDepth(value: unknown): void {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (!isObject(v)) continue;
+    if (depth > MAX_VALUE_DEPTH) throw new PayloadError(`a value is nested more than ${MAX_VALUE_DEPTH} levels deep`);
+    const array = isObject(v.arrayValue) ? v.arrayValue.values : undefined;
+    if (Array.isArray(array)) for (const element of array) stack.push([element, depth + 1]);
+    const kvlist = isObject(v.kvlistValue) ? v.kvlistValue.values : undefined;
+    if (Array.isArray(kvlist)) for (const kv of kvlist) if (isObject(kv)) stack.push([kv.value, depth + 1]);
+  }
 }
 
 function readEnum(value: unknown, names: Record<string, number>, max: number): number {
@@ -88,6 +120,7 @@ function attributes(value: unknown): Json[] {
   const out: Json[] = [];
   for (const entry of list(value)) {
     if (isObject(entry) && typeof entry.key === 'string') {
+      checkDepth(entry.value);
       out.push({ key: entry.key, value: isObject(entry.value) ? entry.value : {} });
     }
   }
@@ -109,7 +142,7 @@ function restOfSpan(span: Json): Json {
   if (typeof span.traceState === 'string' && span.traceState) out.traceState = span.traceState;
   if (typeof span.flags === 'number') out.flags = span.flags;
   const events = list(span.events).filter(isObject).map((e) => ({
-    timeUnixNano: String(readNanos(e.timeUnixNano) ?? 0n),
+    timeUnixNano: String(storableNanos(e.timeUnixNano) ?? 0n),
     name: typeof e.name === 'string' ? e.name : '',
     attributes: attributes(e.attributes),
   }));
@@ -163,11 +196,16 @@ export function normalizeTraceRequest(request: unknown): Normalized {
           continue;
         }
         const startNs = readNanos(span.startTimeUnixNano);
+        const endRead = readNanos(span.endTimeUnixNano);
         if (startNs === undefined) {
           reject(`span "${String(span.name)}" has no valid startTimeUnixNano`);
           continue;
         }
-        let endNs = readNanos(span.endTimeUnixNano) ?? startNs;
+        if (startNs === 'tooLarge' || endRead === 'tooLarge') {
+          reject(`span "${String(span.name)}" has a time beyond ${MAX_STORED_NANOS} ns (the year 2262), which the store cannot hold`);
+          continue;
+        }
+        let endNs = endRead ?? startNs;
         if (endNs < startNs) endNs = startNs;
         const parentSpanId = readId(span.parentSpanId, 8) ?? '';
         const kind = readEnum(span.kind, KIND_NAMES, 5);
@@ -230,10 +268,13 @@ function scopeText(sc: Json): string {
 
 function restOfLogRecord(record: Json): Json {
   const out: Json = { attributes: attributes(record.attributes) };
-  if (isObject(record.body)) out.body = record.body;
+  if (isObject(record.body)) {
+    checkDepth(record.body);
+    out.body = record.body;
+  }
   if (typeof record.eventName === 'string' && record.eventName) out.eventName = record.eventName;
   if (typeof record.flags === 'number') out.flags = record.flags;
-  const observed = readNanos(record.observedTimeUnixNano);
+  const observed = storableNanos(record.observedTimeUnixNano);
   if (observed) out.observedTimeUnixNano = String(observed);
   if (typeof record.droppedAttributesCount === 'number' && record.droppedAttributesCount > 0) {
     out.droppedAttributesCount = record.droppedAttributesCount;
@@ -267,7 +308,12 @@ export function normalizeLogsRequest(request: unknown, nowNs: bigint = BigInt(Da
         }
         const traceId = readId(record.traceId, 16);
         const spanId = traceId ? readId(record.spanId, 8) : undefined;
-        const time = readNanos(record.timeUnixNano) || readNanos(record.observedTimeUnixNano) || nowNs;
+        if (readNanos(record.timeUnixNano) === 'tooLarge' || readNanos(record.observedTimeUnixNano) === 'tooLarge') {
+          result.rejected++;
+          result.firstError ??= `a log record has a time beyond ${MAX_STORED_NANOS} ns (the year 2262), which the store cannot hold`;
+          continue;
+        }
+        const time = storableNanos(record.timeUnixNano) || storableNanos(record.observedTimeUnixNano) || nowNs;
         result.logs.push({
           traceId: traceId ?? '',
           spanId: spanId ?? '',

@@ -51,6 +51,9 @@ export interface StoredSpan {
   scope: string;
 }
 
+/** [spanId, parentSpanId ('' for a root), name, kind, service, startNs, endNs, statusCode]. */
+export type OutlineRow = [string, string, string, bigint, string, bigint, bigint, bigint];
+
 export interface StoredLog {
   /** The record in OTLP/JSON form: hex ids, integer severity, decimal-string times. */
   record: Record<string, unknown>;
@@ -175,6 +178,17 @@ function prepareStatements(d: SqliteDatabase) {
        s.body AS body, s.service AS serviceName, r.body AS resource, c.body AS scope
        FROM spans s JOIN resources r ON r.id = s.resource_id JOIN scopes c ON c.id = s.scope_id
        WHERE s.trace_id = ? ORDER BY s.start_ns`,
+    ).safeIntegers(true),
+    // The waterfall's columns only, as arrays: a trace of 100,000 spans is read without its JSON bodies.
+    traceOutline: d.prepare(
+      `SELECT span_id, parent_span_id, name, kind, service, start_ns, end_ns, status_code FROM spans WHERE trace_id = ? ORDER BY start_ns`,
+    ).raw(true).safeIntegers(true),
+    oneSpan: d.prepare(
+      `SELECT s.trace_id AS traceId, s.span_id AS spanId, s.parent_span_id AS parentSpanId, s.name AS name, s.kind AS kind,
+       s.start_ns AS startNs, s.end_ns AS endNs, s.status_code AS statusCode, s.status_message AS statusMessage,
+       s.body AS body, s.service AS serviceName, r.body AS resource, c.body AS scope
+       FROM spans s JOIN resources r ON r.id = s.resource_id JOIN scopes c ON c.id = s.scope_id
+       WHERE s.trace_id = ? AND s.span_id = ?`,
     ).safeIntegers(true),
     services: d.prepare('SELECT DISTINCT service FROM trace_services ORDER BY service').pluck(),
     operations: d.prepare('SELECT DISTINCT name FROM spans WHERE service = ? ORDER BY name').pluck(),
@@ -415,18 +429,18 @@ export class TraceStore {
   }
 
   trace(traceId: string): StoredSpan[] {
-    const rows = this.stmt.traceSpans.all(traceId) as Array<Record<string, string | bigint>>;
-    return rows.map((r) => {
-      const span: Record<string, unknown> = { traceId: r.traceId, spanId: r.spanId };
-      if (r.parentSpanId) span.parentSpanId = r.parentSpanId;
-      span.name = r.name;
-      span.kind = Number(r.kind);
-      span.startTimeUnixNano = String(r.startNs);
-      span.endTimeUnixNano = String(r.endNs);
-      Object.assign(span, JSON.parse(r.body as string));
-      span.status = r.statusMessage ? { code: Number(r.statusCode), message: r.statusMessage } : { code: Number(r.statusCode) };
-      return { span, serviceName: r.serviceName as string, resource: r.resource as string, scope: r.scope as string };
-    });
+    return (this.stmt.traceSpans.all(traceId) as Array<Record<string, string | bigint>>).map(storedSpan);
+  }
+
+  /** One span of a trace, whole; undefined when it is not stored. */
+  span(traceId: string, spanId: string): StoredSpan | undefined {
+    const row = this.stmt.oneSpan.get(traceId, spanId) as Record<string, string | bigint> | undefined;
+    return row === undefined ? undefined : storedSpan(row);
+  }
+
+  /** A trace's spans as the waterfall needs them, in start order: no attributes, events or resource. */
+  traceOutline(traceId: string): OutlineRow[] {
+    return this.stmt.traceOutline.all(traceId) as OutlineRow[];
   }
 
   /** A trace's log records in time order (at most `limit`). */
@@ -522,6 +536,18 @@ export class TraceStore {
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+function storedSpan(r: Record<string, string | bigint>): StoredSpan {
+  const span: Record<string, unknown> = { traceId: r.traceId, spanId: r.spanId };
+  if (r.parentSpanId) span.parentSpanId = r.parentSpanId;
+  span.name = r.name;
+  span.kind = Number(r.kind);
+  span.startTimeUnixNano = String(r.startNs);
+  span.endTimeUnixNano = String(r.endNs);
+  Object.assign(span, JSON.parse(r.body as string));
+  span.status = r.statusMessage ? { code: Number(r.statusCode), message: r.statusMessage } : { code: Number(r.statusCode) };
+  return { span, serviceName: r.serviceName as string, resource: r.resource as string, scope: r.scope as string };
 }
 
 function storedLog(r: Record<string, string | bigint>): StoredLog {

@@ -1,8 +1,9 @@
 // The UI's only data source: the viewer's JSON API (see the package README).
+import type { TraceOutline } from '../api/trace-json.js';
 import type { TraceSummary } from '../store/store.js';
 
-// The search answer's shape is the store's own (a type only: nothing of the server is bundled).
-export type { TraceSummary };
+// The search answer's and the outline's shapes are the server's own (types only: nothing of the server is bundled).
+export type { TraceOutline, TraceSummary };
 
 export interface SpanEvent {
   name: string;
@@ -54,7 +55,8 @@ export const api = {
   operations: (service: string) =>
     call<{ operations: string[] }>(`/api/operations?service=${encodeURIComponent(service)}`).then((r) => r.operations),
   search: (params: URLSearchParams) => call<{ traces: TraceSummary[] }>(`/api/traces?${params}`).then((r) => r.traces),
-  trace: (traceId: string) => call<{ traceId: string; spans: Span[] }>(`/api/traces/${encodeURIComponent(traceId)}`),
+  outline: (traceId: string) => call<TraceOutline>(`/api/traces/${encodeURIComponent(traceId)}/outline`),
+  span: (traceId: string, spanId: string) => call<Span>(`/api/traces/${encodeURIComponent(traceId)}/spans/${encodeURIComponent(spanId)}`),
   traceLogs: (traceId: string) => call<{ logs: LogRecord[] }>(`/api/traces/${encodeURIComponent(traceId)}/logs`).then((r) => r.logs),
   logs: (params: URLSearchParams) => call<{ logs: LogRecord[] }>(`/api/logs?${params}`).then((r) => r.logs),
   logServices: () => call<{ services: string[] }>('/api/logs/services').then((r) => r.services),

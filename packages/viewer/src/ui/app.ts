@@ -17,6 +17,7 @@ function route(): void {
   const params = new URLSearchParams(query ?? '');
   const traceMatch = /^\/trace\/([0-9a-fA-F]{32})$/.exec(path);
   const logs = path === '/logs';
+  if (page && 'dispose' in page) page.dispose();
   page = traceMatch ? tracePage(traceMatch[1]!.toLowerCase(), params) : logs ? logsPage(params) : searchPage(params);
   clear(app);
   app.append(page.element);

@@ -1,10 +1,22 @@
 // A trace as a tree of spans with times relative to the trace's start, and its critical path: the
 // chain of work that determined when the root finished (the last-finishing child at each step).
+// Built from the outline the API sends (no attributes), so a trace of 100,000 spans stays light.
+// Senders can be wrong: a span may name a parent that never arrived (an orphan), or spans may name
+// each other as parents (a cycle), which is broken at its earliest span so every span is shown once.
 
-import type { Span } from './api.js';
+import type { TraceOutline } from '../api/trace-json.js';
+
+export interface OutlineSpan {
+  spanId: string;
+  parentSpanId: string;
+  name: string;
+  kind: string;
+  serviceName: string;
+  statusCode: 'UNSET' | 'OK' | 'ERROR';
+}
 
 export interface SpanNode {
-  span: Span;
+  span: OutlineSpan;
   /** Nanoseconds from the trace's start. */
   start: number;
   end: number;
@@ -13,6 +25,8 @@ export interface SpanNode {
   parent: SpanNode | undefined;
   /** The span names a parent that is not in the trace (not arrived yet, or lost). */
   orphan: boolean;
+  /** The span names a parent that is its own descendant (or itself): shown as a root instead. */
+  cycle: boolean;
 }
 
 export interface TraceModel {
@@ -25,31 +39,28 @@ export interface TraceModel {
   services: string[];
 }
 
-export function buildTrace(spans: Span[]): TraceModel {
-  let startNs = spans.length ? BigInt(spans[0]!.startTimeUnixNano) : 0n;
-  let endNs = startNs;
-  for (const s of spans) {
-    const a = BigInt(s.startTimeUnixNano);
-    const b = BigInt(s.endTimeUnixNano);
-    if (a < startNs) startNs = a;
-    if (b > endNs) endNs = b;
-  }
+const byStart = (a: SpanNode, b: SpanNode): number => a.start - b.start || a.end - b.end;
+
+export function buildTrace(outline: TraceOutline): TraceModel {
   const byId = new Map<string, SpanNode>();
-  for (const span of spans) {
-    byId.set(span.spanId, {
-      span,
-      start: Number(BigInt(span.startTimeUnixNano) - startNs),
-      end: Number(BigInt(span.endTimeUnixNano) - startNs),
+  let durationNs = 0;
+  for (const [spanId, parentSpanId, name, kind, service, start, end, statusCode] of outline.spans) {
+    byId.set(spanId, {
+      span: { spanId, parentSpanId, name: outline.names[name] ?? '', kind, serviceName: outline.services[service] ?? '', statusCode },
+      start,
+      end,
       depth: 0,
       children: [],
       parent: undefined,
       orphan: false,
+      cycle: false,
     });
+    if (end > durationNs) durationNs = end;
   }
   const roots: SpanNode[] = [];
   for (const node of byId.values()) {
     const parent = node.span.parentSpanId ? byId.get(node.span.parentSpanId) : undefined;
-    if (parent && parent !== node) {
+    if (parent !== undefined) {
       node.parent = parent;
       parent.children.push(node);
     } else {
@@ -57,20 +68,45 @@ export function buildTrace(spans: Span[]): TraceModel {
       roots.push(node);
     }
   }
-  const byStart = (a: SpanNode, b: SpanNode) => a.start - b.start || a.end - b.end;
   roots.sort(byStart);
   const ordered: SpanNode[] = [];
+  const visited = new Set<SpanNode>();
   // Iterative, so a pathologically deep trace cannot overflow the stack.
-  const stack = [...roots].reverse();
-  while (stack.length) {
-    const node = stack.pop()!;
-    node.depth = node.parent ? node.parent.depth + 1 : 0;
-    ordered.push(node);
-    node.children.sort(byStart);
-    for (let i = node.children.length - 1; i >= 0; i--) stack.push(node.children[i]!);
+  const walk = (root: SpanNode): void => {
+    const stack = [root];
+    while (stack.length) {
+      const node = stack.pop()!;
+      visited.add(node);
+      node.depth = node.parent ? node.parent.depth + 1 : 0;
+      ordered.push(node);
+      node.children.sort(byStart);
+      for (let i = node.children.length - 1; i >= 0; i--) stack.push(node.children[i]!);
+    }
+  };
+  for (const root of roots) walk(root);
+  if (visited.size < byId.size) {
+    // What no root reaches hangs from a cycle: detach the earliest span of each cycle and walk from it.
+    const unreached = [...byId.values()].filter((n) => !visited.has(n)).sort(byStart);
+    for (const start of unreached) {
+      if (visited.has(start)) continue;
+      const seen = new Set<SpanNode>();
+      let node = start;
+      while (node.parent !== undefined && !seen.has(node)) {
+        seen.add(node);
+        node = node.parent;
+      }
+      // `node` is on the cycle; of the cycle's spans, the earliest becomes the root.
+      let first = node;
+      for (let n = node.parent!; n !== node; n = n.parent!) if (byStart(n, first) < 0) first = n;
+      first.parent!.children = first.parent!.children.filter((c) => c !== first);
+      first.parent = undefined;
+      first.cycle = true;
+      roots.push(first);
+      walk(first);
+    }
+    roots.sort(byStart);
   }
-  const services = [...new Set(spans.map((s) => s.serviceName))].sort();
-  return { roots, byId, ordered, startNs, durationNs: Number(endNs - startNs), services };
+  return { roots, byId, ordered, startNs: BigInt(outline.startTimeUnixNano), durationNs, services: [...outline.services].sort() };
 }
 
 /** Segments [start, end) of each span's own time on the critical path, keyed by span id. */
