@@ -92,6 +92,8 @@ test('the UI finds a trace, shows its waterfall nested, and a span\'s attributes
     await page.click(`.row[data-span-id="${trace.ids.quote}"]`);
     const details = page.locator('.details');
     await details.locator('h2', { hasText: 'POST /quotes' }).waitFor();
+    // The waterfall's outline has no attributes: the span's own arrive when it is selected.
+    await page.waitForSelector('.details[aria-busy="false"]');
     const text = await details.innerText();
     assert.match(text, /shipping/);
     assert.match(text, /ERROR: quote declined/);
