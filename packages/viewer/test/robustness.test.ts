@@ -3,16 +3,11 @@
 // each other as parents, a 100,000-span trace in real Chromium, and requests to a rebound host name.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
 import http2 from 'node:http2';
 import { request } from 'node:http';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { buildTrace } from '../src/ui/trace-model.js';
+import { ARTIFACTS, launch } from './support/browser.js';
 import { getJson, hexId, otlpJson, span, testViewer } from './support/viewer.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/viewer/', import.meta.url));
 
 async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
@@ -146,16 +141,9 @@ test('the OTLP ports bound to loopback refuse a request addressed to another hos
 });
 
 test('a trace of 100,000 spans shows its first screen in Chromium in under 2 s, and a span’s details on a click', async (t) => {
-  if (!existsSync(CHROMIUM)) {
-    if (process.env.SIGHTLINE_REQUIRE_SERVICES === '1') throw new Error(`Chromium is not installed at ${CHROMIUM} and SIGHTLINE_REQUIRE_SERVICES=1`);
-    return t.skip(`Chromium is not installed at ${CHROMIUM}`);
-  }
-  mkdirSync(ARTIFACTS, { recursive: true });
+  const browser = await launch(t);
+  if (!browser) return;
   const viewer = await testViewer();
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
   try {
     // A root with 100 children of 999 spans each, as a batch job's trace might be; sent in requests of 5,000.
     const traceId = hexId(16);
@@ -216,15 +204,9 @@ test('a trace of 100,000 spans shows its first screen in Chromium in under 2 s, 
 });
 
 test('a parent cycle renders in Chromium, marked, without an error', async (t) => {
-  if (!existsSync(CHROMIUM)) {
-    if (process.env.SIGHTLINE_REQUIRE_SERVICES === '1') throw new Error(`Chromium is not installed at ${CHROMIUM} and SIGHTLINE_REQUIRE_SERVICES=1`);
-    return t.skip(`Chromium is not installed at ${CHROMIUM}`);
-  }
+  const browser = await launch(t);
+  if (!browser) return;
   const viewer = await testViewer();
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
   try {
     const traceId = hexId(16);
     const a = span(traceId, { name: 'a' });

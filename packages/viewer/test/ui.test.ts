@@ -2,27 +2,8 @@
 // Screenshots go to test-artifacts/viewer/ at the repository root.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { ARTIFACTS, launch } from './support/browser.js';
 import { hexId, otlpJson, span, testViewer } from './support/viewer.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/viewer/', import.meta.url));
-
-async function launch(t: import('node:test').TestContext): Promise<Browser | undefined> {
-  if (!existsSync(CHROMIUM)) {
-    if (process.env.SIGHTLINE_REQUIRE_SERVICES === '1') throw new Error(`Chromium is not installed at ${CHROMIUM} and SIGHTLINE_REQUIRE_SERVICES=1`);
-    t.skip(`Chromium is not installed at ${CHROMIUM} (apt-get install chromium)`);
-    return undefined;
-  }
-  mkdirSync(ARTIFACTS, { recursive: true });
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    // Without these, Chromium tries to reach Google's services, which this network refuses.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-}
 
 function demoTrace() {
   const traceId = hexId(16);
