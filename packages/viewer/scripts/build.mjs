@@ -1,6 +1,5 @@
-// Builds the viewer: the server as one ESM bundle (better-sqlite3, in its two versions, stays
-// external: it is native), and
-// the UI as one browser script plus its HTML and CSS, so the page makes no request beyond its origin.
+// Builds the viewer: the server as one ESM bundle (its store is Node's own node:sqlite), and the UI
+// as one browser script plus its HTML and CSS, so the page makes no request beyond its origin.
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -18,8 +17,7 @@ await Promise.all([
     bundle: true,
     platform: 'node',
     format: 'esm',
-    target: 'node20',
-    external: ['better-sqlite3', 'better-sqlite3-v12'],
+    target: 'node22',
     define: { VIEWER_VERSION: JSON.stringify(pkg.version) },
     sourcemap: true,
     logLevel: 'warning',

@@ -12,7 +12,7 @@ import { OTLPLogExporter as ProtoLogExporter } from '@opentelemetry/exporter-log
 import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPLogExporter as GrpcLogExporter } from '@opentelemetry/exporter-logs-otlp-grpc';
 import { TraceStore } from '../src/store/store.js';
-import { sqliteDriver } from '../src/store/sqlite-driver.js';
+import { Sqlite } from '../src/store/sqlite.js';
 import { normalizeLogsRequest, normalizeTraceRequest } from '../src/store/normalize.js';
 import { getJson, hexId, otlpJson, span, tempDir, testViewer } from './support/viewer.js';
 
@@ -242,8 +242,7 @@ test('a database from the previous schema (no logs table) is upgraded in place, 
   const first = new TraceStore({ path, maxBytes: 1 << 30, maxAgeMs: 0 });
   first.ingest(normalizeTraceRequest(otlpJson('v2', [span(traceId)])).spans);
   first.close();
-  const Database = sqliteDriver();
-  const raw = new Database(path);
+  const raw = new Sqlite(path);
   raw.exec('DROP TABLE logs');
   raw.pragma('user_version = 2');
   raw.close();

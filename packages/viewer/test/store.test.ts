@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { TraceStore } from '../src/store/store.js';
-import { sqliteDriver } from '../src/store/sqlite-driver.js';
+import { Sqlite } from '../src/store/sqlite.js';
 import { normalizeTraceRequest } from '../src/store/normalize.js';
 import { getJson, hexId, otlpJson, span, tempDir, testViewer } from './support/viewer.js';
 
@@ -75,8 +75,7 @@ test('the age limit evicts traces stored longer ago than it', async () => {
 
 test('a database written by another schema version is refused with a message, not misread', async () => {
   const path = join(tempDir(), 'traces.db');
-  const Database = sqliteDriver();
-  const old = new Database(path);
+  const old = new Sqlite(path);
   old.exec('CREATE TABLE spans (x TEXT)');
   old.close();
   assert.throws(() => new TraceStore({ path, maxBytes: 1e9, maxAgeMs: 0 }), /written by another version of the viewer \(schema 0, this one reads 3\); move it away or start with another --data directory/);

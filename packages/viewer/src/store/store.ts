@@ -8,7 +8,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { LogRow, SpanRow } from './normalize.js';
-import { sqliteDriver, type SqliteDatabase, type SqliteStatement } from './sqlite-driver.js';
+import type { SQLInputValue } from 'node:sqlite';
+import { Sqlite, type Statement } from './sqlite.js';
 
 export interface StoreOptions {
   /** A file path, or undefined for an in-memory store. */
@@ -149,7 +150,7 @@ CREATE INDEX IF NOT EXISTS logs_seq ON logs (seq);
 CREATE INDEX IF NOT EXISTS logs_time ON logs (time_ns);
 `;
 
-function prepareStatements(d: SqliteDatabase) {
+function prepareStatements(d: Sqlite) {
   return {
     insertResource: d.prepare('INSERT INTO resources (body) VALUES (?) ON CONFLICT (body) DO UPDATE SET body = body RETURNING id'),
     insertScope: d.prepare('INSERT INTO scopes (body) VALUES (?) ON CONFLICT (body) DO UPDATE SET body = body RETURNING id'),
@@ -178,25 +179,25 @@ function prepareStatements(d: SqliteDatabase) {
        s.body AS body, s.service AS serviceName, r.body AS resource, c.body AS scope
        FROM spans s JOIN resources r ON r.id = s.resource_id JOIN scopes c ON c.id = s.scope_id
        WHERE s.trace_id = ? ORDER BY s.start_ns`,
-    ).safeIntegers(true),
+      { bigints: true }),
     // The waterfall's columns only, as arrays: a trace of 100,000 spans is read without its JSON bodies.
     traceOutline: d.prepare(
       `SELECT span_id, parent_span_id, name, kind, service, start_ns, end_ns, status_code FROM spans WHERE trace_id = ? ORDER BY start_ns`,
-    ).raw(true).safeIntegers(true),
+      { arrays: true, bigints: true }),
     oneSpan: d.prepare(
       `SELECT s.trace_id AS traceId, s.span_id AS spanId, s.parent_span_id AS parentSpanId, s.name AS name, s.kind AS kind,
        s.start_ns AS startNs, s.end_ns AS endNs, s.status_code AS statusCode, s.status_message AS statusMessage,
        s.body AS body, s.service AS serviceName, r.body AS resource, c.body AS scope
        FROM spans s JOIN resources r ON r.id = s.resource_id JOIN scopes c ON c.id = s.scope_id
        WHERE s.trace_id = ? AND s.span_id = ?`,
-    ).safeIntegers(true),
-    services: d.prepare('SELECT DISTINCT service FROM trace_services ORDER BY service').pluck(),
-    operations: d.prepare('SELECT DISTINCT name FROM spans WHERE service = ? ORDER BY name').pluck(),
+      { bigints: true }),
+    services: d.prepare('SELECT DISTINCT service FROM trace_services ORDER BY service', { pluck: true }),
+    operations: d.prepare('SELECT DISTINCT name FROM spans WHERE service = ? ORDER BY name', { pluck: true }),
     oldest: d.prepare('SELECT trace_id AS traceId, first_seq AS seq FROM traces ORDER BY first_seq LIMIT ?'),
-    olderThan: d.prepare('SELECT trace_id FROM traces WHERE received_ms < ? ORDER BY first_seq LIMIT 1000').pluck(),
+    olderThan: d.prepare('SELECT trace_id FROM traces WHERE received_ms < ? ORDER BY first_seq LIMIT 1000', { pluck: true }),
     deleteSpans: d.prepare('DELETE FROM spans WHERE trace_id = ?'),
     deleteServices: d.prepare('DELETE FROM trace_services WHERE trace_id = ?'),
-    deleteTrace: d.prepare('DELETE FROM traces WHERE trace_id = ? RETURNING bytes').pluck(),
+    deleteTrace: d.prepare('DELETE FROM traces WHERE trace_id = ? RETURNING bytes', { pluck: true }),
     counts: d.prepare('SELECT count(*) AS traces, coalesce(sum(span_count), 0) AS spans, coalesce(sum(bytes), 0) AS bytes, coalesce(max(first_seq), 0) AS seq FROM traces'),
     logCounts: d.prepare('SELECT count(*) AS logs, coalesce(sum(bytes), 0) AS bytes, coalesce(max(seq), 0) AS seq FROM logs'),
     insertLog: d.prepare(
@@ -208,11 +209,11 @@ function prepareStatements(d: SqliteDatabase) {
        l.severity_text AS severityText, l.service AS serviceName, l.body AS body, r.body AS resource, c.body AS scope
        FROM logs l JOIN resources r ON r.id = l.resource_id JOIN scopes c ON c.id = l.scope_id
        WHERE l.trace_id = ? ORDER BY l.time_ns, l.id LIMIT ?`,
-    ).safeIntegers(true),
-    oldestLogSeq: d.prepare('SELECT min(seq) FROM logs').pluck(),
-    oldestTraceSeq: d.prepare('SELECT min(first_seq) FROM traces').pluck(),
-    deleteLogBatch: d.prepare('DELETE FROM logs WHERE seq = ? RETURNING bytes').pluck(),
-    deleteTraceLogs: d.prepare('DELETE FROM logs WHERE trace_id = ? RETURNING bytes').pluck(),
+      { bigints: true }),
+    oldestLogSeq: d.prepare('SELECT min(seq) FROM logs', { pluck: true }),
+    oldestTraceSeq: d.prepare('SELECT min(first_seq) FROM traces', { pluck: true }),
+    deleteLogBatch: d.prepare('DELETE FROM logs WHERE seq = ? RETURNING bytes', { pluck: true }),
+    deleteTraceLogs: d.prepare('DELETE FROM logs WHERE trace_id = ? RETURNING bytes', { pluck: true }),
     oldestLogBatch: d.prepare('SELECT seq, received_ms AS receivedMs FROM logs ORDER BY seq LIMIT 1'),
   };
 }
@@ -235,7 +236,7 @@ const STATUS_ERROR = 2;
 const EVICT_TO = 0.9;
 
 export class TraceStore {
-  private readonly db: SqliteDatabase;
+  private readonly db: Sqlite;
   private readonly resourceIds = new Map<string, number>();
   private readonly scopeIds = new Map<string, number>();
   private seq: number;
@@ -247,8 +248,7 @@ export class TraceStore {
 
   constructor(readonly options: StoreOptions) {
     if (options.path) mkdirSync(dirname(options.path), { recursive: true });
-    const Database = sqliteDriver();
-    this.db = new Database(options.path ?? ':memory:');
+    this.db = new Sqlite(options.path ?? ':memory:');
     if (options.path) {
       this.db.pragma('journal_mode = WAL');
       // A viewer can lose the last second of spans in a power cut; it must not slow ingest for it.
@@ -257,7 +257,7 @@ export class TraceStore {
     // Spans are appended in rowid order (cheap) and found through a small (trace_id, span_id) index;
     // a WITHOUT ROWID table keyed on the random ids measured 5x slower to fill, its rows being large.
     this.db.pragma('cache_size = -65536');
-    const version = this.db.pragma('user_version', { simple: true }) as number;
+    const version = Number(this.db.pragma('user_version'));
     const empty = (this.db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }).n === 0;
     // Version 2 lacked only the logs table, which the schema below adds; anything else is refused.
     if (!empty && version !== SCHEMA_VERSION && version !== 2) {
@@ -315,7 +315,7 @@ export class TraceStore {
         for (const service of p.services) this.stmt.insertService.run(service, traceId);
         this.totalBytes += p.bytes;
       }
-    })();
+    });
     this.enforceLimits();
     return [...pending.keys()];
   }
@@ -339,12 +339,12 @@ export class TraceStore {
         this.totalBytes += bytes;
         if (log.traceId) traceIds.add(log.traceId);
       }
-    })();
+    });
     this.enforceLimits();
     return [...traceIds];
   }
 
-  private idOf(cache: Map<string, number>, stmt: SqliteStatement, body: string): number {
+  private idOf(cache: Map<string, number>, stmt: Statement, body: string): number {
     let id = cache.get(body);
     if (id === undefined) {
       id = (stmt.get(body) as { id: number }).id;
@@ -374,7 +374,7 @@ export class TraceStore {
             if (this.totalBytes <= target) break;
           }
         }
-      })();
+      });
     }
     const now = Date.now();
     if (this.options.maxAgeMs > 0 && now - this.lastAgeCheck > 1000) {
@@ -388,7 +388,7 @@ export class TraceStore {
     for (;;) {
       const ids = this.stmt.olderThan.all(cutoffMs) as string[];
       if (ids.length === 0) break;
-      this.db.transaction(() => ids.forEach((id) => this.deleteTrace(id)))();
+      this.db.transaction(() => ids.forEach((id) => this.deleteTrace(id)));
     }
     // Batches are numbered in arrival order, so the oldest batch (found by index) is the one to test.
     this.db.transaction(() => {
@@ -397,7 +397,7 @@ export class TraceStore {
         if (!oldest || oldest.receivedMs >= cutoffMs) break;
         this.deleteLogBatch(oldest.seq);
       }
-    })();
+    });
   }
 
   private deleteTrace(traceId: string): void {
@@ -451,7 +451,7 @@ export class TraceStore {
   /** Log records newest first, filtered by service, trace, severity, text and time. */
   searchLogs(q: LogQuery): StoredLog[] {
     const where: string[] = [];
-    const params: unknown[] = [];
+    const params: SQLInputValue[] = [];
     if (q.service) (where.push('l.service = ?'), params.push(q.service));
     if (q.traceId) (where.push('l.trace_id = ?'), params.push(q.traceId));
     if (q.minSeverity) (where.push('l.severity_number >= ?'), params.push(q.minSeverity));
@@ -465,17 +465,17 @@ export class TraceStore {
       ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY l.time_ns DESC, l.id DESC LIMIT ?`;
     params.push(q.limit);
-    return (this.db.prepare(sql).safeIntegers(true).all(...params) as Array<Record<string, string | bigint>>).map(storedLog);
+    return (this.db.prepare(sql, { bigints: true }).all(...params) as Array<Record<string, string | bigint>>).map(storedLog);
   }
 
   /** Services that sent log records. */
   logServices(): string[] {
-    return this.db.prepare('SELECT DISTINCT service FROM logs ORDER BY service').pluck().all() as string[];
+    return this.db.prepare('SELECT DISTINCT service FROM logs ORDER BY service', { pluck: true }).all() as string[];
   }
 
   search(q: TraceQuery): TraceSummary[] {
     const where: string[] = [];
-    const params: unknown[] = [];
+    const params: SQLInputValue[] = [];
     if (q.sinceNs !== undefined) (where.push('t.start_ns >= ?'), params.push(q.sinceNs));
     if (q.untilNs !== undefined) (where.push('t.start_ns <= ?'), params.push(q.untilNs));
     if (q.errorsOnly) where.push('t.error_count > 0');
@@ -507,7 +507,7 @@ export class TraceStore {
       FROM traces t ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY t.start_ns DESC LIMIT ?`;
     params.push(q.limit);
-    const rows = this.db.prepare(sql).safeIntegers(true).all(...params) as Array<Record<string, bigint | string | null>>;
+    const rows = this.db.prepare(sql, { bigints: true }).all(...params) as Array<Record<string, bigint | string | null>>;
     return rows.map((r) => ({
       traceId: r.traceId as string,
       rootService: r.rootService as string,
