@@ -8,7 +8,7 @@ const { context, propagation, ROOT_CONTEXT, trace, defaultTextMapSetter, default
   new URL('../packages/sightline/src/index.ts', import.meta.url),
 )('@opentelemetry/api') as typeof import('@opentelemetry/api');
 import { init, shutdown } from '../packages/sightline/src/index.ts';
-import { traceRequestToJson } from '../packages/sightline/src/export/otlp-decode/otlp-json-transcoder.ts';
+import { traceRequestToJson } from '@sightline/otlp';
 import { OtlpProtobufEncoder } from '../packages/sightline/src/export/otlp-protobuf.ts';
 import { inProcessProvider } from '../packages/sightline/test/support/in-process.ts';
 

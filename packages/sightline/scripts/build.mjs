@@ -1,9 +1,18 @@
-// Builds the package: one ESM and one CommonJS bundle of the public API (so `--require` works on
-// Node 20 without require(esm)), the export worker as its own ESM file, and type declarations.
+// Builds the package:
+// - dist/index.js (ES module) and dist/index.cjs (CommonJS) of the public API, @sightline/otlp bundled
+//   in and @opentelemetry/api left to the app (a peer dependency: the app's one copy holds the globals);
+// - dist/export-worker.mjs and dist/esm-loader-hook.mjs, which the SDK loads by path;
+// - dist/index.d.ts and dist/index.d.cts: the public types, each one self-contained file, so `import`
+//   gets ES-module types and `require` CommonJS ones (checked by attw in the test command);
+// - dist/viewer/: the viewer, as its own package built it; only `sightline view` ever loads it.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { rmSync, readFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { rollup } from 'rollup';
+import { dts } from 'rollup-plugin-dts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8'));
@@ -13,7 +22,7 @@ const common = {
   absWorkingDir: root,
   bundle: true,
   platform: 'node',
-  target: 'node20',
+  target: 'node22',
   external: ['@opentelemetry/api'],
   define: { SIGHTLINE_VERSION: JSON.stringify(pkg.version) },
   sourcemap: true,
@@ -35,7 +44,21 @@ await Promise.all([
   build({ ...common, entryPoints: ['src/instrumentation/esm-loader-hook.ts'], format: 'esm', outfile: 'dist/esm-loader-hook.mjs' }),
 ]);
 
-execFileSync(process.execPath, [`${root}../../node_modules/typescript/bin/tsc`, '-p', 'tsconfig.json', '--emitDeclarationOnly'], {
-  cwd: root,
-  stdio: 'inherit',
+const require = createRequire(import.meta.url);
+execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+// @sightline/otlp is never published: internal files import it, but no public type may need it.
+const bundle = await rollup({
+  input: `${root}dist/declarations/index.d.ts`,
+  plugins: [dts()],
+  external: ['@opentelemetry/api', '@sightline/otlp'],
+  onwarn: (warning, warn) => (warning.code === 'UNUSED_EXTERNAL_IMPORT' && warning.exporter === '@sightline/otlp' ? undefined : warn(warning)),
 });
+await bundle.write({ file: `${root}dist/index.d.ts`, format: 'es' });
+await bundle.close();
+if (readFileSync(`${root}dist/index.d.ts`, 'utf8').includes('@sightline/otlp')) throw new Error('a public type refers to @sightline/otlp, which is not published');
+copyFileSync(`${root}dist/index.d.ts`, `${root}dist/index.d.cts`);
+rmSync(`${root}dist/declarations`, { recursive: true, force: true });
+
+const viewer = dirname(require.resolve('sightline-viewer/package.json'));
+if (!existsSync(join(viewer, 'dist', 'index.js'))) throw new Error('build the viewer first: npm run build -w sightline-viewer');
+cpSync(join(viewer, 'dist'), `${root}dist/viewer`, { recursive: true });

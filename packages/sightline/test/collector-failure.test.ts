@@ -68,7 +68,7 @@ describe('collector failures', () => {
       assert.equal(exit.code, 0);
       const final = JSON.parse(/\{"finalStats".*\}/.exec(app.stdout())![0]).finalStats as Stats;
       assert.equal(final.spansEnded, s.spansEnded! + 0, 'no span ended after the load');
-      assert.equal(final.spansQueued + final.spansInExport, 0, 'nothing is left pending once the process ends');
+      assert.equal(final.spansQueued! + final.spansInExport!, 0, 'nothing is left pending once the process ends');
       assert.ok(final.spansAbandoned! > 0, 'what the hung collector never took is counted as abandoned');
       assert.equal(accountedFor(final), final.spansEnded, `every span ended is accounted for at exit: ${JSON.stringify(final)}`);
       assert.match(app.stderr(), new RegExp(`still unsent when export ended \\(SIGHTLINE_SHUTDOWN_TIMEOUT\\): ${final.spansAbandoned}`));

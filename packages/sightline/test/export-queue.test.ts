@@ -6,7 +6,7 @@ import { ExportCounters, type SignalCounts } from '../src/export/export-counters
 import { OtlpProtobufEncoder } from '../src/export/otlp-protobuf.js';
 import { ExportQueue, type QueueSettings } from '../src/export/worker/export-queue.js';
 import { backoffMillis, isRetryableGrpcCode, isRetryableStatus, parseRetryAfter } from '../src/export/worker/retry.js';
-import { splitRequest } from '../src/export/worker/split-request.js';
+import { splitRequest } from '@sightline/otlp';
 import type { SendResult } from '../src/export/worker/transport.js';
 import { inProcessProvider } from './support/in-process.js';
 import { decodeProtobuf } from './support/otlp-receiver.js';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { OtlpProtobufEncoder } from '../src/export/otlp-protobuf.js';
-import { traceRequestToJson } from '../src/export/otlp-decode/otlp-json-transcoder.js';
+import { traceRequestToJson } from '@sightline/otlp';
 import { TraceState } from '../src/trace/trace-state.js';
 import { unixNanoString } from '../src/trace/time.js';
 import { inProcessProvider } from './support/in-process.js';
@@ -63,37 +63,6 @@ describe('OTLP protobuf encoding', () => {
     const decoded = decodeProtobuf(new OtlpProtobufEncoder(resource).encode(ended));
     assert.equal(decoded.length, 600);
     assert.equal(decoded[599]!.attributes.payload, 'y'.repeat(2000));
-  });
-});
-
-describe('protobuf writer', () => {
-  it('stays correct when the buffer grows in the middle of a one-pass attribute', async () => {
-    const { ProtoWriter } = await import('../src/export/protobuf-writer.js');
-    for (let size = 1; size < 64; size++) {
-      const w = new ProtoWriter(size);
-      w.fork(9);
-      assert.ok(w.stringKeyValue(1, w.keyField('k'), 'value'));
-      assert.ok(w.intKeyValue(1, w.keyField('n'), 300));
-      w.join();
-      // KeyValue{key "k", value{string "value"}} then KeyValue{key "n", value{int 300}}, inside field 9.
-      const expected = [0x4a, 24, 0x0a, 12, 0x0a, 1, 0x6b, 0x12, 7, 0x0a, 5, 0x76, 0x61, 0x6c, 0x75, 0x65, 0x0a, 8, 0x0a, 1, 0x6e, 0x12, 3, 0x18, 0xac, 0x02];
-      assert.deepEqual([...w.finish()], expected, `initial size ${size}`);
-    }
-  });
-});
-
-describe('reading collector responses', () => {
-  it('reads a partial success and a google.rpc.Status message as the official schema writes them', async () => {
-    const { createRequire } = await import('node:module');
-    const root = createRequire(import.meta.url)('otlp-proto-schema/build/src/generated/root.js');
-    const Response = root.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
-    const { decodePartialSuccess, decodeStatusMessage } = await import('../src/export/otlp-decode/proto-reader.js');
-    const bytes = Response.encode(Response.create({ partialSuccess: { rejectedSpans: 3, errorMessage: 'too old' } })).finish();
-    assert.deepEqual(decodePartialSuccess(bytes), { rejected: 3, errorMessage: 'too old' });
-    assert.equal(decodePartialSuccess(Response.encode(Response.create({})).finish()), undefined);
-    // google.rpc.Status { int32 code = 1; string message = 2; }: code 3, message "bad span".
-    assert.equal(decodeStatusMessage(Uint8Array.from([0x08, 0x03, 0x12, 0x08, ...Buffer.from('bad span')])), 'bad span');
-    assert.equal(decodeStatusMessage(Uint8Array.from([0x12, 0x40, 0x61])), undefined, 'a truncated message is not read');
   });
 });
 

@@ -9,6 +9,12 @@ import { startApp, type ChildApp } from './support/child-app.js';
 import { startHttpReceiver, type ReceivedSpan, type Receiver } from './support/otlp-receiver.js';
 import { POSTGRES_URL, REDIS_URL, requireService } from './support/services.js';
 
+/** What the queue app's routes answer: the request's trace id and the ids of the jobs it enqueued. */
+interface OrderAnswer {
+  traceId: string;
+  bullmqJob: string;
+}
+
 async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -82,7 +88,7 @@ describe('datastores, queues and logs', () => {
   it('follows one request through pg, Redis, BullMQ and pg-boss into the worker process', async (t) => {
     if (!pair.ready) return t.skip('services missing');
     const { receiver, app, worker, queue } = pair;
-    const answer = await (await fetch(`http://127.0.0.1:${app.port}/order`)).json();
+    const answer = (await (await fetch(`http://127.0.0.1:${app.port}/order`)).json()) as OrderAnswer;
     const T = answer.traceId as string;
     const inTrace = () => receiver.spans.filter((s) => s.traceId === T);
     const find = (pred: (s: ReceivedSpan) => boolean) => inTrace().find(pred);
@@ -171,7 +177,7 @@ describe('datastores, queues and logs', () => {
   it('a failing job retried twice shows three CONSUMER spans, each an attempt, with ERROR', async (t) => {
     if (!pair.ready) return t.skip('services missing');
     const { receiver, app, queue } = pair;
-    const answer = await (await fetch(`http://127.0.0.1:${app.port}/failing-job`)).json();
+    const answer = (await (await fetch(`http://127.0.0.1:${app.port}/failing-job`)).json()) as OrderAnswer;
     const attempts = (system: string) => receiver.spans.filter((s) => s.traceId === answer.traceId && s.kind === 5 && s.attributes['messaging.system'] === system);
     await waitFor('three attempts of each job', () => (attempts('bullmq').length === 3 && attempts('pg-boss').length === 3 ? true : undefined), 30_000);
     const bull = attempts('bullmq').sort((a, b) => Number(a.startTimeUnixNano - b.startTimeUnixNano));
@@ -239,7 +245,7 @@ describe('consumer trace in link mode (SIGHTLINE_MESSAGING_CONSUMER_TRACE=link)'
   it('starts each job in a trace of its own, linked to the producer, for BullMQ and pg-boss alike', async (t) => {
     if (!pair.ready) return t.skip('services missing');
     const { receiver, app, worker, queue } = pair;
-    const answer = await (await fetch(`http://127.0.0.1:${app.port}/order`)).json();
+    const answer = (await (await fetch(`http://127.0.0.1:${app.port}/order`)).json()) as OrderAnswer;
     const T = answer.traceId as string;
     const producerOf = (system: string) => receiver.spans.find((s) => s.traceId === T && s.kind === 4 && s.attributes['messaging.system'] === system);
     const consumerOf = (system: string) => {
@@ -276,7 +282,7 @@ for (const mode of ['child process', 'worker thread'] as const) describe(`BullMQ
   it(`nests the ${mode}'s work under the CONSUMER span, through a span of its own`, async (t) => {
     if (!pair.ready) return t.skip('services missing');
     const { receiver, app, worker, queue } = pair;
-    const answer = await (await fetch(`http://127.0.0.1:${app.port}/order`)).json();
+    const answer = (await (await fetch(`http://127.0.0.1:${app.port}/order`)).json()) as OrderAnswer;
     const T = answer.traceId as string;
     const inTrace = () => receiver.spans.filter((s) => s.traceId === T);
     const sandboxSpan = () => inTrace().find((s) => s.name === `sandbox ${queue}`);
@@ -314,7 +320,7 @@ for (const mode of ['child process', 'worker thread'] as const) describe(`BullMQ
   it('a failing sandboxed job marks both the sandbox span and the CONSUMER span with the error', async (t) => {
     if (!pair.ready) return t.skip('services missing');
     const { receiver, app, queue } = pair;
-    const answer = await (await fetch(`http://127.0.0.1:${app.port}/failing-job`)).json();
+    const answer = (await (await fetch(`http://127.0.0.1:${app.port}/failing-job`)).json()) as OrderAnswer;
     const T = answer.traceId as string;
     const attempts = await waitFor('three sandboxed attempts', () => {
       const found = receiver.spans.filter((s) => s.traceId === T && s.name === `sandbox ${queue}` && s.status.code === 2);

@@ -163,7 +163,7 @@ test('the logs search filters by service, severity, text, trace and time, and na
 test('malformed logs requests get 400 with the reason and the receiver keeps serving', async () => {
   const viewer = await testViewer();
   try {
-    const proto = (body: Buffer) => fetch(`${viewer.otlpHttpUrl}/v1/logs`, { method: 'POST', body, headers: { 'content-type': 'application/x-protobuf' } });
+    const proto = (body: Buffer) => fetch(`${viewer.otlpHttpUrl}/v1/logs`, { method: 'POST', body: new Uint8Array(body), headers: { 'content-type': 'application/x-protobuf' } });
     // resource_logs claims 50 bytes, 1 follows.
     const truncated = await proto(Buffer.from([0x0a, 50, 0]));
     assert.equal(truncated.status, 400);
@@ -181,7 +181,7 @@ test('malformed logs requests get 400 with the reason and the receiver keeps ser
     const json = await postJson(viewer.otlpHttpUrl, 'logs', { resourceLogs: 'nope' });
     assert.equal(json.status, 400);
     assert.match(json.body.message, /resourceLogs is not an array/);
-    const partial = await postJson(viewer.otlpHttpUrl, 'logs', logsJson('p', [record(), 'not a record']));
+    const partial = await postJson(viewer.otlpHttpUrl, 'logs', logsJson('p', [record(), 'not a record' as unknown as Record<string, unknown>]));
     assert.deepEqual(partial.body, { partialSuccess: { rejectedLogRecords: '1', errorMessage: '1 log record(s) rejected; first: a log record is not an object' } });
     assert.equal((await postJson(viewer.otlpHttpUrl, 'logs', logsJson('p', [record()]))).status, 200);
     assert.equal(viewer.store.stats().logRecords, 2);

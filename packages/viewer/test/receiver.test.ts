@@ -16,7 +16,7 @@ import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace
 import { OTLPTraceExporter as GrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import { getJson, otlpJson, span, testViewer, hexId, waitForSpans } from './support/viewer.js';
-import { Reader } from '../../sightline/src/export/otlp-decode/proto-reader.js';
+import { Reader } from '@sightline/otlp';
 
 // The SDK's own record of the root's end time, as nanoseconds since the epoch: the receiver must
 // store it exactly. (Comparing the root's end with the child's is no check: the SDK derives times
@@ -127,7 +127,7 @@ test('traces from Sightline (http/protobuf, http/json and gRPC) arrive with pare
 });
 
 async function post(url: string, body: Buffer | string, headers: Record<string, string>) {
-  const response = await fetch(url, { method: 'POST', body, headers });
+  const response = await fetch(url, { method: 'POST', body: typeof body === 'string' ? body : new Uint8Array(body), headers });
   return { status: response.status, type: response.headers.get('content-type'), body: Buffer.from(await response.arrayBuffer()) };
 }
 

@@ -2,8 +2,9 @@
 // shared memory: the main thread reads it at any moment without a message round trip, including in
 // the 'exit' handler while the worker may still be busy, which is how spans unsent at exit get counted.
 
-export const SIGNALS = ['traces', 'metrics', 'logs'] as const;
-export type Signal = (typeof SIGNALS)[number];
+import { SIGNALS, type Signal } from '@sightline/otlp';
+
+export { SIGNALS, type Signal };
 
 /** Per-signal counters; `queued` and `queuedBytes` are gauges, the rest only grow. */
 export const SLOTS = ['received', 'exported', 'rejected', 'failed', 'droppedBacklog', 'queued', 'queuedBytes', 'requests', 'failedRequests'] as const;

@@ -2,7 +2,7 @@
 import type { Attributes, AttributeValue } from '@opentelemetry/api';
 import type { InstrumentationScope, RecordingSpan, SpanEvent, SpanLink } from '../trace/span.js';
 import { unixNanoParts } from '../trace/time.js';
-import { ProtoWriter, WIRE_FIXED32, WIRE_FIXED64, WIRE_VARINT } from './protobuf-writer.js';
+import { ProtoWriter, WIRE_FIXED32, WIRE_FIXED64, WIRE_VARINT } from '@sightline/otlp';
 
 const time = { hi: 0, lo: 0 };
 

@@ -178,16 +178,16 @@ export class RecordingSpan implements Span {
 export class NonRecordingSpan implements Span {
   constructor(private readonly context: SpanContext) {}
   spanContext(): SpanContext { return this.context; }
-  setAttribute(): this { return this; }
-  setAttributes(): this { return this; }
-  addEvent(): this { return this; }
-  addLink(): this { return this; }
-  addLinks(): this { return this; }
-  setStatus(): this { return this; }
-  updateName(): this { return this; }
-  end(): void {}
+  setAttribute(_key: string, _value: AttributeValue): this { return this; }
+  setAttributes(_attributes: Attributes): this { return this; }
+  addEvent(_name: string, _attributesOrTime?: Attributes | TimeInput, _time?: TimeInput): this { return this; }
+  addLink(_link: Link): this { return this; }
+  addLinks(_links: Link[]): this { return this; }
+  setStatus(_status: SpanStatus): this { return this; }
+  updateName(_name: string): this { return this; }
+  end(_endTime?: TimeInput): void {}
   isRecording(): boolean { return false; }
-  recordException(): void {}
+  recordException(_exception: Exception, _time?: TimeInput): void {}
 }
 
 function isValidKey(key: unknown): key is string {

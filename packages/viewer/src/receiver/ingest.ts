@@ -2,13 +2,11 @@
 // JSON): decode, normalise, store (spans and log records; metrics are only counted), and say how
 // many items were rejected.
 
-import { ProtoError } from '../../../sightline/src/export/otlp-decode/proto-reader.js';
-import { logsRequestToObject, traceRequestToObject } from '../../../sightline/src/export/otlp-decode/otlp-json-transcoder.js';
+import { countItems, logsRequestToObject, ProtoError, traceRequestToObject, type Signal } from '@sightline/otlp';
 import { countJsonMetrics, normalizeLogsRequest, normalizeTraceRequest, PayloadError } from '../store/normalize.js';
 import type { TraceStore } from '../store/store.js';
-import { countProtobufRecords } from './otlp-wire.js';
 
-export type Signal = 'traces' | 'logs' | 'metrics';
+export type { Signal };
 export type Encoding = 'protobuf' | 'json';
 
 export interface ExportResult {
@@ -60,7 +58,7 @@ export function handleExport(store: TraceStore, counters: Counters, signal: Sign
       return ingestLogsRequest(store, counters, request);
     }
     // Metrics have no view yet: checked, counted and acknowledged.
-    const count = encoding === 'protobuf' ? countProtobufRecords(body) : countJsonMetrics(parseJson(body, signal));
+    const count = encoding === 'protobuf' ? countItems(body) : countJsonMetrics(parseJson(body, signal));
     counters.metrics += count;
     return { accepted: count, rejected: 0, message: '', traceIds: [], notify: false };
   } catch (error) {

@@ -8,7 +8,7 @@ import { PayloadError } from '../store/normalize.js';
 import { BodyError, readBody } from './body.js';
 import { handleExport, type Signal } from './ingest.js';
 import type { ReceiverHooks } from './otlp-http.js';
-import { encodeExportResponse } from './otlp-wire.js';
+import { encodeExportResponse } from '@sightline/otlp';
 
 const METHODS: Record<string, Signal> = {
   '/opentelemetry.proto.collector.trace.v1.TraceService/Export': 'traces',

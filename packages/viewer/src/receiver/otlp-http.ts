@@ -6,7 +6,7 @@ import { hostAllowed, hostName } from '../host-check.js';
 import { PayloadError } from '../store/normalize.js';
 import { BodyError, decompress, readBody } from './body.js';
 import { handleExport, type Counters, type Encoding, type ExportResult, type Signal } from './ingest.js';
-import { encodeExportResponse, encodeStatus } from './otlp-wire.js';
+import { encodeExportResponse, encodeStatus } from '@sightline/otlp';
 import type { TraceStore } from '../store/store.js';
 
 const PATHS: Record<string, Signal> = { '/v1/traces': 'traces', '/v1/logs': 'logs', '/v1/metrics': 'metrics' };

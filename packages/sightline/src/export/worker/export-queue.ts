@@ -8,7 +8,7 @@
 
 import type { ExportCounters, Signal } from '../export-counters.js';
 import { backoffMillis } from './retry.js';
-import { splitRequest } from './split-request.js';
+import { splitRequest } from '@sightline/otlp';
 import type { SendResult } from './transport.js';
 
 export interface QueueSettings {

@@ -5,9 +5,8 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { OtlpConfig } from '../../config/config.js';
 import type { Signal } from '../export-counters.js';
-import { decodePartialSuccess } from '../otlp-decode/proto-reader.js';
+import { decodePartialSuccess, GRPC_PATHS } from '@sightline/otlp';
 import { GRPC_RESOURCE_EXHAUSTED, isRetryableGrpcCode } from './retry.js';
-import { GRPC_PATHS } from './signals.js';
 import { readTlsFiles, type SendResult, type TlsFiles, type Transport } from './transport.js';
 
 const gzipAsync = promisify(gzip);

@@ -5,9 +5,8 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { OtlpConfig } from '../../config/config.js';
 import type { Signal } from '../export-counters.js';
-import { decodePartialSuccess, decodeStatusMessage } from '../otlp-decode/proto-reader.js';
+import { decodePartialSuccess, decodeStatusMessage, JSON_REJECTED_KEYS, JSON_TRANSCODERS } from '@sightline/otlp';
 import { isRetryableStatus, parseRetryAfter } from './retry.js';
-import { JSON_REJECTED_KEYS, JSON_TRANSCODERS } from './signals.js';
 import { readTlsFiles, type SendResult, type Transport } from './transport.js';
 
 const gzipAsync = promisify(gzip);

@@ -1,7 +1,15 @@
-// What differs between the signals on the wire: the gRPC method, the OTLP/JSON transcoding done in
-// the worker for http/json, and the name of the partial-success count in a JSON response.
-import type { Signal } from '../export-counters.js';
-import { logsRequestToObject, traceRequestToObject } from '../otlp-decode/otlp-json-transcoder.js';
+// The OTLP signals and what differs between them on the wire: the HTTP path, the gRPC method, the
+// OTLP/JSON transcoding, and the name of the partial-success count in a JSON response.
+import { logsRequestToObject, traceRequestToObject } from './json-transcoder.js';
+
+export const SIGNALS = ['traces', 'metrics', 'logs'] as const;
+export type Signal = (typeof SIGNALS)[number];
+
+export const HTTP_PATHS: Record<Signal, string> = {
+  traces: '/v1/traces',
+  metrics: '/v1/metrics',
+  logs: '/v1/logs',
+};
 
 export const GRPC_PATHS: Record<Signal, string> = {
   traces: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',

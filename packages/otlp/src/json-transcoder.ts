@@ -1,10 +1,10 @@
-// Turns an encoded ExportTraceServiceRequest into OTLP/JSON inside the export worker, so the main
-// thread only ever pays for the (cheaper) protobuf encoding, whatever protocol is configured. The
-// viewer uses the same decoder for the protobuf bodies it receives, and its logs decoder for the
-// log records it stores.
+// Turns an encoded export request into its OTLP/JSON object form. The SDK's export worker uses it
+// for http/json (so the main thread only ever pays for the cheaper protobuf encoding, whatever
+// protocol is configured); the viewer uses it for every protobuf body it receives.
 // JSON rules (OTLP specification): ids as hex, enums as integers, 64-bit integers as decimal strings.
 
-import { ProtoError, Reader } from './proto-reader.js';
+import type { ExportLogsServiceRequest, ExportTraceServiceRequest } from './messages.js';
+import { ProtoError, Reader } from './protobuf-reader.js';
 
 type Json = Record<string, unknown>;
 
@@ -169,11 +169,11 @@ function resourceGroup(r: Reader, scopesKey: string, itemsKey: string, item: (r:
 }
 
 /** Decodes an ExportTraceServiceRequest into its OTLP/JSON object form; throws ProtoError on malformed input. */
-export function traceRequestToObject(bytes: Uint8Array): { resourceSpans: Json[] } {
+export function traceRequestToObject(bytes: Uint8Array): ExportTraceServiceRequest {
   const r = Reader.of(bytes);
   const request = { resourceSpans: [] as Json[] };
   r.each((n) => (n === 1 ? (request.resourceSpans.push(resourceGroup(r.sub(), 'scopeSpans', 'spans', span)), true) : false));
-  return request;
+  return request as ExportTraceServiceRequest;
 }
 
 export function traceRequestToJson(bytes: Uint8Array): Buffer {
@@ -204,9 +204,9 @@ function logRecord(r: Reader): Json {
 }
 
 /** Decodes an ExportLogsServiceRequest into its OTLP/JSON object form; throws ProtoError on malformed input. */
-export function logsRequestToObject(bytes: Uint8Array): { resourceLogs: Json[] } {
+export function logsRequestToObject(bytes: Uint8Array): ExportLogsServiceRequest {
   const r = Reader.of(bytes);
   const request = { resourceLogs: [] as Json[] };
   r.each((n) => (n === 1 ? (request.resourceLogs.push(resourceGroup(r.sub(), 'scopeLogs', 'logRecords', logRecord)), true) : false));
-  return request;
+  return request as ExportLogsServiceRequest;
 }

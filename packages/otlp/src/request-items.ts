@@ -1,10 +1,10 @@
-// Splits an encoded OTLP export request in two, so a batch the collector refuses as too large (HTTP
-// 413, gRPC RESOURCE_EXHAUSTED) can be retried as halves, and only an item too large on its own is
-// lost. All three signals nest alike: Resource* { resource = 1; repeated Scope* = 2; schema_url = 3 }
-// and Scope* { scope = 1; repeated item = 2; schema_url = 3 }, the items being spans, metrics or
-// log records, so one splitter serves them all. It works on the bytes: nothing is decoded or re-encoded.
+// The items of an encoded export request, found on the bytes without decoding them. All three
+// signals nest alike: Resource* { resource = 1; repeated Scope* = 2; schema_url = 3 } and Scope* {
+// scope = 1; repeated item = 2; schema_url = 3 }, the items being spans, metrics or log records. So
+// one walk counts them (the viewer, for metrics it only acknowledges) and splits a request in two (the
+// SDK, when a collector refuses a batch as too large: only an item too large on its own is lost).
 
-import { ProtoError } from '../otlp-decode/proto-reader.js';
+import { ProtoError } from './protobuf-reader.js';
 
 interface Field {
   number: number;
@@ -107,8 +107,8 @@ export interface SplitHalves {
   items: [number, number];
 }
 
-/** The request as two requests with half the items each; undefined when it holds fewer than two. */
-export function splitRequest(body: Uint8Array): SplitHalves | undefined {
+/** The items of a request with the resource and scope each belongs to; throws ProtoError when malformed. */
+function itemsOf(body: Uint8Array): { resources: Group[]; scopes: Group[]; items: Item[] } {
   const resources: Group[] = [];
   const scopes: Group[] = [];
   const items: Item[] = [];
@@ -127,6 +127,17 @@ export function splitRequest(body: Uint8Array): SplitHalves | undefined {
       }
     }
   }
+  return { resources, scopes, items };
+}
+
+/** How many spans, metrics or log records an encoded request holds; throws ProtoError when malformed. */
+export function countItems(body: Uint8Array): number {
+  return itemsOf(body).items.length;
+}
+
+/** The request as two requests with half the items each; undefined when it holds fewer than two. */
+export function splitRequest(body: Uint8Array): SplitHalves | undefined {
+  const { resources, scopes, items } = itemsOf(body);
   if (items.length < 2) return undefined;
   const middle = Math.ceil(items.length / 2);
   const first = items.slice(0, middle);

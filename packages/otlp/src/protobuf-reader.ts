@@ -1,6 +1,6 @@
-// A small protobuf reader for OTLP: the export worker reads the request it transcodes to JSON, an
-// ExportTraceServiceResponse's partial success and a google.rpc.Status; the viewer reads whatever
-// any client sends it, so every read is bounds- and wire-type-checked and fails with ProtoError.
+// A small protobuf reader for OTLP: the SDK's export worker reads the requests it transcodes to JSON
+// and the collector's answers; the viewer reads whatever any client sends it, so every read is
+// bounds- and wire-type-checked and fails with ProtoError.
 
 /** Thrown for any input that is not a well-formed protobuf message of the expected shape. */
 export class ProtoError extends Error {}
@@ -142,47 +142,4 @@ export class Reader {
       if (!read) this.skip(wire);
     }
   }
-}
-
-export interface PartialSuccess {
-  /** rejected_spans, rejected_data_points or rejected_log_records: field 1 in every signal. */
-  rejected: number;
-  errorMessage: string;
-}
-
-/** Export*ServiceResponse { Export*PartialSuccess partial_success = 1 { int64 rejected_<items> = 1; string error_message = 2; } } */
-export function decodePartialSuccess(buf: Uint8Array): PartialSuccess | undefined {
-  let result: PartialSuccess | undefined;
-  const r = Reader.of(buf);
-  r.each((n, wire) => {
-    if (n !== 1 || wire !== 2) return false;
-    const partial: PartialSuccess = { rejected: 0, errorMessage: '' };
-    const s = r.sub();
-    s.each((m, w) => {
-      if (m === 1 && w === 0) partial.rejected = s.varint();
-      else if (m === 2 && w === 2) partial.errorMessage = s.string();
-      else return false;
-      return true;
-    });
-    result = partial;
-    return true;
-  });
-  return result;
-}
-
-/** google.rpc.Status { int32 code = 1; string message = 2; } */
-export function decodeStatusMessage(buf: Uint8Array): string | undefined {
-  let message: string | undefined;
-  try {
-    const r = Reader.of(buf);
-    r.each((n, wire) => {
-      if (n !== 2 || wire !== 2) return false;
-      message = r.string();
-      return true;
-    });
-  } catch {
-    // Not a Status message: the caller falls back to the raw text.
-    return undefined;
-  }
-  return message;
 }

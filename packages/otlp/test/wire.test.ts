@@ -1,0 +1,69 @@
+// The OTLP wire code on its own: the writer's one-pass paths, responses as the official schema writes
+// them, request items counted on the bytes, and a reader that refuses what is malformed.
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { describe, it } from 'node:test';
+import { countItems, decodePartialSuccess, decodeStatusMessage, encodeExportResponse, encodeStatus, ProtoError, ProtoWriter, traceRequestToObject } from '../src/index.js';
+
+const root = createRequire(import.meta.url)('otlp-proto-schema/build/src/generated/root.js');
+const proto = root.opentelemetry.proto;
+
+describe('protobuf writer', () => {
+  it('stays correct when the buffer grows in the middle of a one-pass attribute', () => {
+    for (let size = 1; size < 64; size++) {
+      const w = new ProtoWriter(size);
+      w.fork(9);
+      assert.ok(w.stringKeyValue(1, w.keyField('k'), 'value'));
+      assert.ok(w.intKeyValue(1, w.keyField('n'), 300));
+      w.join();
+      // KeyValue{key "k", value{string "value"}} then KeyValue{key "n", value{int 300}}, inside field 9.
+      const expected = [0x4a, 24, 0x0a, 12, 0x0a, 1, 0x6b, 0x12, 7, 0x0a, 5, 0x76, 0x61, 0x6c, 0x75, 0x65, 0x0a, 8, 0x0a, 1, 0x6e, 0x12, 3, 0x18, 0xac, 0x02];
+      assert.deepEqual([...w.finish()], expected, `initial size ${size}`);
+    }
+  });
+});
+
+describe('responses', () => {
+  it('reads a partial success and a google.rpc.Status message as the official schema writes them', () => {
+    const Response = proto.collector.trace.v1.ExportTraceServiceResponse;
+    const bytes = Response.encode(Response.create({ partialSuccess: { rejectedSpans: 3, errorMessage: 'too old' } })).finish();
+    assert.deepEqual(decodePartialSuccess(bytes), { rejected: 3, errorMessage: 'too old' });
+    assert.equal(decodePartialSuccess(Response.encode(Response.create({})).finish()), undefined);
+    // google.rpc.Status { int32 code = 1; string message = 2; }: code 3, message "bad span".
+    assert.equal(decodeStatusMessage(Uint8Array.from([0x08, 0x03, 0x12, 0x08, ...Buffer.from('bad span')])), 'bad span');
+    assert.equal(decodeStatusMessage(Uint8Array.from([0x12, 0x40, 0x61])), undefined, 'a truncated message is not read');
+  });
+
+  it('writes responses the official schema reads, for every signal', () => {
+    for (const [signal, key] of [['trace', 'rejectedSpans'], ['logs', 'rejectedLogRecords'], ['metrics', 'rejectedDataPoints']] as const) {
+      const Response = proto.collector[signal].v1[`Export${signal === 'trace' ? 'Trace' : signal === 'logs' ? 'Logs' : 'Metrics'}ServiceResponse`];
+      const decoded = Response.toObject(Response.decode(encodeExportResponse(7, 'too old')), { longs: Number });
+      assert.deepEqual(decoded.partialSuccess, { [key]: 7, errorMessage: 'too old' });
+      assert.equal(encodeExportResponse(0, '').length, 0, 'a full success is an empty message');
+    }
+    assert.equal(decodeStatusMessage(encodeStatus(3, 'bad span')), 'bad span');
+  });
+});
+
+describe('request items', () => {
+  it('counts the metrics of a metrics request, and refuses one that is malformed', () => {
+    const Request = proto.collector.metrics.v1.ExportMetricsServiceRequest;
+    const metric = (name: string) => ({ name, gauge: { dataPoints: [{ asDouble: 1 }] } });
+    const bytes = Request.encode(Request.fromObject({ resourceMetrics: [{ scopeMetrics: [{ metrics: [metric('a'), metric('b')] }, { metrics: [metric('c')] }] }, { scopeMetrics: [{ metrics: [metric('d')] }] }] })).finish();
+    assert.equal(countItems(bytes), 4);
+    assert.throws(() => countItems(bytes.subarray(0, bytes.length - 2)), ProtoError);
+  });
+});
+
+describe('protobuf reader', () => {
+  it('refuses truncated, mistyped and absurdly nested input with ProtoError, never another error', () => {
+    const cases: Array<[string, number[]]> = [
+      ['a length beyond the end', [0x0a, 50, 0]],
+      ['a varint that never ends', [0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]],
+      ['field number 0', [0x02, 0x00]],
+      ['wire type 7', [0x0f]],
+      ['a span id as a varint', [0x0a, 6, 0x12, 4, 0x12, 2, 0x10, 1]],
+    ];
+    for (const [what, bytes] of cases) assert.throws(() => traceRequestToObject(Uint8Array.from(bytes)), ProtoError, what);
+  });
+});

@@ -1,0 +1,2 @@
+// `require('sightline/register')` (or node --require sightline/register) starts Sightline; it exports nothing.
+export {};
