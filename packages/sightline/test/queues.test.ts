@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { redisQueryText } from '../src/instrumentation/redis/redis.js';
+import { redisQueryText } from '../src/instrumentation/redis/redis-span.js';
 import { startApp, type ChildApp } from './support/child-app.js';
 import { startHttpReceiver, type ReceivedSpan, type Receiver } from './support/otlp-receiver.js';
 import { POSTGRES_URL, REDIS_URL, requireService } from './support/services.js';

@@ -7,7 +7,7 @@ import { sanitizedPgMessage } from '../src/instrumentation/pg/pg.js';
 import { summarize } from '../src/instrumentation/pg/sql.js';
 import { sanitizeSql } from '../src/instrumentation/redaction/sql.js';
 import { QueryRedactor } from '../src/instrumentation/redaction/url-query.js';
-import { redisQueryText, sanitizedRedisMessage } from '../src/instrumentation/redis/redis.js';
+import { redisQueryText, sanitizedRedisMessage } from '../src/instrumentation/redis/redis-span.js';
 import { startApp } from './support/child-app.js';
 import { startHttpReceiver, type ReceivedSpan } from './support/otlp-receiver.js';
 import { POSTGRES_URL, REDIS_URL, requireService } from './support/services.js';

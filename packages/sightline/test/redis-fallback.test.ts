@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import { patchIoredisPipeline, patchOldIoredis, patchOldNodeRedis } from '../src/instrumentation/redis/redis-patch.js';
+import { isWrapped, Patcher } from '../src/instrumentation/toolkit/patcher.js';
 import { inProcessProvider, registerGlobals } from './support/in-process.js';
 import { REDIS_URL, requireService } from './support/services.js';
 
@@ -20,9 +21,10 @@ describe('Redis clients without diagnostics channels', () => {
 
     const ioredis = require('ioredis510');
     const nodeRedis = require('redis511');
-    patchOldIoredis(ioredis, patched);
-    patchIoredisPipeline(ioredis, patched);
-    patchOldNodeRedis(nodeRedis, patched);
+    const patcher = new Patcher();
+    patchOldIoredis(patcher, ioredis, patched);
+    patchIoredisPipeline(patcher, ioredis, patched);
+    patchOldNodeRedis(patcher, nodeRedis, patched);
     const io = new ioredis(REDIS_URL);
     const nr = await nodeRedis.createClient({ url: REDIS_URL }).connect();
     try {
@@ -58,6 +60,9 @@ describe('Redis clients without diagnostics channels', () => {
       io.disconnect();
       await nr.quit();
     }
+    patcher.restore();
+    assert.equal(isWrapped(ioredis.prototype.sendCommand), false, 'disable() gives ioredis 5.10 its own sendCommand back');
+    assert.equal(isWrapped(ioredis.Pipeline.prototype.exec), false);
   });
 
   it('leaves clients that publish channels to the channel hooks', () => {
@@ -65,8 +70,9 @@ describe('Redis clients without diagnostics channels', () => {
     const ioredis = require('ioredis');
     const client = require('@redis/client');
     const ioSend = ioredis.prototype.sendCommand;
-    patchOldIoredis(ioredis, provider.getTracer('t'));
-    patchOldNodeRedis(client, provider.getTracer('t'));
+    const patcher = new Patcher();
+    patchOldIoredis(patcher, ioredis, provider.getTracer('t'));
+    patchOldNodeRedis(patcher, client, provider.getTracer('t'));
     assert.equal(ioredis.prototype.sendCommand, ioSend);
     let proto = Object.getPrototypeOf(client.createClient());
     while (!Object.prototype.hasOwnProperty.call(proto, 'sendCommand')) proto = Object.getPrototypeOf(proto);

@@ -4,83 +4,19 @@ import type { Attributes } from '@opentelemetry/api';
 import { log, LOG_LEVELS, type LogLevel } from '../diag/logger.js';
 import { EnvReader, warnBad, type Env } from './env-reader.js';
 import type { BatchConfig } from '../export/batch-queue.js';
+import { PROTOCOLS, type OtlpConfig, type OtlpProtocol } from '../export/otlp-config.js';
+import { EXPORTERS, type ExporterName } from '../export/span-exporter.js';
 import type { QueueSettings } from '../export/worker/export-queue.js';
-import type { Sampler } from '../trace/sampler.js';
 import { DEFAULT_KEYS_TOKEN } from '../instrumentation/redaction/url-query.js';
+import { INSTRUMENTATION_NAMES, type HttpSettings, type InstrumentationName, type LogCorrelationSettings, type MessagingSettings } from '../instrumentation/settings.js';
+import type { PropagatorName } from '../propagation/composite.js';
+import type { SpanLimits } from '../trace/limits.js';
+import { SAMPLER_NAMES, type Sampler, type SamplerConfig, type SamplerName } from '../trace/sampler.js';
 
-export type { BatchConfig };
 export type ExportQueueConfig = QueueSettings;
 
-export const SAMPLER_NAMES = [
-  'always_on',
-  'always_off',
-  'traceidratio',
-  'parentbased_always_on',
-  'parentbased_always_off',
-  'parentbased_traceidratio',
-] as const;
-export type SamplerName = (typeof SAMPLER_NAMES)[number];
-
-export const PROTOCOLS = ['http/protobuf', 'http/json', 'grpc'] as const;
-export type OtlpProtocol = (typeof PROTOCOLS)[number];
-
-export const EXPORTERS = ['otlp', 'console', 'none'] as const;
-export type ExporterName = (typeof EXPORTERS)[number];
-
-export type PropagatorName = 'tracecontext' | 'baggage';
-
-export interface SpanLimits {
-  attributeCountLimit: number;
-  attributeValueLengthLimit: number;
-  eventCountLimit: number;
-  linkCountLimit: number;
-  attributePerEventCountLimit: number;
-  attributePerLinkCountLimit: number;
-}
-
-export interface OtlpConfig {
-  protocol: OtlpProtocol;
-  /** Full URL: for HTTP the /v1/traces URL, for gRPC the server's origin. */
-  url: string;
-  headers: Record<string, string>;
-  compression: 'gzip' | 'none';
-  timeoutMillis: number;
-  certificateFile?: string;
-  clientKeyFile?: string;
-  clientCertificateFile?: string;
-}
-
-/** Instrumentation names for OTEL_NODE_ENABLED_INSTRUMENTATIONS / OTEL_NODE_DISABLED_INSTRUMENTATIONS. */
-export const INSTRUMENTATION_NAMES = ['http', 'undici', 'fastify', 'express', 'nestjs', 'hono', 'pg', 'ioredis', 'redis', 'bullmq', 'pg-boss', 'pino', 'winston', 'child_process'] as const;
-export type InstrumentationName = (typeof INSTRUMENTATION_NAMES)[number];
-
-export interface HttpConfig {
-  /** Requests whose path and query match any of these make no span (and nothing under them is traced). */
-  excludedUrls: RegExp[];
-  /** Lower-case header names captured as http.request.header.* / http.response.header.* attributes. */
-  captureHeaders: { serverRequest: string[]; serverResponse: string[]; clientRequest: string[]; clientResponse: string[] };
-  /** Adds the Server-Timing `trace` entry naming the server span to every traced response. */
-  serverTiming: boolean;
-  /** Query keys whose values are replaced by REDACTED in url.query, url.full and captured URL headers; `default` stands for the built-in list. */
-  redactQueryKeys: string[];
-}
-
-export interface MessagingConfig {
-  /** A consumer span continues the producer's trace (and links to it), or starts its own trace with only the link. */
-  consumerTrace: 'child' | 'link';
-}
-
-export interface LogsConfig {
-  /** Field names for the ids stamped on log records written inside a span. */
-  traceIdKey: string;
-  spanIdKey: string;
-  traceFlagsKey: string;
-}
-
-export interface SamplerConfig {
-  name: SamplerName;
-  ratio: number;
-}
+export type { BatchConfig, ExporterName, OtlpConfig, OtlpProtocol, PropagatorName, SamplerConfig, SamplerName, SpanLimits };
+export type { HttpSettings, InstrumentationName, LogCorrelationSettings, MessagingSettings };
 
 export interface Config {
   disabled: boolean;
@@ -99,9 +35,9 @@ export interface Config {
   /** How long a flush at exit, SIGTERM or shutdown() may take before giving up. */
   shutdownTimeoutMillis: number;
   instrumentations: InstrumentationName[];
-  http: HttpConfig;
-  messaging: MessagingConfig;
-  logs: LogsConfig;
+  http: HttpSettings;
+  messaging: MessagingSettings;
+  logs: LogCorrelationSettings;
   /** TRACEPARENT, TRACESTATE and BAGGAGE as a parent process passed them: the context this process starts in. */
   inheritedContext: Record<string, string>;
   /** The environment snapshot that resource detection reads (Kubernetes downward API, etc.). */
@@ -130,13 +66,13 @@ export interface InitOptions {
   http?: {
     /** Strings are regular expressions searched in the request's path and query, as in the Python SDK. */
     excludedUrls?: Array<string | RegExp>;
-    captureHeaders?: Partial<HttpConfig['captureHeaders']>;
+    captureHeaders?: Partial<HttpSettings['captureHeaders']>;
     serverTiming?: boolean;
     /** Replaces the query keys redacted by default; include `'default'` to add to them, or pass `[]` to redact nothing. */
     redactQueryKeys?: string[];
   };
-  messaging?: Partial<MessagingConfig>;
-  logs?: Partial<LogsConfig>;
+  messaging?: Partial<MessagingSettings>;
+  logs?: Partial<LogCorrelationSettings>;
 }
 
 const DEFAULT_HTTP_ENDPOINT = 'http://localhost:4318';
@@ -380,7 +316,7 @@ function redactQueryKeys(r: EnvReader): string[] {
   return list.map((key) => (key.toLowerCase() === DEFAULT_KEYS_TOKEN ? DEFAULT_KEYS_TOKEN : key));
 }
 
-function httpConfig(r: EnvReader, overrides: InitOptions['http']): HttpConfig {
+function httpConfig(r: EnvReader, overrides: InitOptions['http']): HttpSettings {
   const headers = (suffix: string): string[] => (r.list(`OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_${suffix}`) ?? []).map((h) => h.toLowerCase());
   const captured = overrides?.captureHeaders;
   const lower = (list: string[] | undefined): string[] | undefined => list?.map((h) => h.toLowerCase());

@@ -3,7 +3,7 @@
 // the books of what was handed over, so whatever the worker still holds when the process ends is
 // counted as abandoned rather than silently gone.
 import { Worker } from 'node:worker_threads';
-import type { OtlpConfig } from '../config/config.js';
+import type { OtlpConfig } from './otlp-config.js';
 import { log, type LogLevel } from '../diag/logger.js';
 import { SDK_VERSION } from '../version.js';
 import { ExportCounters, SIGNALS, type Signal } from './export-counters.js';

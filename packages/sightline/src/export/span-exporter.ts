@@ -2,6 +2,10 @@
 // take batches; flushing and shutdown are the export worker's, which all signals share.
 import type { RecordingSpan } from '../trace/span.js';
 
+/** OTEL_TRACES_EXPORTER values. */
+export const EXPORTERS = ['otlp', 'console', 'none'] as const;
+export type ExporterName = (typeof EXPORTERS)[number];
+
 export interface SpanExporter {
   export(spans: RecordingSpan[]): void;
 }

@@ -34,11 +34,18 @@ function used(packageName: string, declared: Set<string> | undefined): boolean {
   }
 }
 
-export function registerEsmPatches(targets: EsmTarget[], hookUrl: URL): void {
-  if (targets.length === 0) return;
+/**
+ * Registers the ES-module hook for the targets the app uses; the returned function forgets them (a
+ * loader hook cannot be removed, but it then hands nothing over).
+ */
+export function registerEsmPatches(targets: EsmTarget[], hookUrl: URL): () => void {
+  const forget = (): void => {
+    for (const t of targets) if (callbacks.get(t.suffix) === t.onExport) callbacks.delete(t.suffix);
+  };
+  if (targets.length === 0) return forget;
   const declared = declaredDependencies();
   const wanted = targets.filter((t) => used(t.packageName, declared));
-  if (wanted.length === 0) return;
+  if (wanted.length === 0) return forget;
   for (const t of wanted) callbacks.set(t.suffix, t.onExport);
   (globalThis as Record<symbol, unknown>)[Symbol.for('sightline.esmExport')] = (key: string, value: unknown): void => {
     try {
@@ -59,4 +66,5 @@ export function registerEsmPatches(targets: EsmTarget[], hookUrl: URL): void {
   } catch (error) {
     log.warn(`could not register the ES-module hook; ${wanted.map((t) => t.packageName).join(', ')} imported as ES modules run without route names:`, error);
   }
+  return forget;
 }

@@ -1,6 +1,5 @@
 // Installs the instrumentations the configuration enables.
 import type { Tracer } from '@opentelemetry/api';
-import type { Config } from '../config/config.js';
 import { log } from '../diag/logger.js';
 import { ExpressInstrumentation } from './express/express.js';
 import { FastifyInstrumentation } from './fastify/fastify.js';
@@ -10,6 +9,7 @@ import { UndiciInstrumentation } from './http-client/undici.js';
 import { HttpServerInstrumentation } from './http-server/http-server.js';
 import { registerEsmPatches, type EsmTarget } from './esm-patch.js';
 import type { Instrumentation, InstrumentationContext } from './instrumentation.js';
+import type { InstrumentationName, InstrumentationSettings } from './settings.js';
 import { NestInstrumentation } from './nestjs/nestjs.js';
 import { PgInstrumentation } from './pg/pg.js';
 import { IoredisInstrumentation, NodeRedisInstrumentation } from './redis/redis.js';
@@ -24,19 +24,37 @@ export function createInstrumentations(): Instrumentation[] {
     new IoredisInstrumentation(), new NodeRedisInstrumentation(), new BullmqInstrumentation(), new PgBossInstrumentation(), new PinoInstrumentation(), new WinstonInstrumentation(), new ChildProcessInstrumentation()];
 }
 
-export function enableInstrumentations(config: Config, getTracer: (scope: string) => Tracer, enterWith: InstrumentationContext['enterWith']): Instrumentation[] {
+/**
+ * Enables the named instrumentations; the returned function disables them all again, restoring
+ * every patched library and forgetting the ES-module targets not yet loaded.
+ */
+export function enableInstrumentations(
+  names: readonly InstrumentationName[],
+  settings: InstrumentationSettings,
+  getTracer: (scope: string) => Tracer,
+  enterWith: InstrumentationContext['enterWith'],
+): () => void {
   const enabled: Instrumentation[] = [];
   const esmTargets: EsmTarget[] = [];
   for (const instrumentation of createInstrumentations()) {
-    if (!config.instrumentations.includes(instrumentation.name)) continue;
+    if (!names.includes(instrumentation.name)) continue;
     try {
-      instrumentation.enable({ tracer: getTracer(`@sightline/instrumentation-${instrumentation.name}`), config, enterWith });
+      instrumentation.enable({ tracer: getTracer(`@sightline/instrumentation-${instrumentation.name}`), settings, enterWith });
       enabled.push(instrumentation);
       esmTargets.push(...(instrumentation.esmTargets?.() ?? []));
     } catch (error) {
       log.warn(`the ${instrumentation.name} instrumentation could not be enabled; that library runs untraced:`, error);
     }
   }
-  registerEsmPatches(esmTargets, new URL('./esm-loader-hook.mjs', import.meta.url));
-  return enabled;
+  const forgetEsmTargets = registerEsmPatches(esmTargets, new URL('./esm-loader-hook.mjs', import.meta.url));
+  return () => {
+    forgetEsmTargets();
+    for (const instrumentation of enabled) {
+      try {
+        instrumentation.disable();
+      } catch (error) {
+        log.warn(`the ${instrumentation.name} instrumentation could not be disabled:`, error);
+      }
+    }
+  };
 }

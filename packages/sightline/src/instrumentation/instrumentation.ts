@@ -2,13 +2,13 @@
 // @opentelemetry/api interfaces only; `enterWith` is the one extra they need, for channel hooks
 // that have no callback to wrap.
 import type { Context, Tracer } from '@opentelemetry/api';
-import type { Config, InstrumentationName } from '../config/config.js';
 import type { EsmTarget } from './esm-patch.js';
+import type { InstrumentationName, InstrumentationSettings } from './settings.js';
 
 export interface InstrumentationContext {
   /** The tracer for this instrumentation's scope, `@sightline/instrumentation-<name>`. */
   tracer: Tracer;
-  config: Config;
+  settings: InstrumentationSettings;
   /** Makes `context` active for the rest of the current execution and everything it schedules. */
   enterWith(context: Context): void;
 }

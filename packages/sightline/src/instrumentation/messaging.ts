@@ -2,7 +2,7 @@
 // to the producer's context it finds in the job (child and link by default, or link only).
 import { propagation, ROOT_CONTEXT, trace, type Attributes, type Context, type Link, type Span } from '@opentelemetry/api';
 import { SpanStatusCode } from '@opentelemetry/api';
-import type { MessagingConfig } from '../config/config.js';
+import type { MessagingSettings } from './settings.js';
 
 export function messagingAttributes(system: string, queue: string, operation: 'send' | 'process'): Attributes {
   return {
@@ -21,7 +21,7 @@ export function injectCarrier(ctx: Context): string {
 }
 
 /** The consumer span's parent and links, from the carrier a job brought (or none). */
-export function consumerParent(carrier: unknown, config: MessagingConfig): { parent: Context; links: Link[] } {
+export function consumerParent(carrier: unknown, config: MessagingSettings): { parent: Context; links: Link[] } {
   let fields: unknown = carrier;
   if (typeof carrier === 'string') {
     try {

@@ -27,11 +27,19 @@ function packageOf(request: string): string | undefined {
   return match[1]!.replace(/\\/g, '/');
 }
 
-export function onModuleLoad(name: string, handler: OnLoad): void {
+/** Calls `handler` with the package's exports when it first loads; the returned function stops that. */
+export function onModuleLoad(name: string, handler: OnLoad): () => void {
   const list = handlers.get(name) ?? [];
   list.push(handler);
   handlers.set(name, list);
   install();
+  return () => {
+    const current = handlers.get(name);
+    if (current === undefined) return;
+    const rest = current.filter((h) => h !== handler);
+    if (rest.length > 0) handlers.set(name, rest);
+    else handlers.delete(name);
+  };
 }
 
 function install(): void {
@@ -63,13 +71,13 @@ function install(): void {
  * Like onModuleLoad, and also for a package the app loaded before Sightline started (init() called
  * after the imports), whose later requires would come from the cache.
  */
-export function onPackage(name: string, handler: OnLoad): void {
+export function onPackage(name: string, handler: OnLoad): () => void {
   const already = loadedPackage(name);
   if (already !== null && (typeof already === 'object' || typeof already === 'function') && !done.has(already)) {
     done.add(already);
     handler(already);
   }
-  onModuleLoad(name, handler);
+  return onModuleLoad(name, handler);
 }
 
 /** A package's exports if the app has loaded it already. */

@@ -12,7 +12,6 @@ import { OtlpSpanExporter } from '../export/otlp-span-exporter.js';
 import type { SpanExporter } from '../export/span-exporter.js';
 import { StatsRecorder, type ExportStats } from '../export/stats.js';
 import { enableInstrumentations } from '../instrumentation/index.js';
-import type { Instrumentation } from '../instrumentation/instrumentation.js';
 import { propagatorFromConfig } from '../propagation/composite.js';
 import { contextFromEnv } from '../propagation/env-carrier.js';
 import { SDK_VERSION } from '../version.js';
@@ -31,7 +30,7 @@ export class Sightline {
   private readonly queue: BatchQueue | undefined;
   /** The export worker, shared by every signal exported over OTLP. */
   private readonly worker: ExportWorker | undefined;
-  private instrumentations: Instrumentation[] = [];
+  private disableInstrumentations: () => void = () => {};
   private state: 'running' | 'shutting down' | 'shut down' = 'running';
   private shutdownPromise: Promise<void> | undefined;
   /** Set when the process starts to end: every exit-time flush shares this one deadline. */
@@ -71,8 +70,10 @@ export class Sightline {
     trace.setGlobalTracerProvider(this.tracerProvider);
     propagation.setGlobalPropagator(propagatorFromConfig(this.config.propagators));
     this.continueInheritedContext();
-    this.instrumentations = enableInstrumentations(
-      this.config,
+    const { http, messaging, logs } = this.config;
+    this.disableInstrumentations = enableInstrumentations(
+      this.config.instrumentations,
+      { http, messaging, logs },
       (scope) => this.tracerProvider.getTracer(scope, SDK_VERSION),
       (ctx) => this.contextManager.enterWith(ctx),
     );
@@ -139,7 +140,7 @@ export class Sightline {
   shutdown(timeoutMillis = this.config.shutdownTimeoutMillis): Promise<void> {
     this.shutdownPromise ??= (async () => {
       this.state = 'shutting down';
-      for (const instrumentation of this.instrumentations) instrumentation.disable();
+      this.disableInstrumentations();
       this.queue?.close();
       if (this.worker !== undefined) {
         const complete = await this.worker.shutdown(timeoutMillis);

@@ -1,8 +1,10 @@
 // Runs several propagators as one, in the order OTEL_PROPAGATORS names them.
 import type { Context, TextMapGetter, TextMapPropagator, TextMapSetter } from '@opentelemetry/api';
-import type { PropagatorName } from '../config/config.js';
 import { W3CBaggagePropagator } from './baggage.js';
 import { W3CTraceContextPropagator } from './trace-context.js';
+
+/** OTEL_PROPAGATORS values Sightline provides. */
+export type PropagatorName = 'tracecontext' | 'baggage';
 
 export class CompositePropagator implements TextMapPropagator {
   private readonly allFields: string[];

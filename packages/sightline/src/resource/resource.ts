@@ -4,13 +4,22 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { arch, hostname, platform, release, userInfo } from 'node:os';
 import type { Attributes } from '@opentelemetry/api';
-import type { Config } from '../config/config.js';
 import type { Env } from '../config/env-reader.js';
 import { log } from '../diag/logger.js';
 import { SDK_VERSION } from '../version.js';
 import { appPackageJson } from './app-package.js';
 
-export function buildResource(config: Config): Attributes {
+/** What resource detection takes from the configuration. */
+export interface ResourceSettings {
+  /** OTEL_SERVICE_NAME (or service.name in the attributes); undefined falls back to the app's package name. */
+  serviceName: string | undefined;
+  /** OTEL_RESOURCE_ATTRIBUTES and init()'s resourceAttributes. */
+  resourceAttributes: Attributes;
+  /** The environment snapshot read for Kubernetes' downward API and the like. */
+  env: Record<string, string | undefined>;
+}
+
+export function buildResource(config: ResourceSettings): Attributes {
   const attributes: Attributes = {
     ...processAttributes(),
     ...hostAttributes(),

@@ -1,6 +1,21 @@
 // Head samplers. The interface matches the OpenTelemetry SDK's, so an SDK sampler object can be passed to init().
 import { isSpanContextValid, trace, TraceFlags, type Attributes, type Context, type Link, type SpanKind, type TraceState } from '@opentelemetry/api';
-import type { SamplerConfig } from '../config/config.js';
+
+/** OTEL_TRACES_SAMPLER values. */
+export const SAMPLER_NAMES = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+] as const;
+export type SamplerName = (typeof SAMPLER_NAMES)[number];
+
+export interface SamplerConfig {
+  name: SamplerName;
+  ratio: number;
+}
 
 export enum SamplingDecision {
   NOT_RECORD = 0,

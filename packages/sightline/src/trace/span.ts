@@ -12,7 +12,7 @@ import {
   type SpanStatus,
   type TimeInput,
 } from '@opentelemetry/api';
-import type { SpanLimits } from '../config/config.js';
+import type { SpanLimits } from './limits.js';
 import { log } from '../diag/logger.js';
 import { now, toRelative } from './time.js';
 

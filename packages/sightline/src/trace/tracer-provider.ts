@@ -1,6 +1,6 @@
 // The global TracerProvider: one tracer per instrumentation scope, all feeding one span sink.
 import type { Tracer, TracerOptions, TracerProvider } from '@opentelemetry/api';
-import type { SpanLimits } from '../config/config.js';
+import type { SpanLimits } from './limits.js';
 import type { Sampler } from './sampler.js';
 import type { SpanSink } from './span.js';
 import { SightlineTracer } from './tracer.js';

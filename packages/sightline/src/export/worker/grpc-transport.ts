@@ -3,7 +3,7 @@
 import http2 from 'node:http2';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import type { OtlpConfig } from '../../config/config.js';
+import type { OtlpConfig } from '../otlp-config.js';
 import type { Signal } from '../export-counters.js';
 import { decodePartialSuccess, GRPC_PATHS } from '@sightline/otlp';
 import { GRPC_RESOURCE_EXHAUSTED, isRetryableGrpcCode } from './retry.js';

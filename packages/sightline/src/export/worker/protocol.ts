@@ -1,5 +1,5 @@
 // Messages between the main thread and the export worker.
-import type { OtlpConfig } from '../../config/config.js';
+import type { OtlpConfig } from '../otlp-config.js';
 import type { LogLevel } from '../../diag/logger.js';
 import type { Signal } from '../export-counters.js';
 import type { QueueSettings } from './export-queue.js';

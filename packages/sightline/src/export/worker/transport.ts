@@ -1,6 +1,6 @@
 // What one attempt to deliver an encoded request can end in, and what every transport shares.
 import { readFileSync } from 'node:fs';
-import type { OtlpConfig } from '../../config/config.js';
+import type { OtlpConfig } from '../otlp-config.js';
 
 export type SendResult =
   /** Delivered; `rejected` items refused in a partial success (never retried). */

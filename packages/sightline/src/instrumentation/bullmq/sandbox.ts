@@ -9,8 +9,8 @@ import { createRequire } from 'node:module';
 import { context, propagation, ROOT_CONTEXT, SpanKind, trace, type Tracer } from '@opentelemetry/api';
 import { log } from '../../diag/logger.js';
 import { endWhenSettled, injectCarrier } from '../messaging.js';
-
-const PATCHED = Symbol.for('sightline.bullmqSandboxPatched');
+import type { Patcher } from '../toolkit/patcher.js';
+import { tryStart } from '../toolkit/safe-start.js';
 
 interface JobJson {
   id?: string;
@@ -27,30 +27,23 @@ interface StartMessage {
 type Send = (this: unknown, msg: StartMessage) => Promise<void>;
 type Processor = (job: JobJson, token?: string, signal?: unknown) => Promise<unknown>;
 type Init = (this: { processor?: Processor }, processorFile: string) => Promise<void>;
-type Proto<T> = { prototype: Record<string | symbol, unknown> & T };
 
 /** Parent side: the job sent to a sandbox child carries the active (CONSUMER) span's context. */
-export function patchChild(Child: Proto<{ send?: Send }> | undefined): void {
-  const proto = Child?.prototype;
-  if (proto === undefined || proto[PATCHED] || typeof proto.send !== 'function') return;
-  proto[PATCHED] = true;
-  const send = proto.send;
-  proto.send = function (this: unknown, msg: StartMessage) {
-    // Only the Start message carries a job; the app's request to omit context is kept.
-    const job = msg?.job;
-    if (job === undefined || job === null || typeof job !== 'object' || job.opts?.telemetry?.omitContext) return send.call(this, msg);
-    let withContext: StartMessage;
-    try {
+export function patchChild(patcher: Patcher, Child: { prototype: object } | undefined): void {
+  patcher.wrap<Send>(Child?.prototype, 'send', (send) =>
+    function (this: unknown, msg: StartMessage) {
+      // Only the Start message carries a job; the app's request to omit context is kept.
+      const job = msg?.job;
+      if (job === undefined || job === null || typeof job !== 'object' || job.opts?.telemetry?.omitContext) return send.call(this, msg);
       const active = context.active();
       if (trace.getSpan(active)?.isRecording() !== true) return send.call(this, msg);
-      const opts = job.opts ?? {};
-      withContext = { ...msg, job: { ...job, opts: { ...opts, telemetry: { ...opts.telemetry, metadata: injectCarrier(active) } } } };
-    } catch (error) {
-      log.warnOnce('bullmq-sandbox-send', `could not pass trace context to a BullMQ sandboxed processor: ${(error as Error).message}`);
-      return send.call(this, msg);
-    }
-    return send.call(this, withContext);
-  };
+      const withContext = tryStart('bullmq-sandbox-send', 'pass trace context to a BullMQ sandboxed processor', () => {
+        const opts = job.opts ?? {};
+        return { ...msg, job: { ...job, opts: { ...opts, telemetry: { ...opts.telemetry, metadata: injectCarrier(active) } } } };
+      });
+      return send.call(this, withContext ?? msg);
+    },
+  );
 }
 
 function parentOf(metadata: unknown) {
@@ -64,40 +57,35 @@ function parentOf(metadata: unknown) {
 }
 
 /** Child side: each job's processor runs under a span continuing the parent's CONSUMER span. */
-export function patchChildProcessor(ChildProcessor: Proto<{ init?: Init }> | undefined, tracer: Tracer): void {
-  const proto = ChildProcessor?.prototype;
-  if (proto === undefined || proto[PATCHED] || typeof proto.init !== 'function') return;
-  proto[PATCHED] = true;
-  const init = proto.init;
-  proto.init = async function (this: { processor?: Processor }, processorFile: string) {
-    await init.call(this, processorFile);
-    const processor = this.processor;
-    if (typeof processor !== 'function') return;
-    this.processor = function (job: JobJson, token?: string, signal?: unknown) {
-      // A job with no context (added outside any trace, or before Sightline ran) runs as it would,
-      // and outside the trace of whichever job made the pool start this child (its TRACEPARENT).
-      const parent = parentOf(job?.opts?.telemetry?.metadata);
-      if (parent === undefined) return context.with(ROOT_CONTEXT, () => processor(job, token, signal));
-      let span;
-      try {
-        const queue = job.queueName ?? '';
-        span = tracer.startSpan(`sandbox ${queue}`, {
-          kind: SpanKind.INTERNAL,
-          attributes: {
-            'messaging.system': 'bullmq',
-            'messaging.destination.name': queue,
-            ...(job.id === undefined ? {} : { 'messaging.message.id': String(job.id) }),
-            'messaging.bullmq.job.attempt': (job.attemptsMade ?? 0) + 1,
-            'code.file.path': processorFile,
-          },
-        }, parent);
-      } catch (error) {
-        log.warnOnce('bullmq-sandbox-process', `could not trace a BullMQ sandboxed job: ${(error as Error).message}`);
-        return processor(job, token, signal);
-      }
-      return endWhenSettled(span, context.with(trace.setSpan(parent, span), () => processor(job, token, signal)));
-    };
-  };
+export function patchChildProcessor(patcher: Patcher, ChildProcessor: { prototype: object } | undefined, tracer: Tracer): void {
+  patcher.wrap<Init>(ChildProcessor?.prototype, 'init', (init) =>
+    async function (this: { processor?: Processor }, processorFile: string) {
+      await init.call(this, processorFile);
+      const processor = this.processor;
+      if (typeof processor !== 'function') return;
+      this.processor = function (job: JobJson, token?: string, signal?: unknown) {
+        // A job with no context (added outside any trace, or before Sightline ran) runs as it would,
+        // and outside the trace of whichever job made the pool start this child (its TRACEPARENT).
+        const parent = parentOf(job?.opts?.telemetry?.metadata);
+        if (parent === undefined) return context.with(ROOT_CONTEXT, () => processor(job, token, signal));
+        const span = tryStart('bullmq-sandbox-process', 'trace a BullMQ sandboxed job', () => {
+          const queue = job.queueName ?? '';
+          return tracer.startSpan(`sandbox ${queue}`, {
+            kind: SpanKind.INTERNAL,
+            attributes: {
+              'messaging.system': 'bullmq',
+              'messaging.destination.name': queue,
+              ...(job.id === undefined ? {} : { 'messaging.message.id': String(job.id) }),
+              'messaging.bullmq.job.attempt': (job.attemptsMade ?? 0) + 1,
+              'code.file.path': processorFile,
+            },
+          }, parent);
+        });
+        if (span === undefined) return processor(job, token, signal);
+        return endWhenSettled(span, context.with(trace.setSpan(parent, span), () => processor(job, token, signal)));
+      };
+    },
+  );
 }
 
 /** BullMQ's sandbox entry files; in such a process the CommonJS ChildProcessor is patched before it loads. */
@@ -108,11 +96,11 @@ const SANDBOX_MAIN = /[/\\]node_modules[/\\]bullmq[/\\]dist[/\\]cjs[/\\]classes[
  * hook only sees package names, and main.js requires the file relatively. (BullMQ declares no
  * `exports`, so Node loads its CommonJS build, and starts this entry, for ES-module apps too.)
  */
-export function patchSandboxChildEntry(tracer: Tracer, entry = process.argv[1]): void {
+export function patchSandboxChildEntry(patcher: Patcher, tracer: Tracer, entry = process.argv[1]): void {
   if (entry === undefined || !SANDBOX_MAIN.test(entry)) return;
   try {
     const requireBeside = createRequire(entry);
-    patchChildProcessor((requireBeside('./child-processor.js') as { ChildProcessor?: Proto<{ init?: Init }> }).ChildProcessor, tracer);
+    patchChildProcessor(patcher, (requireBeside('./child-processor.js') as { ChildProcessor?: { prototype: object } }).ChildProcessor, tracer);
   } catch (error) {
     log.warnOnce('bullmq-sandbox-entry', `could not instrument BullMQ's sandbox child: ${(error as Error).message}`);
   }

@@ -8,13 +8,12 @@ import { context, isSpanContextValid, trace } from '@opentelemetry/api';
 import { log } from '../../diag/logger.js';
 import { contextToEnv } from '../../propagation/env-carrier.js';
 import type { Instrumentation } from '../instrumentation.js';
+import { Patcher } from '../toolkit/patcher.js';
 
 interface SpawnOptions {
   envPairs?: string[];
 }
 type Spawn = (this: unknown, options: SpawnOptions) => unknown;
-const ORIGINAL = Symbol.for('sightline.childProcessSpawn');
-type SpawnProto = { spawn: Spawn; [ORIGINAL]?: Spawn };
 
 /** Adds the active context's variables to the child's environment, unless the caller set them itself. */
 function addContext(options: SpawnOptions): void {
@@ -35,26 +34,22 @@ function addContext(options: SpawnOptions): void {
 
 export class ChildProcessInstrumentation implements Instrumentation {
   readonly name = 'child_process' as const;
+  private readonly patcher = new Patcher();
 
   enable(): void {
-    const proto = childProcess.ChildProcess.prototype as unknown as SpawnProto;
-    if (proto[ORIGINAL] !== undefined || typeof proto.spawn !== 'function') return;
-    const original = proto.spawn;
-    proto[ORIGINAL] = original;
-    proto.spawn = function spawn(this: unknown, options: SpawnOptions) {
-      try {
-        addContext(options);
-      } catch (error) {
-        log.warnOnce('child-process', `could not pass trace context to a child process: ${(error as Error).message}`);
-      }
-      return original.call(this, options);
-    };
+    this.patcher.wrap<Spawn>(childProcess.ChildProcess.prototype, 'spawn', (original) =>
+      function spawn(this: unknown, options: SpawnOptions) {
+        try {
+          addContext(options);
+        } catch (error) {
+          log.warnOnce('child-process', `could not pass trace context to a child process: ${(error as Error).message}`);
+        }
+        return original.call(this, options);
+      },
+    );
   }
 
   disable(): void {
-    const proto = childProcess.ChildProcess.prototype as unknown as SpawnProto;
-    if (proto[ORIGINAL] === undefined) return;
-    proto.spawn = proto[ORIGINAL];
-    delete proto[ORIGINAL];
+    this.patcher.restore();
   }
 }

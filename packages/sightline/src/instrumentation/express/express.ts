@@ -6,8 +6,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { Instrumentation } from '../instrumentation.js';
 import { onModuleLoad } from '../module-hook.js';
-import { addRouteReader } from '../http-server/http-server.js';
+import { addRouteReader, removeRouteReader } from '../http-server/http-server.js';
 import { recordHandlerError } from '../http-server/route.js';
+import { Patcher } from '../toolkit/patcher.js';
 
 interface ExpressRequest extends IncomingMessage {
   route?: { path?: unknown };
@@ -15,7 +16,6 @@ interface ExpressRequest extends IncomingMessage {
 }
 
 const RECORDED = Symbol('sightline.expressErrorRecorded');
-const ORIGINAL = Symbol.for('sightline.expressOriginal');
 
 function expressRoute(request: IncomingMessage): string | undefined {
   const route = (request as ExpressRequest).route;
@@ -26,7 +26,6 @@ function expressRoute(request: IncomingMessage): string | undefined {
 
 type Handle = (this: unknown, req: IncomingMessage, res: unknown, out?: (err?: unknown) => void) => unknown;
 type HandleError = (this: { handle?: { length: number } }, error: unknown, req: IncomingMessage, res: unknown, next: unknown) => unknown;
-type Patched<F> = F & { [ORIGINAL]?: F };
 
 /** Once per error object: it may pass several error middlewares, and the final callback after them. */
 function recordError(req: IncomingMessage, err: unknown): void {
@@ -39,44 +38,28 @@ function recordError(req: IncomingMessage, err: unknown): void {
 }
 
 /** The object on `start`'s prototype chain that owns `method`. */
-function owner<T extends object>(start: object | null, method: string): (T & Record<string, unknown>) | null {
+function owner(start: object | null, method: string): object | undefined {
   let proto = start;
-  while (proto !== null && !Object.prototype.hasOwnProperty.call(proto, method)) proto = Object.getPrototypeOf(proto);
-  return proto as (T & Record<string, unknown>) | null;
-}
-
-function wrap<F extends (...args: never[]) => unknown>(target: Record<string, unknown> | null, method: string, make: (original: F) => F): void {
-  const original = target?.[method] as Patched<F> | undefined;
-  if (target === null || typeof original !== 'function' || original[ORIGINAL] !== undefined) return;
-  const wrapped = make(original) as Patched<F>;
-  wrapped[ORIGINAL] = original;
-  target[method] = wrapped;
-}
-
-function unwrap(target: Record<string, unknown> | null, method: string): void {
-  const current = target?.[method] as Patched<(...args: never[]) => unknown> | undefined;
-  if (target !== null && current?.[ORIGINAL] !== undefined) target[method] = current[ORIGINAL];
+  while (proto !== null && !Object.prototype.hasOwnProperty.call(proto, method)) proto = Object.getPrototypeOf(proto) as object | null;
+  return proto ?? undefined;
 }
 
 /** The router prototype (Express 4's Router() has it directly, Express 5's `router` one level down) and the Layer prototype. */
-function prototypes(express: unknown): { router: Record<string, unknown> | null; layer: Record<string, unknown> | null } {
+function prototypes(express: unknown): { router: object | undefined; layer: object | undefined } {
   const Router = (express as { Router?: () => { use(fn: unknown): void; stack?: object[] } }).Router;
-  if (typeof Router !== 'function') return { router: null, layer: null };
+  if (typeof Router !== 'function') return { router: undefined, layer: undefined };
   const router = Router();
   router.use((_req: unknown, _res: unknown, next: () => void) => next());
   const layer = router.stack?.[0];
   return {
-    router: owner(Object.getPrototypeOf(router), 'handle'),
-    layer: layer === undefined ? null : owner(Object.getPrototypeOf(layer), 'handleError') ?? owner(Object.getPrototypeOf(layer), 'handle_error'),
+    router: owner(Object.getPrototypeOf(router) as object, 'handle'),
+    layer: layer === undefined ? undefined : (owner(Object.getPrototypeOf(layer) as object, 'handleError') ?? owner(Object.getPrototypeOf(layer) as object, 'handle_error')),
   };
 }
 
-const patched: Array<{ router: Record<string, unknown> | null; layer: Record<string, unknown> | null }> = [];
-
-function patch(express: unknown): void {
+function patch(patcher: Patcher, express: unknown): void {
   const targets = prototypes(express);
-  patched.push(targets);
-  wrap<Handle>(targets.router, 'handle', (original) =>
+  patcher.wrap<Handle>(targets.router, 'handle', (original) =>
     function handle(this: unknown, req, res, out) {
       if (typeof out !== 'function') return original.call(this, req, res, out);
       return original.call(this, req, res, function done(this: unknown, err?: unknown) {
@@ -88,7 +71,7 @@ function patch(express: unknown): void {
   // An error-handling middleware (four parameters) about to receive an error: the app handles it
   // itself, so the final callback may never see it.
   for (const method of ['handleError', 'handle_error']) {
-    wrap<HandleError>(targets.layer, method, (original) =>
+    patcher.wrap<HandleError>(targets.layer, method, (original) =>
       function handleError(this: { handle?: { length: number } }, error, req, res, next) {
         if (this.handle?.length === 4) recordError(req, error);
         return original.call(this, error, req, res, next);
@@ -99,17 +82,17 @@ function patch(express: unknown): void {
 
 export class ExpressInstrumentation implements Instrumentation {
   readonly name = 'express' as const;
+  private readonly patcher = new Patcher();
+  private stopLoadHook: (() => void) | undefined;
 
   enable(): void {
     addRouteReader(expressRoute);
-    onModuleLoad('express', patch);
+    this.stopLoadHook = onModuleLoad('express', (express) => patch(this.patcher, express));
   }
 
   disable(): void {
-    for (const { router, layer } of patched.splice(0)) {
-      unwrap(router, 'handle');
-      unwrap(layer, 'handleError');
-      unwrap(layer, 'handle_error');
-    }
+    removeRouteReader(expressRoute);
+    this.stopLoadHook?.();
+    this.patcher.restore();
   }
 }

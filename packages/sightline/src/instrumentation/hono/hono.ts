@@ -6,8 +6,7 @@ import type { Instrumentation } from '../instrumentation.js';
 import { onModuleLoad } from '../module-hook.js';
 import type { EsmTarget } from '../esm-patch.js';
 import { recordHandlerError, setRoute } from '../http-server/route.js';
-
-const PATCHED = Symbol.for('sightline.honoPatched');
+import { Patcher } from '../toolkit/patcher.js';
 
 interface HonoContext {
   env?: { incoming?: IncomingMessage };
@@ -46,33 +45,30 @@ function wrap(handler: Handler, route: string): Handler {
   };
 }
 
-type RouterPrototype = { add?: Add; [PATCHED]?: boolean };
-
-function patchRouterPrototype(proto: RouterPrototype): void {
-  if (typeof proto.add !== 'function' || proto[PATCHED]) return;
-  const original = proto.add;
-  proto[PATCHED] = true;
-  proto.add = function add(this: unknown, method: string, path: string, entry: unknown) {
-    // Hono 4 adds [handler, routeRecord]; use() middleware is method ALL and names no route.
-    if (Array.isArray(entry) && typeof entry[0] === 'function' && method !== 'ALL') {
-      const record = entry[1] as RouteRecord | undefined;
-      entry = [wrap(entry[0] as Handler, record?.path ?? path), record];
-    }
-    return original.call(this, method, path, entry);
-  };
-}
-
-/** CommonJS: the default router's prototype, from a throwaway app. */
-function patchFromExports(hono: unknown): void {
-  const Hono = (hono as { Hono?: new () => { router?: object } }).Hono;
-  if (typeof Hono === 'function') patchRouterPrototype(Object.getPrototypeOf(new Hono().router ?? {}) as RouterPrototype);
+function patchRouterPrototype(patcher: Patcher, proto: object | undefined): void {
+  patcher.wrap<Add>(proto, 'add', (original) =>
+    function add(this: unknown, method: string, path: string, entry: unknown) {
+      // Hono 4 adds [handler, routeRecord]; use() middleware is method ALL and names no route.
+      if (Array.isArray(entry) && typeof entry[0] === 'function' && method !== 'ALL') {
+        const record = entry[1] as RouteRecord | undefined;
+        entry = [wrap(entry[0] as Handler, record?.path ?? path), record];
+      }
+      return original.call(this, method, path, entry);
+    },
+  );
 }
 
 export class HonoInstrumentation implements Instrumentation {
   readonly name = 'hono' as const;
+  private readonly patcher = new Patcher();
+  private stopLoadHook: (() => void) | undefined;
 
+  /** CommonJS: the default router's prototype, from a throwaway app. */
   enable(): void {
-    onModuleLoad('hono', patchFromExports);
+    this.stopLoadHook = onModuleLoad('hono', (hono) => {
+      const Hono = (hono as { Hono?: new () => { router?: object } }).Hono;
+      if (typeof Hono === 'function') patchRouterPrototype(this.patcher, Object.getPrototypeOf(new Hono().router ?? {}) as object);
+    });
   }
 
   /** ES-module apps load Hono's ESM build; its SmartRouter is handed over by the loader hook. */
@@ -82,10 +78,14 @@ export class HonoInstrumentation implements Instrumentation {
         packageName: 'hono',
         suffix: '/node_modules/hono/dist/router/smart-router/router.js',
         exportName: 'SmartRouter',
-        onExport: (SmartRouter) => patchRouterPrototype((SmartRouter as { prototype: RouterPrototype }).prototype),
+        onExport: (SmartRouter) => patchRouterPrototype(this.patcher, (SmartRouter as { prototype: object }).prototype),
       },
     ];
   }
 
-  disable(): void {}
+  /** Routes added while enabled keep their thin wrapper, which does nothing once the HTTP spans stop. */
+  disable(): void {
+    this.stopLoadHook?.();
+    this.patcher.restore();
+  }
 }

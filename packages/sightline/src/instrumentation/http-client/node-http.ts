@@ -1,6 +1,6 @@
 // CLIENT spans for node:http and node:https requests, from Node's diagnostics channels.
 import dc from 'node:diagnostics_channel';
-import http, { type ClientRequest, type IncomingMessage } from 'node:http';
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Attributes, Span } from '@opentelemetry/api';
 import { log } from '../../diag/logger.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
@@ -12,15 +12,6 @@ const SPAN = Symbol('sightline.httpClientSpan');
 const STARTED = Symbol('sightline.httpClientStarted');
 type TracedClientRequest = ClientRequest & { [SPAN]?: Span; [STARTED]?: boolean; agent?: { protocol?: string; defaultPort?: number } };
 
-/** `http.client.request.created` (Node 22.12+, 23.2+) fires while headers can still be set. */
-function hasCreatedChannel(): boolean {
-  const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
-  return major > 23 || (major === 23 && minor >= 2) || (major === 22 && minor >= 12);
-}
-
-type ImplicitHeader = (this: TracedClientRequest) => void;
-const ORIGINAL_IMPLICIT_HEADER = Symbol.for('sightline.implicitHeader');
-
 export class NodeHttpClientInstrumentation implements Instrumentation {
   readonly name = 'http' as const;
   private ctx!: InstrumentationContext;
@@ -31,35 +22,15 @@ export class NodeHttpClientInstrumentation implements Instrumentation {
 
   enable(ctx: InstrumentationContext): void {
     this.ctx = ctx;
-    this.redactor = new QueryRedactor(ctx.config.http.redactQueryKeys);
-    if (hasCreatedChannel()) {
-      dc.subscribe('http.client.request.created', this.onStart);
-    } else {
-      // Older Node publishes request.start only after the headers are built. The last moment they
-      // can still be set is _implicitHeader(), which end(), write() and flushHeaders() all go through.
-      const proto = http.ClientRequest.prototype as unknown as Record<PropertyKey, ImplicitHeader | undefined>;
-      if (proto[ORIGINAL_IMPLICIT_HEADER] === undefined) {
-        const original = proto._implicitHeader!;
-        proto[ORIGINAL_IMPLICIT_HEADER] = original;
-        const start = this.onStart;
-        proto._implicitHeader = function _implicitHeader(this: TracedClientRequest) {
-          start({ request: this });
-          return original.call(this);
-        };
-      }
-    }
+    this.redactor = new QueryRedactor(ctx.settings.http.redactQueryKeys);
+    // `http.client.request.created` (Node 22.12+) fires while headers can still be set.
+    dc.subscribe('http.client.request.created', this.onStart);
     dc.subscribe('http.client.response.finish', this.onResponse);
-    // Newer Node versions publish request errors; on older ones the 'close' listener below ends the span.
     dc.subscribe('http.client.request.error', this.onError);
   }
 
   disable(): void {
     dc.unsubscribe('http.client.request.created', this.onStart);
-    const proto = http.ClientRequest.prototype as unknown as Record<PropertyKey, ImplicitHeader | undefined>;
-    if (proto[ORIGINAL_IMPLICIT_HEADER] !== undefined) {
-      proto._implicitHeader = proto[ORIGINAL_IMPLICIT_HEADER];
-      delete proto[ORIGINAL_IMPLICIT_HEADER];
-    }
     dc.unsubscribe('http.client.response.finish', this.onResponse);
     dc.unsubscribe('http.client.request.error', this.onError);
   }
@@ -72,7 +43,7 @@ export class NodeHttpClientInstrumentation implements Instrumentation {
       const { address, port } = parseHost(String(request.getHeader('host') ?? request.host ?? 'localhost'), scheme === 'https' ? 443 : 80);
       const host = address ?? 'localhost';
       let extra: Attributes | undefined;
-      const captured = this.ctx.config.http.captureHeaders.clientRequest;
+      const captured = this.ctx.settings.http.captureHeaders.clientRequest;
       if (captured.length > 0) {
         extra = {};
         captureHeaders(extra, 'request', captured, (name) => request.getHeader(name) as string | string[] | number | undefined, this.redactor);
@@ -92,7 +63,7 @@ export class NodeHttpClientInstrumentation implements Instrumentation {
     const span = request[SPAN];
     if (span === undefined) return;
     request[SPAN] = undefined;
-    const captured = this.ctx.config.http.captureHeaders.clientResponse;
+    const captured = this.ctx.settings.http.captureHeaders.clientResponse;
     if (captured.length > 0) {
       const attributes: Attributes = {};
       captureHeaders(attributes, 'response', captured, (name) => response.headers[name], this.redactor);
@@ -109,7 +80,7 @@ export class NodeHttpClientInstrumentation implements Instrumentation {
   }
 }
 
-/** A request that closed with no response and no published error (older Node): end it as failed. */
+/** A request that closed with no response and no published error (destroyed without one): end it as failed. */
 function onRequestClose(this: TracedClientRequest): void {
   const span = this[SPAN];
   if (span === undefined) return;

@@ -39,7 +39,7 @@ export class UndiciInstrumentation implements Instrumentation {
 
   enable(ctx: InstrumentationContext): void {
     this.ctx = ctx;
-    this.redactor = new QueryRedactor(ctx.config.http.redactQueryKeys);
+    this.redactor = new QueryRedactor(ctx.settings.http.redactQueryKeys);
     for (const name of CHANNELS) dc.subscribe(name, this.handlers[name]);
   }
 
@@ -54,7 +54,7 @@ export class UndiciInstrumentation implements Instrumentation {
       const port = origin.port ? Number(origin.port) : scheme === 'https' ? 443 : 80;
       const host = origin.hostname.startsWith('[') ? origin.hostname.slice(1, -1) : origin.hostname;
       let extra: Attributes | undefined;
-      const captured = this.ctx.config.http.captureHeaders.clientRequest;
+      const captured = this.ctx.settings.http.captureHeaders.clientRequest;
       if (captured.length > 0) {
         extra = {};
         captureHeaders(extra, 'request', captured, (name) => requestHeader(request, name), this.redactor);
@@ -72,7 +72,7 @@ export class UndiciInstrumentation implements Instrumentation {
     if (span === undefined) return;
     // The span ends when the body is complete (trailers), but the status is known now.
     (request as UndiciRequest & { statusCode?: number }).statusCode = response.statusCode;
-    const captured = this.ctx.config.http.captureHeaders.clientResponse;
+    const captured = this.ctx.settings.http.captureHeaders.clientResponse;
     if (captured.length > 0) {
       const attributes: Attributes = {};
       captureHeaders(attributes, 'response', captured, (name) => responseHeader(response, name), this.redactor);

@@ -5,7 +5,7 @@ import dc from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { defaultTextMapGetter, propagation, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
-import type { HttpConfig } from '../../config/config.js';
+import type { HttpSettings } from '../settings.js';
 import { LinkedContext } from '../../context/linked-context.js';
 import { log } from '../../diag/logger.js';
 import { SUPPRESS_TRACING_KEY } from '../../context/suppress-tracing.js';
@@ -13,7 +13,8 @@ import type { Instrumentation, InstrumentationContext } from '../instrumentation
 import { QueryRedactor } from '../redaction/url-query.js';
 import { captureHeaders, methodForName, normalizeMethod, parseHost } from '../semconv.js';
 import { ERROR_MESSAGE, ROUTE, SERVER_SPAN, type TracedRequest } from './route.js';
-import { disableServerTiming, enableServerTiming } from './server-timing.js';
+import { Patcher } from '../toolkit/patcher.js';
+import { enableServerTiming } from './server-timing.js';
 
 interface RequestMessage {
   request: TracedRequest;
@@ -27,6 +28,10 @@ const routeReaders: RouteReader[] = [];
 export function addRouteReader(reader: RouteReader): void {
   if (!routeReaders.includes(reader)) routeReaders.push(reader);
 }
+export function removeRouteReader(reader: RouteReader): void {
+  const index = routeReaders.indexOf(reader);
+  if (index !== -1) routeReaders.splice(index, 1);
+}
 
 const SUPPRESSED: Context = LinkedContext.ROOT.setValue(SUPPRESS_TRACING_KEY, true);
 
@@ -34,25 +39,26 @@ export class HttpServerInstrumentation implements Instrumentation {
   readonly name = 'http' as const;
   private tracer!: InstrumentationContext['tracer'];
   private enterWith!: InstrumentationContext['enterWith'];
-  private http!: HttpConfig;
+  private http!: HttpSettings;
   private redactor!: QueryRedactor;
+  private readonly patcher = new Patcher();
   private readonly onStart = (message: unknown): void => this.start(message as RequestMessage);
   private readonly onFinish = (message: unknown): void => this.finish(message as RequestMessage);
 
   enable(ctx: InstrumentationContext): void {
     this.tracer = ctx.tracer;
     this.enterWith = ctx.enterWith;
-    this.http = ctx.config.http;
+    this.http = ctx.settings.http;
     this.redactor = new QueryRedactor(this.http.redactQueryKeys);
     dc.subscribe('http.server.request.start', this.onStart);
     dc.subscribe('http.server.response.finish', this.onFinish);
-    if (this.http.serverTiming) enableServerTiming();
+    if (this.http.serverTiming) enableServerTiming(this.patcher);
   }
 
   disable(): void {
     dc.unsubscribe('http.server.request.start', this.onStart);
     dc.unsubscribe('http.server.response.finish', this.onFinish);
-    disableServerTiming();
+    this.patcher.restore();
   }
 
   private start({ request, response, socket }: RequestMessage): void {

@@ -4,11 +4,10 @@
 import http, { type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { TraceFlags } from '@opentelemetry/api';
 import { formatTraceparent } from '../../propagation/trace-context.js';
+import type { Patcher } from '../toolkit/patcher.js';
 import { SERVER_SPAN, type TracedRequest } from './route.js';
 
-const PATCHED = Symbol.for('sightline.serverTimingPatched');
-type WriteHead = ServerResponse['writeHead'];
-type PatchedPrototype = ServerResponse & { [PATCHED]?: WriteHead };
+type WriteHead = (this: ServerResponse, ...args: unknown[]) => ServerResponse;
 
 function withEntry(existing: unknown, entry: string): string | string[] {
   if (Array.isArray(existing)) return [...existing.map(String), entry];
@@ -56,27 +55,17 @@ function addEntry(res: ServerResponse, args: unknown[]): void {
   res.appendHeader('server-timing', entry);
 }
 
-export function enableServerTiming(): void {
-  const proto = http.ServerResponse.prototype as PatchedPrototype;
-  if (proto[PATCHED] !== undefined) return;
-  const original = proto.writeHead;
-  proto[PATCHED] = original;
-  proto.writeHead = function writeHead(this: ServerResponse, ...args: unknown[]) {
-    if (!this.headersSent) {
-      try {
-        addEntry(this, args);
-      } catch {
-        // A header we cannot add never stops the response.
+export function enableServerTiming(patcher: Patcher): void {
+  patcher.wrap<WriteHead>(http.ServerResponse.prototype, 'writeHead', (original) =>
+    function writeHead(this: ServerResponse, ...args: unknown[]) {
+      if (!this.headersSent) {
+        try {
+          addEntry(this, args);
+        } catch {
+          // A header we cannot add never stops the response.
+        }
       }
-    }
-    return (original as (...a: unknown[]) => ServerResponse).apply(this, args);
-  } as WriteHead;
-}
-
-export function disableServerTiming(): void {
-  const proto = http.ServerResponse.prototype as PatchedPrototype;
-  const original = proto[PATCHED];
-  if (original === undefined) return;
-  proto.writeHead = original;
-  delete proto[PATCHED];
+      return (original as (...a: unknown[]) => ServerResponse).apply(this, args);
+    } as WriteHead,
+  );
 }

@@ -1,11 +1,11 @@
 // The ids of the active span, as log fields; undefined when no valid span is active, so a log line
 // written outside a trace costs one context lookup and carries no fields.
 import { context, trace } from '@opentelemetry/api';
-import type { LogsConfig } from '../../config/config.js';
+import type { LogCorrelationSettings } from '../settings.js';
 import { log } from '../../diag/logger.js';
 import { onPackage } from '../module-hook.js';
 
-export function traceFields(keys: LogsConfig): Record<string, string> | undefined {
+export function traceFields(keys: LogCorrelationSettings): Record<string, string> | undefined {
   const span = trace.getSpan(context.active());
   if (span === undefined) return undefined;
   const sc = span.spanContext();
@@ -17,9 +17,12 @@ export function traceFields(keys: LogsConfig): Record<string, string> | undefine
   };
 }
 
-/** Patches a logging library as it loads (or at once, if the app loaded it before init()); a failed patch leaves it as it was, with one warning. */
-export function correlateOnLoad(name: string, patch: (exports: unknown, keys: LogsConfig) => void, keys: LogsConfig): void {
-  onPackage(name, (exports) => {
+/**
+ * Patches a logging library as it loads (or at once, if the app loaded it before init()); a failed
+ * patch leaves it as it was, with one warning. The returned function stops waiting for the load.
+ */
+export function correlateOnLoad(name: string, patch: (exports: unknown, keys: LogCorrelationSettings) => void, keys: LogCorrelationSettings): () => void {
+  return onPackage(name, (exports) => {
     try {
       patch(exports, keys);
     } catch (error) {

@@ -1,35 +1,39 @@
 // winston: every record written inside a span gets the span's trace id, span id and flags. The
 // Logger class's write (which log(), info() and child loggers all call synchronously, in the caller's
 // context) is wrapped, so loggers created before init() get the fields too.
-import type { LogsConfig } from '../../config/config.js';
+import type { LogCorrelationSettings } from '../settings.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
+import { Patcher } from '../toolkit/patcher.js';
 import { correlateOnLoad, traceFields } from './log-correlation.js';
 
-const PATCHED = Symbol.for('sightline.winstonPatched');
 type Write = (this: unknown, info: unknown, ...rest: unknown[]) => boolean;
 
-function patch(winston: unknown, keys: LogsConfig): void {
-  const Logger = (winston as { Logger?: { prototype: Record<string | symbol, unknown> } })?.Logger;
-  const proto = Logger?.prototype;
-  const write = proto?.write as Write | undefined;
-  if (proto === undefined || typeof write !== 'function' || proto[PATCHED]) return;
-  proto[PATCHED] = true;
-  proto.write = function (this: unknown, info: unknown, ...rest: unknown[]) {
-    const fields = traceFields(keys);
-    if (fields !== undefined && info !== null && typeof info === 'object') {
-      const record = info as Record<string, unknown>;
-      for (const key in fields) if (record[key] === undefined) record[key] = fields[key];
-    }
-    return write.call(this, info, ...rest);
-  } as Write;
+function patch(patcher: Patcher, winston: unknown, keys: LogCorrelationSettings): void {
+  const Logger = (winston as { Logger?: { prototype: object } })?.Logger;
+  patcher.wrap<Write>(Logger?.prototype, 'write', (write) =>
+    function (this: unknown, info: unknown, ...rest: unknown[]) {
+      const fields = traceFields(keys);
+      if (fields !== undefined && info !== null && typeof info === 'object') {
+        const record = info as Record<string, unknown>;
+        for (const key in fields) if (record[key] === undefined) record[key] = fields[key];
+      }
+      return write.call(this, info, ...rest);
+    },
+  );
 }
 
 export class WinstonInstrumentation implements Instrumentation {
   readonly name = 'winston' as const;
 
+  private readonly patcher = new Patcher();
+  private stopLoadHook: (() => void) | undefined;
+
   enable(ctx: InstrumentationContext): void {
-    correlateOnLoad('winston', patch, ctx.config.logs);
+    this.stopLoadHook = correlateOnLoad('winston', (winston, keys) => patch(this.patcher, winston, keys), ctx.settings.logs);
   }
 
-  disable(): void {}
+  disable(): void {
+    this.stopLoadHook?.();
+    this.patcher.restore();
+  }
 }

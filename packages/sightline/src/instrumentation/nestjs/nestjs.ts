@@ -5,8 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Instrumentation } from '../instrumentation.js';
 import { onModuleLoad } from '../module-hook.js';
 import { recordHandlerError } from '../http-server/route.js';
-
-const PATCHED = Symbol.for('sightline.nestPatched');
+import { Patcher } from '../toolkit/patcher.js';
 
 interface ArgumentsHost {
   getType?(): string;
@@ -28,28 +27,31 @@ function record(exception: unknown, host: ArgumentsHost): void {
   if (raw !== undefined) recordHandlerError(raw, exception);
 }
 
-function patchExceptionFilter(core: unknown): void {
-  const filter = (core as { BaseExceptionFilter?: { prototype: { catch?: Catch; [PATCHED]?: boolean } } }).BaseExceptionFilter;
-  const proto = filter?.prototype;
-  if (proto === undefined || typeof proto.catch !== 'function' || proto[PATCHED]) return;
-  const original = proto.catch;
-  proto[PATCHED] = true;
-  proto.catch = function (this: unknown, exception: unknown, host: ArgumentsHost) {
-    try {
-      record(exception, host);
-    } catch {
-      // Never let recording change how Nest answers.
-    }
-    return original.call(this, exception, host);
-  };
+function patchExceptionFilter(patcher: Patcher, core: unknown): void {
+  const filter = (core as { BaseExceptionFilter?: { prototype: object } }).BaseExceptionFilter;
+  patcher.wrap<Catch>(filter?.prototype, 'catch', (original) =>
+    function (this: unknown, exception: unknown, host: ArgumentsHost) {
+      try {
+        record(exception, host);
+      } catch {
+        // Never let recording change how Nest answers.
+      }
+      return original.call(this, exception, host);
+    },
+  );
 }
 
 export class NestInstrumentation implements Instrumentation {
   readonly name = 'nestjs' as const;
+  private readonly patcher = new Patcher();
+  private stopLoadHook: (() => void) | undefined;
 
   enable(): void {
-    onModuleLoad('@nestjs/core', patchExceptionFilter);
+    this.stopLoadHook = onModuleLoad('@nestjs/core', (core) => patchExceptionFilter(this.patcher, core));
   }
 
-  disable(): void {}
+  disable(): void {
+    this.stopLoadHook?.();
+    this.patcher.restore();
+  }
 }

@@ -6,12 +6,12 @@
 // PRODUCER span, stored in pg-boss's own column (never in the job data) and continued by its worker.
 // pg-boss is ES-module only, so the class is reached through the ES-module hook.
 import { context, propagation, ROOT_CONTEXT, trace, type Context, type SpanContext } from '@opentelemetry/api';
-import type { MessagingConfig } from '../../config/config.js';
+import type { MessagingSettings } from '../settings.js';
 import { log } from '../../diag/logger.js';
 import type { EsmTarget } from '../esm-patch.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
+import { Patcher } from '../toolkit/patcher.js';
 
-const PATCHED = Symbol.for('sightline.pgBossPatched');
 type CarrierOf = (job: unknown) => unknown;
 type Process = (this: unknown, destination: string, jobs: unknown[], carrierOf: CarrierOf, fn: () => unknown) => Promise<unknown>;
 type Send = (this: unknown, operation: string, destination: string, attempted: unknown, fn: (carrier: unknown) => unknown, idsOf?: unknown) => Promise<unknown>;
@@ -27,15 +27,12 @@ function producerOf(carrier: unknown): SpanContext | undefined {
   return trace.getSpanContext(propagation.extract(ROOT_CONTEXT, carrier as Record<string, string>));
 }
 
-export function patchTelemetry(Telemetry: unknown, config: MessagingConfig): void {
-  const proto = (Telemetry as { prototype?: Record<string | symbol, unknown> & { send?: Send; process?: Process } })?.prototype;
-  if (proto === undefined || proto[PATCHED] || typeof proto.send !== 'function') return;
-  proto[PATCHED] = true;
-  const process = proto.process;
-  if (typeof process === 'function') {
-    // pg-boss makes a one-job CONSUMER span a child of the producer without a link; Sightline adds the
-    // link (as for BullMQ), and in `link` mode keeps the carrier from pg-boss so the job starts a trace.
-    proto.process = function (this: unknown, destination, jobs, carrierOf, fn) {
+export function patchTelemetry(patcher: Patcher, Telemetry: unknown, config: MessagingSettings): void {
+  const proto = (Telemetry as { prototype?: object } | undefined)?.prototype;
+  // pg-boss makes a one-job CONSUMER span a child of the producer without a link; Sightline adds the
+  // link (as for BullMQ), and in `link` mode keeps the carrier from pg-boss so the job starts a trace.
+  patcher.wrap<Process>(proto, 'process', (process) =>
+    function (this: unknown, destination, jobs, carrierOf, fn) {
       if (!Array.isArray(jobs) || jobs.length !== 1 || typeof carrierOf !== 'function' || typeof fn !== 'function') {
         return process.call(this, destination, jobs, carrierOf, fn);
       }
@@ -52,38 +49,42 @@ export function patchTelemetry(Telemetry: unknown, config: MessagingConfig): voi
         return fn();
       };
       return process.call(this, destination, jobs, config.consumerTrace === 'link' ? () => null : carrierOf, withLink);
-    };
-  }
-  const send = proto.send;
-  proto.send = function (this: unknown, operation, destination, attempted, fn, idsOf) {
-    // pg-boss calls fn inside its PRODUCER span's context; a carrier it made itself (propagateContext) wins.
-    const withContext = (carrier: unknown) => {
-      if (carrier) return fn(carrier);
-      let ours: Record<string, string> | null = null;
-      try {
-        ours = carrierOf(context.active());
-      } catch (error) {
-        log.warnOnce('pg-boss-carrier', `could not attach trace context to a pg-boss job: ${(error as Error).message}`);
-      }
-      return fn(ours);
-    };
-    return send.call(this, operation, destination, attempted, withContext, idsOf);
-  };
+    },
+  );
+  patcher.wrap<Send>(proto, 'send', (send) =>
+    function (this: unknown, operation, destination, attempted, fn, idsOf) {
+      // pg-boss calls fn inside its PRODUCER span's context; a carrier it made itself (propagateContext) wins.
+      const withContext = (carrier: unknown) => {
+        if (carrier) return fn(carrier);
+        let ours: Record<string, string> | null = null;
+        try {
+          ours = carrierOf(context.active());
+        } catch (error) {
+          log.warnOnce('pg-boss-carrier', `could not attach trace context to a pg-boss job: ${(error as Error).message}`);
+        }
+        return fn(ours);
+      };
+      return send.call(this, operation, destination, attempted, withContext, idsOf);
+    },
+  );
 }
 
 export class PgBossInstrumentation implements Instrumentation {
   readonly name = 'pg-boss' as const;
-  private config: MessagingConfig = { consumerTrace: 'child' };
+  private config: MessagingSettings = { consumerTrace: 'child' };
+  private readonly patcher = new Patcher();
 
   // Nothing to do at enable: the ES-module hook hands the class over as pg-boss loads (also when a
   // CommonJS app on Node 22+ require()s it).
   enable(ctx: InstrumentationContext): void {
-    this.config = ctx.config.messaging;
+    this.config = ctx.settings.messaging;
   }
 
   esmTargets(): EsmTarget[] {
-    return [{ packageName: 'pg-boss', suffix: '/node_modules/pg-boss/dist/telemetry.js', exportName: 'Telemetry', onExport: (Telemetry) => patchTelemetry(Telemetry, this.config) }];
+    return [{ packageName: 'pg-boss', suffix: '/node_modules/pg-boss/dist/telemetry.js', exportName: 'Telemetry', onExport: (Telemetry) => patchTelemetry(this.patcher, Telemetry, this.config) }];
   }
 
-  disable(): void {}
+  disable(): void {
+    this.patcher.restore();
+  }
 }

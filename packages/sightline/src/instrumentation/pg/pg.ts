@@ -1,13 +1,12 @@
 // pg (node-postgres) publishes no diagnostics channels yet (brianc/node-postgres#3650), so Client#query
 // is wrapped when pg loads: one CLIENT span per query, Pool queries included (they run on a Client).
 import { context, SpanKind, SpanStatusCode, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
-import { log } from '../../diag/logger.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
 import { insideTrace } from '../inside-trace.js';
 import { onModuleLoad } from '../module-hook.js';
+import { Patcher } from '../toolkit/patcher.js';
+import { tryStart } from '../toolkit/safe-start.js';
 import { summarize } from './sql.js';
-
-const PATCHED = Symbol.for('sightline.pgPatched');
 
 interface PgClient {
   host?: string;
@@ -74,60 +73,53 @@ function endQuerySpan(span: Span, error: unknown): void {
   span.end();
 }
 
-function patch(pg: unknown, tracer: Tracer): void {
-  const Client = (pg as { Client?: { prototype: { query?: Query; [PATCHED]?: boolean } } }).Client;
-  const proto = Client?.prototype;
-  if (proto === undefined || typeof proto.query !== 'function' || proto[PATCHED]) return;
-  const original = proto.query;
-  proto[PATCHED] = true;
-  proto.query = function query(this: PgClient, config: unknown, values?: unknown, callback?: unknown) {
-    if (!insideTrace()) return original.call(this, config, values, callback);
-    let span: Span;
-    try {
-      span = startQuerySpan(tracer, this, config);
-    } catch (error) {
-      log.warnOnce('pg-start', `could not start a pg query span: ${(error as Error).message}`);
-      return original.call(this, config, values, callback);
-    }
-    const ctx = context.active();
-    // A callback may come second or third, or as config.callback; wrap whichever it is.
-    const cb = typeof values === 'function' ? values : typeof callback === 'function' ? callback : undefined;
-    if (cb !== undefined) {
-      const done = context.bind(ctx, function (this: unknown, error: unknown, ...rest: unknown[]) {
-        endQuerySpan(span, error);
-        return (cb as (...a: unknown[]) => unknown).call(this, error, ...rest);
-      });
-      return typeof values === 'function' ? original.call(this, config, done) : original.call(this, config, values, done);
-    }
-    let result: unknown;
-    try {
-      result = original.call(this, config, values, callback);
-    } catch (error) {
-      endQuerySpan(span, error);
-      throw error;
-    }
-    if (result instanceof Promise) {
-      result.then(
-        () => endQuerySpan(span, undefined),
-        (error: unknown) => endQuerySpan(span, error),
-      );
-    } else if (result !== null && typeof result === 'object' && typeof (result as { once?: unknown }).once === 'function') {
-      // A submittable (pg-cursor, pg-query-stream) or an event-style Query: end on its outcome.
-      const emitter = result as { once(event: string, fn: (...a: unknown[]) => void): void };
-      let ended = false;
-      const finish = (error?: unknown): void => {
-        if (!ended) {
-          ended = true;
+function patchClient(patcher: Patcher, pg: unknown, tracer: Tracer): void {
+  const Client = (pg as { Client?: { prototype: object } }).Client;
+  patcher.wrap<Query>(Client?.prototype, 'query', (original) =>
+    function query(this: PgClient, config: unknown, values?: unknown, callback?: unknown) {
+      if (!insideTrace()) return original.call(this, config, values, callback);
+      const span = tryStart('pg-start', 'trace a pg query', () => startQuerySpan(tracer, this, config));
+      if (span === undefined) return original.call(this, config, values, callback);
+      const ctx = context.active();
+      // A callback may come second or third, or as config.callback; wrap whichever it is.
+      const cb = typeof values === 'function' ? values : typeof callback === 'function' ? callback : undefined;
+      if (cb !== undefined) {
+        const done = context.bind(ctx, function (this: unknown, error: unknown, ...rest: unknown[]) {
           endQuerySpan(span, error);
-        }
-      };
-      emitter.once('end', () => finish());
-      emitter.once('close', () => finish());
-    } else {
-      span.end();
-    }
-    return result;
-  };
+          return (cb as (...a: unknown[]) => unknown).call(this, error, ...rest);
+        });
+        return typeof values === 'function' ? original.call(this, config, done) : original.call(this, config, values, done);
+      }
+      let result: unknown;
+      try {
+        result = original.call(this, config, values, callback);
+      } catch (error) {
+        endQuerySpan(span, error);
+        throw error;
+      }
+      if (result instanceof Promise) {
+        result.then(
+          () => endQuerySpan(span, undefined),
+          (error: unknown) => endQuerySpan(span, error),
+        );
+      } else if (result !== null && typeof result === 'object' && typeof (result as { once?: unknown }).once === 'function') {
+        // A submittable (pg-cursor, pg-query-stream) or an event-style Query: end on its outcome.
+        const emitter = result as { once(event: string, fn: (...a: unknown[]) => void): void };
+        let ended = false;
+        const finish = (error?: unknown): void => {
+          if (!ended) {
+            ended = true;
+            endQuerySpan(span, error);
+          }
+        };
+        emitter.once('end', () => finish());
+        emitter.once('close', () => finish());
+      } else {
+        span.end();
+      }
+      return result;
+    },
+  );
 }
 
 interface PgPool {
@@ -143,50 +135,51 @@ type Connect = (this: PgPool, cb?: (error: unknown, client: unknown, release: un
  * until a client is handed out, so a request that waits for a connection shows the wait (Pool#query
  * connects the same way).
  */
-function patchPool(pg: unknown, tracer: Tracer): void {
-  const Pool = (pg as { Pool?: { prototype: { connect?: Connect; [PATCHED]?: boolean } } }).Pool;
-  const proto = Pool?.prototype;
-  if (proto === undefined || typeof proto.connect !== 'function' || proto[PATCHED]) return;
-  const original = proto.connect;
-  proto[PATCHED] = true;
-  proto.connect = function connect(this: PgPool, cb) {
-    // An idle client is handed out at once: a span would only be noise. Without one, the caller
-    // waits for a new connection or for a busy client to come back, and that wait gets a span.
-    if ((this.idleCount ?? 0) > 0 || !insideTrace()) return original.call(this, cb);
-    let span: Span;
-    try {
-      const attributes: Attributes = { 'db.system.name': 'postgresql' };
-      const o = this.options ?? {};
-      if (o.database) attributes['db.namespace'] = o.database;
-      if (o.host) attributes['server.address'] = o.host;
-      if (o.max !== undefined) attributes['db.client.connection.pool.max'] = o.max;
-      // Whether this caller had to wait: no idle client and the pool already at its maximum.
-      attributes['db.client.connection.pool.waited'] = (this.idleCount ?? 0) === 0 && (this.totalCount ?? 0) >= (o.max ?? 10);
-      span = tracer.startSpan('pg-pool.connect', { kind: SpanKind.INTERNAL, attributes }, context.active());
-    } catch {
-      return original.call(this, cb);
-    }
-    if (typeof cb === 'function') {
-      return original.call(this, context.bind(context.active(), (error: unknown, client: unknown, release: unknown) => {
-        endQuerySpan(span, error);
-        cb(error, client, release);
-      }));
-    }
-    const result = original.call(this) as Promise<unknown>;
-    result.then(() => endQuerySpan(span, undefined), (error: unknown) => endQuerySpan(span, error));
-    return result;
-  };
+function patchPool(patcher: Patcher, pg: unknown, tracer: Tracer): void {
+  const Pool = (pg as { Pool?: { prototype: object } }).Pool;
+  patcher.wrap<Connect>(Pool?.prototype, 'connect', (original) =>
+    function connect(this: PgPool, cb) {
+      // An idle client is handed out at once: a span would only be noise. Without one, the caller
+      // waits for a new connection or for a busy client to come back, and that wait gets a span.
+      if ((this.idleCount ?? 0) > 0 || !insideTrace()) return original.call(this, cb);
+      const span = tryStart('pg-pool-connect', 'trace a pg pool connect', () => {
+        const attributes: Attributes = { 'db.system.name': 'postgresql' };
+        const o = this.options ?? {};
+        if (o.database) attributes['db.namespace'] = o.database;
+        if (o.host) attributes['server.address'] = o.host;
+        if (o.max !== undefined) attributes['db.client.connection.pool.max'] = o.max;
+        // Whether this caller had to wait: no idle client and the pool already at its maximum.
+        attributes['db.client.connection.pool.waited'] = (this.idleCount ?? 0) === 0 && (this.totalCount ?? 0) >= (o.max ?? 10);
+        return tracer.startSpan('pg-pool.connect', { kind: SpanKind.INTERNAL, attributes }, context.active());
+      });
+      if (span === undefined) return original.call(this, cb);
+      if (typeof cb === 'function') {
+        return original.call(this, context.bind(context.active(), (error: unknown, client: unknown, release: unknown) => {
+          endQuerySpan(span, error);
+          cb(error, client, release);
+        }));
+      }
+      const result = original.call(this) as Promise<unknown>;
+      result.then(() => endQuerySpan(span, undefined), (error: unknown) => endQuerySpan(span, error));
+      return result;
+    },
+  );
 }
 
 export class PgInstrumentation implements Instrumentation {
   readonly name = 'pg' as const;
+  private readonly patcher = new Patcher();
+  private stopLoadHook: (() => void) | undefined;
 
   enable(ctx: InstrumentationContext): void {
-    onModuleLoad('pg', (pg) => {
-      patch(pg, ctx.tracer);
-      patchPool(pg, ctx.tracer);
+    this.stopLoadHook = onModuleLoad('pg', (pg) => {
+      patchClient(this.patcher, pg, ctx.tracer);
+      patchPool(this.patcher, pg, ctx.tracer);
     });
   }
 
-  disable(): void {}
+  disable(): void {
+    this.stopLoadHook?.();
+    this.patcher.restore();
+  }
 }

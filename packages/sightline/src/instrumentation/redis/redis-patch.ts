@@ -2,23 +2,18 @@
 // wrap of the client's sendCommand, making the same span the channel hook makes. Versions that
 // publish channels are left alone, so a command is never traced twice. With these older versions a
 // MULTI is not grouped (each command is its own span); plain ioredis pipelines are, in every version.
-import type { Span, Tracer } from '@opentelemetry/api';
+import type { Tracer } from '@opentelemetry/api';
 import { insideTrace } from '../inside-trace.js';
-import { log } from '../../diag/logger.js';
-import { endRedisSpan, ioredisBatch, startRedisSpan, type CommandMessage } from './redis.js';
+import type { Patcher } from '../toolkit/patcher.js';
+import { tryStart } from '../toolkit/safe-start.js';
+import { endRedisSpan, ioredisBatch, startRedisSpan, type CommandMessage } from './redis-span.js';
 
-const PATCHED = Symbol.for('sightline.redisPatched');
 const TRACED = Symbol('sightline.redisCommandTraced');
 
 type Proto = Record<string | symbol, unknown>;
 
-function tryStart(tracer: Tracer, message: CommandMessage, argsIncludeCommand: boolean): Span | undefined {
-  try {
-    return startRedisSpan(tracer, message, false, argsIncludeCommand);
-  } catch (error) {
-    log.warnOnce('redis-patch', `could not start a Redis span: ${(error as Error).message}`);
-    return undefined;
-  }
+function startCommandSpan(tracer: Tracer, message: CommandMessage, argsIncludeCommand: boolean) {
+  return tryStart('redis-patch', 'trace a Redis command', () => startRedisSpan(tracer, message, false, argsIncludeCommand));
 }
 
 interface IoredisCommand {
@@ -42,57 +37,59 @@ function ioredisTarget(client: IoredisClient | undefined): Pick<CommandMessage, 
   };
 }
 
-export function patchOldIoredis(ioredis: unknown, tracer: Tracer): void {
+type IoredisSend = (this: IoredisClient, command: IoredisCommand, stream?: unknown) => unknown;
+
+export function patchOldIoredis(patcher: Patcher, ioredis: unknown, tracer: Tracer): void {
   const Redis = ((ioredis as { default?: unknown })?.default ?? ioredis) as { prototype?: Proto } | undefined;
   const proto = Redis?.prototype;
-  if (proto === undefined || proto[PATCHED] || typeof proto.sendCommand !== 'function') return;
-  // 5.11 and later publish `ioredis:command`, built by this method.
-  if (typeof proto._buildCommandContext === 'function') return;
-  proto[PATCHED] = true;
-  const sendCommand = proto.sendCommand as (this: IoredisClient, command: IoredisCommand, stream?: unknown) => unknown;
-  proto.sendCommand = function (this: IoredisClient, command: IoredisCommand, stream?: unknown) {
-    // A command passes here again when the offline queue flushes or a reconnect resends it.
-    if (!command || command[TRACED] || ioredisBatch.depth > 0 || !insideTrace()) return sendCommand.call(this, command, stream);
-    command[TRACED] = true;
-    const span = tryStart(tracer, { command: command.name, args: command.args, ...ioredisTarget(this) }, false);
-    if (span !== undefined && command.promise instanceof Promise) {
-      command.promise.then(() => endRedisSpan(span, undefined), (error: unknown) => endRedisSpan(span, error));
-    } else span?.end();
-    return sendCommand.call(this, command, stream);
-  };
+  // 5.11 and later publish `ioredis:command`, built by _buildCommandContext.
+  if (proto === undefined || typeof proto._buildCommandContext === 'function') return;
+  patcher.wrap<IoredisSend>(proto, 'sendCommand', (sendCommand) =>
+    function (this: IoredisClient, command: IoredisCommand, stream?: unknown) {
+      // A command passes here again when the offline queue flushes or a reconnect resends it.
+      if (!command || command[TRACED] || ioredisBatch.depth > 0 || !insideTrace()) return sendCommand.call(this, command, stream);
+      command[TRACED] = true;
+      const span = startCommandSpan(tracer, { command: command.name, args: command.args, ...ioredisTarget(this) }, false);
+      if (span !== undefined && command.promise instanceof Promise) {
+        command.promise.then(() => endRedisSpan(span, undefined), (error: unknown) => endRedisSpan(span, error));
+      } else span?.end();
+      return sendCommand.call(this, command, stream);
+    },
+  );
 }
 
 interface NodeRedisClient {
   options?: { socket?: { host?: string; port?: number; path?: string }; database?: number };
 }
 
-export function patchOldNodeRedis(client: unknown, tracer: Tracer): void {
+type NodeRedisSend = (this: NodeRedisClient, args: unknown[], options?: unknown) => Promise<unknown>;
+
+export function patchOldNodeRedis(patcher: Patcher, client: unknown, tracer: Tracer): void {
   const createClient = (client as { createClient?: () => object })?.createClient;
   if (typeof createClient !== 'function') return;
   // The client class is not exported: an unconnected client (no socket is opened) leads to it.
   let proto: Proto | null = Object.getPrototypeOf(createClient()) as Proto | null;
   while (proto !== null && !Object.prototype.hasOwnProperty.call(proto, 'sendCommand')) proto = Object.getPrototypeOf(proto) as Proto | null;
-  if (proto === null || proto[PATCHED] || typeof proto.sendCommand !== 'function') return;
-  const sendCommand = proto.sendCommand as (this: NodeRedisClient, args: unknown[], options?: unknown) => Promise<unknown>;
   // 5.12 and later trace sendCommand through `node-redis:command` themselves.
-  if (sendCommand.toString().includes('TRACE_COMMAND')) return;
-  proto[PATCHED] = true;
-  proto.sendCommand = function (this: NodeRedisClient, args: unknown[], options?: unknown) {
-    if (!Array.isArray(args) || !insideTrace()) return sendCommand.call(this, args, options);
-    const socket = this.options?.socket ?? {};
-    const span = tryStart(tracer, {
-      command: String(args[0]),
-      args,
-      database: this.options?.database ?? 0,
-      serverAddress: socket.path ?? socket.host ?? 'localhost',
-      serverPort: socket.path ? undefined : (socket.port ?? 6379),
-    }, true);
-    const result = sendCommand.call(this, args, options);
-    if (span !== undefined) {
-      result.then(() => endRedisSpan(span, undefined), (error: unknown) => endRedisSpan(span, error));
-    }
-    return result;
-  };
+  if (proto === null || typeof proto.sendCommand !== 'function' || proto.sendCommand.toString().includes('TRACE_COMMAND')) return;
+  patcher.wrap<NodeRedisSend>(proto, 'sendCommand', (sendCommand) =>
+    function (this: NodeRedisClient, args: unknown[], options?: unknown) {
+      if (!Array.isArray(args) || !insideTrace()) return sendCommand.call(this, args, options);
+      const socket = this.options?.socket ?? {};
+      const span = startCommandSpan(tracer, {
+        command: String(args[0]),
+        args,
+        database: this.options?.database ?? 0,
+        serverAddress: socket.path ?? socket.host ?? 'localhost',
+        serverPort: socket.path ? undefined : (socket.port ?? 6379),
+      }, true);
+      const result = sendCommand.call(this, args, options);
+      if (span !== undefined) {
+        result.then(() => endRedisSpan(span, undefined), (error: unknown) => endRedisSpan(span, error));
+      }
+      return result;
+    },
+  );
 }
 
 interface IoredisPipeline {
@@ -106,39 +103,37 @@ interface IoredisPipeline {
  * An ioredis pipeline (not a MULTI, which ioredis publishes on `ioredis:batch` itself) becomes one
  * PIPELINE span with its command count; the commands it sends while the span is open make none.
  */
-export function patchIoredisPipeline(ioredis: unknown, tracer: Tracer): void {
+type PipelineExec = (this: IoredisPipeline, ...args: unknown[]) => unknown;
+
+export function patchIoredisPipeline(patcher: Patcher, ioredis: unknown, tracer: Tracer): void {
   const proto = (ioredis as { Pipeline?: { prototype?: Proto } })?.Pipeline?.prototype;
-  if (proto === undefined || proto[PATCHED] || typeof proto.exec !== 'function') return;
-  proto[PATCHED] = true;
-  const exec = proto.exec as (this: IoredisPipeline, ...args: unknown[]) => unknown;
-  proto.exec = function (this: IoredisPipeline, ...args: unknown[]) {
-    // A MULTI on 5.11+ reaches here inside its own `ioredis:batch` span, already open.
-    if (ioredisBatch.depth > 0 || (this._transactions ?? 0) > 0 || !insideTrace()) return exec.apply(this, args);
-    // Older versions publish no MULTI batch: a queue wrapped in MULTI ... EXEC is named for it.
-    const queue = (this._queue ?? []) as Array<{ name?: string }>;
-    const multi = queue[0]?.name === 'multi';
-    let span: Span;
-    try {
-      span = startRedisSpan(tracer, {
-        batchMode: multi ? 'MULTI' : 'PIPELINE',
-        batchSize: multi ? Math.max(queue.length - 2, 0) : queue.length,
-        ...ioredisTarget(this.redis),
-      }, true, false);
-    } catch (error) {
-      log.warnOnce('ioredis-pipeline', `could not start a Redis pipeline span: ${(error as Error).message}`);
-      return exec.apply(this, args);
-    }
-    ioredisBatch.depth++;
-    let result: unknown;
-    try {
-      result = exec.apply(this, args);
-    } finally {
-      ioredisBatch.depth--;
-    }
-    // Failed commands come back as [error, reply] pairs; only a failed send rejects the pipeline.
-    const done = result instanceof Promise ? result : this.promise;
-    if (done instanceof Promise) done.then(() => endRedisSpan(span, undefined), (error: unknown) => endRedisSpan(span, error));
-    else span.end();
-    return result;
-  };
+  patcher.wrap<PipelineExec>(proto, 'exec', (exec) =>
+    function (this: IoredisPipeline, ...args: unknown[]) {
+      // A MULTI on 5.11+ reaches here inside its own `ioredis:batch` span, already open.
+      if (ioredisBatch.depth > 0 || (this._transactions ?? 0) > 0 || !insideTrace()) return exec.apply(this, args);
+      // Older versions publish no MULTI batch: a queue wrapped in MULTI ... EXEC is named for it.
+      const queue = (this._queue ?? []) as Array<{ name?: string }>;
+      const multi = queue[0]?.name === 'multi';
+      const span = tryStart('ioredis-pipeline', 'trace a Redis pipeline', () =>
+        startRedisSpan(tracer, {
+          batchMode: multi ? 'MULTI' : 'PIPELINE',
+          batchSize: multi ? Math.max(queue.length - 2, 0) : queue.length,
+          ...ioredisTarget(this.redis),
+        }, true, false),
+      );
+      if (span === undefined) return exec.apply(this, args);
+      ioredisBatch.depth++;
+      let result: unknown;
+      try {
+        result = exec.apply(this, args);
+      } finally {
+        ioredisBatch.depth--;
+      }
+      // Failed commands come back as [error, reply] pairs; only a failed send rejects the pipeline.
+      const done = result instanceof Promise ? result : this.promise;
+      if (done instanceof Promise) done.then(() => endRedisSpan(span, undefined), (error: unknown) => endRedisSpan(span, error));
+      else span.end();
+      return result;
+    },
+  );
 }

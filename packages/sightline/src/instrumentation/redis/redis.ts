@@ -5,116 +5,15 @@
 // are wrapped in redis-patch.ts). Older versions publish nothing; redis-patch.ts wraps their
 // sendCommand instead. Query text keeps the command and its key, never values.
 import dc from 'node:diagnostics_channel';
-import { context, SpanKind, SpanStatusCode, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
-import { log } from '../../diag/logger.js';
+import type { Tracer } from '@opentelemetry/api';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
 import { insideTrace } from '../inside-trace.js';
 import { onModuleLoad } from '../module-hook.js';
+import { Patcher } from '../toolkit/patcher.js';
+import { tryStart } from '../toolkit/safe-start.js';
 import { patchIoredisPipeline, patchOldIoredis, patchOldNodeRedis } from './redis-patch.js';
+import { endRedisSpan, ioredisBatch, SPAN, startRedisSpan, type BatchState, type CommandMessage } from './redis-span.js';
 
-const SPAN = Symbol('sightline.redisSpan');
-const MAX_SHOWN_ARGS = 5;
-
-export interface CommandMessage {
-  command?: string;
-  /** Sanitised by the client already (values it deems unsafe are "?"); node-redis includes the command. */
-  args?: unknown[];
-  batchMode?: 'MULTI' | 'PIPELINE';
-  batchSize?: number;
-  database?: number | string;
-  serverAddress?: string;
-  serverPort?: number;
-  error?: unknown;
-  [SPAN]?: Span;
-}
-
-/** Commands whose first argument is a value or a credential, not a key: nothing of them is shown. */
-const NO_KEY_SHOWN = new Set(['AUTH', 'ECHO', 'PING']);
-/** Commands whose first argument is a subcommand, shown; the rest (a script, a password) never. */
-const SUBCOMMAND_ONLY = new Set(['SCRIPT', 'FUNCTION', 'CONFIG', 'ACL', 'CLIENT', 'HELLO']);
-
-/**
- * `SET user:1 ?`: the command and its key; every further argument is `?`, whatever the client kept.
- * Scripts show only how many keys they touch (`EVAL ? 2`, `FCALL myfunction 2`): the script body, its
- * keys and its arguments never leave the process.
- */
-export function redisQueryText(command: string, args: readonly unknown[]): string {
-  if (args.length === 0) return command;
-  if (command === 'EVAL' || command === 'EVALSHA' || command === 'EVAL_RO' || command === 'EVALSHA_RO') return `${command} ? ${numKeys(args[1])}`;
-  if (command === 'FCALL' || command === 'FCALL_RO') return `${command} ${String(args[0])} ${numKeys(args[1])}`;
-  if (NO_KEY_SHOWN.has(command)) return `${command} ?`;
-  if (SUBCOMMAND_ONLY.has(command)) return args.length > 1 ? `${command} ${String(args[0])} ?` : `${command} ${String(args[0])}`;
-  const parts = [command, String(args[0])];
-  const rest = args.length - 1;
-  for (let i = 0; i < Math.min(rest, MAX_SHOWN_ARGS); i++) parts.push('?');
-  if (rest > MAX_SHOWN_ARGS) parts.push('…');
-  return parts.join(' ');
-}
-
-function numKeys(value: unknown): string {
-  const n = Number(typeof value === 'string' || typeof value === 'number' ? value : Buffer.isBuffer(value) ? value.toString() : NaN);
-  return Number.isInteger(n) && n >= 0 ? String(n) : '?';
-}
-
-function commonAttributes(m: CommandMessage): Attributes {
-  const attributes: Attributes = { 'db.system.name': 'redis' };
-  if (m.database !== undefined) attributes['db.namespace'] = String(m.database);
-  if (m.serverAddress) attributes['server.address'] = m.serverAddress;
-  if (m.serverPort) attributes['server.port'] = m.serverPort;
-  return attributes;
-}
-
-/** A CLIENT span for one command (or a batch), as both the channel hooks and the fallback patches make it. */
-export function startRedisSpan(tracer: Tracer, message: CommandMessage, isBatch: boolean, argsIncludeCommand: boolean): Span {
-  const attributes = commonAttributes(message);
-  let name: string;
-  if (isBatch) {
-    name = message.batchMode ?? 'PIPELINE';
-    attributes['db.operation.name'] = name;
-    if (message.batchSize !== undefined) attributes['db.operation.batch.size'] = message.batchSize;
-  } else {
-    name = String(message.command ?? 'redis').toUpperCase();
-    const args = Array.isArray(message.args) ? (argsIncludeCommand ? message.args.slice(1) : message.args) : [];
-    attributes['db.operation.name'] = name;
-    attributes['db.query.text'] = redisQueryText(name, args);
-  }
-  return tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, context.active());
-}
-
-export function endRedisSpan(span: Span, error: unknown): void {
-  if (error !== undefined) {
-    span.setAttribute('error.type', redisErrorType(error));
-    const e = error as { name?: string; message?: unknown; stack?: unknown };
-    const message = typeof e?.message === 'string' ? e.message : String(error);
-    const safe = sanitizedRedisMessage(message);
-    const stack = typeof e?.stack === 'string' ? (safe === message ? e.stack : e.stack.split(message).join(safe)) : undefined;
-    span.recordException({ name: e?.name, message: safe, stack });
-    span.setStatus({ code: SpanStatusCode.ERROR, message: safe });
-  }
-  span.end();
-}
-
-/** Redis echoes the arguments of a command it does not know (`ERR unknown command 'x', with args beginning with: 'value' `). */
-export function sanitizedRedisMessage(message: string): string {
-  const at = message.indexOf('with args beginning with:');
-  return at === -1 ? message : `${message.slice(0, at)}with args beginning with: ?`;
-}
-
-function redisErrorType(error: unknown): string {
-  // Redis replies carry their kind as the first word: "WRONGTYPE Operation against a key…".
-  const message = (error as Error)?.message ?? '';
-  const prefix = /^([A-Z]{3,})\s/.exec(message)?.[1];
-  return prefix ?? (error as Error)?.name ?? '_OTHER';
-}
-
-/**
- * While a batch span is open (MULTI or a pipeline being sent, synchronously), the commands it carries
- * make no spans of their own. ioredis's pipelines have no channel, so its pipeline wrap shares this.
- */
-export interface BatchState {
-  depth: number;
-}
-export const ioredisBatch: BatchState = { depth: 0 };
 const nodeRedisBatch: BatchState = { depth: 0 };
 
 /** Subscribers for one client's pair of channels; `argsIncludeCommand` is node-redis's layout. */
@@ -137,11 +36,7 @@ class RedisChannels {
     if (isBatch) this.batchState.depth++;
     else if (this.batchState.depth > 0) return;
     if (!insideTrace()) return;
-    try {
-      message[SPAN] = startRedisSpan(this.tracer, message, isBatch, this.argsIncludeCommand);
-    } catch (error) {
-      log.warnOnce(`${this.prefix}-start`, `could not start a ${this.prefix} span: ${(error as Error).message}`);
-    }
+    message[SPAN] = tryStart(`${this.prefix}-start`, `trace a ${this.prefix} command`, () => startRedisSpan(this.tracer, message, isBatch, this.argsIncludeCommand));
   }
 
   private finish(message: CommandMessage): void {
@@ -185,11 +80,13 @@ interface RedisClientKind {
   argsIncludeCommand: boolean;
   batch: BatchState;
   packageName: string;
-  patchOnLoad(exports: unknown, tracer: Tracer): void;
+  patchOnLoad(patcher: Patcher, exports: unknown, tracer: Tracer): void;
 }
 
 class RedisInstrumentation implements Instrumentation {
   private channels: RedisChannels | undefined;
+  private readonly patcher = new Patcher();
+  private stopLoadHook: (() => void) | undefined;
 
   constructor(readonly name: 'ioredis' | 'redis', private readonly client: RedisClientKind) {}
 
@@ -197,11 +94,13 @@ class RedisInstrumentation implements Instrumentation {
     const c = this.client;
     this.channels = new RedisChannels(c.prefix, c.argsIncludeCommand, ctx.tracer, c.batch);
     this.channels.subscribe();
-    onModuleLoad(c.packageName, (exports) => c.patchOnLoad(exports, ctx.tracer));
+    this.stopLoadHook = onModuleLoad(c.packageName, (exports) => c.patchOnLoad(this.patcher, exports, ctx.tracer));
   }
 
   disable(): void {
     this.channels?.unsubscribe();
+    this.stopLoadHook?.();
+    this.patcher.restore();
   }
 }
 
@@ -212,9 +111,9 @@ export class IoredisInstrumentation extends RedisInstrumentation {
       argsIncludeCommand: false,
       batch: ioredisBatch,
       packageName: 'ioredis',
-      patchOnLoad(ioredis, tracer) {
-        patchOldIoredis(ioredis, tracer);
-        patchIoredisPipeline(ioredis, tracer);
+      patchOnLoad(patcher, ioredis, tracer) {
+        patchOldIoredis(patcher, ioredis, tracer);
+        patchIoredisPipeline(patcher, ioredis, tracer);
       },
     });
   }
