@@ -31,7 +31,10 @@ function request(batchIndex: number): Uint8Array {
   let traceId = randomBytes(16);
   let rootId = randomBytes(8);
   for (let i = 0; i < BATCH; i++) {
-    if (i % SPANS_PER_TRACE === 0) (traceId = randomBytes(16)), (rootId = randomBytes(8));
+    if (i % SPANS_PER_TRACE === 0) {
+      traceId = randomBytes(16);
+      rootId = randomBytes(8);
+    }
     const isRoot = i % SPANS_PER_TRACE === 0;
     const start = now + BigInt(i) * 1000n;
     spans.push({

@@ -109,7 +109,9 @@ function waitExit(child, timeoutMs) {
     const timer = setTimeout(() => {
       try {
         process.kill(-child.pid, 'SIGKILL');
-      } catch {}
+      } catch {
+        // Already gone.
+      }
       resolve();
     }, timeoutMs);
     child.once('exit', () => {
@@ -143,7 +145,9 @@ process.on('exit', () => {
   for (const child of children.values()) {
     try {
       process.kill(-child.pid, 'SIGKILL');
-    } catch {}
+    } catch {
+      // Already gone.
+    }
   }
 });
 process.on('SIGINT', () => void stop(0));

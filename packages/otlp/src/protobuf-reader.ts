@@ -119,14 +119,14 @@ export class Reader {
   }
 
   skip(wire: number): void {
-    if (wire === 0) this.rawVarint();
-    else if (wire === 1) (this.need(8), (this.pos += 8));
-    else if (wire === 2) {
-      const len = this.rawVarint();
-      this.need(len);
-      this.pos += len;
-    } else if (wire === 5) (this.need(4), (this.pos += 4));
-    else throw new ProtoError(`unexpected wire type ${wire}`);
+    if (wire === 0) {
+      this.rawVarint();
+      return;
+    }
+    const len = wire === 1 ? 8 : wire === 5 ? 4 : wire === 2 ? this.rawVarint() : -1;
+    if (len === -1) throw new ProtoError(`unexpected wire type ${wire}`);
+    this.need(len);
+    this.pos += len;
   }
 
   /** Calls `field` for each field of the message, which reads what it knows and returns false otherwise. */

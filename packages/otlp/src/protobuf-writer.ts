@@ -270,6 +270,14 @@ export class ProtoWriter {
   }
 }
 
+/** A non-negative integer as varint bytes, for the few small messages written outside a ProtoWriter. */
+export function varintBytes(value: number): number[] {
+  const out: number[] = [];
+  for (; value > 127; value = Math.floor(value / 128)) out.push((value % 128) | 128);
+  out.push(value);
+  return out;
+}
+
 function varintSize(value: number): number {
   if (value < 0x80) return 1;
   if (value < 0x4000) return 2;

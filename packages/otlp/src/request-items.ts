@@ -5,6 +5,7 @@
 // SDK, when a collector refuses a batch as too large: only an item too large on its own is lost).
 
 import { ProtoError } from './protobuf-reader.js';
+import { varintBytes } from './protobuf-writer.js';
 
 interface Field {
   number: number;
@@ -15,7 +16,7 @@ interface Field {
   valueStart: number;
 }
 
-function varint(buf: Uint8Array, pos: number, end: number): [number, number] {
+function readVarint(buf: Uint8Array, pos: number, end: number): [number, number] {
   let result = 0;
   let shift = 0;
   for (;;) {
@@ -33,14 +34,14 @@ function fields(buf: Uint8Array, start: number, end: number): Field[] {
   let pos = start;
   while (pos < end) {
     const fieldStart = pos;
-    const [key, afterKey] = varint(buf, pos, end);
+    const [key, afterKey] = readVarint(buf, pos, end);
     const wire = key & 7;
     let valueStart = afterKey;
-    if (wire === 0) pos = varint(buf, afterKey, end)[1];
+    if (wire === 0) pos = readVarint(buf, afterKey, end)[1];
     else if (wire === 1) pos = afterKey + 8;
     else if (wire === 5) pos = afterKey + 4;
     else if (wire === 2) {
-      const [len, after] = varint(buf, afterKey, end);
+      const [len, after] = readVarint(buf, afterKey, end);
       valueStart = after;
       pos = after + len;
     } else throw new ProtoError(`unexpected wire type ${wire}`);
@@ -65,14 +66,7 @@ interface Group {
 function lengthDelimited(field: number, parts: Uint8Array[]): Uint8Array[] {
   let length = 0;
   for (const p of parts) length += p.length;
-  const head: number[] = [];
-  let key = (field << 3) | 2;
-  while (key > 127) (head.push((key & 127) | 128), (key >>>= 7));
-  head.push(key);
-  let v = length;
-  while (v > 127) (head.push((v & 127) | 128), (v = Math.floor(v / 128)));
-  head.push(v);
-  return [Uint8Array.from(head), ...parts];
+  return [Uint8Array.from([...varintBytes((field << 3) | 2), ...varintBytes(length)]), ...parts];
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {
@@ -80,7 +74,10 @@ function concat(parts: Uint8Array[]): Uint8Array {
   for (const p of parts) length += p.length;
   const out = new Uint8Array(length);
   let pos = 0;
-  for (const p of parts) (out.set(p, pos), (pos += p.length));
+  for (const p of parts) {
+    out.set(p, pos);
+    pos += p.length;
+  }
   return out;
 }
 

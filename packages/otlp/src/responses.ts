@@ -1,24 +1,16 @@
 // The small messages a receiver answers with and an exporter reads back: Export*ServiceResponse
 // (a partial success) and google.rpc.Status (an error's reason).
 import { Reader } from './protobuf-reader.js';
+import { varintBytes } from './protobuf-writer.js';
 
-function varint(value: number): number[] {
-  const out: number[] = [];
-  while (value > 127) {
-    out.push((value % 128) | 128);
-    value = Math.floor(value / 128);
-  }
-  out.push(value);
-  return out;
-}
 
 function lengthDelimited(field: number, bytes: Uint8Array): Buffer {
-  return Buffer.concat([Buffer.from([(field << 3) | 2, ...varint(bytes.length)]), bytes]);
+  return Buffer.concat([Buffer.from([(field << 3) | 2, ...varintBytes(bytes.length)]), bytes]);
 }
 
 /** google.rpc.Status { int32 code = 1; string message = 2; } */
 export function encodeStatus(code: number, message: string): Buffer {
-  return Buffer.concat([Buffer.from([1 << 3, ...varint(code)]), lengthDelimited(2, Buffer.from(message))]);
+  return Buffer.concat([Buffer.from([1 << 3, ...varintBytes(code)]), lengthDelimited(2, Buffer.from(message))]);
 }
 
 /**
@@ -27,7 +19,7 @@ export function encodeStatus(code: number, message: string): Buffer {
  */
 export function encodeExportResponse(rejected: number, message: string): Buffer {
   if (rejected === 0) return Buffer.alloc(0);
-  const partial = Buffer.concat([Buffer.from([1 << 3, ...varint(rejected)]), lengthDelimited(2, Buffer.from(message))]);
+  const partial = Buffer.concat([Buffer.from([1 << 3, ...varintBytes(rejected)]), lengthDelimited(2, Buffer.from(message))]);
   return lengthDelimited(1, partial);
 }
 

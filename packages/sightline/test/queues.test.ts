@@ -176,7 +176,7 @@ describe('datastores, queues and logs', () => {
 
   it('a failing job retried twice shows three CONSUMER spans, each an attempt, with ERROR', async (t) => {
     if (!pair.ready) return t.skip('services missing');
-    const { receiver, app, queue } = pair;
+    const { receiver, app } = pair;
     const answer = (await (await fetch(`http://127.0.0.1:${app.port}/failing-job`)).json()) as OrderAnswer;
     const attempts = (system: string) => receiver.spans.filter((s) => s.traceId === answer.traceId && s.kind === 5 && s.attributes['messaging.system'] === system);
     await waitFor('three attempts of each job', () => (attempts('bullmq').length === 3 && attempts('pg-boss').length === 3 ? true : undefined), 30_000);
@@ -193,7 +193,7 @@ describe('datastores, queues and logs', () => {
 
   it('MULTI and pipelines are one span each with their command count, and their commands make none', async (t) => {
     if (!pair.ready) return t.skip('services missing');
-    const { receiver, app, worker, queue } = pair;
+    const { receiver, app } = pair;
     const before = receiver.spans.length;
     const res = await fetch(`http://127.0.0.1:${app.port}/pipeline`);
     assert.equal(res.status, 200, await res.text());
@@ -244,7 +244,7 @@ describe('consumer trace in link mode (SIGHTLINE_MESSAGING_CONSUMER_TRACE=link)'
 
   it('starts each job in a trace of its own, linked to the producer, for BullMQ and pg-boss alike', async (t) => {
     if (!pair.ready) return t.skip('services missing');
-    const { receiver, app, worker, queue } = pair;
+    const { receiver, app } = pair;
     const answer = (await (await fetch(`http://127.0.0.1:${app.port}/order`)).json()) as OrderAnswer;
     const T = answer.traceId as string;
     const producerOf = (system: string) => receiver.spans.find((s) => s.traceId === T && s.kind === 4 && s.attributes['messaging.system'] === system);

@@ -4,7 +4,6 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { arch, hostname, platform, release, userInfo } from 'node:os';
 import type { Attributes } from '@opentelemetry/api';
-import type { Env } from '../config/env-reader.js';
 import { log } from '../diag/logger.js';
 import { SDK_VERSION } from '../version.js';
 import { appPackageJson } from './app-package.js';
@@ -99,7 +98,7 @@ function containerAttributes(): Attributes {
 }
 
 /** Kubernetes attributes from the downward-API variables the pod spec commonly sets. */
-function kubernetesAttributes(env: Env): Attributes {
+function kubernetesAttributes(env: Record<string, string | undefined>): Attributes {
   if (env.KUBERNETES_SERVICE_HOST === undefined) return {};
   const attributes: Attributes = {};
   const set = (key: string, ...names: string[]): void => {

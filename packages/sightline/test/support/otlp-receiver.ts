@@ -6,7 +6,6 @@ import { gunzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 
 const require = createRequire(import.meta.url);
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const root = require('otlp-proto-schema/build/src/generated/root.js');
 const ExportTraceServiceRequest = root.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 const ExportTraceServiceResponse = root.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
@@ -103,7 +102,6 @@ export function decodeJson(text: string): ReceivedSpan[] {
   return normalise(JSON.parse(text), false);
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 function normalise(request: any, binary: boolean): ReceivedSpan[] {
   const id = (v: unknown): string => (binary ? hex(v as Uint8Array) : String(v ?? ''));
   const out: ReceivedSpan[] = [];

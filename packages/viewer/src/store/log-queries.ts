@@ -1,6 +1,6 @@
 // Reading log records: a trace's records for its page, and the search of the Logs page.
-import type { SQLInputValue } from 'node:sqlite';
 import type { Sqlite, Statement } from './sqlite.js';
+import { Where } from './where.js';
 
 export interface StoredLog {
   /** The record in OTLP/JSON form: hex ids, integer severity, decimal-string times. */
@@ -44,22 +44,21 @@ export class LogQueries {
 
   /** Log records newest first, filtered by service, trace, severity, text and time. */
   search(q: LogQuery): StoredLog[] {
-    const where: string[] = [];
-    const params: SQLInputValue[] = [];
-    if (q.service) (where.push('l.service = ?'), params.push(q.service));
-    if (q.traceId) (where.push('l.trace_id = ?'), params.push(q.traceId));
-    if (q.minSeverity) (where.push('l.severity_number >= ?'), params.push(q.minSeverity));
-    if (q.sinceNs !== undefined) (where.push('l.time_ns >= ?'), params.push(q.sinceNs));
-    if (q.untilNs !== undefined) (where.push('l.time_ns <= ?'), params.push(q.untilNs));
+    const where = new Where();
+    if (q.service) where.add('l.service = ?', q.service);
+    if (q.traceId) where.add('l.trace_id = ?', q.traceId);
+    if (q.minSeverity) where.add('l.severity_number >= ?', q.minSeverity);
+    if (q.sinceNs !== undefined) where.add('l.time_ns >= ?', q.sinceNs);
+    if (q.untilNs !== undefined) where.add('l.time_ns <= ?', q.untilNs);
     // A scan of the JSON text (ASCII case-insensitive); JSON escapes the needle as it does the body.
-    if (q.text) (where.push('instr(lower(l.body), lower(?)) > 0'), params.push(JSON.stringify(q.text).slice(1, -1)));
+    if (q.text) where.add('instr(lower(l.body), lower(?)) > 0', JSON.stringify(q.text).slice(1, -1));
     const sql = `SELECT l.trace_id AS traceId, l.span_id AS spanId, l.time_ns AS timeNs, l.severity_number AS severityNumber,
         l.severity_text AS severityText, l.service AS serviceName, l.body AS body, r.body AS resource, c.body AS scope
       FROM logs l JOIN resources r ON r.id = l.resource_id JOIN scopes c ON c.id = l.scope_id
-      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ${where}
       ORDER BY l.time_ns DESC, l.id DESC LIMIT ?`;
-    params.push(q.limit);
-    return (this.db.prepare(sql, { bigints: true }).all(...params) as Array<Record<string, string | bigint>>).map(storedLog);
+    where.params.push(q.limit);
+    return (this.db.prepare(sql, { bigints: true }).all(...where.params) as Array<Record<string, string | bigint>>).map(storedLog);
   }
 
   /** Services that sent log records. */

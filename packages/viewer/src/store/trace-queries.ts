@@ -1,7 +1,7 @@
 // Reading traces: by id (whole, as an outline for the waterfall, or one span), the search over the
 // per-trace summary rows, and the service and operation lists for the search form.
-import type { SQLInputValue } from 'node:sqlite';
 import type { Sqlite, Statement } from './sqlite.js';
+import { Where } from './where.js';
 
 export interface TraceQuery {
   service?: string | undefined;
@@ -85,21 +85,18 @@ export class TraceQueries {
   }
 
   search(q: TraceQuery): TraceSummary[] {
-    const where: string[] = [];
-    const params: SQLInputValue[] = [];
-    if (q.sinceNs !== undefined) (where.push('t.start_ns >= ?'), params.push(q.sinceNs));
-    if (q.untilNs !== undefined) (where.push('t.start_ns <= ?'), params.push(q.untilNs));
-    if (q.errorsOnly) where.push('t.error_count > 0');
-    if (q.minDurationNs !== undefined) (where.push('t.end_ns - t.start_ns >= ?'), params.push(q.minDurationNs));
-    if (q.maxDurationNs !== undefined) (where.push('t.end_ns - t.start_ns <= ?'), params.push(q.maxDurationNs));
+    const where = new Where();
+    if (q.sinceNs !== undefined) where.add('t.start_ns >= ?', q.sinceNs);
+    if (q.untilNs !== undefined) where.add('t.start_ns <= ?', q.untilNs);
+    if (q.errorsOnly) where.add('t.error_count > 0');
+    if (q.minDurationNs !== undefined) where.add('t.end_ns - t.start_ns >= ?', q.minDurationNs);
+    if (q.maxDurationNs !== undefined) where.add('t.end_ns - t.start_ns <= ?', q.maxDurationNs);
     if (q.service && !q.name) {
-      where.push('EXISTS (SELECT 1 FROM trace_services ts WHERE ts.service = ? AND ts.trace_id = t.trace_id)');
-      params.push(q.service);
+      where.add('EXISTS (SELECT 1 FROM trace_services ts WHERE ts.service = ? AND ts.trace_id = t.trace_id)', q.service);
     }
     if (q.name) {
-      where.push(`EXISTS (SELECT 1 FROM spans s WHERE s.trace_id = t.trace_id AND s.name = ?${q.service ? ' AND s.service = ?' : ''})`);
-      params.push(q.name);
-      if (q.service) params.push(q.service);
+      if (q.service) where.add('EXISTS (SELECT 1 FROM spans s WHERE s.trace_id = t.trace_id AND s.name = ? AND s.service = ?)', q.name, q.service);
+      else where.add('EXISTS (SELECT 1 FROM spans s WHERE s.trace_id = t.trace_id AND s.name = ?)', q.name);
     }
     for (const [key, value] of q.attributes ?? []) {
       // Matches the attribute's value as text whatever its type (string, int, double or bool).
@@ -107,18 +104,20 @@ export class TraceQueries {
           WHEN 'true' THEN 'true' WHEN 'false' THEN 'false'
           ELSE CAST(coalesce(a.value ->> '$.value.stringValue', a.value ->> '$.value.intValue', a.value ->> '$.value.doubleValue') AS TEXT) END) = ?)`;
       // instr() first: a plain text search rules out most spans before their JSON is parsed.
-      where.push(`(EXISTS (SELECT 1 FROM spans s, json_each(s.body, '$.attributes') a WHERE s.trace_id = t.trace_id AND instr(s.body, ?) > 0 AND ${match})
+      where.add(
+        `(EXISTS (SELECT 1 FROM spans s, json_each(s.body, '$.attributes') a WHERE s.trace_id = t.trace_id AND instr(s.body, ?) > 0 AND ${match})
         OR EXISTS (SELECT 1 FROM spans s WHERE s.trace_id = t.trace_id AND s.resource_id IN
-          (SELECT r.id FROM resources r, json_each(r.body, '$.attributes') a WHERE ${match})))`);
-      params.push(JSON.stringify(value).slice(1, -1), key, value, key, value);
+          (SELECT r.id FROM resources r, json_each(r.body, '$.attributes') a WHERE ${match})))`,
+        JSON.stringify(value).slice(1, -1), key, value, key, value,
+      );
     }
     const sql = `SELECT t.trace_id AS traceId, t.root_service AS rootService, t.root_name AS rootName,
         t.start_ns AS start, t.end_ns - t.start_ns AS duration, t.span_count AS spanCount, t.error_count AS errorCount,
         (SELECT group_concat(service, char(31)) FROM trace_services ts WHERE ts.trace_id = t.trace_id) AS services
-      FROM traces t ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      FROM traces t ${where}
       ORDER BY t.start_ns DESC LIMIT ?`;
-    params.push(q.limit);
-    const rows = this.db.prepare(sql, { bigints: true }).all(...params) as Array<Record<string, bigint | string | null>>;
+    where.params.push(q.limit);
+    const rows = this.db.prepare(sql, { bigints: true }).all(...where.params) as Array<Record<string, bigint | string | null>>;
     return rows.map((r) => ({
       traceId: r.traceId as string,
       rootService: r.rootService as string,

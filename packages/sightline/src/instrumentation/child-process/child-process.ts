@@ -28,6 +28,7 @@ function addContext(options: SpawnOptions): void {
     if (index === -1) pairs.push(prefix + value);
     // The same value as this process's own environment is inherited, and stale: replace it.
     // A different one was set by the caller for this child: keep it.
+    // eslint-disable-next-line no-restricted-properties -- the child inherits this process's live environment, not its configuration
     else if (pairs[index] === prefix + (process.env[name] ?? '')) pairs[index] = prefix + value;
   }
 }

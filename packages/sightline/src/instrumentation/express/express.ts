@@ -62,9 +62,9 @@ function patch(patcher: Patcher, express: unknown): void {
   patcher.wrap<Handle>(targets.router, 'handle', (original) =>
     function handle(this: unknown, req, res, out) {
       if (typeof out !== 'function') return original.call(this, req, res, out);
-      return original.call(this, req, res, function done(this: unknown, err?: unknown) {
-        recordError(req, err);
-        return (out as (...a: unknown[]) => unknown).apply(this, arguments as unknown as unknown[]);
+      return original.call(this, req, res, function done(this: unknown, ...args: unknown[]) {
+        recordError(req, args[0]);
+        return (out as (...a: unknown[]) => unknown).apply(this, args);
       });
     },
   );
