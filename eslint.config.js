@@ -59,7 +59,9 @@ export default tseslint.config(
               message: 'export/ knows OTLP and transports, nothing about libraries.',
             },
             {
-              target: ['trace', 'export', 'instrumentation', 'context', 'propagation', 'resource', 'diag'].map((layer) => `${SDK}/${layer}`),
+              target: ['trace', 'export', 'instrumentation', 'context', 'propagation', 'resource', 'diag'].map(
+                (layer) => `${SDK}/${layer}`,
+              ),
               from: `${SDK}/config`,
               message: 'Only index.ts and lifecycle/ load the configuration; each subsystem declares the settings it takes.',
             },
@@ -68,7 +70,11 @@ export default tseslint.config(
       ],
       'no-restricted-properties': [
         'error',
-        { object: 'process', property: 'env', message: 'config/ is the only reader of process.env: take the setting from the configuration.' },
+        {
+          object: 'process',
+          property: 'env',
+          message: 'config/ is the only reader of process.env: take the setting from the configuration.',
+        },
       ],
     },
   },
@@ -83,8 +89,13 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: [{ name: 'sightline', message: "The viewer depends on @sightline/otlp and nothing else of the SDK." }],
-          patterns: [{ group: ['sightline/*', '**/sightline/src/**', '**/otlp/src/**'], message: "The viewer depends on @sightline/otlp and nothing else of the SDK." }],
+          paths: [{ name: 'sightline', message: 'The viewer depends on @sightline/otlp and nothing else of the SDK.' }],
+          patterns: [
+            {
+              group: ['sightline/*', '**/sightline/src/**', '**/otlp/src/**'],
+              message: 'The viewer depends on @sightline/otlp and nothing else of the SDK.',
+            },
+          ],
         },
       ],
     },

@@ -6,7 +6,9 @@
 // functions, so read the figures as an upper bound.
 import { createRequire } from 'node:module';
 import { Session } from 'node:inspector/promises';
-const { trace } = createRequire(new URL('../packages/sightline/src/index.ts', import.meta.url))('@opentelemetry/api') as typeof import('@opentelemetry/api');
+const { trace } = createRequire(new URL('../packages/sightline/src/index.ts', import.meta.url))(
+  '@opentelemetry/api',
+) as typeof import('@opentelemetry/api');
 import { init, shutdown } from '../packages/sightline/src/index.ts';
 
 const CALLS = Number(process.env.CALLS ?? 20_000);
@@ -49,7 +51,9 @@ async function profile(name: string, library: RegExp, call: () => Promise<unknow
     } else if (library.test(frame.url)) self.library += t;
   });
   const perCall = (us: number) => (us / CALLS).toFixed(2);
-  console.log(`${name}: Sightline ${perCall(self.sightline)} µs per call, the library itself ${perCall(self.library)} µs (self time, ${CALLS.toLocaleString()} calls)`);
+  console.log(
+    `${name}: Sightline ${perCall(self.sightline)} µs per call, the library itself ${perCall(self.library)} µs (self time, ${CALLS.toLocaleString()} calls)`,
+  );
   for (const [key, us] of [...functions].sort((a, b) => b[1] - a[1]).slice(0, 5)) console.log(`  ${perCall(us)} µs  ${key}`);
 }
 

@@ -28,55 +28,103 @@ function measure(name, iterations, fn) {
 // No exporter: this measures the span path alone; the encoders are measured below.
 init({ serviceName: 'bench', exporter: 'none', logLevel: 'error' });
 const tracer = trace.getTracer('bench');
-const attrs = { 'http.request.method': 'GET', 'url.path': '/items/42', 'http.route': '/items/:id', 'http.response.status_code': 200, 'server.port': 3000 };
+const attrs = {
+  'http.request.method': 'GET',
+  'url.path': '/items/42',
+  'http.route': '/items/:id',
+  'http.response.status_code': 200,
+  'server.port': 3000,
+};
 
 const results = [];
-results.push(measure('span start+end, sampled, 5 attributes', 200_000, (n) => {
-  for (let i = 0; i < n; i++) tracer.startSpan('GET /items/:id', { attributes: attrs }).end();
-}));
-results.push(measure('span start+end, sampled, no attributes', 200_000, (n) => {
-  for (let i = 0; i < n; i++) tracer.startSpan('op').end();
-}));
-results.push(measure('startActiveSpan with a child span', 100_000, (n) => {
-  for (let i = 0; i < n; i++) tracer.startActiveSpan('parent', (s) => { tracer.startSpan('child').end(); s.end(); });
-}));
+results.push(
+  measure('span start+end, sampled, 5 attributes', 200_000, (n) => {
+    for (let i = 0; i < n; i++) tracer.startSpan('GET /items/:id', { attributes: attrs }).end();
+  }),
+);
+results.push(
+  measure('span start+end, sampled, no attributes', 200_000, (n) => {
+    for (let i = 0; i < n; i++) tracer.startSpan('op').end();
+  }),
+);
+results.push(
+  measure('startActiveSpan with a child span', 100_000, (n) => {
+    for (let i = 0; i < n; i++)
+      tracer.startActiveSpan('parent', (s) => {
+        tracer.startSpan('child').end();
+        s.end();
+      });
+  }),
+);
 
-const unsampledParent = trace.setSpanContext(ROOT_CONTEXT, { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: 0, isRemote: true });
-results.push(measure('span start+end, unsampled (parent not sampled)', 500_000, (n) => {
-  for (let i = 0; i < n; i++) tracer.startSpan('GET /items/:id', { attributes: attrs }, unsampledParent).end();
-}));
+const unsampledParent = trace.setSpanContext(ROOT_CONTEXT, {
+  traceId: 'a'.repeat(32),
+  spanId: 'b'.repeat(16),
+  traceFlags: 0,
+  isRemote: true,
+});
+results.push(
+  measure('span start+end, unsampled (parent not sampled)', 500_000, (n) => {
+    for (let i = 0; i < n; i++) tracer.startSpan('GET /items/:id', { attributes: attrs }, unsampledParent).end();
+  }),
+);
 
 const carrier = {};
 const active = trace.setSpan(ROOT_CONTEXT, tracer.startSpan('p'));
-results.push(measure('inject traceparent + baggage', 200_000, (n) => {
-  for (let i = 0; i < n; i++) propagation.inject(active, carrier, defaultTextMapSetter);
-}));
+results.push(
+  measure('inject traceparent + baggage', 200_000, (n) => {
+    for (let i = 0; i < n; i++) propagation.inject(active, carrier, defaultTextMapSetter);
+  }),
+);
 const incoming = { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', tracestate: 'congo=t61rcWkgMzE' };
-results.push(measure('extract traceparent + tracestate', 200_000, (n) => {
-  for (let i = 0; i < n; i++) propagation.extract(ROOT_CONTEXT, incoming, defaultTextMapGetter);
-}));
-results.push(measure('context.with around a function', 200_000, (n) => {
-  for (let i = 0; i < n; i++) context.with(active, () => 0);
-}));
+results.push(
+  measure('extract traceparent + tracestate', 200_000, (n) => {
+    for (let i = 0; i < n; i++) propagation.extract(ROOT_CONTEXT, incoming, defaultTextMapGetter);
+  }),
+);
+results.push(
+  measure('context.with around a function', 200_000, (n) => {
+    for (let i = 0; i < n; i++) context.with(active, () => 0);
+  }),
+);
 
 // Encoders, on a realistic batch of 512 server spans.
 const { provider, ended: batch } = inProcessProvider();
 const batchTracer = provider.getTracer('@sightline/http', '0.1.0');
 for (let i = 0; i < 512; i++) {
-  const span = batchTracer.startSpan('GET /items/:id', { kind: 1, attributes: { ...attrs, 'url.scheme': 'http', 'server.address': 'localhost', 'client.address': '127.0.0.1', 'user_agent.original': 'autocannon/8', 'network.protocol.version': '1.1' } });
+  const span = batchTracer.startSpan('GET /items/:id', {
+    kind: 1,
+    attributes: {
+      ...attrs,
+      'url.scheme': 'http',
+      'server.address': 'localhost',
+      'client.address': '127.0.0.1',
+      'user_agent.original': 'autocannon/8',
+      'network.protocol.version': '1.1',
+    },
+  });
   span.end();
 }
-const resource = { 'service.name': 'bench', 'service.instance.id': '0f6a6a4b-7d45-4bd8-9d88-2fd03b4aa1c1', 'host.name': 'bench-host', 'process.pid': 1234 };
+const resource = {
+  'service.name': 'bench',
+  'service.instance.id': '0f6a6a4b-7d45-4bd8-9d88-2fd03b4aa1c1',
+  'host.name': 'bench-host',
+  'process.pid': 1234,
+};
 const proto = new OtlpProtobufEncoder(resource);
-results.push(measure('encode to OTLP protobuf, per span (batch of 512)', 200, (n) => {
-  for (let i = 0; i < n; i++) proto.encode(batch);
-}));
+results.push(
+  measure('encode to OTLP protobuf, per span (batch of 512)', 200, (n) => {
+    for (let i = 0; i < n; i++) proto.encode(batch);
+  }),
+);
 results[results.length - 1].nsPerOp /= batch.length;
 results[results.length - 1].best /= batch.length;
 const encoded = proto.encode(batch).slice();
-results.push(measure('transcode to OTLP JSON in the export worker, per span (batch of 512)', 50, (n) => {
-  for (let i = 0; i < n; i++) traceRequestToJson(encoded);
-}));
+results.push(
+  measure('transcode to OTLP JSON in the export worker, per span (batch of 512)', 50, (n) => {
+    for (let i = 0; i < n; i++) traceRequestToJson(encoded);
+  }),
+);
 results[results.length - 1].nsPerOp /= batch.length;
 results[results.length - 1].best /= batch.length;
 
@@ -88,12 +136,16 @@ async function datastoreOverhead(name: string, call: () => Promise<unknown>, cal
   const inside: number[] = [];
   const outside: number[] = [];
   for (let round = 0; round < ROUNDS * 4; round++) {
-    for (const [list, traced] of [[outside, false], [inside, true]] as const) {
+    for (const [list, traced] of [
+      [outside, false],
+      [inside, true],
+    ] as const) {
       const started = process.cpuUsage();
-      if (traced) await tracer.startActiveSpan('request', async (span) => {
-        for (let i = 0; i < calls; i++) await call();
-        span.end();
-      });
+      if (traced)
+        await tracer.startActiveSpan('request', async (span) => {
+          for (let i = 0; i < calls; i++) await call();
+          span.end();
+        });
       else for (let i = 0; i < calls; i++) await call();
       const used = process.cpuUsage(started);
       list.push(((used.user + used.system) * 1000) / calls);
@@ -101,8 +153,16 @@ async function datastoreOverhead(name: string, call: () => Promise<unknown>, cal
   }
   const median = (l: number[]) => l.sort((a, b) => a - b)[Math.floor(l.length / 2)]!;
   results.push({ name: `${name}, outside any trace (client CPU per call)`, nsPerOp: median(outside), best: Math.min(...outside) });
-  results.push({ name: `${name}, inside a trace (client CPU per call, with its CLIENT span)`, nsPerOp: median(inside), best: Math.min(...inside) });
-  results.push({ name: `${name}: instrumentation cost (difference of medians)`, nsPerOp: median(inside) - median(outside), best: Number.NaN });
+  results.push({
+    name: `${name}, inside a trace (client CPU per call, with its CLIENT span)`,
+    nsPerOp: median(inside),
+    best: Math.min(...inside),
+  });
+  results.push({
+    name: `${name}: instrumentation cost (difference of medians)`,
+    nsPerOp: median(inside) - median(outside),
+    best: Number.NaN,
+  });
 }
 try {
   const { default: pg } = await import('pg');

@@ -133,7 +133,17 @@ function wrk(url, seconds) {
 /** p99 latency at a fixed offered load, from autocannon's rate limiting. */
 function fixedRate(url, rate, seconds) {
   const bin = join(BENCH, 'node_modules/autocannon/autocannon.js');
-  const [cmd, argv] = pin(LOAD_CPU, process.execPath, [bin, '-c', String(CONNECTIONS), '-d', String(seconds), '-R', String(Math.round(rate)), '--json', url]);
+  const [cmd, argv] = pin(LOAD_CPU, process.execPath, [
+    bin,
+    '-c',
+    String(CONNECTIONS),
+    '-d',
+    String(seconds),
+    '-R',
+    String(Math.round(rate)),
+    '--json',
+    url,
+  ]);
   const result = JSON.parse(execFileSync(cmd, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
   return { p99: result.latency.p99, rps: result.requests.average };
 }
@@ -153,7 +163,12 @@ async function sinkCount(sink) {
 
 async function runContender(nodeBin, scenario, contender, sink, stubUrl) {
   await fetch(`http://127.0.0.1:${sink.otlp}/reset`);
-  const app = startProcess(nodeBin, [...contender.args, SCENARIO[scenario].app], { ...contender.env, DATABASE_URL, REDIS_URL, STUB_URL: stubUrl }, APP_CPU);
+  const app = startProcess(
+    nodeBin,
+    [...contender.args, SCENARIO[scenario].app],
+    { ...contender.env, DATABASE_URL, REDIS_URL, STUB_URL: stubUrl },
+    APP_CPU,
+  );
   const { port } = await app.ready;
   const url = `http://127.0.0.1:${port}${SCENARIO[scenario].path}`;
   try {
@@ -172,7 +187,12 @@ async function runContender(nodeBin, scenario, contender, sink, stubUrl) {
 }
 
 async function fixedRateRun(nodeBin, scenario, contender, sink, stubUrl, rate) {
-  const app = startProcess(nodeBin, [...contender.args, SCENARIO[scenario].app], { ...contender.env, DATABASE_URL, REDIS_URL, STUB_URL: stubUrl }, APP_CPU);
+  const app = startProcess(
+    nodeBin,
+    [...contender.args, SCENARIO[scenario].app],
+    { ...contender.env, DATABASE_URL, REDIS_URL, STUB_URL: stubUrl },
+    APP_CPU,
+  );
   const { port } = await app.ready;
   try {
     const url = `http://127.0.0.1:${port}${SCENARIO[scenario].path}`;
@@ -203,8 +223,12 @@ async function main() {
   const stamp = new Date().toISOString();
   const machine = `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${cpus} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`;
   console.log(`# Sightline overhead benchmark, ${stamp}\n`);
-  console.log(`Machine: ${machine}. ${PINNED ? `App pinned to CPU ${APP_CPU}; wrk, autocannon, the sink and the stub to CPU ${LOAD_CPU}.` : 'NOT pinned (needs 2+ CPUs and taskset): figures are noisier.'}`);
-  console.log(`Each figure is the median of ${ROUNDS} rounds of ${DURATION} s (after ${WARMUP} s warm-up), contenders alternated within each round; wrk, ${CONNECTIONS} connections.\n`);
+  console.log(
+    `Machine: ${machine}. ${PINNED ? `App pinned to CPU ${APP_CPU}; wrk, autocannon, the sink and the stub to CPU ${LOAD_CPU}.` : 'NOT pinned (needs 2+ CPUs and taskset): figures are noisier.'}`,
+  );
+  console.log(
+    `Each figure is the median of ${ROUNDS} rounds of ${DURATION} s (after ${WARMUP} s warm-up), contenders alternated within each round; wrk, ${CONNECTIONS} connections.\n`,
+  );
 
   if (PINNED && SCENARIOS.includes('realistic')) {
     // Postgres and Redis would otherwise be scheduled on the app's CPU too and blur the comparison.
@@ -262,7 +286,9 @@ async function main() {
           rows[i].fixedRate = await fixedRateRun(nodeBin, scenario, list[i], sink, stubUrl, halfLoad);
         }
         console.log(`## ${scenario}, Node ${version}\n`);
-        console.log(`| contender | sampling | req/s | vs no tracing | p50 ms | p99 ms | p99 ms at ${fmt(halfLoad)} req/s | peak RSS MB | vs no tracing | spans/request |`);
+        console.log(
+          `| contender | sampling | req/s | vs no tracing | p50 ms | p99 ms | p99 ms at ${fmt(halfLoad)} req/s | peak RSS MB | vs no tracing | spans/request |`,
+        );
         console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
         for (const r of rows) {
           console.log(
@@ -279,7 +305,14 @@ async function main() {
   }
   mkdirSync(join(BENCH, 'results'), { recursive: true });
   const file = join(BENCH, 'results', `${stamp.replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ stamp, machine, pinned: PINNED, rounds: ROUNDS, duration: DURATION, warmup: WARMUP, connections: CONNECTIONS, results: all }, null, 2));
+  writeFileSync(
+    file,
+    JSON.stringify(
+      { stamp, machine, pinned: PINNED, rounds: ROUNDS, duration: DURATION, warmup: WARMUP, connections: CONNECTIONS, results: all },
+      null,
+      2,
+    ),
+  );
   console.log(`JSON: ${file}`);
 }
 

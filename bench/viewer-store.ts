@@ -60,7 +60,12 @@ function request(batchIndex: number): Uint8Array {
     Request.fromObject({
       resourceSpans: [
         {
-          resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }, { key: 'host.name', value: { stringValue: 'bench' } }] },
+          resource: {
+            attributes: [
+              { key: 'service.name', value: { stringValue: service } },
+              { key: 'host.name', value: { stringValue: 'bench' } },
+            ],
+          },
           scopeSpans: [{ scope: { name: 'bench' }, spans }],
         },
       ],
@@ -94,7 +99,9 @@ bodies.length = 0;
 const stats = store.stats();
 const overall = Math.round(stats.spans / elapsed);
 console.log(`ingest: ${stats.spans.toLocaleString()} spans in ${elapsed.toFixed(1)} s = ${overall.toLocaleString()} spans/s overall`);
-console.log(`  per 102,400-span window: first ${Math.round(samples[0]!).toLocaleString()}, last ${Math.round(samples.at(-1)!).toLocaleString()}, min ${Math.round(Math.min(...samples)).toLocaleString()} spans/s`);
+console.log(
+  `  per 102,400-span window: first ${Math.round(samples[0]!).toLocaleString()}, last ${Math.round(samples.at(-1)!).toLocaleString()}, min ${Math.round(Math.min(...samples)).toLocaleString()} spans/s`,
+);
 console.log(`  database file: ${(statSync(join(dir, 'traces.db')).size / 1024 ** 2).toFixed(0)} MB`);
 
 const ids = store.search({ limit: 1000 }).map((t) => t.traceId);
@@ -130,15 +137,25 @@ function logsRequest(batchIndex: number, traceIds: Buffer[]): Uint8Array {
       severityNumber: n % 50 === 0 ? 17 : 9,
       severityText: n % 50 === 0 ? 'error' : 'info',
       body: { stringValue: n % 50 === 0 ? `payment ${n} declined` : `order ${n} accepted` },
-      attributes: [{ key: 'order.id', value: { intValue: n } }, { key: 'http.route', value: { stringValue: '/orders' } }],
+      attributes: [
+        { key: 'order.id', value: { intValue: n } },
+        { key: 'http.route', value: { stringValue: '/orders' } },
+      ],
       traceId: traceIds[Math.floor(i / LOGS_PER_TRACE)],
       spanId: randomBytes(8),
     });
   }
   const service = services[batchIndex % services.length]!;
-  return LogsRequest.encode(LogsRequest.fromObject({
-    resourceLogs: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] }, scopeLogs: [{ scope: { name: 'bench' }, logRecords }] }],
-  })).finish();
+  return LogsRequest.encode(
+    LogsRequest.fromObject({
+      resourceLogs: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
+          scopeLogs: [{ scope: { name: 'bench' }, logRecords }],
+        },
+      ],
+    }),
+  ).finish();
 }
 
 if (LOGS > 0) {
@@ -154,7 +171,9 @@ if (LOGS > 0) {
   for (const body of logBodies) handleExport(store, counters, 'logs', 'protobuf', body);
   const seconds = (performance.now() - t0) / 1000;
   const stored = store.stats().logRecords;
-  console.log(`logs ingest: ${stored.toLocaleString()} records in ${seconds.toFixed(1)} s = ${Math.round(stored / seconds).toLocaleString()} records/s (with ${stats.spans.toLocaleString()} spans stored)`);
+  console.log(
+    `logs ingest: ${stored.toLocaleString()} records in ${seconds.toFixed(1)} s = ${Math.round(stored / seconds).toLocaleString()} records/s (with ${stats.spans.toLocaleString()} spans stored)`,
+  );
   console.log(`  database file: ${(statSync(join(dir, 'traces.db')).size / 1024 ** 2).toFixed(0)} MB`);
   const logLookups: number[] = [];
   for (let i = 0; i < 500; i++) {

@@ -38,14 +38,20 @@ let stopping = false;
 
 function portFree(p) {
   return new Promise((resolve) => {
-    const server = net.createServer().once('error', () => resolve(false)).once('listening', () => server.close(() => resolve(true)));
+    const server = net
+      .createServer()
+      .once('error', () => resolve(false))
+      .once('listening', () => server.close(() => resolve(true)));
     server.listen(p, '127.0.0.1');
   });
 }
 
 function tail(name) {
   try {
-    return readFileSync(join(logDir, `${name}.log`), 'utf8').split('\n').slice(-15).join('\n');
+    return readFileSync(join(logDir, `${name}.log`), 'utf8')
+      .split('\n')
+      .slice(-15)
+      .join('\n');
   } catch {
     return '';
   }
@@ -169,9 +175,17 @@ async function main() {
     if (!(await portFree(p))) throw new Error(`port ${p} is in use (another viewer, collector or service?); set ${name} to another port`);
   }
 
-  const viewer = start('viewer', [join(root, 'packages/viewer/bin/sightline-viewer.mjs'),
-    '--data', process.env.VIEWER_DATA ?? join(dataDir, 'viewer'),
-    '--port', String(ports.viewer), '--otlp-http-port', String(ports.otlpHttp), '--otlp-grpc-port', String(ports.otlpGrpc)]);
+  const viewer = start('viewer', [
+    join(root, 'packages/viewer/bin/sightline-viewer.mjs'),
+    '--data',
+    process.env.VIEWER_DATA ?? join(dataDir, 'viewer'),
+    '--port',
+    String(ports.viewer),
+    '--otlp-http-port',
+    String(ports.otlpHttp),
+    '--otlp-grpc-port',
+    String(ports.otlpGrpc),
+  ]);
   await waitForOutput(viewer, /Sightline viewer (\S+)/, 'the viewer');
 
   let databaseUrl = process.env.DATABASE_URL;
@@ -191,7 +205,8 @@ async function main() {
     SHIPPING_PORT: String(ports.shipping),
     SHIPPING_URL: `http://127.0.0.1:${ports.shipping}`,
   };
-  const service = (name) => start(name, ['--import', 'sightline/register', join(here, `src/${name}.mjs`)], { ...common, OTEL_SERVICE_NAME: name });
+  const service = (name) =>
+    start(name, ['--import', 'sightline/register', join(here, `src/${name}.mjs`)], { ...common, OTEL_SERVICE_NAME: name });
 
   service('shipping');
   await waitForHealth(`http://127.0.0.1:${ports.shipping}/healthz`, 'shipping');

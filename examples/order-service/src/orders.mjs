@@ -32,10 +32,13 @@ app.get('/healthz', async () => ({ ok: true }));
 
 app.post('/orders', { schema: { body: orderBody } }, async (request, reply) => {
   const { item, quantity } = request.body;
-  const { rows: [order] } = await pool.query(
-    'INSERT INTO order_service.orders (item, quantity, status) VALUES ($1, $2, $3) RETURNING *',
-    [item, quantity, 'pending'],
-  );
+  const {
+    rows: [order],
+  } = await pool.query('INSERT INTO order_service.orders (item, quantity, status) VALUES ($1, $2, $3) RETURNING *', [
+    item,
+    quantity,
+    'pending',
+  ]);
   const quote = await fetch(`${shippingUrl}/quotes`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -47,10 +50,9 @@ app.post('/orders', { schema: { body: orderBody } }, async (request, reply) => {
     request.log.warn({ orderId: order.id, reason: answer.error }, 'shipping declined the order');
     return reply.code(502).send({ error: `shipping declined the order: ${answer.error}`, orderId: order.id });
   }
-  const { rows: [quoted] } = await pool.query(
-    'UPDATE order_service.orders SET shipping_cents = $1 WHERE id = $2 RETURNING *',
-    [answer.cents, order.id],
-  );
+  const {
+    rows: [quoted],
+  } = await pool.query('UPDATE order_service.orders SET shipping_cents = $1 WHERE id = $2 RETURNING *', [answer.cents, order.id]);
   const jobId = await jobs.send({ orderId: order.id });
   request.log.info({ orderId: order.id, jobId, queue: mode }, 'order accepted');
   return reply.code(201).send(quoted);
@@ -59,7 +61,9 @@ app.post('/orders', { schema: { body: orderBody } }, async (request, reply) => {
 app.get('/orders/:id', async (request, reply) => {
   const id = Number(request.params.id);
   if (!Number.isInteger(id) || id < 1) return reply.code(404).send({ error: `no order ${request.params.id}` });
-  const { rows: [order] } = await pool.query('SELECT * FROM order_service.orders WHERE id = $1', [id]);
+  const {
+    rows: [order],
+  } = await pool.query('SELECT * FROM order_service.orders WHERE id = $1', [id]);
   if (!order) return reply.code(404).send({ error: `no order ${id}` });
   return order;
 });
@@ -69,6 +73,11 @@ const close = async () => {
   await jobs.close();
   await pool.end();
 };
-process.once('SIGTERM', () => close().then(() => process.exit(0), () => process.exit(1)));
+process.once('SIGTERM', () =>
+  close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  ),
+);
 
 await app.listen({ port, host: process.env.HOST ?? '127.0.0.1' });

@@ -21,7 +21,9 @@ app.post('/quotes', async (c) => {
     return c.json({ error: `we do not ship "${item}"` }, 422);
   }
   const size = quantity > 10 ? 'large' : 'small';
-  const { rows: [rate] } = await pool.query('SELECT cents_per_unit FROM order_service.shipping_rates WHERE size = $1', [size]);
+  const {
+    rows: [rate],
+  } = await pool.query('SELECT cents_per_unit FROM order_service.shipping_rates WHERE size = $1', [size]);
   log.info({ item, quantity, size }, 'quote given');
   return c.json({ cents: rate.cents_per_unit * quantity, size });
 });

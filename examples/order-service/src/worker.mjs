@@ -6,12 +6,19 @@ import { mode, startConsumer } from './jobs.mjs';
 
 const log = pino();
 const consumer = await startConsumer(async ({ orderId }) => {
-  const { rowCount } = await pool.query(
-    "UPDATE order_service.orders SET status = 'confirmed' WHERE id = $1 AND status = 'pending'",
-    [orderId],
-  );
+  const { rowCount } = await pool.query("UPDATE order_service.orders SET status = 'confirmed' WHERE id = $1 AND status = 'pending'", [
+    orderId,
+  ]);
   log.info({ orderId, updated: rowCount }, 'order confirmed');
 });
 log.info({ queue: mode }, 'worker ready');
 
-process.once('SIGTERM', () => consumer.close().then(() => pool.end()).then(() => process.exit(0), () => process.exit(1)));
+process.once('SIGTERM', () =>
+  consumer
+    .close()
+    .then(() => pool.end())
+    .then(
+      () => process.exit(0),
+      () => process.exit(1),
+    ),
+);

@@ -55,8 +55,20 @@ function alive(pid) {
 
 async function startDemo(base, extraEnv) {
   const dataDir = mkdtempSync(join(tmpdir(), 'order-service-'));
-  const ports = { VIEWER_PORT: base, OTLP_HTTP_PORT: base + 1, OTLP_GRPC_PORT: base + 2, ORDERS_PORT: base + 3, SHIPPING_PORT: base + 4, PG_PORT: base + 5 };
-  const env = { ...process.env, ORDER_SERVICE_DATA: dataDir, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), ...extraEnv };
+  const ports = {
+    VIEWER_PORT: base,
+    OTLP_HTTP_PORT: base + 1,
+    OTLP_GRPC_PORT: base + 2,
+    ORDERS_PORT: base + 3,
+    SHIPPING_PORT: base + 4,
+    PG_PORT: base + 5,
+  };
+  const env = {
+    ...process.env,
+    ORDER_SERVICE_DATA: dataDir,
+    ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+    ...extraEnv,
+  };
   delete env.DATABASE_URL;
   delete env.REDIS_URL;
   Object.assign(env, extraEnv);
@@ -67,7 +79,11 @@ async function startDemo(base, extraEnv) {
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
   const exited = once(child, 'exit');
-  await waitFor('the demo to start', () => out.includes('Sightline demo is running') || (child.exitCode !== null && Promise.reject(new Error(out))), 120_000);
+  await waitFor(
+    'the demo to start',
+    () => out.includes('Sightline demo is running') || (child.exitCode !== null && Promise.reject(new Error(out))),
+    120_000,
+  );
   const viewer = `http://127.0.0.1:${ports.VIEWER_PORT}`;
   const orders = `http://127.0.0.1:${ports.ORDERS_PORT}`;
   return { child, exited, out: () => out, dataDir, viewer, orders };
@@ -104,7 +120,10 @@ async function scenario(demo, messagingSystem) {
     for (const service of ['orders', 'shipping']) {
       if (!body.spans.some((s) => s.serviceName === service && s.kind === 'SERVER')) return undefined;
     }
-    return consumer && body.spans.some((s) => s.parentSpanId === consumer.spanId && s.attributes['db.system.name'] === 'postgresql' && s.kind === 'CLIENT') ? body.spans : undefined;
+    return consumer &&
+      body.spans.some((s) => s.parentSpanId === consumer.spanId && s.attributes['db.system.name'] === 'postgresql' && s.kind === 'CLIENT')
+      ? body.spans
+      : undefined;
   });
   const byId = new Map(spans.map((s) => [s.spanId, s]));
   assert.deepEqual([...new Set(spans.map((s) => s.serviceName))].sort(), ['orders', 'shipping', 'worker']);
@@ -116,8 +135,20 @@ async function scenario(demo, messagingSystem) {
   assert.equal(fetchSpan.kind, 'CLIENT', 'the fetch CLIENT span parents the shipping SERVER span');
   assert.equal(fetchSpan.serviceName, 'orders');
   assert.equal(fetchSpan.parentSpanId, ordersServer.spanId);
-  assert.ok(spans.some((s) => s.serviceName === 'orders' && s.kind === 'CLIENT' && s.attributes['db.system.name'] === 'postgresql' && s.parentSpanId === ordersServer.spanId), 'orders pg spans');
-  assert.ok(spans.some((s) => s.serviceName === 'shipping' && s.kind === 'CLIENT' && s.attributes['db.system.name'] === 'postgresql'), 'shipping pg span');
+  assert.ok(
+    spans.some(
+      (s) =>
+        s.serviceName === 'orders' &&
+        s.kind === 'CLIENT' &&
+        s.attributes['db.system.name'] === 'postgresql' &&
+        s.parentSpanId === ordersServer.spanId,
+    ),
+    'orders pg spans',
+  );
+  assert.ok(
+    spans.some((s) => s.serviceName === 'shipping' && s.kind === 'CLIENT' && s.attributes['db.system.name'] === 'postgresql'),
+    'shipping pg span',
+  );
   const consumer = spans.find((s) => s.kind === 'CONSUMER');
   const producer = byId.get(consumer.parentSpanId);
   assert.equal(producer.kind, 'PRODUCER', 'a PRODUCER span parents the worker’s CONSUMER span');
@@ -131,7 +162,9 @@ async function scenario(demo, messagingSystem) {
   assert.equal(declined.status, 502);
   assert.match((await declined.json()).error, /shipping declined the order: we do not ship "decline-anvil"/);
   const declinedTrace = traceIdOf(declined);
-  await waitFor('the declined trace in an error search', async () => (await api(demo.viewer, '/api/traces?error=true&service=orders')).body.traces.some((t) => t.traceId === declinedTrace));
+  await waitFor('the declined trace in an error search', async () =>
+    (await api(demo.viewer, '/api/traces?error=true&service=orders')).body.traces.some((t) => t.traceId === declinedTrace),
+  );
 
   // Bad input, unknown orders, health checks.
   const invalid = await postOrder(demo.orders, { item: 'teapot', quantity: 0 });
@@ -149,7 +182,10 @@ async function scenario(demo, messagingSystem) {
   const pids = JSON.parse(readFileSync(join(demo.dataDir, 'pids.json'), 'utf8'));
   process.kill(-demo.child.pid, 'SIGINT');
   const started = Date.now();
-  await Promise.race([demo.exited, new Promise((_, reject) => setTimeout(() => reject(new Error(`npm start did not stop: ${demo.out()}`)), 20_000))]);
+  await Promise.race([
+    demo.exited,
+    new Promise((_, reject) => setTimeout(() => reject(new Error(`npm start did not stop: ${demo.out()}`)), 20_000)),
+  ]);
   for (const [name, pid] of Object.entries(pids)) {
     // npm itself may exit first; the services, database and viewer follow in order.
     await waitFor(`${name} (pid ${pid}) to exit`, () => !alive(pid), 10_000);
@@ -162,9 +198,18 @@ async function scenario(demo, messagingSystem) {
   const viewer = await startViewer({ dataFile: join(demo.dataDir, 'viewer', 'traces.db'), port: 0, otlpHttpPort: 0, otlpGrpcPort: 0 });
   try {
     const stored = viewer.store.trace(lastTrace).map((s) => ({ service: s.serviceName, ...s.span }));
-    assert.ok(stored.some((s) => s.service === 'orders' && s.kind === 2), 'the last request’s SERVER span was stored');
-    assert.ok(stored.some((s) => s.service === 'shipping'), 'and the shipping spans it caused');
-    assert.ok(viewer.store.search({ limit: 1000, attributes: [['url.path', '/healthz']] }).length === 0, 'no /healthz span was ever stored');
+    assert.ok(
+      stored.some((s) => s.service === 'orders' && s.kind === 2),
+      'the last request’s SERVER span was stored',
+    );
+    assert.ok(
+      stored.some((s) => s.service === 'shipping'),
+      'and the shipping spans it caused',
+    );
+    assert.ok(
+      viewer.store.search({ limit: 1000, attributes: [['url.path', '/healthz']] }).length === 0,
+      'no /healthz span was ever stored',
+    );
   } finally {
     await viewer.close();
   }
@@ -184,9 +229,13 @@ describe('npm start', () => {
   });
 
   it('against the real Postgres and Redis: BullMQ', async (t) => {
-    for (const [name, url] of [['PostgreSQL', POSTGRES_URL], ['Redis', REDIS_URL]]) {
+    for (const [name, url] of [
+      ['PostgreSQL', POSTGRES_URL],
+      ['Redis', REDIS_URL],
+    ]) {
       if (!(await reachable(url))) {
-        if (process.env.SIGHTLINE_REQUIRE_SERVICES === '1') throw new Error(`${name} is not reachable at ${url} and SIGHTLINE_REQUIRE_SERVICES=1`);
+        if (process.env.SIGHTLINE_REQUIRE_SERVICES === '1')
+          throw new Error(`${name} is not reachable at ${url} and SIGHTLINE_REQUIRE_SERVICES=1`);
         return t.skip(`${name} is not reachable at ${url}`);
       }
     }

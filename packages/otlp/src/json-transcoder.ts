@@ -84,20 +84,48 @@ function span(r: Reader): Json {
   const out: Json = { attributes: [] };
   r.each((n) => {
     switch (n) {
-      case 1: out.traceId = r.hex(); break;
-      case 2: out.spanId = r.hex(); break;
-      case 3: out.traceState = r.string(); break;
-      case 4: out.parentSpanId = r.hex(); break;
-      case 5: out.name = r.string(); break;
-      case 6: out.kind = r.varint(); break;
-      case 7: out.startTimeUnixNano = r.fixed64String(); break;
-      case 8: out.endTimeUnixNano = r.fixed64String(); break;
-      case 9: push(out, 'attributes', keyValue(r.sub())); break;
-      case 10: out.droppedAttributesCount = r.varint(); break;
-      case 11: push(out, 'events', event(r.sub())); break;
-      case 12: out.droppedEventsCount = r.varint(); break;
-      case 13: push(out, 'links', link(r.sub())); break;
-      case 14: out.droppedLinksCount = r.varint(); break;
+      case 1:
+        out.traceId = r.hex();
+        break;
+      case 2:
+        out.spanId = r.hex();
+        break;
+      case 3:
+        out.traceState = r.string();
+        break;
+      case 4:
+        out.parentSpanId = r.hex();
+        break;
+      case 5:
+        out.name = r.string();
+        break;
+      case 6:
+        out.kind = r.varint();
+        break;
+      case 7:
+        out.startTimeUnixNano = r.fixed64String();
+        break;
+      case 8:
+        out.endTimeUnixNano = r.fixed64String();
+        break;
+      case 9:
+        push(out, 'attributes', keyValue(r.sub()));
+        break;
+      case 10:
+        out.droppedAttributesCount = r.varint();
+        break;
+      case 11:
+        push(out, 'events', event(r.sub()));
+        break;
+      case 12:
+        out.droppedEventsCount = r.varint();
+        break;
+      case 13:
+        push(out, 'links', link(r.sub()));
+        break;
+      case 14:
+        out.droppedLinksCount = r.varint();
+        break;
       case 15: {
         const status: Json = {};
         const s = r.sub();
@@ -110,8 +138,11 @@ function span(r: Reader): Json {
         out.status = status;
         break;
       }
-      case 16: out.flags = r.fixed32(); break;
-      default: return false;
+      case 16:
+        out.flags = r.fixed32();
+        break;
+      default:
+        return false;
     }
     return true;
   });
@@ -185,18 +216,41 @@ function logRecord(r: Reader): Json {
   const out: Json = { attributes: [] };
   r.each((n) => {
     switch (n) {
-      case 1: out.timeUnixNano = r.fixed64String(); break;
-      case 2: out.severityNumber = r.varint(); break;
-      case 3: out.severityText = r.string(); break;
-      case 5: out.body = anyValue(r.sub()); break;
-      case 6: push(out, 'attributes', keyValue(r.sub())); break;
-      case 7: out.droppedAttributesCount = r.varint(); break;
-      case 8: out.flags = r.fixed32(); break;
-      case 9: out.traceId = r.hex(); break;
-      case 10: out.spanId = r.hex(); break;
-      case 11: out.observedTimeUnixNano = r.fixed64String(); break;
-      case 12: out.eventName = r.string(); break;
-      default: return false;
+      case 1:
+        out.timeUnixNano = r.fixed64String();
+        break;
+      case 2:
+        out.severityNumber = r.varint();
+        break;
+      case 3:
+        out.severityText = r.string();
+        break;
+      case 5:
+        out.body = anyValue(r.sub());
+        break;
+      case 6:
+        push(out, 'attributes', keyValue(r.sub()));
+        break;
+      case 7:
+        out.droppedAttributesCount = r.varint();
+        break;
+      case 8:
+        out.flags = r.fixed32();
+        break;
+      case 9:
+        out.traceId = r.hex();
+        break;
+      case 10:
+        out.spanId = r.hex();
+        break;
+      case 11:
+        out.observedTimeUnixNano = r.fixed64String();
+        break;
+      case 12:
+        out.eventName = r.string();
+        break;
+      default:
+        return false;
     }
     return true;
   });

@@ -9,7 +9,10 @@ export class Reader {
   pos = 0;
   /** Wire type of the field being read, so a reader of the wrong kind refuses it instead of misreading. */
   private wire = -1;
-  constructor(readonly buf: Buffer, readonly end: number = buf.length) {}
+  constructor(
+    readonly buf: Buffer,
+    readonly end: number = buf.length,
+  ) {}
 
   static of(bytes: Uint8Array): Reader {
     return new Reader(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));

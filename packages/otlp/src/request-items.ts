@@ -139,5 +139,8 @@ export function splitRequest(body: Uint8Array): SplitHalves | undefined {
   const middle = Math.ceil(items.length / 2);
   const first = items.slice(0, middle);
   const second = items.slice(middle);
-  return { halves: [encode(body, first, resources, scopes), encode(body, second, resources, scopes)], items: [first.length, second.length] };
+  return {
+    halves: [encode(body, first, resources, scopes), encode(body, second, resources, scopes)],
+    items: [first.length, second.length],
+  };
 }

@@ -3,7 +3,6 @@
 import { Reader } from './protobuf-reader.js';
 import { varintBytes } from './protobuf-writer.js';
 
-
 function lengthDelimited(field: number, bytes: Uint8Array): Buffer {
   return Buffer.concat([Buffer.from([(field << 3) | 2, ...varintBytes(bytes.length)]), bytes]);
 }

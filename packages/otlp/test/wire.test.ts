@@ -3,7 +3,16 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
-import { countItems, decodePartialSuccess, decodeStatusMessage, encodeExportResponse, encodeStatus, ProtoError, ProtoWriter, traceRequestToObject } from '../src/index.js';
+import {
+  countItems,
+  decodePartialSuccess,
+  decodeStatusMessage,
+  encodeExportResponse,
+  encodeStatus,
+  ProtoError,
+  ProtoWriter,
+  traceRequestToObject,
+} from '../src/index.js';
 
 const root = createRequire(import.meta.url)('otlp-proto-schema/build/src/generated/root.js');
 const proto = root.opentelemetry.proto;
@@ -17,7 +26,10 @@ describe('protobuf writer', () => {
       assert.ok(w.intKeyValue(1, w.keyField('n'), 300));
       w.join();
       // KeyValue{key "k", value{string "value"}} then KeyValue{key "n", value{int 300}}, inside field 9.
-      const expected = [0x4a, 24, 0x0a, 12, 0x0a, 1, 0x6b, 0x12, 7, 0x0a, 5, 0x76, 0x61, 0x6c, 0x75, 0x65, 0x0a, 8, 0x0a, 1, 0x6e, 0x12, 3, 0x18, 0xac, 0x02];
+      const expected = [
+        0x4a, 24, 0x0a, 12, 0x0a, 1, 0x6b, 0x12, 7, 0x0a, 5, 0x76, 0x61, 0x6c, 0x75, 0x65, 0x0a, 8, 0x0a, 1, 0x6e, 0x12, 3, 0x18, 0xac,
+        0x02,
+      ];
       assert.deepEqual([...w.finish()], expected, `initial size ${size}`);
     }
   });
@@ -35,8 +47,13 @@ describe('responses', () => {
   });
 
   it('writes responses the official schema reads, for every signal', () => {
-    for (const [signal, key] of [['trace', 'rejectedSpans'], ['logs', 'rejectedLogRecords'], ['metrics', 'rejectedDataPoints']] as const) {
-      const Response = proto.collector[signal].v1[`Export${signal === 'trace' ? 'Trace' : signal === 'logs' ? 'Logs' : 'Metrics'}ServiceResponse`];
+    for (const [signal, key] of [
+      ['trace', 'rejectedSpans'],
+      ['logs', 'rejectedLogRecords'],
+      ['metrics', 'rejectedDataPoints'],
+    ] as const) {
+      const Response =
+        proto.collector[signal].v1[`Export${signal === 'trace' ? 'Trace' : signal === 'logs' ? 'Logs' : 'Metrics'}ServiceResponse`];
       const decoded = Response.toObject(Response.decode(encodeExportResponse(7, 'too old')), { longs: Number });
       assert.deepEqual(decoded.partialSuccess, { [key]: 7, errorMessage: 'too old' });
       assert.equal(encodeExportResponse(0, '').length, 0, 'a full success is an empty message');
@@ -49,7 +66,14 @@ describe('request items', () => {
   it('counts the metrics of a metrics request, and refuses one that is malformed', () => {
     const Request = proto.collector.metrics.v1.ExportMetricsServiceRequest;
     const metric = (name: string) => ({ name, gauge: { dataPoints: [{ asDouble: 1 }] } });
-    const bytes = Request.encode(Request.fromObject({ resourceMetrics: [{ scopeMetrics: [{ metrics: [metric('a'), metric('b')] }, { metrics: [metric('c')] }] }, { scopeMetrics: [{ metrics: [metric('d')] }] }] })).finish();
+    const bytes = Request.encode(
+      Request.fromObject({
+        resourceMetrics: [
+          { scopeMetrics: [{ metrics: [metric('a'), metric('b')] }, { metrics: [metric('c')] }] },
+          { scopeMetrics: [{ metrics: [metric('d')] }] },
+        ],
+      }),
+    ).finish();
     assert.equal(countItems(bytes), 4);
     assert.throws(() => countItems(bytes.subarray(0, bytes.length - 2)), ProtoError);
   });

@@ -12,7 +12,9 @@ const COMMANDS = {
 const HELP = `Usage: sightline <command> [options]
 
 Commands:
-${Object.entries(COMMANDS).map(([name, what]) => `  ${name.padEnd(8)} ${what}`).join('\n')}
+${Object.entries(COMMANDS)
+  .map(([name, what]) => `  ${name.padEnd(8)} ${what}`)
+  .join('\n')}
 
 Options:
   -h, --help      show this help; sightline <command> --help shows a command's
@@ -29,7 +31,12 @@ function nodeSupportsViewer() {
 
 const [command, ...args] = process.argv.slice(2);
 
-if (command === '--version' || command === '-v' || command === 'version' || (command in COMMANDS && (args.includes('--version') || args.includes('-v')))) {
+if (
+  command === '--version' ||
+  command === '-v' ||
+  command === 'version' ||
+  (command in COMMANDS && (args.includes('--version') || args.includes('-v')))
+) {
   process.stdout.write(`${version}\n`);
 } else if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
   // `sightline help view` is `sightline view --help`.

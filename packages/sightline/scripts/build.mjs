@@ -51,11 +51,13 @@ const bundle = await rollup({
   input: `${root}dist/declarations/index.d.ts`,
   plugins: [dts()],
   external: ['@opentelemetry/api', '@sightline/otlp'],
-  onwarn: (warning, warn) => (warning.code === 'UNUSED_EXTERNAL_IMPORT' && warning.exporter === '@sightline/otlp' ? undefined : warn(warning)),
+  onwarn: (warning, warn) =>
+    warning.code === 'UNUSED_EXTERNAL_IMPORT' && warning.exporter === '@sightline/otlp' ? undefined : warn(warning),
 });
 await bundle.write({ file: `${root}dist/index.d.ts`, format: 'es' });
 await bundle.close();
-if (readFileSync(`${root}dist/index.d.ts`, 'utf8').includes('@sightline/otlp')) throw new Error('a public type refers to @sightline/otlp, which is not published');
+if (readFileSync(`${root}dist/index.d.ts`, 'utf8').includes('@sightline/otlp'))
+  throw new Error('a public type refers to @sightline/otlp, which is not published');
 copyFileSync(`${root}dist/index.d.ts`, `${root}dist/index.d.cts`);
 rmSync(`${root}dist/declarations`, { recursive: true, force: true });
 

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const suite = process.argv[2];
 if (!suite || !existsSync(join(suite, 'test.py'))) {
-  console.error('usage: npm run test:w3c -- <path to the w3c/trace-context repository\'s test folder>');
+  console.error("usage: npm run test:w3c -- <path to the w3c/trace-context repository's test folder>");
   process.exit(2);
 }
 

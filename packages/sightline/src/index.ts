@@ -20,7 +20,11 @@ interface GlobalState {
 
 // Kept on globalThis so that the ESM and CommonJS builds, if both get loaded, share one SDK.
 const STATE_KEY = Symbol.for('sightline.state');
-const state: GlobalState = ((globalThis as Record<symbol, GlobalState>)[STATE_KEY] ??= { sdk: undefined, disabled: false, uninstallHooks: undefined });
+const state: GlobalState = ((globalThis as Record<symbol, GlobalState>)[STATE_KEY] ??= {
+  sdk: undefined,
+  disabled: false,
+  uninstallHooks: undefined,
+});
 
 /** Starts tracing. Options override the OTEL_* environment. A second call changes nothing and warns. */
 export function init(options: InitOptions = {}): void {

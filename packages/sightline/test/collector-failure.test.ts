@@ -16,11 +16,19 @@ async function stats(port: number): Promise<Stats> {
 /** Every span ended is exactly one of these (the accounting identity getStats() promises). */
 function accountedFor(s: Stats): number {
   return (
-    s.spansExported! + s.spansRejected! + s.spansFailed! + s.spansDroppedQueueFull! + s.spansDroppedBacklog! + s.spansAbandoned! + s.spansQueued! + s.spansInExport!
+    s.spansExported! +
+    s.spansRejected! +
+    s.spansFailed! +
+    s.spansDroppedQueueFull! +
+    s.spansDroppedBacklog! +
+    s.spansAbandoned! +
+    s.spansQueued! +
+    s.spansInExport!
   );
 }
 
-const percentile = (values: number[], p: number): number => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))]!;
+const percentile = (values: number[], p: number): number =>
+  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))]!;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** The app's own defaults, not the test helper's short schedule delay. */
@@ -95,7 +103,10 @@ describe('collector failures', () => {
       assert.deepEqual(duplicateSpanIds(receiver.spans), []);
       assert.ok(receiver.requests.every((r) => r.contentType === 'application/json' && r.contentEncoding === 'gzip'));
       const s = await stats(app.port);
-      assert.deepEqual([s.spansEnded, s.spansExported, s.spansDroppedBacklog, s.spansDroppedQueueFull, s.spansFailed], [4000, 4000, 0, 0, 0]);
+      assert.deepEqual(
+        [s.spansEnded, s.spansExported, s.spansDroppedBacklog, s.spansDroppedQueueFull, s.spansFailed],
+        [4000, 4000, 0, 0, 0],
+      );
     } finally {
       app.child.kill('SIGKILL');
       await receiver.close();
@@ -128,7 +139,9 @@ describe('collector failures', () => {
         const s = await stats(app.port);
         assert.equal(s.spansDroppedQueueFull! + s.spansDroppedBacklog! + s.spansFailed!, 0, JSON.stringify(s));
         const growth = Math.max(during.peakRss, atEnd.rss!) - rssBefore;
-        t.diagnostic(`${during.spans} spans during the outage; RSS ${(rssBefore / 2 ** 20).toFixed(1)} MiB before, peak growth ${(growth / 2 ** 20).toFixed(1)} MiB; export queue at the end of the outage ${(atEnd.exportQueueBytes! / 2 ** 20).toFixed(1)} MiB; p99 latency ${percentile(during.latencies, 0.99).toFixed(1)} ms`);
+        t.diagnostic(
+          `${during.spans} spans during the outage; RSS ${(rssBefore / 2 ** 20).toFixed(1)} MiB before, peak growth ${(growth / 2 ** 20).toFixed(1)} MiB; export queue at the end of the outage ${(atEnd.exportQueueBytes! / 2 ** 20).toFixed(1)} MiB; p99 latency ${percentile(during.latencies, 0.99).toFixed(1)} ms`,
+        );
         // The queued spans themselves are a few MiB; the bound is the default 64 MiB of encoded batches.
         assert.ok(atEnd.exportQueueBytes! < 64 * 2 ** 20);
         assert.ok(growth < 96 * 2 ** 20, `RSS grew ${(growth / 2 ** 20).toFixed(1)} MiB`);
@@ -147,7 +160,11 @@ describe('collector failures', () => {
       spansRefused += decodeProtobuf(body).length;
       return { status: 400, headers: { 'content-type': 'application/json' }, body: '{"code":3,"message":"bad span"}' };
     });
-    const app = await startApp('app.mjs', { OTEL_SERVICE_NAME: 'bad-data', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '10' });
+    const app = await startApp('app.mjs', {
+      OTEL_SERVICE_NAME: 'bad-data',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '10',
+    });
     try {
       await hit(app.port, '/items/1', 10, 1);
       let s = await stats(app.port);
@@ -183,7 +200,11 @@ describe('collector failures', () => {
   it('with the length limit lifted, a span too large for the collector costs only itself', async () => {
     // A collector with a 4 MiB request limit (the Collector's gRPC default); the limit lifted by variable.
     const receiver = await startHttpReceiver(undefined, { maxBodyBytes: 4 * 2 ** 20 });
-    const app = await startApp('app.mjs', { OTEL_SERVICE_NAME: 'huge', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: '100000000' });
+    const app = await startApp('app.mjs', {
+      OTEL_SERVICE_NAME: 'huge',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: '100000000',
+    });
     try {
       await hit(app.port, '/huge', 1, 1);
       await receiver.waitForSpans(2);

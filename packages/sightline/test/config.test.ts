@@ -60,7 +60,10 @@ describe('each variable', () => {
     assert.equal(load({ SIGHTLINE_EXPORT_MAX_QUEUE_BYTES: '500000' }).exportQueue.maxQueueBytes, 500000);
     assert.equal(load({ SIGHTLINE_EXPORT_MAX_QUEUE_BYTES: '2 GB' }).exportQueue.maxQueueBytes, 2e9);
     assert.equal(load({ SIGHTLINE_EXPORT_MAX_QUEUE_BYTES: 'lots' }).exportQueue.maxQueueBytes, 64 * 2 ** 20);
-    assert.match(warnings().at(-1)!, /SIGHTLINE_EXPORT_MAX_QUEUE_BYTES="lots" is not a size of at least 65536 bytes \(an integer, optionally with KiB, MiB or GiB\); using 67108864/);
+    assert.match(
+      warnings().at(-1)!,
+      /SIGHTLINE_EXPORT_MAX_QUEUE_BYTES="lots" is not a size of at least 65536 bytes \(an integer, optionally with KiB, MiB or GiB\); using 67108864/,
+    );
     assert.equal(load({ SIGHTLINE_EXPORT_MAX_QUEUE_BYTES: '1KiB' }).exportQueue.maxQueueBytes, 64 * 2 ** 20, 'too small to hold one batch');
     assert.equal(load({ SIGHTLINE_EXPORT_CONCURRENCY: '8' }).exportQueue.maxConcurrentRequests, 8);
     assert.equal(load({ SIGHTLINE_EXPORT_CONCURRENCY: '0' }).exportQueue.maxConcurrentRequests, 4);
@@ -92,12 +95,21 @@ describe('each variable', () => {
     for (const name of ['always_on', 'always_off', 'parentbased_always_on', 'parentbased_always_off']) {
       assert.deepEqual(load({ OTEL_TRACES_SAMPLER: name }).sampler, { name, ratio: 1 });
     }
-    assert.deepEqual(load({ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.25' }).sampler, { name: 'traceidratio', ratio: 0.25 });
-    assert.deepEqual(load({ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' }).sampler, { name: 'parentbased_traceidratio', ratio: 0.1 });
+    assert.deepEqual(load({ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.25' }).sampler, {
+      name: 'traceidratio',
+      ratio: 0.25,
+    });
+    assert.deepEqual(load({ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' }).sampler, {
+      name: 'parentbased_traceidratio',
+      ratio: 0.1,
+    });
     assert.deepEqual(load({ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio' }).sampler, { name: 'parentbased_traceidratio', ratio: 1 });
     assert.deepEqual(warnings(), []);
 
-    assert.deepEqual(load({ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '1.5' }).sampler, { name: 'traceidratio', ratio: 1 });
+    assert.deepEqual(load({ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '1.5' }).sampler, {
+      name: 'traceidratio',
+      ratio: 1,
+    });
     assert.match(warnings().at(-1)!, /OTEL_TRACES_SAMPLER_ARG="1.5" is not a number between 0 and 1; using 1/);
     assert.deepEqual(load({ OTEL_TRACES_SAMPLER: 'jaeger_remote' }).sampler, { name: 'parentbased_always_on', ratio: 1 });
     assert.match(warnings().at(-1)!, /OTEL_TRACES_SAMPLER="jaeger_remote" is not one of .*; using parentbased_always_on/);
@@ -122,8 +134,19 @@ describe('each variable', () => {
       OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT: '5',
       OTEL_LINK_ATTRIBUTE_COUNT_LIMIT: '6',
     });
-    assert.deepEqual(c.spanLimits, { attributeCountLimit: 10, attributeValueLengthLimit: 20, eventCountLimit: 3, linkCountLimit: 4, attributePerEventCountLimit: 5, attributePerLinkCountLimit: 6 });
-    const specific = load({ OTEL_ATTRIBUTE_COUNT_LIMIT: '10', OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT: '7', OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT: '8' });
+    assert.deepEqual(c.spanLimits, {
+      attributeCountLimit: 10,
+      attributeValueLengthLimit: 20,
+      eventCountLimit: 3,
+      linkCountLimit: 4,
+      attributePerEventCountLimit: 5,
+      attributePerLinkCountLimit: 6,
+    });
+    const specific = load({
+      OTEL_ATTRIBUTE_COUNT_LIMIT: '10',
+      OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT: '7',
+      OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT: '8',
+    });
     assert.equal(specific.spanLimits.attributeCountLimit, 7);
     assert.equal(specific.spanLimits.attributeValueLengthLimit, 8);
     assert.equal(load({ OTEL_SPAN_EVENT_COUNT_LIMIT: '-1' }).spanLimits.eventCountLimit, 128);
@@ -133,7 +156,12 @@ describe('each variable', () => {
   });
 
   it('batch settings: OTEL_BSP_*', () => {
-    const c = load({ OTEL_BSP_MAX_QUEUE_SIZE: '100', OTEL_BSP_SCHEDULE_DELAY: '250', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '50', OTEL_BSP_EXPORT_TIMEOUT: '1000' });
+    const c = load({
+      OTEL_BSP_MAX_QUEUE_SIZE: '100',
+      OTEL_BSP_SCHEDULE_DELAY: '250',
+      OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '50',
+      OTEL_BSP_EXPORT_TIMEOUT: '1000',
+    });
     assert.deepEqual(c.batch, { maxQueueSize: 100, scheduledDelayMillis: 250, maxExportBatchSize: 50, exportTimeoutMillis: 1000 });
     assert.equal(load({ OTEL_BSP_MAX_QUEUE_SIZE: 'abc' }).batch.maxQueueSize, 2048);
     assert.equal(warnings().at(-1), 'sightline: OTEL_BSP_MAX_QUEUE_SIZE="abc" is not an integer; using 2048');
@@ -156,26 +184,55 @@ describe('each variable', () => {
     assert.equal(load({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }).otlp.protocol, 'http/json');
     assert.equal(load({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc' }).otlp.protocol, 'grpc');
     assert.equal(load({ OTEL_EXPORTER_OTLP_PROTOCOL: 'thrift' }).otlp.protocol, 'http/protobuf');
-    assert.match(warnings().at(-1)!, /OTEL_EXPORTER_OTLP_PROTOCOL="thrift" is not one of http\/protobuf, http\/json, grpc; using http\/protobuf/);
+    assert.match(
+      warnings().at(-1)!,
+      /OTEL_EXPORTER_OTLP_PROTOCOL="thrift" is not one of http\/protobuf, http\/json, grpc; using http\/protobuf/,
+    );
   });
 
   it('OTEL_EXPORTER_OTLP_ENDPOINT gets /v1/traces appended; the traces-specific endpoint is used as given', () => {
     assert.equal(load({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).otlp.url, 'http://collector:4318/v1/traces');
-    assert.equal(load({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://collector:4318/prefix/' }).otlp.url, 'https://collector:4318/prefix/v1/traces');
-    assert.equal(load({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://b:9999/custom' }).otlp.url, 'http://b:9999/custom');
+    assert.equal(
+      load({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://collector:4318/prefix/' }).otlp.url,
+      'https://collector:4318/prefix/v1/traces',
+    );
+    assert.equal(
+      load({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://b:9999/custom' }).otlp.url,
+      'http://b:9999/custom',
+    );
     assert.equal(load({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }).otlp.url, 'http://localhost:4317');
-    assert.equal(load({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4317/ignored' }).otlp.url, 'http://collector:4317');
+    assert.equal(
+      load({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4317/ignored' }).otlp.url,
+      'http://collector:4317',
+    );
     assert.deepEqual(warnings(), []);
     assert.equal(load({ OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' }).otlp.url, 'http://localhost:4318/v1/traces');
-    assert.equal(warnings().at(-1), 'sightline: OTEL_EXPORTER_OTLP_ENDPOINT="not a url" is not a valid URL; using http://localhost:4318/v1/traces');
+    assert.equal(
+      warnings().at(-1),
+      'sightline: OTEL_EXPORTER_OTLP_ENDPOINT="not a url" is not a valid URL; using http://localhost:4318/v1/traces',
+    );
     assert.equal(load({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'ftp://x/y' }).otlp.url, 'http://localhost:4318/v1/traces');
     assert.match(warnings().at(-1)!, /OTEL_EXPORTER_OTLP_TRACES_ENDPOINT="ftp:\/\/x\/y" is not an http or https URL/);
   });
 
   it('OTEL_EXPORTER_OTLP_INSECURE chooses plaintext for a gRPC endpoint given without a scheme', () => {
-    assert.equal(load({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4317' }).otlp.url, 'https://collector:4317');
-    assert.equal(load({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4317', OTEL_EXPORTER_OTLP_INSECURE: 'true' }).otlp.url, 'http://collector:4317');
-    assert.equal(load({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'collector:4317', OTEL_EXPORTER_OTLP_TRACES_INSECURE: 'true' }).otlp.url, 'http://collector:4317');
+    assert.equal(
+      load({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4317' }).otlp.url,
+      'https://collector:4317',
+    );
+    assert.equal(
+      load({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4317', OTEL_EXPORTER_OTLP_INSECURE: 'true' }).otlp
+        .url,
+      'http://collector:4317',
+    );
+    assert.equal(
+      load({
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'collector:4317',
+        OTEL_EXPORTER_OTLP_TRACES_INSECURE: 'true',
+      }).otlp.url,
+      'http://collector:4317',
+    );
     load({ OTEL_EXPORTER_OTLP_INSECURE: 'maybe' });
     assert.match(warnings().at(-1)!, /OTEL_EXPORTER_OTLP_INSECURE="maybe" is not true or false; using false/);
   });
@@ -202,7 +259,11 @@ describe('each variable', () => {
   });
 
   it('certificate files', () => {
-    const c = load({ OTEL_EXPORTER_OTLP_CERTIFICATE: '/ca.pem', OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY: '/key.pem', OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: '/cert.pem' });
+    const c = load({
+      OTEL_EXPORTER_OTLP_CERTIFICATE: '/ca.pem',
+      OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY: '/key.pem',
+      OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: '/cert.pem',
+    });
     assert.equal(c.otlp.certificateFile, '/ca.pem');
     assert.equal(c.otlp.clientKeyFile, '/key.pem');
     assert.equal(c.otlp.clientCertificateFile, '/cert.pem');
@@ -224,7 +285,10 @@ describe('instrumentation settings', () => {
   it('OTEL_INSTRUMENTATION_HTTP_EXCLUDED_URLS: regular expressions searched in the path and query', () => {
     const c = load({ OTEL_INSTRUMENTATION_HTTP_EXCLUDED_URLS: '^/healthz$, /metrics,a(b' });
     assert.deepEqual(c.http.excludedUrls.map(String), ['/^\\/healthz$/', '/\\/metrics/', '/a\\(b/']);
-    assert.match(warnings().at(-1)!, /OTEL_INSTRUMENTATION_HTTP_EXCLUDED_URLS entry "a\(b" is not a valid regular expression; matching it as plain text/);
+    assert.match(
+      warnings().at(-1)!,
+      /OTEL_INSTRUMENTATION_HTTP_EXCLUDED_URLS entry "a\(b" is not a valid regular expression; matching it as plain text/,
+    );
     assert.ok(c.http.excludedUrls[0]!.test('/healthz'));
     assert.ok(!c.http.excludedUrls[0]!.test('/healthz/deep'));
     assert.ok(c.http.excludedUrls[2]!.test('/x/a(b'));
@@ -237,16 +301,42 @@ describe('instrumentation settings', () => {
       OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_CLIENT_REQUEST: 'x-b',
       OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_CLIENT_RESPONSE: 'x-c',
     });
-    assert.deepEqual(c.http.captureHeaders, { serverRequest: ['x-request-id', 'content-type'], serverResponse: ['x-a'], clientRequest: ['x-b'], clientResponse: ['x-c'] });
+    assert.deepEqual(c.http.captureHeaders, {
+      serverRequest: ['x-request-id', 'content-type'],
+      serverResponse: ['x-a'],
+      clientRequest: ['x-b'],
+      clientResponse: ['x-c'],
+    });
   });
 
   it('OTEL_NODE_ENABLED_INSTRUMENTATIONS and OTEL_NODE_DISABLED_INSTRUMENTATIONS', () => {
-    const all = ['http', 'undici', 'fastify', 'express', 'nestjs', 'hono', 'pg', 'ioredis', 'redis', 'bullmq', 'pg-boss', 'pino', 'winston', 'child_process'];
+    const all = [
+      'http',
+      'undici',
+      'fastify',
+      'express',
+      'nestjs',
+      'hono',
+      'pg',
+      'ioredis',
+      'redis',
+      'bullmq',
+      'pg-boss',
+      'pino',
+      'winston',
+      'child_process',
+    ];
     assert.deepEqual(load({}).instrumentations, all);
     assert.deepEqual(load({ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,fastify' }).instrumentations, ['http', 'fastify']);
-    assert.deepEqual(load({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'undici, express, pg-boss' }).instrumentations, all.filter((n) => !['undici', 'express', 'pg-boss'].includes(n)));
+    assert.deepEqual(
+      load({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'undici, express, pg-boss' }).instrumentations,
+      all.filter((n) => !['undici', 'express', 'pg-boss'].includes(n)),
+    );
     assert.deepEqual(load({ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,koa' }).instrumentations, ['http']);
-    assert.match(warnings().at(-1)!, /OTEL_NODE_ENABLED_INSTRUMENTATIONS names "koa", which is not one of http, undici, fastify, express, nestjs, hono, pg, ioredis, redis, bullmq, pg-boss, pino, winston, child_process; ignoring it/);
+    assert.match(
+      warnings().at(-1)!,
+      /OTEL_NODE_ENABLED_INSTRUMENTATIONS names "koa", which is not one of http, undici, fastify, express, nestjs, hono, pg, ioredis, redis, bullmq, pg-boss, pino, winston, child_process; ignoring it/,
+    );
   });
 
   it('messaging and log-correlation settings', () => {
@@ -255,7 +345,10 @@ describe('instrumentation settings', () => {
     assert.equal(load({ SIGHTLINE_MESSAGING_CONSUMER_TRACE: 'sideways' }).messaging.consumerTrace, 'child');
     assert.match(warnings().at(-1)!, /SIGHTLINE_MESSAGING_CONSUMER_TRACE/);
     assert.deepEqual(load({}).logs, { traceIdKey: 'trace_id', spanIdKey: 'span_id', traceFlagsKey: 'trace_flags' });
-    assert.deepEqual(load({ SIGHTLINE_LOG_TRACE_ID_KEY: 'traceId', SIGHTLINE_LOG_SPAN_ID_KEY: 'spanId', SIGHTLINE_LOG_TRACE_FLAGS_KEY: 'flags' }).logs, { traceIdKey: 'traceId', spanIdKey: 'spanId', traceFlagsKey: 'flags' });
+    assert.deepEqual(
+      load({ SIGHTLINE_LOG_TRACE_ID_KEY: 'traceId', SIGHTLINE_LOG_SPAN_ID_KEY: 'spanId', SIGHTLINE_LOG_TRACE_FLAGS_KEY: 'flags' }).logs,
+      { traceIdKey: 'traceId', spanIdKey: 'spanId', traceFlagsKey: 'flags' },
+    );
   });
 
   it('SIGHTLINE_SERVER_TIMING switches the Server-Timing entry off', () => {
@@ -268,8 +361,18 @@ describe('instrumentation settings', () => {
 describe('init() options', () => {
   it('override the environment', () => {
     const c = load(
-      { OTEL_SERVICE_NAME: 'from-env', OTEL_TRACES_SAMPLER: 'always_off', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_BSP_MAX_QUEUE_SIZE: '10' },
-      { serviceName: 'from-code', sampleRatio: 0.5, otlp: { protocol: 'http/json', endpoint: 'http://c:4318' }, batch: { maxQueueSize: 99 } },
+      {
+        OTEL_SERVICE_NAME: 'from-env',
+        OTEL_TRACES_SAMPLER: 'always_off',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+        OTEL_BSP_MAX_QUEUE_SIZE: '10',
+      },
+      {
+        serviceName: 'from-code',
+        sampleRatio: 0.5,
+        otlp: { protocol: 'http/json', endpoint: 'http://c:4318' },
+        batch: { maxQueueSize: 99 },
+      },
     );
     assert.equal(c.serviceName, 'from-code');
     assert.deepEqual(c.sampler, { name: 'parentbased_traceidratio', ratio: 0.5 });

@@ -13,9 +13,13 @@ describe('disable', () => {
       env: { PATH: process.env.PATH ?? '', OTEL_TRACES_EXPORTER: 'none', OTEL_SERVICE_NAME: 'disable-check' },
     });
     const { before, after } = JSON.parse(out.trim().split('\n').at(-1)!) as Record<'before' | 'after', Record<string, boolean>>;
-    const notWrapped = Object.entries(before).filter(([, w]) => !w).map(([label]) => label);
+    const notWrapped = Object.entries(before)
+      .filter(([, w]) => !w)
+      .map(([label]) => label);
     assert.deepEqual(notWrapped, [], 'each of these was patched while Sightline ran');
-    const stillWrapped = Object.entries(after).filter(([, w]) => w).map(([label]) => label);
+    const stillWrapped = Object.entries(after)
+      .filter(([, w]) => w)
+      .map(([label]) => label);
     assert.deepEqual(stillWrapped, [], 'and none is patched after shutdown()');
   });
 });

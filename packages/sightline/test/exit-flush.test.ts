@@ -32,7 +32,11 @@ describe('flush at exit', () => {
 
   it('flushes and then ends with the signal when the app has no SIGTERM handler', async () => {
     const receiver = await startHttpReceiver();
-    const app = await startApp('app.cjs', { OTEL_SERVICE_NAME: 'exit-test', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '60000' });
+    const app = await startApp('app.cjs', {
+      OTEL_SERVICE_NAME: 'exit-test',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_BSP_SCHEDULE_DELAY: '60000',
+    });
     try {
       await hit(app.port, '/items/1', 300, 16);
       app.child.kill('SIGTERM');
@@ -49,8 +53,22 @@ describe('flush at exit', () => {
     const receiver = await startHttpReceiver();
     const child = spawn(
       process.execPath,
-      ['--import', 'sightline/register', '-e', "import('@opentelemetry/api').then(({ trace }) => { for (let i = 0; i < 25; i++) trace.getTracer('t').startSpan('s' + i).end(); })"],
-      { cwd: FIXTURES, env: { PATH: process.env.PATH ?? '', OTEL_SERVICE_NAME: 'short-lived', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '60000' }, stdio: 'ignore' },
+      [
+        '--import',
+        'sightline/register',
+        '-e',
+        "import('@opentelemetry/api').then(({ trace }) => { for (let i = 0; i < 25; i++) trace.getTracer('t').startSpan('s' + i).end(); })",
+      ],
+      {
+        cwd: FIXTURES,
+        env: {
+          PATH: process.env.PATH ?? '',
+          OTEL_SERVICE_NAME: 'short-lived',
+          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+          OTEL_BSP_SCHEDULE_DELAY: '60000',
+        },
+        stdio: 'ignore',
+      },
     );
     const started = Date.now();
     const [code] = await once(child, 'exit');

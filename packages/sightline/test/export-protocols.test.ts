@@ -58,7 +58,10 @@ describe('OTLP export from a zero-code app', () => {
           assert.equal(span.parentSpanId, '', 'a request span with no incoming context is a root');
           assert.equal(span.name, 'GET /items/:id');
           assert.equal(span.kind, 2, 'SERVER');
-          assert.ok(span.startTimeUnixNano >= before - 1_000_000n && span.endTimeUnixNano <= after + 1_000_000n, 'times are Unix nanoseconds of the request');
+          assert.ok(
+            span.startTimeUnixNano >= before - 1_000_000n && span.endTimeUnixNano <= after + 1_000_000n,
+            'times are Unix nanoseconds of the request',
+          );
           assert.ok(span.endTimeUnixNano >= span.startTimeUnixNano);
           assert.equal(span.flags & 0xff, 0x03, 'sampled, with the W3C Level 2 random flag');
           assert.equal(span.flags & 0x100, 0x100, 'the OTLP has-is-remote bit');

@@ -39,7 +39,13 @@ function queueWith(collector: { send: ScriptedCollector['send'] }, over: Partial
   const counters = new ExportCounters();
   const errors: string[] = [];
   const warnings: string[] = [];
-  const queue = new ExportQueue(collector.send, settings(over), counters, (_s, reason) => errors.push(reason), (m) => warnings.push(m));
+  const queue = new ExportQueue(
+    collector.send,
+    settings(over),
+    counters,
+    (_s, reason) => errors.push(reason),
+    (m) => warnings.push(m),
+  );
   return { queue, counts: (): SignalCounts => counters.read('traces'), errors, warnings };
 }
 
@@ -53,7 +59,11 @@ describe('export queue', () => {
     await collector.received(3);
     await tick();
     assert.equal(collector.requests.length, 3, 'three at once, no more');
-    assert.deepEqual(collector.requests.map((r) => r.body[0]), [1, 2, 3], 'oldest first');
+    assert.deepEqual(
+      collector.requests.map((r) => r.body[0]),
+      [1, 2, 3],
+      'oldest first',
+    );
     collector.answer(1, OK);
     await collector.received(4);
     assert.equal(collector.requests[3]!.body[0], 4, 'a finished request makes room for the next batch');
@@ -61,7 +71,10 @@ describe('export queue', () => {
     await collector.received(5);
     collector.answer(4, OK);
     assert.equal(await queue.flush(5000), true);
-    assert.deepEqual({ ...counts() }, { received: 50, exported: 50, rejected: 0, failed: 0, droppedBacklog: 0, queued: 0, queuedBytes: 0, requests: 5, failedRequests: 0 });
+    assert.deepEqual(
+      { ...counts() },
+      { received: 50, exported: 50, rejected: 0, failed: 0, droppedBacklog: 0, queued: 0, queuedBytes: 0, requests: 5, failedRequests: 0 },
+    );
   });
 
   it('after a retryable failure waits for the backoff, probes with one request, then resumes full concurrency', async () => {
@@ -77,7 +90,14 @@ describe('export queue', () => {
     assert.equal(collector.requests[4]!.body[0], 1, 'the oldest batch probes');
     collector.answer(4, OK);
     await collector.received(8);
-    assert.deepEqual(collector.requests.slice(5).map((r) => r.body[0]).sort(), [2, 3, 4], 'the rest together once the probe succeeded');
+    assert.deepEqual(
+      collector.requests
+        .slice(5)
+        .map((r) => r.body[0])
+        .sort(),
+      [2, 3, 4],
+      'the rest together once the probe succeeded',
+    );
     for (let i = 5; i < 8; i++) collector.answer(i, OK);
     assert.equal(await queue.flush(5000), true);
     assert.equal(counts().exported, 4);
@@ -128,13 +148,20 @@ describe('export queue', () => {
     for (let i = 1; i <= 6; i++) queue.add('traces', body(i, 100), 10);
     await collector.received(1);
     assert.equal(queue.bytes, 300, 'never more than the bound waits');
-    assert.deepEqual({ dropped: counts().droppedBacklog, queued: counts().queued, queuedBytes: counts().queuedBytes }, { dropped: 30, queued: 30, queuedBytes: 300 });
+    assert.deepEqual(
+      { dropped: counts().droppedBacklog, queued: counts().queued, queuedBytes: counts().queuedBytes },
+      { dropped: 30, queued: 30, queuedBytes: 300 },
+    );
     for (let i = 0; i < 3; i++) {
       await collector.received(i + 1);
       collector.answer(i, OK);
     }
     assert.equal(await queue.flush(2000), true);
-    assert.deepEqual(collector.requests.map((r) => r.body[0]), [1, 5, 6], 'the first (on the wire) and the newest survive');
+    assert.deepEqual(
+      collector.requests.map((r) => r.body[0]),
+      [1, 5, 6],
+      'the first (on the wire) and the newest survive',
+    );
     assert.equal(counts().exported + counts().droppedBacklog, counts().received);
   });
 
@@ -149,7 +176,9 @@ describe('export queue', () => {
 
   it('close() stops retrying and leaves the count of what is left to the main thread', async () => {
     let attempts = 0;
-    const { queue, counts } = queueWith({ send: async () => (attempts++, { kind: 'retry', reason: 'ECONNREFUSED', retryAfterMillis: 10 }) });
+    const { queue, counts } = queueWith({
+      send: async () => (attempts++, { kind: 'retry', reason: 'ECONNREFUSED', retryAfterMillis: 10 }),
+    });
     queue.add('traces', body(1), 4);
     await new Promise((r) => setTimeout(r, 50));
     queue.close();
@@ -178,7 +207,9 @@ describe('batches refused as too large', () => {
     const { provider, ended } = inProcessProvider({ spanLimits: { attributeValueLengthLimit: Infinity } });
     const tracer = provider.getTracer('split-test', '1.0.0');
     const other = provider.getTracer('other-scope');
-    sizes.forEach((size, i) => (i % 3 === 2 ? other : tracer).startSpan(`span ${i}`, { attributes: { payload: 'p'.repeat(size), i } }).end());
+    sizes.forEach((size, i) =>
+      (i % 3 === 2 ? other : tracer).startSpan(`span ${i}`, { attributes: { payload: 'p'.repeat(size), i } }).end(),
+    );
     return new OtlpProtobufEncoder({ 'service.name': 'split' }).encode(ended);
   }
 
@@ -187,8 +218,16 @@ describe('batches refused as too large', () => {
     const split = splitRequest(request)!;
     assert.deepEqual(split.items, [3, 2]);
     const halves = split.halves.map(decodeProtobuf);
-    const names = halves.flat().map((s) => s.name).sort();
-    assert.deepEqual(names, decodeProtobuf(request).map((s) => s.name).sort());
+    const names = halves
+      .flat()
+      .map((s) => s.name)
+      .sort();
+    assert.deepEqual(
+      names,
+      decodeProtobuf(request)
+        .map((s) => s.name)
+        .sort(),
+    );
     for (const span of halves.flat()) {
       assert.deepEqual(span.resource, { 'service.name': 'split' });
       assert.equal(span.scope.name, Number(span.name.split(' ')[1]) % 3 === 2 ? 'other-scope' : 'split-test');
@@ -229,11 +268,29 @@ describe('retry rules', () => {
   });
 
   it('backs off exponentially with jitter up to five seconds', () => {
-    assert.equal(backoffMillis(1, () => 0.5), 500);
-    assert.equal(backoffMillis(2, () => 0.5), 1000);
-    assert.equal(backoffMillis(4, () => 0.5), 4000);
-    assert.equal(backoffMillis(10, () => 0.5), 5000);
-    assert.equal(backoffMillis(1, () => 0), 400);
-    assert.equal(backoffMillis(1, () => 1), 600);
+    assert.equal(
+      backoffMillis(1, () => 0.5),
+      500,
+    );
+    assert.equal(
+      backoffMillis(2, () => 0.5),
+      1000,
+    );
+    assert.equal(
+      backoffMillis(4, () => 0.5),
+      4000,
+    );
+    assert.equal(
+      backoffMillis(10, () => 0.5),
+      5000,
+    );
+    assert.equal(
+      backoffMillis(1, () => 0),
+      400,
+    );
+    assert.equal(
+      backoffMillis(1, () => 1),
+      600,
+    );
   });
 });

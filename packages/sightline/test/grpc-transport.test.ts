@@ -22,7 +22,12 @@ async function server(grpcStatus: string, grpcMessage: string): Promise<{ url: s
 describe('gRPC transport', () => {
   it('reports a malformed grpc-message as sent instead of throwing', async () => {
     const peer = await server('3', 'bad%E0%A4%Aspan');
-    const transport = new GrpcTransport({ protocol: 'grpc', url: peer.url, headers: {}, compression: 'none', timeoutMillis: 2000 }, 'traces', 'test', () => {});
+    const transport = new GrpcTransport(
+      { protocol: 'grpc', url: peer.url, headers: {}, compression: 'none', timeoutMillis: 2000 },
+      'traces',
+      'test',
+      () => {},
+    );
     try {
       const result = await transport.send(new Uint8Array([]), 2000);
       assert.deepEqual(result, { kind: 'fail', reason: 'gRPC status 3: bad%E0%A4%Aspan' });
@@ -34,7 +39,12 @@ describe('gRPC transport', () => {
 
   it('retries UNAVAILABLE with the decoded message', async () => {
     const peer = await server('14', 'collector%20restarting');
-    const transport = new GrpcTransport({ protocol: 'grpc', url: peer.url, headers: {}, compression: 'none', timeoutMillis: 2000 }, 'traces', 'test', () => {});
+    const transport = new GrpcTransport(
+      { protocol: 'grpc', url: peer.url, headers: {}, compression: 'none', timeoutMillis: 2000 },
+      'traces',
+      'test',
+      () => {},
+    );
     try {
       assert.deepEqual(await transport.send(new Uint8Array([]), 2000), { kind: 'retry', reason: 'gRPC status 14: collector restarting' });
     } finally {

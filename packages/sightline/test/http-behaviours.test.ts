@@ -19,7 +19,10 @@ async function closedPort(): Promise<number> {
 async function until(receiver: Receiver, predicate: (spans: ReceivedSpan[]) => boolean, what: string): Promise<ReceivedSpan[]> {
   const deadline = Date.now() + 10_000;
   while (!predicate(receiver.spans)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; have ${receiver.spans.map((s) => `${s.resource['service.name']}:${s.name}:${s.attributes['url.path'] ?? s.attributes['url.full']}`).join(', ')}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out waiting for ${what}; have ${receiver.spans.map((s) => `${s.resource['service.name']}:${s.name}:${s.attributes['url.path'] ?? s.attributes['url.full']}`).join(', ')}`,
+      );
     await new Promise((r) => setTimeout(r, 50));
   }
   return receiver.spans;
@@ -68,7 +71,10 @@ describe('HTTP instrumentation behaviours', () => {
   });
 
   it('appends its Server-Timing entry to the app’s own, whether set by setHeader or writeHead', async () => {
-    for (const [path, own] of [['/timing', 'db;dur=53'], ['/timing-in-writehead', 'cache;desc=hit']] as const) {
+    for (const [path, own] of [
+      ['/timing', 'db;dur=53'],
+      ['/timing-in-writehead', 'cache;desc=hit'],
+    ] as const) {
       const res = await fetch(base + path);
       await res.text();
       const spans = await until(receiver, (s) => s.some((x) => x.attributes['url.path'] === path), path);
@@ -79,7 +85,9 @@ describe('HTTP instrumentation behaviours', () => {
 
   it('continues an incoming trace, and propagates an unsampled one without recording it', async () => {
     const traceId = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
-    await (await fetch(`${base}/continue`, { headers: { traceparent: `00-${traceId}-1111111111111111-01`, tracestate: 'vendor=x' } })).text();
+    await (
+      await fetch(`${base}/continue`, { headers: { traceparent: `00-${traceId}-1111111111111111-01`, tracestate: 'vendor=x' } })
+    ).text();
     const spans = await until(receiver, (s) => s.some((x) => x.attributes['url.path'] === '/continue'), '/continue');
     const span = spans.find((x) => x.attributes['url.path'] === '/continue')!;
     assert.equal(span.traceId, traceId);
@@ -99,7 +107,17 @@ describe('HTTP instrumentation behaviours', () => {
 
   it('makes CLIENT spans for node:http requests, injecting the context', async () => {
     await (await fetch(`${base}/call-http`)).text();
-    const spans = await until(receiver, (s) => s.some((x) => x.kind === SERVER && x.resource['service.name'] === 'downstream' && x.traceId === s.find((y) => y.attributes['url.path'] === '/call-http')?.traceId), 'the downstream span of /call-http');
+    const spans = await until(
+      receiver,
+      (s) =>
+        s.some(
+          (x) =>
+            x.kind === SERVER &&
+            x.resource['service.name'] === 'downstream' &&
+            x.traceId === s.find((y) => y.attributes['url.path'] === '/call-http')?.traceId,
+        ),
+      'the downstream span of /call-http',
+    );
     const server = spans.find((x) => x.attributes['url.path'] === '/call-http')!;
     const client = spans.find((x) => x.kind === CLIENT && x.traceId === server.traceId)!;
     const remote = spans.find((x) => x.kind === SERVER && x.resource['service.name'] === 'downstream' && x.traceId === server.traceId)!;
@@ -116,7 +134,11 @@ describe('HTTP instrumentation behaviours', () => {
   it('records refused connections on fetch and node:http CLIENT spans as errors', async () => {
     const res = await fetch(`${base}/call-refused`);
     assert.equal(await res.text(), 'fetch,http');
-    const spans = await until(receiver, (s) => s.filter((x) => x.kind === CLIENT && x.status.code === 2).length >= 2, 'two failed client spans');
+    const spans = await until(
+      receiver,
+      (s) => s.filter((x) => x.kind === CLIENT && x.status.code === 2).length >= 2,
+      'two failed client spans',
+    );
     const failed = spans.filter((x) => x.kind === CLIENT && x.status.code === 2);
     assert.deepEqual(failed.map((x) => x.scope.name).sort(), ['@sightline/instrumentation-http', '@sightline/instrumentation-undici']);
     for (const span of failed) {
@@ -139,12 +161,19 @@ describe('HTTP instrumentation behaviours', () => {
   });
 
   it('never traces the exporter’s own requests', () => {
-    assert.equal(receiver.spans.filter((s) => String(s.attributes['url.full'] ?? '').includes('/v1/traces') || s.attributes['url.path'] === '/v1/traces').length, 0);
+    assert.equal(
+      receiver.spans.filter(
+        (s) => String(s.attributes['url.full'] ?? '').includes('/v1/traces') || s.attributes['url.path'] === '/v1/traces',
+      ).length,
+      0,
+    );
   });
 
   it('names unknown methods _OTHER and keeps the original', async () => {
     await new Promise<void>((resolve, reject) => {
-      const socket = net.connect(app.port, '127.0.0.1', () => socket.write('PURGE /cache HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+      const socket = net.connect(app.port, '127.0.0.1', () =>
+        socket.write('PURGE /cache HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+      );
       socket.on('data', () => {});
       socket.on('close', () => resolve());
       socket.on('error', reject);
@@ -160,7 +189,11 @@ describe('HTTP instrumentation behaviours', () => {
 describe('switching instrumentations by name', () => {
   it('OTEL_NODE_DISABLED_INSTRUMENTATIONS=http,undici leaves requests untraced; OTEL_NODE_ENABLED_INSTRUMENTATIONS=undici traces only fetch', async () => {
     const receiver = await startHttpReceiver();
-    const downstream = await startApp('frameworks/downstream.mjs', { OTEL_SERVICE_NAME: 'downstream', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'http,undici' });
+    const downstream = await startApp('frameworks/downstream.mjs', {
+      OTEL_SERVICE_NAME: 'downstream',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'http,undici',
+    });
     const app = await startApp('http-behaviours.mjs', {
       OTEL_SERVICE_NAME: 'app',
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
@@ -172,7 +205,11 @@ describe('switching instrumentations by name', () => {
       await (await fetch(`http://127.0.0.1:${app.port}/call-fetch`)).text();
       const spans = await receiver.waitForSpans(1);
       await new Promise((r) => setTimeout(r, 400));
-      assert.deepEqual(receiver.spans.map((s) => `${s.resource['service.name']}:${s.kind}`), ['app:3'], 'only the fetch CLIENT span');
+      assert.deepEqual(
+        receiver.spans.map((s) => `${s.resource['service.name']}:${s.kind}`),
+        ['app:3'],
+        'only the fetch CLIENT span',
+      );
       assert.equal(spans[0]!.scope.name, '@sightline/instrumentation-undici');
     } finally {
       app.child.kill('SIGKILL');

@@ -61,7 +61,13 @@ for (const framework of frameworks) {
 
     it('makes exactly one SERVER span per request, named by the route template', () => {
       const items = appServerSpans().filter((s) => s.attributes['url.path'] === '/items/42');
-      assert.equal(items.length, 1, `server spans: ${appServerSpans().map((s) => s.name).join(', ')}`);
+      assert.equal(
+        items.length,
+        1,
+        `server spans: ${appServerSpans()
+          .map((s) => s.name)
+          .join(', ')}`,
+      );
       const span = items[0]!;
       assert.equal(span.name, 'GET /items/:id');
       assert.equal(span.attributes['http.route'], '/items/:id');
@@ -82,7 +88,16 @@ for (const framework of frameworks) {
           client: span.attributes['client.address'],
           agent: span.attributes['user_agent.original'],
         },
-        { method: 'GET', scheme: 'http', status: 200, address: '127.0.0.1', port: app.port, protocol: '1.1', client: '127.0.0.1', agent: 'sightline-test' },
+        {
+          method: 'GET',
+          scheme: 'http',
+          status: 200,
+          address: '127.0.0.1',
+          port: app.port,
+          protocol: '1.1',
+          client: '127.0.0.1',
+          agent: 'sightline-test',
+        },
       );
       assert.equal(span.attributes['url.query'], undefined);
       assert.equal(span.status.code, 0);

@@ -7,7 +7,11 @@ import { FIXTURES } from './support/child-app.js';
 import { startHttpReceiver } from './support/otlp-receiver.js';
 
 async function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, args, { cwd: FIXTURES, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, {
+    cwd: FIXTURES,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d));
@@ -34,7 +38,10 @@ describe('lifecycle', () => {
   });
 
   it('--import and a later init() in code: the second is a no-op with a warning', async () => {
-    const result = await run(['--import', 'sightline/register', '--input-type=module', '-e', "import { init } from 'sightline'; init();"], { OTEL_SERVICE_NAME: 'x', OTEL_TRACES_EXPORTER: 'none' });
+    const result = await run(['--import', 'sightline/register', '--input-type=module', '-e', "import { init } from 'sightline'; init();"], {
+      OTEL_SERVICE_NAME: 'x',
+      OTEL_TRACES_EXPORTER: 'none',
+    });
     assert.equal(result.code, 0);
     assert.equal((result.stderr.match(/init\(\) was called again/g) ?? []).length, 1);
   });
@@ -43,7 +50,12 @@ describe('lifecycle', () => {
     const receiver = await startHttpReceiver();
     try {
       const result = await run(
-        ['--require', 'sightline/register', '-e', "const { trace } = require('@opentelemetry/api'); const s = trace.getTracer('t').startSpan('s'); console.log(s.isRecording()); s.end(); console.log(JSON.stringify(require('sightline').getStats() ?? null));"],
+        [
+          '--require',
+          'sightline/register',
+          '-e',
+          "const { trace } = require('@opentelemetry/api'); const s = trace.getTracer('t').startSpan('s'); console.log(s.isRecording()); s.end(); console.log(JSON.stringify(require('sightline').getStats() ?? null));",
+        ],
         { OTEL_SDK_DISABLED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: 'x' },
       );
       assert.equal(result.code, 0, result.stderr);
@@ -58,7 +70,10 @@ describe('lifecycle', () => {
   it('an unmodified OpenTelemetry contrib instrumentation (instrumentation-dns) records into Sightline', async () => {
     const receiver = await startHttpReceiver();
     try {
-      const result = await run(['--require', 'sightline/register', FIXTURES + 'contrib-dns.cjs'], { OTEL_SERVICE_NAME: 'contrib', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url });
+      const result = await run(['--require', 'sightline/register', FIXTURES + 'contrib-dns.cjs'], {
+        OTEL_SERVICE_NAME: 'contrib',
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      });
       assert.equal(result.code, 0, result.stderr);
       const spans = await receiver.waitForSpans(2);
       const parent = spans.find((s) => s.name === 'parent')!;
@@ -83,6 +98,9 @@ describe('lifecycle', () => {
     assert.equal(result.code, 0);
     assert.equal(result.stdout.trim(), 'app ran');
     assert.match(result.stderr, /OTEL_BSP_MAX_QUEUE_SIZE="lots" is not an integer; using 2048/);
-    assert.match(result.stderr, /OTEL_EXPORTER_OTLP_ENDPOINT="::not a url::" is not a valid URL; using http:\/\/localhost:4318\/v1\/traces/);
+    assert.match(
+      result.stderr,
+      /OTEL_EXPORTER_OTLP_ENDPOINT="::not a url::" is not a valid URL; using http:\/\/localhost:4318\/v1\/traces/,
+    );
   });
 });

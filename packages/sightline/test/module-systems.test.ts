@@ -41,7 +41,11 @@ describe('module systems', () => {
   it('traces a TypeScript app run with tsx', async () => {
     const receiver = await startHttpReceiver();
     try {
-      await runAndHit(['--import', 'sightline/register', '--import', 'tsx', FIXTURES + 'frameworks/fastify-app.mts'], { OTEL_SERVICE_NAME: 'ts-app', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url }, '/items/7');
+      await runAndHit(
+        ['--import', 'sightline/register', '--import', 'tsx', FIXTURES + 'frameworks/fastify-app.mts'],
+        { OTEL_SERVICE_NAME: 'ts-app', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url },
+        '/items/7',
+      );
       const [span] = await receiver.waitForSpans(1);
       assert.equal(span!.name, 'GET /items/:id');
     } finally {
@@ -60,14 +64,22 @@ describe('module systems', () => {
       const receiver = await startHttpReceiver();
       const downstream = await startHttpReceiver(); // any server answering 200 will do for the fetch
       try {
-        await runAndHit(['--require', 'sightline/register', outfile], { OTEL_SERVICE_NAME: 'bundled', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, DOWNSTREAM: downstream.url }, '/boom', FIXTURES);
+        await runAndHit(
+          ['--require', 'sightline/register', outfile],
+          { OTEL_SERVICE_NAME: 'bundled', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, DOWNSTREAM: downstream.url },
+          '/boom',
+          FIXTURES,
+        );
         const spans = await receiver.waitForSpans(1);
         const server = spans.find((s) => s.kind === 2)!;
         assert.equal(server.name, 'GET /boom');
         assert.equal(server.status.code, 2);
         // Fastify reports handler errors on its channel; a bundled Express hides its router from the
         // module hook, so its 500 is recorded without the exception event (documented).
-        assert.equal(server.events.some((e) => e.name === 'exception'), expectException);
+        assert.equal(
+          server.events.some((e) => e.name === 'exception'),
+          expectException,
+        );
       } finally {
         await receiver.close();
         await downstream.close();

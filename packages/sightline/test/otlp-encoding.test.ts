@@ -16,11 +16,39 @@ function recordSample() {
   const { provider, ended } = inProcessProvider();
   const tracer = provider.getTracer('enc-scope', '9.9.9');
   const other = provider.getTracer('other-scope');
-  const remote = trace.setSpanContext(ROOT_CONTEXT, { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 1, isRemote: true, traceState: TraceState.parse('vendor=value') });
+  const remote = trace.setSpanContext(ROOT_CONTEXT, {
+    traceId: '0af7651916cd43dd8448eb211c80319c',
+    spanId: 'b7ad6b7169203331',
+    traceFlags: 1,
+    isRemote: true,
+    traceState: TraceState.parse('vendor=value'),
+  });
   const long = 'x'.repeat(200) + 'é✓𝄞';
-  const span = tracer.startSpan('GET /items/:id', { kind: SpanKind.SERVER, attributes: { str: 'v', long, int: 42, negative: -7, big: 2 ** 40, float: 1.25, nan: Number.NaN, bool: false, strs: ['a', 'b'], ints: [1, -2], empty: [] } }, remote);
+  const span = tracer.startSpan(
+    'GET /items/:id',
+    {
+      kind: SpanKind.SERVER,
+      attributes: {
+        str: 'v',
+        long,
+        int: 42,
+        negative: -7,
+        big: 2 ** 40,
+        float: 1.25,
+        nan: Number.NaN,
+        bool: false,
+        strs: ['a', 'b'],
+        ints: [1, -2],
+        empty: [],
+      },
+    },
+    remote,
+  );
   span.addEvent('exception', { 'exception.message': 'unicode ✓' });
-  span.addLink({ context: { traceId: '1'.repeat(32), spanId: '2'.repeat(16), traceFlags: 1, isRemote: true }, attributes: { reason: 'follows' } });
+  span.addLink({
+    context: { traceId: '1'.repeat(32), spanId: '2'.repeat(16), traceFlags: 1, isRemote: true },
+    attributes: { reason: 'follows' },
+  });
   span.setStatus({ code: SpanStatusCode.ERROR, message: 'failed' });
   span.end();
   other.startSpan('internal work').end();
@@ -43,8 +71,23 @@ describe('OTLP protobuf encoding', () => {
     assert.equal(s.flags, 0x01 | 0x100 | 0x200, 'sampled, parent known to be remote');
     assert.equal(String(s.startTimeUnixNano), unixNanoString(src.startTime));
     assert.equal(String(s.endTimeUnixNano), unixNanoString(src.endTime));
-    assert.deepEqual(s.attributes, { str: 'v', long: 'x'.repeat(200) + 'é✓𝄞', int: 42, negative: -7, big: 2 ** 40, float: 1.25, nan: Number.NaN, bool: false, strs: ['a', 'b'], ints: [1, -2], empty: [] });
-    assert.deepEqual(s.events.map((e) => [e.name, e.attributes]), [['exception', { 'exception.message': 'unicode ✓' }]]);
+    assert.deepEqual(s.attributes, {
+      str: 'v',
+      long: 'x'.repeat(200) + 'é✓𝄞',
+      int: 42,
+      negative: -7,
+      big: 2 ** 40,
+      float: 1.25,
+      nan: Number.NaN,
+      bool: false,
+      strs: ['a', 'b'],
+      ints: [1, -2],
+      empty: [],
+    });
+    assert.deepEqual(
+      s.events.map((e) => [e.name, e.attributes]),
+      [['exception', { 'exception.message': 'unicode ✓' }]],
+    );
     assert.deepEqual(s.links, [{ traceId: '1'.repeat(32), spanId: '2'.repeat(16), attributes: { reason: 'follows' } }]);
     assert.deepEqual(s.status, { code: 2, message: 'failed' });
     assert.deepEqual(s.resource, resource);

@@ -9,7 +9,12 @@ describe('pg', () => {
   it('makes one CLIENT span per query under the request’s server span, with the database conventions', async (t) => {
     if (!(await requireService(t, 'PostgreSQL', POSTGRES_URL))) return;
     const receiver = await startHttpReceiver();
-    const app = await startApp('pg-app.mjs', { OTEL_SERVICE_NAME: 'pg-app', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_NODE_DISABLED_INSTRUMENTATIONS: '', DATABASE_URL: POSTGRES_URL });
+    const app = await startApp('pg-app.mjs', {
+      OTEL_SERVICE_NAME: 'pg-app',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_NODE_DISABLED_INSTRUMENTATIONS: '',
+      DATABASE_URL: POSTGRES_URL,
+    });
     try {
       await (await fetch(`http://127.0.0.1:${app.port}/orders`)).text();
       const spans = await receiver.waitForSpans(6);
@@ -31,9 +36,13 @@ describe('pg', () => {
         assert.equal(q.scope.name, '@sightline/instrumentation-pg');
       }
       const [parameterised, literal, callback, failed] = queries.sort((a, b) => Number(a.startTimeUnixNano - b.startTimeUnixNano));
-      assert.equal(parameterised!.attributes['db.query.text'], 'SELECT $1::int AS id', 'parameterised text without literals is kept as written');
+      assert.equal(
+        parameterised!.attributes['db.query.text'],
+        'SELECT $1::int AS id',
+        'parameterised text without literals is kept as written',
+      );
       assert.equal(parameterised!.name, 'SELECT');
-      assert.equal(literal!.attributes['db.query.text'], "SELECT ? AS email, ? AS n WHERE ? = ?");
+      assert.equal(literal!.attributes['db.query.text'], 'SELECT ? AS email, ? AS n WHERE ? = ?');
       assert.ok(!JSON.stringify(literal!.attributes).includes('a@b.c'), 'the literal never leaves the process');
       assert.equal(callback!.attributes['db.query.text'], 'SELECT $1::text AS word');
       assert.equal(failed!.name, 'SELECT no_such_table');
@@ -42,7 +51,11 @@ describe('pg', () => {
       assert.equal(failed!.status.code, 2);
       assert.equal(failed!.attributes['error.type'], '42P01', 'the SQLSTATE code');
       assert.ok(failed!.events.some((e) => e.name === 'exception'));
-      assert.equal(spans.filter((s) => s.attributes['db.query.text'] === 'SELECT ?').length, 0, 'a query outside any request is not traced');
+      assert.equal(
+        spans.filter((s) => s.attributes['db.query.text'] === 'SELECT ?').length,
+        0,
+        'a query outside any request is not traced',
+      );
     } finally {
       app.child.kill('SIGKILL');
       await receiver.close();

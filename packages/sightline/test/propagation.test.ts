@@ -17,7 +17,12 @@ function extract(headers: Record<string, string | string[]>) {
 
 describe('traceparent', () => {
   it('accepts a valid header and marks the context remote', () => {
-    assert.deepEqual(parseTraceparent(`00-${TRACE_ID}-${SPAN_ID}-01`), { traceId: TRACE_ID, spanId: SPAN_ID, traceFlags: 1, isRemote: true });
+    assert.deepEqual(parseTraceparent(`00-${TRACE_ID}-${SPAN_ID}-01`), {
+      traceId: TRACE_ID,
+      spanId: SPAN_ID,
+      traceFlags: 1,
+      isRemote: true,
+    });
     assert.equal(parseTraceparent(`00-${TRACE_ID}-${SPAN_ID}-03`)!.traceFlags, 3, 'the Level 2 random flag is kept');
     assert.equal(parseTraceparent(` 00-${TRACE_ID}-${SPAN_ID}-01\t`)!.traceId, TRACE_ID, 'surrounding whitespace is allowed');
   });
@@ -57,7 +62,12 @@ describe('traceparent', () => {
   });
 
   it('injects the span context', () => {
-    const ctx = trace.setSpanContext(ROOT_CONTEXT, { traceId: TRACE_ID, spanId: SPAN_ID, traceFlags: 3, traceState: TraceState.parse('a=1,b=2') });
+    const ctx = trace.setSpanContext(ROOT_CONTEXT, {
+      traceId: TRACE_ID,
+      spanId: SPAN_ID,
+      traceFlags: 3,
+      traceState: TraceState.parse('a=1,b=2'),
+    });
     const carrier: Record<string, string> = {};
     tc.inject(ctx, carrier, defaultTextMapSetter);
     assert.deepEqual(carrier, { traceparent: `00-${TRACE_ID}-${SPAN_ID}-03`, tracestate: 'a=1,b=2' });
@@ -70,9 +80,16 @@ describe('traceparent', () => {
 describe('tracestate', () => {
   const parent = `00-${TRACE_ID}-${SPAN_ID}-01`;
   it('is kept with its order and joined across several headers', () => {
-    assert.equal(extract({ traceparent: parent, tracestate: 'congo=t61rcWkgMzE, rojo=00f067aa0ba902b7' })!.traceState!.serialize(), 'congo=t61rcWkgMzE,rojo=00f067aa0ba902b7');
+    assert.equal(
+      extract({ traceparent: parent, tracestate: 'congo=t61rcWkgMzE, rojo=00f067aa0ba902b7' })!.traceState!.serialize(),
+      'congo=t61rcWkgMzE,rojo=00f067aa0ba902b7',
+    );
     assert.equal(extract({ traceparent: parent, tracestate: ['a=1', 'b=2'] })!.traceState!.serialize(), 'a=1,b=2');
-    assert.equal(extract({ traceparent: parent, tracestate: 'tenant@vendor=x,,b=2' })!.traceState!.serialize(), 'tenant@vendor=x,b=2', 'empty members are skipped');
+    assert.equal(
+      extract({ traceparent: parent, tracestate: 'tenant@vendor=x,,b=2' })!.traceState!.serialize(),
+      'tenant@vendor=x,b=2',
+      'empty members are skipped',
+    );
   });
 
   it('is dropped whole when a member is invalid, keeping the traceparent', () => {
@@ -84,7 +101,15 @@ describe('tracestate', () => {
   });
 
   it('accepts the Level 2 key grammar: a letter or digit, then up to 255 of a-z 0-9 _ - * / @', () => {
-    for (const key of ['foo@', 'foo@@bar', 'foo@bar@baz', '1tenant@vendor', 'z'.repeat(256), `${'t'.repeat(242)}@v`, `t@${'v'.repeat(15)}`]) {
+    for (const key of [
+      'foo@',
+      'foo@@bar',
+      'foo@bar@baz',
+      '1tenant@vendor',
+      'z'.repeat(256),
+      `${'t'.repeat(242)}@v`,
+      `t@${'v'.repeat(15)}`,
+    ]) {
       assert.equal(extract({ traceparent: parent, tracestate: `${key}=1,bar=2` })!.traceState!.get(key), '1', key);
     }
   });
@@ -127,8 +152,14 @@ describe('baggage', () => {
 
   it('skips malformed members and keeps the rest', () => {
     const ctx = bp.extract(ROOT_CONTEXT, { baggage: 'good=1,=novalue,bad key=2,broken=%E0%A4%A,also=ok' }, defaultTextMapGetter);
-    const entries = propagation.getBaggage(ctx)!.getAllEntries().map(([k, e]) => [k, e.value]);
-    assert.deepEqual(entries, [['good', '1'], ['also', 'ok']]);
+    const entries = propagation
+      .getBaggage(ctx)!
+      .getAllEntries()
+      .map(([k, e]) => [k, e.value]);
+    assert.deepEqual(entries, [
+      ['good', '1'],
+      ['also', 'ok'],
+    ]);
   });
 
   it('injects percent-encoded values', () => {
@@ -143,7 +174,11 @@ describe('OTEL_PROPAGATORS composition', () => {
   it('runs the named propagators and lists their fields', () => {
     assert.deepEqual(propagatorFromConfig(['tracecontext', 'baggage']).fields(), ['traceparent', 'tracestate', 'baggage']);
     assert.deepEqual(propagatorFromConfig([]).fields(), []);
-    const ctx = propagatorFromConfig(['baggage']).extract(ROOT_CONTEXT, { traceparent: `00-${TRACE_ID}-${SPAN_ID}-01`, baggage: 'a=1' }, defaultTextMapGetter);
+    const ctx = propagatorFromConfig(['baggage']).extract(
+      ROOT_CONTEXT,
+      { traceparent: `00-${TRACE_ID}-${SPAN_ID}-01`, baggage: 'a=1' },
+      defaultTextMapGetter,
+    );
     assert.equal(trace.getSpanContext(ctx), undefined);
     assert.equal(propagation.getBaggage(ctx)!.getEntry('a')!.value, '1');
   });

@@ -145,13 +145,19 @@ describe('datastores, queues and logs', () => {
     const bullConsumer = consumerOf('bullmq')!;
     for (const system of ['bullmq', 'pg-boss']) {
       const producer = spans.find((s) => s.kind === 4 && s.attributes['messaging.system'] === system)!;
-      assert.deepEqual(consumerOf(system)!.links.map((l) => l.spanId), [producer.spanId], `${system}: and linked to it`);
+      assert.deepEqual(
+        consumerOf(system)!.links.map((l) => l.spanId),
+        [producer.spanId],
+        `${system}: and linked to it`,
+      );
     }
     assert.equal(bullConsumer.attributes['messaging.message.id'], answer.bullmqJob);
 
     // Logs: in the handler the active span is the server span; in each job, the consumer span.
     const appLines = jsonLines(app.stdout());
-    const workerLines = jsonLines(await waitFor('worker logs', () => (worker.stdout().includes('winston in bullmq job') ? worker.stdout() : undefined)));
+    const workerLines = jsonLines(
+      await waitFor('worker logs', () => (worker.stdout().includes('winston in bullmq job') ? worker.stdout() : undefined)),
+    );
     const line = (lines: Array<Record<string, unknown>>, text: string) => lines.find((l) => l.msg === text || l.message === text)!;
     for (const [lines, text, span] of [
       [appLines, 'pino in handler', server],
@@ -178,16 +184,27 @@ describe('datastores, queues and logs', () => {
     if (!pair.ready) return t.skip('services missing');
     const { receiver, app } = pair;
     const answer = (await (await fetch(`http://127.0.0.1:${app.port}/failing-job`)).json()) as OrderAnswer;
-    const attempts = (system: string) => receiver.spans.filter((s) => s.traceId === answer.traceId && s.kind === 5 && s.attributes['messaging.system'] === system);
-    await waitFor('three attempts of each job', () => (attempts('bullmq').length === 3 && attempts('pg-boss').length === 3 ? true : undefined), 30_000);
+    const attempts = (system: string) =>
+      receiver.spans.filter((s) => s.traceId === answer.traceId && s.kind === 5 && s.attributes['messaging.system'] === system);
+    await waitFor(
+      'three attempts of each job',
+      () => (attempts('bullmq').length === 3 && attempts('pg-boss').length === 3 ? true : undefined),
+      30_000,
+    );
     const bull = attempts('bullmq').sort((a, b) => Number(a.startTimeUnixNano - b.startTimeUnixNano));
-    assert.deepEqual(bull.map((s) => s.attributes['messaging.bullmq.job.attempt']), [1, 2, 3]);
+    assert.deepEqual(
+      bull.map((s) => s.attributes['messaging.bullmq.job.attempt']),
+      [1, 2, 3],
+    );
     for (const s of bull) {
       assert.equal(s.status.code, 2);
       assert.ok(s.events.some((e) => e.name === 'exception' && String(e.attributes['exception.message']).includes('failed on attempt')));
     }
     const boss = attempts('pg-boss').sort((a, b) => Number(a.startTimeUnixNano - b.startTimeUnixNano));
-    assert.deepEqual(boss.map((s) => s.attributes['pgboss.job.retry_count']), [0, 1, 2]);
+    assert.deepEqual(
+      boss.map((s) => s.attributes['pgboss.job.retry_count']),
+      [0, 1, 2],
+    );
     assert.equal(boss.at(-1)!.status.code, 2);
   });
 
@@ -229,10 +246,16 @@ describe('consumer parent', () => {
     const carrier = JSON.stringify({ traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' });
     const child = consumerParent(carrier, { consumerTrace: 'child' });
     assert.equal(trace.getSpanContext(child.parent)?.spanId, '00f067aa0ba902b7');
-    assert.deepEqual(child.links.map((l) => l.context.spanId), ['00f067aa0ba902b7']);
+    assert.deepEqual(
+      child.links.map((l) => l.context.spanId),
+      ['00f067aa0ba902b7'],
+    );
     const link = consumerParent(carrier, { consumerTrace: 'link' });
     assert.equal(trace.getSpanContext(link.parent), undefined);
-    assert.deepEqual(link.links.map((l) => l.context.traceId), ['4bf92f3577b34da6a3ce929d0e0e4736']);
+    assert.deepEqual(
+      link.links.map((l) => l.context.traceId),
+      ['4bf92f3577b34da6a3ce929d0e0e4736'],
+    );
     assert.deepEqual(consumerParent('not json', { consumerTrace: 'child' }).links, []);
     assert.deepEqual(consumerParent(undefined, { consumerTrace: 'child' }).links, []);
   });
@@ -247,15 +270,23 @@ describe('consumer trace in link mode (SIGHTLINE_MESSAGING_CONSUMER_TRACE=link)'
     const { receiver, app } = pair;
     const answer = (await (await fetch(`http://127.0.0.1:${app.port}/order`)).json()) as OrderAnswer;
     const T = answer.traceId as string;
-    const producerOf = (system: string) => receiver.spans.find((s) => s.traceId === T && s.kind === 4 && s.attributes['messaging.system'] === system);
+    const producerOf = (system: string) =>
+      receiver.spans.find((s) => s.traceId === T && s.kind === 4 && s.attributes['messaging.system'] === system);
     const consumerOf = (system: string) => {
       const producer = producerOf(system);
-      return producer && receiver.spans.find((s) => s.kind === 5 && s.attributes['messaging.system'] === system && s.links.some((l) => l.spanId === producer.spanId));
+      return (
+        producer &&
+        receiver.spans.find(
+          (s) => s.kind === 5 && s.attributes['messaging.system'] === system && s.links.some((l) => l.spanId === producer.spanId),
+        )
+      );
     };
     await waitFor('both consumers and their pg spans', () => {
       const ok = ['bullmq', 'pg-boss'].every((system) => {
         const consumer = consumerOf(system);
-        return consumer && receiver.spans.some((s) => s.parentSpanId === consumer.spanId && s.attributes['db.system.name'] === 'postgresql');
+        return (
+          consumer && receiver.spans.some((s) => s.parentSpanId === consumer.spanId && s.attributes['db.system.name'] === 'postgresql')
+        );
       });
       return ok ? true : undefined;
     });
@@ -264,78 +295,86 @@ describe('consumer trace in link mode (SIGHTLINE_MESSAGING_CONSUMER_TRACE=link)'
       const consumer = consumerOf(system)!;
       assert.notEqual(consumer.traceId, T, `${system}: the job runs in a new trace`);
       assert.equal(consumer.parentSpanId, '', `${system}: whose root is the CONSUMER span`);
-      assert.deepEqual(consumer.links.map((l) => [l.traceId, l.spanId]), [[T, producer.spanId]], `${system}: linked to the PRODUCER span`);
+      assert.deepEqual(
+        consumer.links.map((l) => [l.traceId, l.spanId]),
+        [[T, producer.spanId]],
+        `${system}: linked to the PRODUCER span`,
+      );
       assert.equal(consumer.resource['service.name'], 'link-worker');
       const workerPg = receiver.spans.find((s) => s.parentSpanId === consumer.spanId && s.attributes['db.system.name'] === 'postgresql')!;
       assert.equal(workerPg.traceId, consumer.traceId, `${system}: the worker's pg span is in the job's trace`);
-      assert.ok(!receiver.spans.some((s) => s.traceId === T && s.kind === 5 && s.attributes['messaging.system'] === system), `${system}: no CONSUMER span in the request's trace`);
+      assert.ok(
+        !receiver.spans.some((s) => s.traceId === T && s.kind === 5 && s.attributes['messaging.system'] === system),
+        `${system}: no CONSUMER span in the request's trace`,
+      );
     }
     assert.notEqual(consumerOf('bullmq')!.traceId, consumerOf('pg-boss')!.traceId, 'each job its own trace');
   });
 });
 
-for (const mode of ['child process', 'worker thread'] as const) describe(`BullMQ sandboxed processors (a processor file run in a ${mode})`, () => {
-  const threads = mode === 'worker thread';
-  const name = threads ? 'sandbox-thread' : 'sandbox';
-  const pair = producerAndWorker(name, 'sandbox-worker.mjs', threads ? { SANDBOX_THREADS: '1' } : {});
+for (const mode of ['child process', 'worker thread'] as const)
+  describe(`BullMQ sandboxed processors (a processor file run in a ${mode})`, () => {
+    const threads = mode === 'worker thread';
+    const name = threads ? 'sandbox-thread' : 'sandbox';
+    const pair = producerAndWorker(name, 'sandbox-worker.mjs', threads ? { SANDBOX_THREADS: '1' } : {});
 
-  it(`nests the ${mode}'s work under the CONSUMER span, through a span of its own`, async (t) => {
-    if (!pair.ready) return t.skip('services missing');
-    const { receiver, app, worker, queue } = pair;
-    const answer = (await (await fetch(`http://127.0.0.1:${app.port}/order`)).json()) as OrderAnswer;
-    const T = answer.traceId as string;
-    const inTrace = () => receiver.spans.filter((s) => s.traceId === T);
-    const sandboxSpan = () => inTrace().find((s) => s.name === `sandbox ${queue}`);
-    // The sandbox and the worker export on their own schedules: wait for both.
-    await waitFor('the sandboxed job\'s pg span and the CONSUMER span', () => {
-      const sandbox = sandboxSpan();
-      const pgDone = sandbox && inTrace().some((s) => s.parentSpanId === sandbox.spanId && s.attributes['db.query.text'] !== undefined);
-      const producerDone = inTrace().some((s) => s.kind === 4 && s.attributes['messaging.system'] === 'bullmq');
-      return pgDone && producerDone && inTrace().some((s) => s.spanId === sandbox.parentSpanId) ? true : undefined;
+    it(`nests the ${mode}'s work under the CONSUMER span, through a span of its own`, async (t) => {
+      if (!pair.ready) return t.skip('services missing');
+      const { receiver, app, worker, queue } = pair;
+      const answer = (await (await fetch(`http://127.0.0.1:${app.port}/order`)).json()) as OrderAnswer;
+      const T = answer.traceId as string;
+      const inTrace = () => receiver.spans.filter((s) => s.traceId === T);
+      const sandboxSpan = () => inTrace().find((s) => s.name === `sandbox ${queue}`);
+      // The sandbox and the worker export on their own schedules: wait for both.
+      await waitFor("the sandboxed job's pg span and the CONSUMER span", () => {
+        const sandbox = sandboxSpan();
+        const pgDone = sandbox && inTrace().some((s) => s.parentSpanId === sandbox.spanId && s.attributes['db.query.text'] !== undefined);
+        const producerDone = inTrace().some((s) => s.kind === 4 && s.attributes['messaging.system'] === 'bullmq');
+        return pgDone && producerDone && inTrace().some((s) => s.spanId === sandbox.parentSpanId) ? true : undefined;
+      });
+      const spans = inTrace();
+      const producer = spans.find((s) => s.kind === 4 && s.attributes['messaging.system'] === 'bullmq')!;
+      const consumer = spans.find((s) => s.kind === 5 && s.attributes['messaging.system'] === 'bullmq')!;
+      const sandbox = sandboxSpan()!;
+      // The pool's first query also waits for a connection (a pg-pool.connect span); the query is the other.
+      const pgSpan = spans.find((s) => s.parentSpanId === sandbox.spanId && s.attributes['db.query.text'] !== undefined)!;
+      assert.equal(consumer.parentSpanId, producer.spanId, 'PRODUCER -> CONSUMER in the worker');
+      assert.equal(sandbox.parentSpanId, consumer.spanId, 'CONSUMER -> the sandbox span');
+      assert.equal(sandbox.kind, 1);
+      assert.equal(sandbox.attributes['messaging.message.id'], answer.bullmqJob);
+      assert.equal(sandbox.attributes['messaging.bullmq.job.attempt'], 1);
+      assert.match(String(sandbox.attributes['code.file.path']), /sandbox-processor\.cjs$/);
+      assert.equal(pgSpan.attributes['db.query.text'], 'SELECT $1::text AS sandboxed_job');
+      const ran = JSON.parse(/\{"sandboxPid".*\}/.exec(worker.stdout())![0]) as { sandboxPid: number; threadId: number };
+      assert.equal(sandbox.resource['process.pid'], ran.sandboxPid, 'the sandbox span comes from where the processor ran');
+      if (threads) {
+        assert.ok(ran.threadId > 0, 'a worker thread');
+        assert.equal(ran.sandboxPid, consumer.resource['process.pid'], 'of the worker process');
+      } else {
+        assert.notEqual(ran.sandboxPid, consumer.resource['process.pid'], 'a process other than the worker');
+      }
+      assert.equal(sandbox.resource['service.name'], `${name}-worker`);
     });
-    const spans = inTrace();
-    const producer = spans.find((s) => s.kind === 4 && s.attributes['messaging.system'] === 'bullmq')!;
-    const consumer = spans.find((s) => s.kind === 5 && s.attributes['messaging.system'] === 'bullmq')!;
-    const sandbox = sandboxSpan()!;
-    // The pool's first query also waits for a connection (a pg-pool.connect span); the query is the other.
-    const pgSpan = spans.find((s) => s.parentSpanId === sandbox.spanId && s.attributes['db.query.text'] !== undefined)!;
-    assert.equal(consumer.parentSpanId, producer.spanId, 'PRODUCER -> CONSUMER in the worker');
-    assert.equal(sandbox.parentSpanId, consumer.spanId, 'CONSUMER -> the sandbox span');
-    assert.equal(sandbox.kind, 1);
-    assert.equal(sandbox.attributes['messaging.message.id'], answer.bullmqJob);
-    assert.equal(sandbox.attributes['messaging.bullmq.job.attempt'], 1);
-    assert.match(String(sandbox.attributes['code.file.path']), /sandbox-processor\.cjs$/);
-    assert.equal(pgSpan.attributes['db.query.text'], 'SELECT $1::text AS sandboxed_job');
-    const ran = JSON.parse(/\{"sandboxPid".*\}/.exec(worker.stdout())![0]) as { sandboxPid: number; threadId: number };
-    assert.equal(sandbox.resource['process.pid'], ran.sandboxPid, 'the sandbox span comes from where the processor ran');
-    if (threads) {
-      assert.ok(ran.threadId > 0, 'a worker thread');
-      assert.equal(ran.sandboxPid, consumer.resource['process.pid'], 'of the worker process');
-    } else {
-      assert.notEqual(ran.sandboxPid, consumer.resource['process.pid'], 'a process other than the worker');
-    }
-    assert.equal(sandbox.resource['service.name'], `${name}-worker`);
-  });
 
-  it('a failing sandboxed job marks both the sandbox span and the CONSUMER span with the error', async (t) => {
-    if (!pair.ready) return t.skip('services missing');
-    const { receiver, app, queue } = pair;
-    const answer = (await (await fetch(`http://127.0.0.1:${app.port}/failing-job`)).json()) as OrderAnswer;
-    const T = answer.traceId as string;
-    const attempts = await waitFor('three sandboxed attempts', () => {
-      const found = receiver.spans.filter((s) => s.traceId === T && s.name === `sandbox ${queue}` && s.status.code === 2);
-      return found.length === 3 && found.every((f) => receiver.spans.some((s) => s.spanId === f.parentSpanId)) ? found : undefined;
+    it('a failing sandboxed job marks both the sandbox span and the CONSUMER span with the error', async (t) => {
+      if (!pair.ready) return t.skip('services missing');
+      const { receiver, app, queue } = pair;
+      const answer = (await (await fetch(`http://127.0.0.1:${app.port}/failing-job`)).json()) as OrderAnswer;
+      const T = answer.traceId as string;
+      const attempts = await waitFor('three sandboxed attempts', () => {
+        const found = receiver.spans.filter((s) => s.traceId === T && s.name === `sandbox ${queue}` && s.status.code === 2);
+        return found.length === 3 && found.every((f) => receiver.spans.some((s) => s.spanId === f.parentSpanId)) ? found : undefined;
+      });
+      assert.deepEqual(attempts.map((s) => s.attributes['messaging.bullmq.job.attempt']).sort(), [1, 2, 3]);
+      for (const sandbox of attempts) {
+        assert.match(sandbox.status.message ?? '', /sandboxed job \d+ failed/);
+        const consumer = receiver.spans.find((s) => s.spanId === sandbox.parentSpanId)!;
+        assert.equal(consumer.kind, 5);
+        assert.equal(consumer.status.code, 2, 'the parent sees the failure through BullMQ');
+        assert.equal(consumer.attributes['messaging.bullmq.job.attempt'], sandbox.attributes['messaging.bullmq.job.attempt']);
+      }
     });
-    assert.deepEqual(attempts.map((s) => s.attributes['messaging.bullmq.job.attempt']).sort(), [1, 2, 3]);
-    for (const sandbox of attempts) {
-      assert.match(sandbox.status.message ?? '', /sandboxed job \d+ failed/);
-      const consumer = receiver.spans.find((s) => s.spanId === sandbox.parentSpanId)!;
-      assert.equal(consumer.kind, 5);
-      assert.equal(consumer.status.code, 2, 'the parent sees the failure through BullMQ');
-      assert.equal(consumer.attributes['messaging.bullmq.job.attempt'], sandbox.attributes['messaging.bullmq.job.attempt']);
-    }
   });
-});
 
 describe('log correlation with init() after the loggers were created', () => {
   it('stamps pino and winston records all the same', async () => {
@@ -355,7 +394,12 @@ describe('BullMQ from a CommonJS app', () => {
   it('patches the CommonJS build: the consumer continues the producer', async (t) => {
     if (!(await requireService(t, 'Redis', REDIS_URL))) return;
     const receiver = await startHttpReceiver();
-    const app = await startApp('bullmq-cjs.cjs', { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: 'bullmq-cjs', REDIS_URL, QUEUE_NAME: `sl-cjs-${randomBytes(4).toString('hex')}` });
+    const app = await startApp('bullmq-cjs.cjs', {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_SERVICE_NAME: 'bullmq-cjs',
+      REDIS_URL,
+      QUEUE_NAME: `sl-cjs-${randomBytes(4).toString('hex')}`,
+    });
     try {
       await app.exited;
       const spans = await receiver.waitForSpans(6);
@@ -367,7 +411,9 @@ describe('BullMQ from a CommonJS app', () => {
       assert.equal(bulk!.attributes['messaging.batch.message_count'], 2, 'addBulk is one PRODUCER span');
       assert.deepEqual(consumers.map((c) => c.parentSpanId).sort(), [single!.spanId, bulk!.spanId, bulk!.spanId].sort());
       assert.ok(consumers.every((c) => c.traceId === request.traceId));
-      const printed = jsonLines(app.stdout()).filter((l) => l.consumerSpan).map((l) => l.consumerSpan);
+      const printed = jsonLines(app.stdout())
+        .filter((l) => l.consumerSpan)
+        .map((l) => l.consumerSpan);
       assert.deepEqual(printed.sort(), consumers.map((c) => c.spanId).sort(), 'each handler runs inside its CONSUMER span');
     } finally {
       app.child.kill('SIGKILL');

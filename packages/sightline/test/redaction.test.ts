@@ -43,14 +43,14 @@ const HOSTILE_SQL: Array<[string, boolean?]> = [
   ["SELECT '2024-01-01'::date, 's3cr3t'::text"],
   ["SELECT 's3cr3t'::int"],
   ["SELECT ARRAY['s3cr3t', 'x']"],
-  ["SELECT '{\"token\": \"s3cr3t\"}'::jsonb ->> 'token'"],
+  ['SELECT \'{"token": "s3cr3t"}\'::jsonb ->> \'token\''],
   ["CREATE ROLE sightline_test_role WITH PASSWORD 's3cr3t'"],
   ["ALTER ROLE sightline_test_role PASSWORD 's3cr3t'"],
   ["SET LOCAL application_name = 's3cr3t'"],
   ["COPY t FROM PROGRAM 'curl https://x/?k=s3cr3t'", false],
   ["SELECT $1::text, 's3cr3t' AS beside_a_placeholder"],
   ["DO $body$ BEGIN RAISE NOTICE 's3cr3t'; END $body$"],
-  ["SELECT \"col\" FROM t WHERE \"col\"='s3cr3t'"],
+  ['SELECT "col" FROM t WHERE "col"=\'s3cr3t\''],
   ["select * from t where a='x'||'s3cr3t'"],
   ["SELECT 'multi\nline s3cr3t'"],
   ["SELECT 's3cr3t' FROM pg_class WHERE relname = 'from s3cr3t_table'"],
@@ -78,7 +78,10 @@ const HOSTILE_URLS: string[] = [
 ];
 
 function exported(spans: ReceivedSpan[]): string {
-  return JSON.stringify(spans.map((s) => ({ name: s.name, attributes: s.attributes, events: s.events, status: s.status, links: s.links })), (_k, v) => (typeof v === 'bigint' ? String(v) : v));
+  return JSON.stringify(
+    spans.map((s) => ({ name: s.name, attributes: s.attributes, events: s.events, status: s.status, links: s.links })),
+    (_k, v) => (typeof v === 'bigint' ? String(v) : v),
+  );
 }
 
 describe('SQL literals', () => {
@@ -91,11 +94,21 @@ describe('SQL literals', () => {
   }
 
   it('keeps identifiers, keywords, operators, casts and placeholders as written', () => {
-    assert.equal(sanitizeSql("SELECT t1.col2, \"Mixed\"\"Name\" FROM t1 JOIN s.t2 ON a = $1 AND b <> $2 WHERE c = 'x'::text"), 'SELECT t1.col2, "Mixed""Name" FROM t1 JOIN s.t2 ON a = $1 AND b <> $2 WHERE c = ?::text');
+    assert.equal(
+      sanitizeSql('SELECT t1.col2, "Mixed""Name" FROM t1 JOIN s.t2 ON a = $1 AND b <> $2 WHERE c = \'x\'::text'),
+      'SELECT t1.col2, "Mixed""Name" FROM t1 JOIN s.t2 ON a = $1 AND b <> $2 WHERE c = ?::text',
+    );
     assert.equal(sanitizeSql('SELECT a$b$, $1 FROM t LIMIT 10 OFFSET 2.5e3'), 'SELECT a$b$, $1 FROM t LIMIT ? OFFSET ?');
-    assert.equal(sanitizeSql("SELECT * FROM t WHERE x IN (1, 2, -3) AND y IS NOT NULL AND z = FALSE"), 'SELECT * FROM t WHERE x IN (?, ?, -?) AND y IS NOT NULL AND z = ?');
+    assert.equal(
+      sanitizeSql('SELECT * FROM t WHERE x IN (1, 2, -3) AND y IS NOT NULL AND z = FALSE'),
+      'SELECT * FROM t WHERE x IN (?, ?, -?) AND y IS NOT NULL AND z = ?',
+    );
     assert.equal(sanitizeSql('SELECT 1 -- note\nFROM t'), 'SELECT ? \nFROM t');
-    assert.equal(sanitizeSql("SELECT 'a\\' , 'b'"), 'SELECT ?', 'a backslash makes the end of the literal depend on the server: the rest goes');
+    assert.equal(
+      sanitizeSql("SELECT 'a\\' , 'b'"),
+      'SELECT ?',
+      'a backslash makes the end of the literal depend on the server: the rest goes',
+    );
     const { operation, collection } = summarize('/* app */ insert INTO public.orders (a) VALUES ($1)');
     assert.deepEqual([operation, collection], ['INSERT', 'public.orders']);
     assert.equal(summarize('UPDATE "Order" SET a = 1').collection, 'Order');
@@ -112,9 +125,19 @@ describe('SQL literals', () => {
   });
 
   it('hides the value Postgres quotes in data-exception and syntax-error messages', () => {
-    assert.equal(sanitizedPgMessage('invalid input syntax for type integer: "s3cr3t"', '22P02'), 'invalid input syntax for type integer: "?"');
-    assert.equal(sanitizedPgMessage('unterminated quoted string at or near "\'s3cr3t"', '42601'), 'unterminated quoted string at or near "?"');
-    assert.equal(sanitizedPgMessage('relation "no_such_table" does not exist', '42P01'), 'relation "no_such_table" does not exist', 'names are kept');
+    assert.equal(
+      sanitizedPgMessage('invalid input syntax for type integer: "s3cr3t"', '22P02'),
+      'invalid input syntax for type integer: "?"',
+    );
+    assert.equal(
+      sanitizedPgMessage('unterminated quoted string at or near "\'s3cr3t"', '42601'),
+      'unterminated quoted string at or near "?"',
+    );
+    assert.equal(
+      sanitizedPgMessage('relation "no_such_table" does not exist', '42P01'),
+      'relation "no_such_table" does not exist',
+      'names are kept',
+    );
   });
 });
 
@@ -135,7 +158,10 @@ describe('URL query values', () => {
   });
 
   it('takes its keys from SIGHTLINE_REDACT_QUERY_KEYS semantics: a replacement list, `default` for the built-in one, none for nothing', () => {
-    assert.equal(new QueryRedactor(['default', 'order_ref']).redactQuery('order_ref=1&token=2&q=3'), 'order_ref=REDACTED&token=REDACTED&q=3');
+    assert.equal(
+      new QueryRedactor(['default', 'order_ref']).redactQuery('order_ref=1&token=2&q=3'),
+      'order_ref=REDACTED&token=REDACTED&q=3',
+    );
     assert.equal(new QueryRedactor(['order_ref']).redactQuery('order_ref=1&token=2'), 'order_ref=REDACTED&token=2');
     assert.equal(new QueryRedactor([]).redactQuery('token=2'), 'token=2');
   });
@@ -152,7 +178,10 @@ describe('Redis commands', () => {
     assert.equal(redisQueryText('SCRIPT', ['LOAD', 'return "s3cr3t"']), 'SCRIPT LOAD ?');
     assert.equal(redisQueryText('CONFIG', ['SET', 'requirepass', 's3cr3t']), 'CONFIG SET ?');
     assert.equal(redisQueryText('SET', ['user:1', 's3cr3t', 'EX', 60]), 'SET user:1 ? ? ?');
-    assert.equal(sanitizedRedisMessage("ERR unknown command 'NOPE', with args beginning with: 's3cr3t' "), "ERR unknown command 'NOPE', with args beginning with: ?");
+    assert.equal(
+      sanitizedRedisMessage("ERR unknown command 'NOPE', with args beginning with: 's3cr3t' "),
+      "ERR unknown command 'NOPE', with args beginning with: ?",
+    );
   });
 });
 
@@ -171,7 +200,8 @@ describe('nothing secret is exported, end to end', () => {
     });
     try {
       const base = `http://127.0.0.1:${app.port}`;
-      const post = (path: string, body: unknown) => fetch(`${base}${path}`, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.text());
+      const post = (path: string, body: unknown) =>
+        fetch(`${base}${path}`, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.text());
       const statements = HOSTILE_SQL.filter(([, run]) => run !== false).map(([s]) => s);
       await post('/sql', statements);
       await post('/redis', [
@@ -181,8 +211,12 @@ describe('nothing secret is exported, end to end', () => {
         ['NO_SUCH_COMMAND', 's3cr3t'],
       ]);
       // Incoming requests with hostile query strings (and a hostile Referer), and outbound calls to the same.
-      for (const url of HOSTILE_URLS) await fetch(`${base}${url}`, { headers: { referer: `https://example.com${url}` } }).then((r) => r.text());
-      await post('/fetch', HOSTILE_URLS.map((url) => `${base}${url}`));
+      for (const url of HOSTILE_URLS)
+        await fetch(`${base}${url}`, { headers: { referer: `https://example.com${url}` } }).then((r) => r.text());
+      await post(
+        '/fetch',
+        HOSTILE_URLS.map((url) => `${base}${url}`),
+      );
 
       const sqlSpans = () => receiver.spans.filter((s) => s.attributes['db.system.name'] === 'postgresql');
       const statementSpans = statements.length * 3; // BEGIN, the statement, ROLLBACK
@@ -190,8 +224,15 @@ describe('nothing secret is exported, end to end', () => {
       // Each hostile URL reached the app three times: from the test, and by the app's fetch and node:http calls.
       const serverSpansWithQuery = () => receiver.spans.filter((s) => s.kind === 2 && s.attributes['url.query'] !== undefined);
       const deadline = Date.now() + 15_000;
-      while (sqlSpans().length < statementSpans || clientSpans().length < 2 * HOSTILE_URLS.length || serverSpansWithQuery().length < 3 * HOSTILE_URLS.length) {
-        if (Date.now() > deadline) throw new Error(`spans missing: ${sqlSpans().length} SQL, ${clientSpans().length} HTTP client, ${serverSpansWithQuery().length} HTTP server`);
+      while (
+        sqlSpans().length < statementSpans ||
+        clientSpans().length < 2 * HOSTILE_URLS.length ||
+        serverSpansWithQuery().length < 3 * HOSTILE_URLS.length
+      ) {
+        if (Date.now() > deadline)
+          throw new Error(
+            `spans missing: ${sqlSpans().length} SQL, ${clientSpans().length} HTTP client, ${serverSpansWithQuery().length} HTTP server`,
+          );
         await new Promise((r) => setTimeout(r, 50));
       }
       const text = exported(receiver.spans);

@@ -40,15 +40,22 @@ describe('Redis clients without diagnostics channels', () => {
       });
       const request = ended.find((s) => s.name === 'request')!;
       const redis = ended.filter((s) => s.attributes['db.system.name'] === 'redis');
-      assert.deepEqual(redis.map((s) => [s.name, s.attributes['db.query.text']]), [
-        ['SET', 'SET fallback:io ?'],
-        ['GET', 'GET fallback:io'],
-        ['SET', 'SET fallback:nr ?'],
-        ['NOSUCHCOMMAND', 'NOSUCHCOMMAND'],
-        ['MULTI', undefined],
-        ['PIPELINE', undefined],
-      ]);
-      assert.deepEqual(redis.slice(4).map((s) => s.attributes['db.operation.batch.size']), [2, 3], 'one span per batch, with its command count');
+      assert.deepEqual(
+        redis.map((s) => [s.name, s.attributes['db.query.text']]),
+        [
+          ['SET', 'SET fallback:io ?'],
+          ['GET', 'GET fallback:io'],
+          ['SET', 'SET fallback:nr ?'],
+          ['NOSUCHCOMMAND', 'NOSUCHCOMMAND'],
+          ['MULTI', undefined],
+          ['PIPELINE', undefined],
+        ],
+      );
+      assert.deepEqual(
+        redis.slice(4).map((s) => s.attributes['db.operation.batch.size']),
+        [2, 3],
+        'one span per batch, with its command count',
+      );
       for (const s of redis) {
         assert.equal(s.parentSpanId, request.spanContext().spanId);
         assert.equal(s.attributes['server.port'], 6379);

@@ -7,7 +7,9 @@ import { captureLog } from './support/capture-log.js';
 
 describe('resource', () => {
   it('has the service, SDK, process and host attributes', () => {
-    const r = buildResource(loadConfig({}, { OTEL_SERVICE_NAME: 'orders', OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=prod,service.version=1.4.0' }));
+    const r = buildResource(
+      loadConfig({}, { OTEL_SERVICE_NAME: 'orders', OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=prod,service.version=1.4.0' }),
+    );
     assert.equal(r['service.name'], 'orders');
     assert.equal(r['service.version'], '1.4.0');
     assert.equal(r['deployment.environment.name'], 'prod');
@@ -38,7 +40,10 @@ describe('resource', () => {
       assert.equal(typeof r['service.name'], 'string');
       assert.notEqual(r['service.name'], '');
       assert.equal(captured.lines.length, 1);
-      assert.match(captured.lines[0]!, /OTEL_SERVICE_NAME is not set; using "[^"]+", the name in .*package\.json|no package\.json with a name was found/);
+      assert.match(
+        captured.lines[0]!,
+        /OTEL_SERVICE_NAME is not set; using "[^"]+", the name in .*package\.json|no package\.json with a name was found/,
+      );
     } finally {
       captured.restore();
     }
@@ -46,7 +51,17 @@ describe('resource', () => {
 
   it('reads Kubernetes attributes from the downward-API environment', () => {
     const r = buildResource(
-      loadConfig({}, { OTEL_SERVICE_NAME: 'x', KUBERNETES_SERVICE_HOST: '10.0.0.1', K8S_POD_NAME: 'orders-7d9f', POD_NAMESPACE: 'shop', NODE_NAME: 'node-3', K8S_POD_UID: 'uid-1' }),
+      loadConfig(
+        {},
+        {
+          OTEL_SERVICE_NAME: 'x',
+          KUBERNETES_SERVICE_HOST: '10.0.0.1',
+          K8S_POD_NAME: 'orders-7d9f',
+          POD_NAMESPACE: 'shop',
+          NODE_NAME: 'node-3',
+          K8S_POD_UID: 'uid-1',
+        },
+      ),
     );
     assert.equal(r['k8s.pod.name'], 'orders-7d9f');
     assert.equal(r['k8s.namespace.name'], 'shop');

@@ -20,7 +20,10 @@ describe('spans', () => {
       });
       parent.end();
     });
-    assert.deepEqual(ended.map((s) => s.name), ['grandchild', 'child', 'parent']);
+    assert.deepEqual(
+      ended.map((s) => s.name),
+      ['grandchild', 'child', 'parent'],
+    );
     const [grandchild, child, parent] = ended as [RecordingSpan, RecordingSpan, RecordingSpan];
     assert.equal(parent.parentSpanId, undefined);
     assert.equal(child.parentSpanId, parent.context.spanId);
@@ -34,10 +37,24 @@ describe('spans', () => {
     const { provider, ended } = inProcessProvider();
     registerGlobals(provider);
     const tracer = trace.getTracer('test');
-    const parentCtx = trace.setSpanContext(ROOT_CONTEXT, { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: 1, isRemote: true });
-    assert.equal(tracer.startActiveSpan('a', (s) => (s.end(), 1)), 1);
-    assert.equal(tracer.startActiveSpan('b', { kind: SpanKind.CLIENT }, (s) => (s.end(), 2)), 2);
-    assert.equal(tracer.startActiveSpan('c', {}, parentCtx, (s) => (s.end(), 3)), 3);
+    const parentCtx = trace.setSpanContext(ROOT_CONTEXT, {
+      traceId: 'a'.repeat(32),
+      spanId: 'b'.repeat(16),
+      traceFlags: 1,
+      isRemote: true,
+    });
+    assert.equal(
+      tracer.startActiveSpan('a', (s) => (s.end(), 1)),
+      1,
+    );
+    assert.equal(
+      tracer.startActiveSpan('b', { kind: SpanKind.CLIENT }, (s) => (s.end(), 2)),
+      2,
+    );
+    assert.equal(
+      tracer.startActiveSpan('c', {}, parentCtx, (s) => (s.end(), 3)),
+      3,
+    );
     assert.equal(ended[1]!.kind, SpanKind.CLIENT);
     assert.equal(ended[2]!.context.traceId, 'a'.repeat(32));
     assert.equal(ended[2]!.parentSpanId, 'b'.repeat(16));
@@ -49,7 +66,12 @@ describe('spans', () => {
     const tracer = provider.getTracer('test');
     const linked = { traceId: 'c'.repeat(32), spanId: 'd'.repeat(16), traceFlags: 1 };
     const start = Date.now() - 1000;
-    const span = tracer.startSpan('first', { kind: SpanKind.SERVER, attributes: { a: 1, b: 'x' }, links: [{ context: linked, attributes: { why: 'batch' } }], startTime: start });
+    const span = tracer.startSpan('first', {
+      kind: SpanKind.SERVER,
+      attributes: { a: 1, b: 'x' },
+      links: [{ context: linked, attributes: { why: 'batch' } }],
+      startTime: start,
+    });
     span.setAttribute('c', true).setAttributes({ d: [1, 2], e: 1.5 });
     span.addEvent('plain');
     span.addEvent('with attributes', { n: 1 });
@@ -64,7 +86,10 @@ describe('spans', () => {
     const s = ended[0]!;
     assert.equal(s.name, 'second');
     assert.deepEqual(s.attributes, { a: 1, b: 'x', c: true, d: [1, 2], e: 1.5 });
-    assert.deepEqual(s.events!.map((e) => e.name), ['plain', 'with attributes', 'with time']);
+    assert.deepEqual(
+      s.events!.map((e) => e.name),
+      ['plain', 'with attributes', 'with time'],
+    );
     assert.deepEqual(s.events![1]!.attributes, { n: 1 });
     assert.ok(Math.abs(unixMillis(s.events![2]!.time) - (Math.floor(start / 1000) + 1) * 1000) < 1);
     assert.equal(s.links!.length, 2);
@@ -126,7 +151,15 @@ describe('spans', () => {
   });
 
   it('drops invalid attribute values and applies the span limits', () => {
-    const { provider, ended } = inProcessProvider({ spanLimits: { attributeCountLimit: 3, attributeValueLengthLimit: 4, eventCountLimit: 1, linkCountLimit: 1, attributePerEventCountLimit: 1 } });
+    const { provider, ended } = inProcessProvider({
+      spanLimits: {
+        attributeCountLimit: 3,
+        attributeValueLengthLimit: 4,
+        eventCountLimit: 1,
+        linkCountLimit: 1,
+        attributePerEventCountLimit: 1,
+      },
+    });
     const span = provider.getTracer('t').startSpan('s');
     span.setAttribute('obj', { nested: true } as never);
     span.setAttribute('mixed', [1, 'a'] as never);
@@ -153,7 +186,12 @@ describe('spans', () => {
     const tracer = provider.getTracer('t');
     const root = tracer.startSpan('root');
     assert.equal(root.spanContext().traceFlags, TraceFlags.SAMPLED | 0x02);
-    const remoteWithoutRandom = trace.setSpanContext(ROOT_CONTEXT, { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: 1, isRemote: true });
+    const remoteWithoutRandom = trace.setSpanContext(ROOT_CONTEXT, {
+      traceId: 'a'.repeat(32),
+      spanId: 'b'.repeat(16),
+      traceFlags: 1,
+      isRemote: true,
+    });
     assert.equal(tracer.startSpan('child', {}, remoteWithoutRandom).spanContext().traceFlags, TraceFlags.SAMPLED);
   });
 
@@ -192,8 +230,18 @@ describe('sampling', () => {
   it('parentbased samplers follow the parent’s sampled flag, remote or local', () => {
     const { provider, ended } = inProcessProvider({ sampler: 'parentbased_always_off' });
     const tracer = provider.getTracer('t');
-    const sampledParent = trace.setSpanContext(ROOT_CONTEXT, { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: 1, isRemote: true });
-    const unsampledParent = trace.setSpanContext(ROOT_CONTEXT, { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: 0, isRemote: true });
+    const sampledParent = trace.setSpanContext(ROOT_CONTEXT, {
+      traceId: 'a'.repeat(32),
+      spanId: 'b'.repeat(16),
+      traceFlags: 1,
+      isRemote: true,
+    });
+    const unsampledParent = trace.setSpanContext(ROOT_CONTEXT, {
+      traceId: 'a'.repeat(32),
+      spanId: 'b'.repeat(16),
+      traceFlags: 0,
+      isRemote: true,
+    });
     assert.equal(tracer.startSpan('root').isRecording(), false);
     assert.equal(tracer.startSpan('child of sampled', {}, sampledParent).isRecording(), true);
     assert.equal(tracer.startSpan('child of unsampled', {}, unsampledParent).isRecording(), false);
@@ -219,8 +267,20 @@ describe('sampling', () => {
   });
 
   it('traceidratio at the boundaries', () => {
-    assert.equal(inProcessProvider({ sampler: { name: 'traceidratio', ratio: 0 } }).provider.getTracer('t').startSpan('s').isRecording(), false);
-    assert.equal(inProcessProvider({ sampler: { name: 'traceidratio', ratio: 1 } }).provider.getTracer('t').startSpan('s').isRecording(), true);
+    assert.equal(
+      inProcessProvider({ sampler: { name: 'traceidratio', ratio: 0 } })
+        .provider.getTracer('t')
+        .startSpan('s')
+        .isRecording(),
+      false,
+    );
+    assert.equal(
+      inProcessProvider({ sampler: { name: 'traceidratio', ratio: 1 } })
+        .provider.getTracer('t')
+        .startSpan('s')
+        .isRecording(),
+      true,
+    );
   });
 
   it('accepts a sampler object with shouldSample(), as the OpenTelemetry SDK defines it', () => {
@@ -251,7 +311,11 @@ describe('sampling', () => {
     const { BatchQueue } = await import('../src/export/batch-queue.js');
     const { StatsRecorder } = await import('../src/export/stats.js');
     const exported: unknown[] = [];
-    const queue = new BatchQueue({ maxQueueSize: 10, maxExportBatchSize: 10, scheduledDelayMillis: 0, exportTimeoutMillis: 1000 }, { export: (s) => exported.push(...s) }, new StatsRecorder({ maxQueueSize: 10, maxQueueBytes: 1024 }));
+    const queue = new BatchQueue(
+      { maxQueueSize: 10, maxExportBatchSize: 10, scheduledDelayMillis: 0, exportTimeoutMillis: 1000 },
+      { export: (s) => exported.push(...s) },
+      new StatsRecorder({ maxQueueSize: 10, maxQueueBytes: 1024 }),
+    );
     queue.onEnd(ended[0]!);
     queue.drain();
     assert.equal(exported.length, 0, 'the export queue drops unsampled spans');

@@ -126,7 +126,9 @@ export async function runCli(argv: string[]): Promise<number> {
     }
   }
   if (!['127.0.0.1', 'localhost', '::1'].includes(options.host!)) {
-    process.stderr.write(`sightline view: warning: listening on ${options.host}; the UI and API have no authentication, so anyone who can reach this address can read and delete the traces\n`);
+    process.stderr.write(
+      `sightline view: warning: listening on ${options.host}; the UI and API have no authentication, so anyone who can reach this address can read and delete the traces\n`,
+    );
   }
   process.stdout.write(
     `Sightline viewer ${viewer.uiUrl}\n` +

@@ -6,7 +6,11 @@ export const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1']);
 
 /** The host name of a Host (or :authority) header: no port, no IPv6 brackets, lower case. */
 export function hostName(header: string | undefined): string {
-  return (header ?? '').trim().replace(/:\d+$/, '').replace(/^\[|\]$/g, '').toLowerCase();
+  return (header ?? '')
+    .trim()
+    .replace(/:\d+$/, '')
+    .replace(/^\[|\]$/g, '')
+    .toLowerCase();
 }
 
 /** Whether a request naming this host may be served; `allowed` undefined accepts any name. */

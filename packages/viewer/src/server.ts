@@ -38,7 +38,6 @@ export interface Viewer {
 
 export class PortInUseError extends Error {}
 
-
 async function listen(server: Server, port: number, host: string, what: string, flag: string): Promise<number> {
   server.listen(port, host);
   try {

@@ -34,7 +34,11 @@ for (const [label, bin, prefix] of [
     const traceId = hexId(16);
     const file = join(dir, 'trace.json');
     writeFileSync(file, JSON.stringify(otlpJson('imported', [span(traceId, { name: 'from a file' })])));
-    const child = spawn(process.execPath, [bin, ...prefix, '--data', dir, '--port', '0', '--otlp-http-port', '0', '--otlp-grpc-port', '0', '--import', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [bin, ...prefix, '--data', dir, '--port', '0', '--otlp-http-port', '0', '--otlp-grpc-port', '0', '--import', file],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
@@ -61,7 +65,11 @@ test('a port in use is named, with the option that changes it', async () => {
   await new Promise((r) => blocker.once('listening', r));
   const port = (blocker.address() as { port: number }).port;
   try {
-    const run = spawnSync(process.execPath, [VIEWER_BIN, '--memory', '--port', '0', '--otlp-http-port', String(port), '--otlp-grpc-port', '0'], { encoding: 'utf8' });
+    const run = spawnSync(
+      process.execPath,
+      [VIEWER_BIN, '--memory', '--port', '0', '--otlp-http-port', String(port), '--otlp-grpc-port', '0'],
+      { encoding: 'utf8' },
+    );
     assert.equal(run.status, 1);
     assert.match(run.stderr, new RegExp(`OTLP/HTTP port ${port} on 127.0.0.1 is in use .*--otlp-http-port`));
   } finally {
@@ -70,7 +78,11 @@ test('a port in use is named, with the option that changes it', async () => {
 });
 
 test('binding beyond loopback warns that the UI has no authentication', async () => {
-  const child = spawn(process.execPath, [VIEWER_BIN, '--memory', '--host', '0.0.0.0', '--port', '0', '--otlp-http-port', '0', '--otlp-grpc-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [VIEWER_BIN, '--memory', '--host', '0.0.0.0', '--port', '0', '--otlp-http-port', '0', '--otlp-grpc-port', '0'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let err = '';
   child.stderr.on('data', (d) => (err += d));
   await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));

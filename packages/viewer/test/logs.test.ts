@@ -26,7 +26,13 @@ async function logWithOfficialSdk(exporter: Exporter, service: string, traceId: 
   });
   const logger = provider.getLogger('official-logs-test', '2.0.0');
   const inSpan = trace.setSpanContext(context.active(), { traceId, spanId, traceFlags: TraceFlags.SAMPLED });
-  logger.emit({ context: inSpan, severityNumber: SeverityNumber.INFO, severityText: 'info', body: 'order created', attributes: { 'order.id': 42 } });
+  logger.emit({
+    context: inSpan,
+    severityNumber: SeverityNumber.INFO,
+    severityText: 'info',
+    body: 'order created',
+    attributes: { 'order.id': 42 },
+  });
   logger.emit({
     context: inSpan,
     severityNumber: SeverityNumber.ERROR,
@@ -40,7 +46,11 @@ async function logWithOfficialSdk(exporter: Exporter, service: string, traceId: 
 }
 
 async function postJson(url: string, signal: 'traces' | 'logs', body: unknown): Promise<{ status: number; body: any }> {
-  const response = await fetch(`${url}/v1/${signal}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(`${url}/v1/${signal}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: response.status, body: await response.json() };
 }
 
@@ -97,7 +107,13 @@ for (const [label, make] of [
 
       // The logs search: newest first, at or above WARN, the record outside any span included.
       const warnings = (await getJson(viewer, `/api/logs?service=logs-${label}&severity=warn`)).body.logs;
-      assert.deepEqual(warnings.map((l: any) => [l.severity, l.traceId, l.spanId]), [['WARN', '', ''], ['ERROR', traceId, spanId]]);
+      assert.deepEqual(
+        warnings.map((l: any) => [l.severity, l.traceId, l.spanId]),
+        [
+          ['WARN', '', ''],
+          ['ERROR', traceId, spanId],
+        ],
+      );
     } finally {
       await viewer.close();
     }
@@ -107,10 +123,12 @@ for (const [label, make] of [
 /** A minimal OTLP/JSON logs request. */
 function logsJson(service: string, records: Array<Record<string, unknown>>): Record<string, unknown> {
   return {
-    resourceLogs: [{
-      resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
-      scopeLogs: [{ scope: { name: 'test' }, logRecords: records }],
-    }],
+    resourceLogs: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
+        scopeLogs: [{ scope: { name: 'test' }, logRecords: records }],
+      },
+    ],
   };
 }
 
@@ -127,7 +145,11 @@ test('the logs search filters by service, severity, text, trace and time, and na
       resourceLogs: [
         ...(logsJson('api', [
           record({ body: { stringValue: 'User Signed In' }, traceId, spanId: hexId(8) }),
-          record({ severityNumber: 'SEVERITY_NUMBER_ERROR', body: { stringValue: 'payment failed' }, attributes: [{ key: 'card', value: { stringValue: 'visa' } }] }),
+          record({
+            severityNumber: 'SEVERITY_NUMBER_ERROR',
+            body: { stringValue: 'payment failed' },
+            attributes: [{ key: 'card', value: { stringValue: 'visa' } }],
+          }),
           record({ timeUnixNano: old, body: { stringValue: 'two hours ago' } }),
         ]).resourceLogs as unknown[]),
         ...(logsJson('worker', [record({ severityNumber: 5, body: { stringValue: 'debug noise' } })]).resourceLogs as unknown[]),
@@ -140,7 +162,11 @@ test('the logs search filters by service, severity, text, trace and time, and na
     assert.deepEqual(await bodies('text=signed%20in'), ['User Signed In'], 'text is matched without regard to case');
     assert.deepEqual(await bodies('text=visa'), ['payment failed'], 'text is matched in attributes too');
     assert.deepEqual(await bodies(`traceId=${traceId.toUpperCase()}`), ['User Signed In']);
-    assert.deepEqual(await bodies('since=1h&service=api'), ['payment failed', 'User Signed In'], 'newest first; since leaves out the old record');
+    assert.deepEqual(
+      await bodies('since=1h&service=api'),
+      ['payment failed', 'User Signed In'],
+      'newest first; since leaves out the old record',
+    );
     assert.equal((await bodies('service=api')).length, 3);
     assert.deepEqual((await getJson(viewer, '/api/logs/services')).body.services, ['api', 'worker']);
     for (const [query, message] of [
@@ -163,7 +189,12 @@ test('the logs search filters by service, severity, text, trace and time, and na
 test('malformed logs requests get 400 with the reason and the receiver keeps serving', async () => {
   const viewer = await testViewer();
   try {
-    const proto = (body: Buffer) => fetch(`${viewer.otlpHttpUrl}/v1/logs`, { method: 'POST', body: new Uint8Array(body), headers: { 'content-type': 'application/x-protobuf' } });
+    const proto = (body: Buffer) =>
+      fetch(`${viewer.otlpHttpUrl}/v1/logs`, {
+        method: 'POST',
+        body: new Uint8Array(body),
+        headers: { 'content-type': 'application/x-protobuf' },
+      });
     // resource_logs claims 50 bytes, 1 follows.
     const truncated = await proto(Buffer.from([0x0a, 50, 0]));
     assert.equal(truncated.status, 400);
@@ -181,8 +212,14 @@ test('malformed logs requests get 400 with the reason and the receiver keeps ser
     const json = await postJson(viewer.otlpHttpUrl, 'logs', { resourceLogs: 'nope' });
     assert.equal(json.status, 400);
     assert.match(json.body.message, /resourceLogs is not an array/);
-    const partial = await postJson(viewer.otlpHttpUrl, 'logs', logsJson('p', [record(), 'not a record' as unknown as Record<string, unknown>]));
-    assert.deepEqual(partial.body, { partialSuccess: { rejectedLogRecords: '1', errorMessage: '1 log record(s) rejected; first: a log record is not an object' } });
+    const partial = await postJson(
+      viewer.otlpHttpUrl,
+      'logs',
+      logsJson('p', [record(), 'not a record' as unknown as Record<string, unknown>]),
+    );
+    assert.deepEqual(partial.body, {
+      partialSuccess: { rejectedLogRecords: '1', errorMessage: '1 log record(s) rejected; first: a log record is not an object' },
+    });
     assert.equal((await postJson(viewer.otlpHttpUrl, 'logs', logsJson('p', [record()]))).status, 200);
     assert.equal(viewer.store.stats().logRecords, 2);
   } finally {
@@ -215,14 +252,20 @@ test('the size limit evicts log records in arrival order, and a trace takes its 
   for (let i = 0; i < 200; i++) {
     const marker = `batch-${i}`;
     batches.push(marker);
-    store.ingestLogs(normalizeLogsRequest(logsJson('evict', [record({ body: pad, attributes: [{ key: 'marker', value: { stringValue: marker } }] })])).logs);
+    store.ingestLogs(
+      normalizeLogsRequest(logsJson('evict', [record({ body: pad, attributes: [{ key: 'marker', value: { stringValue: marker } }] })]))
+        .logs,
+    );
   }
   const stats = store.stats();
   assert.ok(stats.bytes <= 60_000, `stored ${stats.bytes} bytes`);
   assert.ok(stats.evictedLogRecords > 0);
   assert.equal(store.trace(traceId).length, 0, 'the oldest trace went first');
   assert.equal(store.traceLogs(traceId).length, 0, 'and its log records with it');
-  const kept = store.searchLogs({ limit: 1000 }).map((l) => (l.record.attributes as Array<{ value: { stringValue: string } }>)[0]!.value.stringValue).reverse();
+  const kept = store
+    .searchLogs({ limit: 1000 })
+    .map((l) => (l.record.attributes as Array<{ value: { stringValue: string } }>)[0]!.value.stringValue)
+    .reverse();
   assert.deepEqual(kept, batches.slice(batches.length - kept.length), 'what survives is exactly the newest batches');
   store.close();
 });
@@ -257,7 +300,10 @@ test('an import file may mix trace and logs requests (the Collector file exporte
   const viewer = await testViewer();
   try {
     const traceId = hexId(16);
-    const lines = [JSON.stringify(otlpJson('mixed', [span(traceId)])), JSON.stringify(logsJson('mixed', [record({ traceId, spanId: hexId(8) })]))].join('\n');
+    const lines = [
+      JSON.stringify(otlpJson('mixed', [span(traceId)])),
+      JSON.stringify(logsJson('mixed', [record({ traceId, spanId: hexId(8) })])),
+    ].join('\n');
     const response = await fetch(`${viewer.uiUrl}/api/import`, { method: 'POST', body: lines, headers: { 'x-sightline-ui': '1' } });
     assert.deepEqual(await response.json(), { traces: 1, spans: 1, rejectedSpans: 0, logRecords: 1 });
     assert.equal((await getJson(viewer, `/api/traces/${traceId}/logs`)).body.logs.length, 1);

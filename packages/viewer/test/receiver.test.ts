@@ -26,15 +26,25 @@ function endNanos(span: unknown): string {
   return (BigInt(seconds) * 1_000_000_000n + BigInt(nanos)).toString();
 }
 
-async function sendWithOfficialSdk(exporter: ProtoExporter | JsonExporter | GrpcExporter, service: string): Promise<{ traceId: string; rootEnd: string }> {
+async function sendWithOfficialSdk(
+  exporter: ProtoExporter | JsonExporter | GrpcExporter,
+  service: string,
+): Promise<{ traceId: string; rootEnd: string }> {
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': service }),
     spanProcessors: [new BatchSpanProcessor(exporter)],
   });
   const tracer = provider.getTracer('official-sdk-test', '1.2.3');
-  const root = tracer.startSpan('GET /items/:id', { kind: SpanKind.SERVER, attributes: { 'http.route': '/items/:id', 'http.response.status_code': 500 } });
+  const root = tracer.startSpan('GET /items/:id', {
+    kind: SpanKind.SERVER,
+    attributes: { 'http.route': '/items/:id', 'http.response.status_code': 500 },
+  });
   const ctx = trace.setSpan(context.active(), root);
-  const child = tracer.startSpan('SELECT items', { kind: SpanKind.CLIENT, attributes: { 'db.system.name': 'postgresql', 'db.rows': 3, ratio: 0.5, cached: false } }, ctx);
+  const child = tracer.startSpan(
+    'SELECT items',
+    { kind: SpanKind.CLIENT, attributes: { 'db.system.name': 'postgresql', 'db.rows': 3, ratio: 0.5, cached: false } },
+    ctx,
+  );
   child.addEvent('retry', { attempt: 2 });
   child.end();
   const grandchild = tracer.startSpan('render', {}, trace.setSpan(ctx, child));
@@ -64,7 +74,16 @@ for (const [label, make] of [
       const summary = search.body.traces[0];
       assert.deepEqual(
         { ...summary, startTimeUnixNano: undefined, durationNano: undefined },
-        { traceId, rootService: `otel-${label}`, rootName: 'GET /items/:id', startTimeUnixNano: undefined, durationNano: undefined, spanCount: 3, errorCount: 2, services: [`otel-${label}`] },
+        {
+          traceId,
+          rootService: `otel-${label}`,
+          rootName: 'GET /items/:id',
+          startTimeUnixNano: undefined,
+          durationNano: undefined,
+          spanCount: 3,
+          errorCount: 2,
+          services: [`otel-${label}`],
+        },
       );
       const { body } = await getJson(viewer, `/api/traces/${traceId}`);
       const byName = Object.fromEntries(body.spans.map((s: any) => [s.name, s]));
@@ -81,7 +100,10 @@ for (const [label, make] of [
       assert.equal(root.attributes['http.response.status_code'], 500);
       assert.equal(root.resource['service.name'], `otel-${label}`);
       assert.deepEqual(child.scope, { name: 'official-sdk-test', version: '1.2.3' });
-      assert.deepEqual(child.events.map((e: any) => [e.name, e.attributes]), [['retry', { attempt: 2 }]]);
+      assert.deepEqual(
+        child.events.map((e: any) => [e.name, e.attributes]),
+        [['retry', { attempt: 2 }]],
+      );
       assert.deepEqual(grandchild.status, { code: 'ERROR', message: 'template missing' });
       assert.equal(grandchild.events[0].name, 'exception');
       assert.match(grandchild.events[0].attributes['exception.stacktrace'], /template missing/);
@@ -104,7 +126,12 @@ test('traces from Sightline (http/protobuf, http/json and gRPC) arrive with pare
       ['grpc', `http://${viewer.otlpGrpcAddress}`],
     ]) {
       await run(process.execPath, ['--import', 'sightline/register', app], {
-        env: { ...process.env, OTEL_SERVICE_NAME: `sl-${protocol}`, OTEL_EXPORTER_OTLP_PROTOCOL: protocol, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint },
+        env: {
+          ...process.env,
+          OTEL_SERVICE_NAME: `sl-${protocol}`,
+          OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
+          OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+        },
       });
     }
     await waitForSpans(viewer, 36);
@@ -155,7 +182,10 @@ test('malformed, truncated, mistyped and oversized bodies get the right status a
     assert.equal(wrongWire.status, 400);
 
     const gzipped = gzipSync(JSON.stringify(otlpJson('svc', [span(hexId(16))])));
-    const truncated = await post(url, gzipped.subarray(0, gzipped.length - 10), { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+    const truncated = await post(url, gzipped.subarray(0, gzipped.length - 10), {
+      'content-type': 'application/json',
+      'content-encoding': 'gzip',
+    });
     assert.equal(truncated.status, 400);
     assert.match(JSON.parse(truncated.body.toString()).message, /gzip body is corrupt or truncated/);
 
@@ -171,16 +201,23 @@ test('malformed, truncated, mistyped and oversized bodies get the right status a
     assert.equal(big.status, 413);
 
     // A small gzip body that inflates past the limit is refused too.
-    const bomb = await post(url, gzipSync(Buffer.alloc(1024 * 1024, 0x20)), { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+    const bomb = await post(url, gzipSync(Buffer.alloc(1024 * 1024, 0x20)), {
+      'content-type': 'application/json',
+      'content-encoding': 'gzip',
+    });
     assert.equal(bomb.status, 413);
 
     // Chunked (no content-length) and oversized.
     const chunked = await new Promise<number>((resolve, reject) => {
       {
-        const r = request(url, { method: 'POST', headers: { 'content-type': 'application/x-protobuf', 'transfer-encoding': 'chunked' } }, (res) => {
-          res.resume();
-          resolve(res.statusCode!);
-        });
+        const r = request(
+          url,
+          { method: 'POST', headers: { 'content-type': 'application/x-protobuf', 'transfer-encoding': 'chunked' } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode!);
+          },
+        );
         r.on('error', reject);
         for (let i = 0; i < 20; i++) r.write(Buffer.alloc(8 * 1024, 1));
         r.end();
@@ -207,7 +244,12 @@ test('a request with some invalid spans stores the rest and reports partial succ
   const viewer = await testViewer();
   try {
     const traceId = hexId(16);
-    const body = otlpJson('partial', [span(traceId), span('zz', {}), span(traceId, { spanId: '0000000000000000' }), span(traceId, { startTimeUnixNano: 'soon' })]);
+    const body = otlpJson('partial', [
+      span(traceId),
+      span('zz', {}),
+      span(traceId, { spanId: '0000000000000000' }),
+      span(traceId, { startTimeUnixNano: 'soon' }),
+    ]);
     const json = await post(`${viewer.otlpHttpUrl}/v1/traces`, JSON.stringify(body), { 'content-type': 'application/json' });
     assert.equal(json.status, 200);
     const answer = JSON.parse(json.body.toString());

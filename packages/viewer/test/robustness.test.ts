@@ -10,7 +10,11 @@ import { ARTIFACTS, launch } from './support/browser.js';
 import { getJson, hexId, otlpJson, span, testViewer } from './support/viewer.js';
 
 async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   return { status: response.status, body: (await response.json()) as any };
 }
 
@@ -36,11 +40,24 @@ test('a span with a time beyond what the store holds is rejected alone; the rest
     assert.equal(answer.body.partialSuccess.rejectedSpans, '2');
     assert.match(answer.body.partialSuccess.errorMessage, /beyond 9223372036854775807 ns/);
     const stored = (await getJson(viewer, `/api/traces/${traceId}`)).body;
-    assert.deepEqual(stored.spans.map((s: any) => s.name), ['good']);
-    const logs = await postJson(`${viewer.otlpHttpUrl}/v1/logs`, { resourceLogs: [{ scopeLogs: [{ logRecords: [
-      { timeUnixNano: String(2n ** 64n - 1n), body: { stringValue: 'far' } },
-      { timeUnixNano: String(BigInt(Date.now()) * 1_000_000n), body: { stringValue: 'now' } },
-    ] }] }] });
+    assert.deepEqual(
+      stored.spans.map((s: any) => s.name),
+      ['good'],
+    );
+    const logs = await postJson(`${viewer.otlpHttpUrl}/v1/logs`, {
+      resourceLogs: [
+        {
+          scopeLogs: [
+            {
+              logRecords: [
+                { timeUnixNano: String(2n ** 64n - 1n), body: { stringValue: 'far' } },
+                { timeUnixNano: String(BigInt(Date.now()) * 1_000_000n), body: { stringValue: 'now' } },
+              ],
+            },
+          ],
+        },
+      ],
+    });
     assert.equal(logs.body.partialSuccess.rejectedLogRecords, '1');
     assert.equal(viewer.store.stats().logRecords, 1);
   } finally {
@@ -51,7 +68,10 @@ test('a span with a time beyond what the store holds is rejected alone; the rest
 test('a value nested deeper than 32 levels gets 400 at any depth, in JSON as in protobuf, and nothing of the request is stored', async () => {
   const viewer = await testViewer();
   try {
-    const ok = await postJson(`${viewer.otlpHttpUrl}/v1/traces`, withRaw(otlpJson('deep', [span(hexId(16), { attributes: [{ key: 'at-limit', value: '@RAW@' }] })]), nested(32)));
+    const ok = await postJson(
+      `${viewer.otlpHttpUrl}/v1/traces`,
+      withRaw(otlpJson('deep', [span(hexId(16), { attributes: [{ key: 'at-limit', value: '@RAW@' }] })]), nested(32)),
+    );
     assert.equal(ok.status, 200, 'the documented limit itself is accepted');
     for (const depth of [33, 40, 2_000, 100_000]) {
       const traceId = hexId(16);
@@ -60,7 +80,10 @@ test('a value nested deeper than 32 levels gets 400 at any depth, in JSON as in 
       const answer = await postJson(`${viewer.otlpHttpUrl}/v1/traces`, withRaw(otlpJson('deep', [good, deep]), nested(depth)));
       assert.equal(answer.status, 400, `depth ${depth}`);
       assert.match(answer.body.message, /nested more than 32 levels deep/);
-      const logs = await postJson(`${viewer.otlpHttpUrl}/v1/logs`, withRaw({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: '@RAW@' }] }] }] }, nested(depth)));
+      const logs = await postJson(
+        `${viewer.otlpHttpUrl}/v1/logs`,
+        withRaw({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: '@RAW@' }] }] }] }, nested(depth)),
+      );
       assert.equal(logs.status, 400, `log body at depth ${depth}`);
     }
     // Protobuf: a KeyValue list 40 levels deep, written by hand.
@@ -73,9 +96,19 @@ test('a value nested deeper than 32 levels gets 400 at any depth, in JSON as in 
     const field = (tag: number, body: Buffer) => Buffer.concat([Buffer.from([tag]), varint(body.length), body]);
     let value = field(0x0a, Buffer.from('x')); // AnyValue { string_value }
     for (let i = 0; i < 40; i++) value = field(0x32, field(0x0a, Buffer.concat([field(0x0a, Buffer.from('k')), field(0x12, value)]))); // kvlist_value { values { key, value } }
-    const spanBytes = Buffer.concat([field(0x0a, Buffer.alloc(16, 1)), field(0x12, Buffer.alloc(8, 2)), field(0x2a, Buffer.from('s')), Buffer.from([0x39, 1, 0, 0, 0, 0, 0, 0, 0]), field(0x4a, Buffer.concat([field(0x0a, Buffer.from('deep')), field(0x12, value)]))]);
+    const spanBytes = Buffer.concat([
+      field(0x0a, Buffer.alloc(16, 1)),
+      field(0x12, Buffer.alloc(8, 2)),
+      field(0x2a, Buffer.from('s')),
+      Buffer.from([0x39, 1, 0, 0, 0, 0, 0, 0, 0]),
+      field(0x4a, Buffer.concat([field(0x0a, Buffer.from('deep')), field(0x12, value)])),
+    ]);
     const body = field(0x0a, field(0x12, field(0x12, spanBytes)));
-    const proto = await fetch(`${viewer.otlpHttpUrl}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body });
+    const proto = await fetch(`${viewer.otlpHttpUrl}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-protobuf' },
+      body,
+    });
     assert.equal(proto.status, 400);
     assert.equal(viewer.store.stats().spans, 1, 'only the request at the limit was stored');
   } finally {
@@ -99,8 +132,20 @@ test('spans that name each other as parents are all shown, the cycle broken at i
   } as Parameters<typeof buildTrace>[0];
   const model = buildTrace(outline);
   assert.equal(model.ordered.length, 5, 'every span once');
-  assert.deepEqual(model.ordered.map((n) => [n.span.name, n.depth]), [['root', 0], ['self', 0], ['b', 0], ['a', 1], ['c', 2]]);
-  assert.deepEqual(model.roots.filter((n) => n.cycle).map((n) => n.span.name), ['self', 'b']);
+  assert.deepEqual(
+    model.ordered.map((n) => [n.span.name, n.depth]),
+    [
+      ['root', 0],
+      ['self', 0],
+      ['b', 0],
+      ['a', 1],
+      ['c', 2],
+    ],
+  );
+  assert.deepEqual(
+    model.roots.filter((n) => n.cycle).map((n) => n.span.name),
+    ['self', 'b'],
+  );
 });
 
 test('the OTLP ports bound to loopback refuse a request addressed to another host name (DNS rebinding), HTTP and gRPC', async () => {
@@ -110,10 +155,13 @@ test('the OTLP ports bound to loopback refuse a request addressed to another hos
     const status = (host: string) =>
       new Promise<number>((resolve, reject) => {
         const url = new URL(`${viewer.otlpHttpUrl}/v1/traces`);
-        const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { host, 'content-type': 'application/json' } }, (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        });
+        const req = request(
+          { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { host, 'content-type': 'application/json' } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
         req.on('error', reject);
         req.end(body);
       });
@@ -125,7 +173,12 @@ test('the OTLP ports bound to loopback refuse a request addressed to another hos
     const session = http2.connect(`http://${viewer.otlpGrpcAddress}`);
     const grpcStatus = (authority: string) =>
       new Promise<string>((resolve) => {
-        const stream = session.request({ ':method': 'POST', ':path': '/opentelemetry.proto.collector.trace.v1.TraceService/Export', ':authority': authority, 'content-type': 'application/grpc' });
+        const stream = session.request({
+          ':method': 'POST',
+          ':path': '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+          ':authority': authority,
+          'content-type': 'application/grpc',
+        });
         stream.on('trailers', (t) => resolve(String(t['grpc-status'])));
         stream.on('response', (h) => h['grpc-status'] !== undefined && resolve(String(h['grpc-status'])));
         stream.resume();
@@ -149,15 +202,33 @@ test('a trace of 100,000 spans shows its first screen in Chromium in under 2 s, 
     const traceId = hexId(16);
     const start = BigInt(Date.now()) * 1_000_000n;
     const spans: Array<Record<string, unknown>> = [];
-    const root = span(traceId, { name: 'batch import', startTimeUnixNano: String(start), endTimeUnixNano: String(start + 100_000_000_000n) });
+    const root = span(traceId, {
+      name: 'batch import',
+      startTimeUnixNano: String(start),
+      endTimeUnixNano: String(start + 100_000_000_000n),
+    });
     spans.push(root);
     for (let c = 0; c < 100; c++) {
       const childStart = start + BigInt(c) * 1_000_000_000n;
-      const child = span(traceId, { name: `chunk ${c}`, parentSpanId: root.spanId, startTimeUnixNano: String(childStart), endTimeUnixNano: String(childStart + 900_000_000n) });
+      const child = span(traceId, {
+        name: `chunk ${c}`,
+        parentSpanId: root.spanId,
+        startTimeUnixNano: String(childStart),
+        endTimeUnixNano: String(childStart + 900_000_000n),
+      });
       spans.push(child);
       for (let i = 0; i < 999; i++) {
         const at = childStart + BigInt(i) * 900_000n;
-        spans.push(span(traceId, { name: 'INSERT rows', kind: 3, parentSpanId: child.spanId, startTimeUnixNano: String(at), endTimeUnixNano: String(at + 800_000n), attributes: [{ key: 'db.query.text', value: { stringValue: 'INSERT INTO rows VALUES ($1, $2)' } }] }));
+        spans.push(
+          span(traceId, {
+            name: 'INSERT rows',
+            kind: 3,
+            parentSpanId: child.spanId,
+            startTimeUnixNano: String(at),
+            endTimeUnixNano: String(at + 800_000n),
+            attributes: [{ key: 'db.query.text', value: { stringValue: 'INSERT INTO rows VALUES ($1, $2)' } }],
+          }),
+        );
       }
     }
     for (let i = 0; i < spans.length; i += 5000) {
@@ -187,7 +258,11 @@ test('a trace of 100,000 spans shows its first screen in Chromium in under 2 s, 
 
     // Scrolling far down draws the rows there; a click shows that span's attributes.
     await page.evaluate(() => window.scrollTo(0, 50_000 * 26));
-    await page.waitForFunction(() => [...document.querySelectorAll('.waterfall .row')].some((r) => r.getBoundingClientRect().top > 0 && r.getBoundingClientRect().top < 400));
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('.waterfall .row')].some(
+        (r) => r.getBoundingClientRect().top > 0 && r.getBoundingClientRect().top < 400,
+      ),
+    );
     const row = page.locator('.waterfall .row').filter({ hasText: 'INSERT rows' }).nth(20);
     await row.click();
     await page.locator('.details').getByText('INSERT INTO rows VALUES ($1, $2)').waitFor();

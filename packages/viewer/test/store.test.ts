@@ -11,7 +11,11 @@ import { getJson, hexId, otlpJson, span, tempDir, testViewer } from './support/v
 const ns = (ms: number) => String(BigInt(ms) * 1_000_000n);
 
 async function send(url: string, body: unknown): Promise<number> {
-  const response = await fetch(`${url}/v1/traces`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  const response = await fetch(`${url}/v1/traces`, {
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json' },
+  });
   await response.arrayBuffer();
   return response.status;
 }
@@ -41,7 +45,9 @@ function storeWith(maxBytes: number, maxAgeMs = 0): TraceStore {
 }
 
 function oneTrace(store: TraceStore, traceId: string, spans = 10): void {
-  const list = Array.from({ length: spans }, () => span(traceId, { attributes: [{ key: 'pad', value: { stringValue: 'x'.repeat(200) } }] }));
+  const list = Array.from({ length: spans }, () =>
+    span(traceId, { attributes: [{ key: 'pad', value: { stringValue: 'x'.repeat(200) } }] }),
+  );
   store.ingest(normalizeTraceRequest(otlpJson('evict', list)).spans);
 }
 
@@ -78,7 +84,10 @@ test('a database written by another schema version is refused with a message, no
   const old = new Sqlite(path);
   old.exec('CREATE TABLE spans (x TEXT)');
   old.close();
-  assert.throws(() => new TraceStore({ path, maxBytes: 1e9, maxAgeMs: 0 }), /written by another version of the viewer \(schema 0, this one reads 3\); move it away or start with another --data directory/);
+  assert.throws(
+    () => new TraceStore({ path, maxBytes: 1e9, maxAgeMs: 0 }),
+    /written by another version of the viewer \(schema 0, this one reads 3\); move it away or start with another --data directory/,
+  );
 });
 
 test('a retried batch is stored once', () => {
@@ -98,9 +107,17 @@ test('search filters: service, operation, errors, duration, attributes, time ran
     const now = Date.now();
     const mk = (service: string, name: string, startMs: number, durMs: number, extra: Record<string, unknown> = {}) => {
       const traceId = hexId(16);
-      return { traceId, body: otlpJson(service, [span(traceId, { name, startTimeUnixNano: ns(startMs), endTimeUnixNano: ns(startMs + durMs), ...extra })]) };
+      return {
+        traceId,
+        body: otlpJson(service, [span(traceId, { name, startTimeUnixNano: ns(startMs), endTimeUnixNano: ns(startMs + durMs), ...extra })]),
+      };
     };
-    const a = mk('api', 'GET /a', now - 1000, 10, { attributes: [{ key: 'http.route', value: { stringValue: '/a' } }, { key: 'http.response.status_code', value: { intValue: '200' } }] });
+    const a = mk('api', 'GET /a', now - 1000, 10, {
+      attributes: [
+        { key: 'http.route', value: { stringValue: '/a' } },
+        { key: 'http.response.status_code', value: { intValue: '200' } },
+      ],
+    });
     const b = mk('api', 'GET /b', now - 2000, 300, { status: { code: 2, message: 'boom' } });
     const c = mk('worker', 'process jobs', now - 3000, 50, { attributes: [{ key: 'retry', value: { boolValue: true } }] });
     const old = mk('api', 'GET /a', now - 3 * 3_600_000, 10);
@@ -136,8 +153,21 @@ test('a downloaded trace re-imports to the same trace', async () => {
   const target = await testViewer();
   try {
     const traceId = hexId(16);
-    const root = span(traceId, { name: 'root', links: [{ traceId: hexId(16), spanId: hexId(8), attributes: [{ key: 'why', value: { stringValue: 'batch' } }] }] });
-    const child = span(traceId, { name: 'child', parentSpanId: root.spanId, events: [{ name: 'exception', timeUnixNano: root.startTimeUnixNano, attributes: [{ key: 'exception.stacktrace', value: { stringValue: 'Error: x\n at y' } }] }] });
+    const root = span(traceId, {
+      name: 'root',
+      links: [{ traceId: hexId(16), spanId: hexId(8), attributes: [{ key: 'why', value: { stringValue: 'batch' } }] }],
+    });
+    const child = span(traceId, {
+      name: 'child',
+      parentSpanId: root.spanId,
+      events: [
+        {
+          name: 'exception',
+          timeUnixNano: root.startTimeUnixNano,
+          attributes: [{ key: 'exception.stacktrace', value: { stringValue: 'Error: x\n at y' } }],
+        },
+      ],
+    });
     await send(source.otlpHttpUrl, otlpJson('exported', [root, child]));
     const download = await fetch(`${source.uiUrl}/api/traces/${traceId}/otlp`);
     assert.match(download.headers.get('content-disposition')!, /attachment; filename="trace-[0-9a-f]{32}\.json"/);

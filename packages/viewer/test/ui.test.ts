@@ -9,7 +9,13 @@ function demoTrace() {
   const traceId = hexId(16);
   const start = BigInt(Date.now()) * 1_000_000n;
   const t = (ms: number) => String(start + BigInt(ms * 1_000_000));
-  const root = span(traceId, { name: 'POST /orders', kind: 2, startTimeUnixNano: t(0), endTimeUnixNano: t(40), attributes: [{ key: 'http.route', value: { stringValue: '/orders' } }] });
+  const root = span(traceId, {
+    name: 'POST /orders',
+    kind: 2,
+    startTimeUnixNano: t(0),
+    endTimeUnixNano: t(40),
+    attributes: [{ key: 'http.route', value: { stringValue: '/orders' } }],
+  });
   const fetchSpan = span(traceId, { name: 'POST', kind: 3, parentSpanId: root.spanId, startTimeUnixNano: t(5), endTimeUnixNano: t(30) });
   const quote = span(traceId, {
     name: 'POST /quotes',
@@ -19,12 +25,24 @@ function demoTrace() {
     endTimeUnixNano: t(28),
     attributes: [{ key: 'quote.item', value: { stringValue: '<b>decline-me</b>' } }],
     status: { code: 2, message: 'quote declined' },
-    events: [{ name: 'exception', timeUnixNano: t(20), attributes: [
-      { key: 'exception.type', value: { stringValue: 'QuoteDeclined' } },
-      { key: 'exception.stacktrace', value: { stringValue: 'QuoteDeclined: no\n    at quote (shipping.js:12:5)' } },
-    ] }],
+    events: [
+      {
+        name: 'exception',
+        timeUnixNano: t(20),
+        attributes: [
+          { key: 'exception.type', value: { stringValue: 'QuoteDeclined' } },
+          { key: 'exception.stacktrace', value: { stringValue: 'QuoteDeclined: no\n    at quote (shipping.js:12:5)' } },
+        ],
+      },
+    ],
   });
-  const sql = span(traceId, { name: 'SELECT orders', kind: 3, parentSpanId: root.spanId, startTimeUnixNano: t(31), endTimeUnixNano: t(38) });
+  const sql = span(traceId, {
+    name: 'SELECT orders',
+    kind: 3,
+    parentSpanId: root.spanId,
+    startTimeUnixNano: t(31),
+    endTimeUnixNano: t(38),
+  });
   return {
     traceId,
     ids: { root: root.spanId, fetch: fetchSpan.spanId, quote: quote.spanId, sql: sql.spanId },
@@ -32,24 +50,35 @@ function demoTrace() {
   };
 }
 
-test('the UI finds a trace, shows its waterfall nested, and a span\'s attributes and exception', async (t) => {
+test("the UI finds a trace, shows its waterfall nested, and a span's attributes and exception", async (t) => {
   const browser = await launch(t);
   if (!browser) return;
   const viewer = await testViewer();
   try {
     // Some unrelated traffic so the search has something to filter out.
     for (let i = 0; i < 3; i++) {
-      await fetch(`${viewer.otlpHttpUrl}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(otlpJson('noise', [span(hexId(16))])) });
+      await fetch(`${viewer.otlpHttpUrl}/v1/traces`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(otlpJson('noise', [span(hexId(16))])),
+      });
     }
     const trace = demoTrace();
     for (const body of trace.requests) {
-      await fetch(`${viewer.otlpHttpUrl}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      await fetch(`${viewer.otlpHttpUrl}/v1/traces`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     }
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     const problems: string[] = [];
     page.on('pageerror', (e) => problems.push(String(e)));
     page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
-    page.on('request', (r) => !r.url().startsWith(viewer.uiUrl) && !r.url().startsWith('data:') && problems.push(`external request ${r.url()}`));
+    page.on(
+      'request',
+      (r) => !r.url().startsWith(viewer.uiUrl) && !r.url().startsWith('data:') && problems.push(`external request ${r.url()}`),
+    );
 
     await page.goto(viewer.uiUrl);
     await page.waitForSelector('select[name=service] option[value=orders]', { state: 'attached' });
@@ -66,8 +95,15 @@ test('the UI finds a trace, shows its waterfall nested, and a span\'s attributes
 
     await result.locator('a').click();
     await page.waitForSelector('.waterfall .row');
-    const rows = await page.$$eval('.waterfall .row', (els) => els.map((el) => [el.getAttribute('data-span-id'), el.getAttribute('aria-level')]));
-    assert.deepEqual(rows, [[trace.ids.root, '1'], [trace.ids.fetch, '2'], [trace.ids.quote, '3'], [trace.ids.sql, '2']]);
+    const rows = await page.$$eval('.waterfall .row', (els) =>
+      els.map((el) => [el.getAttribute('data-span-id'), el.getAttribute('aria-level')]),
+    );
+    assert.deepEqual(rows, [
+      [trace.ids.root, '1'],
+      [trace.ids.fetch, '2'],
+      [trace.ids.quote, '3'],
+      [trace.ids.sql, '2'],
+    ]);
     assert.equal(await page.locator('.row.has-error').count(), 1);
 
     await page.click(`.row[data-span-id="${trace.ids.quote}"]`);
@@ -97,7 +133,9 @@ test('the UI finds a trace, shows its waterfall nested, and a span\'s attributes
     await fetch(`${viewer.otlpHttpUrl}/v1/traces`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(otlpJson('worker', [span(trace.traceId, { name: 'process confirmations', kind: 5, parentSpanId: trace.ids.sql })])),
+      body: JSON.stringify(
+        otlpJson('worker', [span(trace.traceId, { name: 'process confirmations', kind: 5, parentSpanId: trace.ids.sql })]),
+      ),
     });
     await page.waitForFunction(() => document.querySelectorAll('.waterfall .row').length === 5, undefined, { timeout: 5000 });
 
@@ -106,16 +144,45 @@ test('the UI finds a trace, shows its waterfall nested, and a span\'s attributes
     await fetch(`${viewer.otlpHttpUrl}/v1/logs`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ resourceLogs: [
-        { resource: { attributes: [{ key: 'service.name', value: { stringValue: 'orders' } }] }, scopeLogs: [{ logRecords: [
-          { timeUnixNano: now, severityNumber: 9, severityText: 'info', body: { stringValue: 'order received' }, traceId: trace.traceId, spanId: trace.ids.root },
-        ] }] },
-        { resource: { attributes: [{ key: 'service.name', value: { stringValue: 'shipping' } }] }, scopeLogs: [{ logRecords: [
-          { timeUnixNano: now, severityNumber: 17, severityText: 'error', traceId: trace.traceId, spanId: trace.ids.quote,
-            body: { kvlistValue: { values: [{ key: 'msg', value: { stringValue: '<i>declined</i>' } }] } },
-            attributes: [{ key: 'quote.reason', value: { stringValue: 'blocked item' } }] },
-        ] }] },
-      ] }),
+      body: JSON.stringify({
+        resourceLogs: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: 'orders' } }] },
+            scopeLogs: [
+              {
+                logRecords: [
+                  {
+                    timeUnixNano: now,
+                    severityNumber: 9,
+                    severityText: 'info',
+                    body: { stringValue: 'order received' },
+                    traceId: trace.traceId,
+                    spanId: trace.ids.root,
+                  },
+                ],
+              },
+            ],
+          },
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: 'shipping' } }] },
+            scopeLogs: [
+              {
+                logRecords: [
+                  {
+                    timeUnixNano: now,
+                    severityNumber: 17,
+                    severityText: 'error',
+                    traceId: trace.traceId,
+                    spanId: trace.ids.quote,
+                    body: { kvlistValue: { values: [{ key: 'msg', value: { stringValue: '<i>declined</i>' } }] } },
+                    attributes: [{ key: 'quote.reason', value: { stringValue: 'blocked item' } }],
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      }),
     });
     await page.waitForFunction(() => document.querySelectorAll('.trace-logs .log').length === 2, undefined, { timeout: 5000 });
     assert.equal(await page.locator(`.row[data-span-id="${trace.ids.quote}"] .log-mark`).innerText(), '1 log');
@@ -138,9 +205,25 @@ test('the UI finds a trace, shows its waterfall nested, and a span\'s attributes
     await fetch(`${viewer.otlpHttpUrl}/v1/logs`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ resourceLogs: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'worker' } }] }, scopeLogs: [{ logRecords: [
-        { timeUnixNano: String(BigInt(Date.now()) * 1_000_000n), severityNumber: 21, severityText: 'fatal', body: { stringValue: 'queue connection lost' } },
-      ] }] }] }),
+      body: JSON.stringify({
+        resourceLogs: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: 'worker' } }] },
+            scopeLogs: [
+              {
+                logRecords: [
+                  {
+                    timeUnixNano: String(BigInt(Date.now()) * 1_000_000n),
+                    severityNumber: 21,
+                    severityText: 'fatal',
+                    body: { stringValue: 'queue connection lost' },
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      }),
     });
     await page.waitForFunction(() => document.querySelectorAll('.logs-page .log').length === 2, undefined, { timeout: 5000 });
     assert.match(await page.locator('.logs-page .log').first().innerText(), /fatal\s+worker\s+queue connection lost/);

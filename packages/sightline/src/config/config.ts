@@ -8,7 +8,13 @@ import { PROTOCOLS, type OtlpConfig, type OtlpProtocol } from '../export/otlp-co
 import { EXPORTERS, type ExporterName } from '../export/span-exporter.js';
 import type { QueueSettings } from '../export/worker/export-queue.js';
 import { DEFAULT_KEYS_TOKEN } from '../instrumentation/redaction/url-query.js';
-import { INSTRUMENTATION_NAMES, type HttpSettings, type InstrumentationName, type LogCorrelationSettings, type MessagingSettings } from '../instrumentation/settings.js';
+import {
+  INSTRUMENTATION_NAMES,
+  type HttpSettings,
+  type InstrumentationName,
+  type LogCorrelationSettings,
+  type MessagingSettings,
+} from '../instrumentation/settings.js';
 import type { PropagatorName } from '../propagation/composite.js';
 import type { SpanLimits } from '../trace/limits.js';
 import { SAMPLER_NAMES, type Sampler, type SamplerConfig, type SamplerName } from '../trace/sampler.js';
@@ -106,7 +112,8 @@ export function loadConfig(options: InitOptions = {}, env: Env = process.env): C
     spanLimits: { ...spanLimits(r), ...options.spanLimits },
     batch: batchConfig(r, options.batch),
     exportQueue: {
-      maxQueueBytes: options.exportQueue?.maxQueueBytes ?? r.bytes('SIGHTLINE_EXPORT_MAX_QUEUE_BYTES', DEFAULT_EXPORT_QUEUE_BYTES, 64 * 1024),
+      maxQueueBytes:
+        options.exportQueue?.maxQueueBytes ?? r.bytes('SIGHTLINE_EXPORT_MAX_QUEUE_BYTES', DEFAULT_EXPORT_QUEUE_BYTES, 64 * 1024),
       maxConcurrentRequests: options.exportQueue?.maxConcurrentRequests ?? r.integer('SIGHTLINE_EXPORT_CONCURRENCY', 4, 1, 64),
     },
     exporter: options.exporter ?? r.oneOf('OTEL_TRACES_EXPORTER', EXPORTERS, 'otlp'),
@@ -317,7 +324,8 @@ function redactQueryKeys(r: EnvReader): string[] {
 }
 
 function httpConfig(r: EnvReader, overrides: InitOptions['http']): HttpSettings {
-  const headers = (suffix: string): string[] => (r.list(`OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_${suffix}`) ?? []).map((h) => h.toLowerCase());
+  const headers = (suffix: string): string[] =>
+    (r.list(`OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_${suffix}`) ?? []).map((h) => h.toLowerCase());
   const captured = overrides?.captureHeaders;
   const lower = (list: string[] | undefined): string[] | undefined => list?.map((h) => h.toLowerCase());
   return {

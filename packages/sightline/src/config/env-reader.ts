@@ -76,7 +76,10 @@ export class EnvReader {
   list(name: string): string[] | undefined {
     const value = this.raw(name);
     if (value === undefined) return undefined;
-    return value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    return value
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
   }
 
   /** `key1=value1,key2=value2` with percent-encoded values (W3C baggage style), as used by

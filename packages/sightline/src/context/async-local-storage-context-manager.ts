@@ -23,7 +23,12 @@ export class AsyncLocalStorageContextManager implements ContextManager {
     this.base = context;
   }
 
-  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(context: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
+  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(
+    context: Context,
+    fn: F,
+    thisArg?: ThisParameterType<F>,
+    ...args: A
+  ): ReturnType<F> {
     const call = thisArg === undefined ? fn : fn.bind(thisArg);
     return this.storage.run(context, call as (...a: A) => ReturnType<F>, ...args);
   }

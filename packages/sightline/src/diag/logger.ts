@@ -10,13 +10,20 @@ export const LOG_LEVELS = Object.keys(LEVEL_RANK) as LogLevel[];
 
 export function toDiagLogLevel(level: LogLevel): DiagLogLevel {
   switch (level) {
-    case 'none': return DiagLogLevel.NONE;
-    case 'error': return DiagLogLevel.ERROR;
-    case 'warn': return DiagLogLevel.WARN;
-    case 'info': return DiagLogLevel.INFO;
-    case 'debug': return DiagLogLevel.DEBUG;
-    case 'verbose': return DiagLogLevel.VERBOSE;
-    default: return DiagLogLevel.ALL;
+    case 'none':
+      return DiagLogLevel.NONE;
+    case 'error':
+      return DiagLogLevel.ERROR;
+    case 'warn':
+      return DiagLogLevel.WARN;
+    case 'info':
+      return DiagLogLevel.INFO;
+    case 'debug':
+      return DiagLogLevel.DEBUG;
+    case 'verbose':
+      return DiagLogLevel.VERBOSE;
+    default:
+      return DiagLogLevel.ALL;
   }
 }
 
@@ -53,11 +60,21 @@ class Logger implements DiagLogger {
     this.sink(line);
   }
 
-  error(message: string, ...args: unknown[]): void { this.write('error', message, args); }
-  warn(message: string, ...args: unknown[]): void { this.write('warn', message, args); }
-  info(message: string, ...args: unknown[]): void { this.write('info', message, args); }
-  debug(message: string, ...args: unknown[]): void { this.write('debug', message, args); }
-  verbose(message: string, ...args: unknown[]): void { this.write('verbose', message, args); }
+  error(message: string, ...args: unknown[]): void {
+    this.write('error', message, args);
+  }
+  warn(message: string, ...args: unknown[]): void {
+    this.write('warn', message, args);
+  }
+  info(message: string, ...args: unknown[]): void {
+    this.write('info', message, args);
+  }
+  debug(message: string, ...args: unknown[]): void {
+    this.write('debug', message, args);
+  }
+  verbose(message: string, ...args: unknown[]): void {
+    this.write('verbose', message, args);
+  }
 
   /** A warning that is said once per process, however often its cause recurs. */
   warnOnce(key: string, message: string): void {

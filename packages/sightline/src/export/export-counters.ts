@@ -7,7 +7,17 @@ import { SIGNALS, type Signal } from '@sightline/otlp';
 export { SIGNALS, type Signal };
 
 /** Per-signal counters; `queued` and `queuedBytes` are gauges, the rest only grow. */
-export const SLOTS = ['received', 'exported', 'rejected', 'failed', 'droppedBacklog', 'queued', 'queuedBytes', 'requests', 'failedRequests'] as const;
+export const SLOTS = [
+  'received',
+  'exported',
+  'rejected',
+  'failed',
+  'droppedBacklog',
+  'queued',
+  'queuedBytes',
+  'requests',
+  'failedRequests',
+] as const;
 export type Slot = (typeof SLOTS)[number];
 export type SignalCounts = Record<Slot, number>;
 

@@ -114,7 +114,8 @@ export class StatsRecorder {
     if (newLost > 0) {
       const causes = [
         t.spansDroppedQueueFull && `queue full (OTEL_BSP_MAX_QUEUE_SIZE=${this.settings.maxQueueSize}): ${t.spansDroppedQueueFull}`,
-        t.spansDroppedBacklog && `backlog over SIGHTLINE_EXPORT_MAX_QUEUE_BYTES=${this.settings.maxQueueBytes} while the collector was slow or down: ${t.spansDroppedBacklog}`,
+        t.spansDroppedBacklog &&
+          `backlog over SIGHTLINE_EXPORT_MAX_QUEUE_BYTES=${this.settings.maxQueueBytes} while the collector was slow or down: ${t.spansDroppedBacklog}`,
         t.spansFailed && `refused or failed: ${t.spansFailed}`,
         t.spansRejected && `rejected by the collector: ${t.spansRejected}`,
         t.spansAbandoned && `still unsent when export ended (SIGHTLINE_SHUTDOWN_TIMEOUT): ${t.spansAbandoned}`,

@@ -20,7 +20,11 @@ const callbacks = new Map<string, (value: unknown) => void>();
 function declaredDependencies(): Set<string> | undefined {
   const pkg = appPackageJson()?.pkg;
   if (pkg === undefined) return undefined;
-  return new Set([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.devDependencies ?? {}), ...Object.keys(pkg.optionalDependencies ?? {})]);
+  return new Set([
+    ...Object.keys(pkg.dependencies ?? {}),
+    ...Object.keys(pkg.devDependencies ?? {}),
+    ...Object.keys(pkg.optionalDependencies ?? {}),
+  ]);
 }
 
 /** Whether the app uses the package: declared in its package.json, or (with none) resolvable from it. */
@@ -59,12 +63,18 @@ export function registerEsmPatches(targets: EsmTarget[], hookUrl: URL): () => vo
     const registerHooks = (nodeModule as { registerHooks?: (hooks: object) => unknown }).registerHooks;
     if (typeof registerHooks === 'function') {
       // Node 22.15+ / 23.5+: synchronous hooks on this thread, no loader thread to pay for.
-      registerHooks({ load: (url: string, context: unknown, nextLoad: (u: string, c: unknown) => LoadResult) => appendHandOver(url, nextLoad(url, context), data.targets) });
+      registerHooks({
+        load: (url: string, context: unknown, nextLoad: (u: string, c: unknown) => LoadResult) =>
+          appendHandOver(url, nextLoad(url, context), data.targets),
+      });
     } else {
       nodeModule.register(hookUrl.href, { data });
     }
   } catch (error) {
-    log.warn(`could not register the ES-module hook; ${wanted.map((t) => t.packageName).join(', ')} imported as ES modules run without route names:`, error);
+    log.warn(
+      `could not register the ES-module hook; ${wanted.map((t) => t.packageName).join(', ')} imported as ES modules run without route names:`,
+      error,
+    );
   }
   return forget;
 }

@@ -20,8 +20,23 @@ import { WinstonInstrumentation } from './logs/winston.js';
 import { ChildProcessInstrumentation } from './child-process/child-process.js';
 
 export function createInstrumentations(): Instrumentation[] {
-  return [new HttpServerInstrumentation(), new NodeHttpClientInstrumentation(), new UndiciInstrumentation(), new FastifyInstrumentation(), new ExpressInstrumentation(), new NestInstrumentation(), new HonoInstrumentation(), new PgInstrumentation(),
-    new IoredisInstrumentation(), new NodeRedisInstrumentation(), new BullmqInstrumentation(), new PgBossInstrumentation(), new PinoInstrumentation(), new WinstonInstrumentation(), new ChildProcessInstrumentation()];
+  return [
+    new HttpServerInstrumentation(),
+    new NodeHttpClientInstrumentation(),
+    new UndiciInstrumentation(),
+    new FastifyInstrumentation(),
+    new ExpressInstrumentation(),
+    new NestInstrumentation(),
+    new HonoInstrumentation(),
+    new PgInstrumentation(),
+    new IoredisInstrumentation(),
+    new NodeRedisInstrumentation(),
+    new BullmqInstrumentation(),
+    new PgBossInstrumentation(),
+    new PinoInstrumentation(),
+    new WinstonInstrumentation(),
+    new ChildProcessInstrumentation(),
+  ];
 }
 
 /**

@@ -22,7 +22,10 @@ function packageOf(request: string): string | undefined {
   // An absolute path to a package's main file, as the ES-module loader passes it.
   // Entry files are index.js or named after the package (pino/pino.js, winston/lib/winston.js), at the
   // top or under lib/, built/ (ioredis), dist/ or dist/cjs/.
-  const match = /[/\\]node_modules[/\\]((?:@[^/\\]+[/\\])?([^/\\]+))[/\\](?:lib[/\\]|built[/\\]|dist[/\\](?:cjs[/\\])?)?(index|[^/\\]+)\.c?js$/.exec(request);
+  const match =
+    /[/\\]node_modules[/\\]((?:@[^/\\]+[/\\])?([^/\\]+))[/\\](?:lib[/\\]|built[/\\]|dist[/\\](?:cjs[/\\])?)?(index|[^/\\]+)\.c?js$/.exec(
+      request,
+    );
   if (!match || (match[3] !== 'index' && match[3] !== match[2])) return undefined;
   return match[1]!.replace(/\\/g, '/');
 }

@@ -2,7 +2,22 @@
 // init() options): which of them run, and the settings of the HTTP, messaging and log ones.
 
 /** Instrumentation names for OTEL_NODE_ENABLED_INSTRUMENTATIONS / OTEL_NODE_DISABLED_INSTRUMENTATIONS. */
-export const INSTRUMENTATION_NAMES = ['http', 'undici', 'fastify', 'express', 'nestjs', 'hono', 'pg', 'ioredis', 'redis', 'bullmq', 'pg-boss', 'pino', 'winston', 'child_process'] as const;
+export const INSTRUMENTATION_NAMES = [
+  'http',
+  'undici',
+  'fastify',
+  'express',
+  'nestjs',
+  'hono',
+  'pg',
+  'ioredis',
+  'redis',
+  'bullmq',
+  'pg-boss',
+  'pino',
+  'winston',
+  'child_process',
+] as const;
 export type InstrumentationName = (typeof INSTRUMENTATION_NAMES)[number];
 
 export interface HttpSettings {

@@ -40,8 +40,9 @@ export class Sightline {
     this.resource = buildResource(config);
     this.recorder = new StatsRecorder({ maxQueueSize: config.batch.maxQueueSize, maxQueueBytes: config.exportQueue.maxQueueBytes });
     if (config.exporter === 'otlp') {
-      this.worker = new ExportWorker({ signals: { traces: config.otlp }, queue: config.exportQueue, logLevel: config.logLevel }, (_signal, reason) =>
-        this.recorder.exportError(reason),
+      this.worker = new ExportWorker(
+        { signals: { traces: config.otlp }, queue: config.exportQueue, logLevel: config.logLevel },
+        (_signal, reason) => this.recorder.exportError(reason),
       );
       this.recorder.attach(this.worker);
     }
@@ -77,7 +78,9 @@ export class Sightline {
       (scope) => this.tracerProvider.getTracer(scope, SDK_VERSION),
       (ctx) => this.contextManager.enterWith(ctx),
     );
-    log.debug(`started: exporter ${this.config.exporter}${this.config.exporter === 'otlp' ? ` (${this.config.otlp.protocol} to ${this.config.otlp.url})` : ''}, sampler ${samplerFromConfig(this.config.sampler).toString()}`);
+    log.debug(
+      `started: exporter ${this.config.exporter}${this.config.exporter === 'otlp' ? ` (${this.config.otlp.protocol} to ${this.config.otlp.url})` : ''}, sampler ${samplerFromConfig(this.config.sampler).toString()}`,
+    );
   }
 
   /**
@@ -90,7 +93,9 @@ export class Sightline {
     const inherited = contextFromEnv(this.config.inheritedContext);
     const parent = trace.getSpanContext(inherited);
     if (parent === undefined || !isSpanContextValid(parent)) {
-      log.warn(`TRACEPARENT="${this.config.inheritedContext.TRACEPARENT}" is not a valid W3C traceparent (or OTEL_PROPAGATORS leaves out tracecontext); this process starts its own traces`);
+      log.warn(
+        `TRACEPARENT="${this.config.inheritedContext.TRACEPARENT}" is not a valid W3C traceparent (or OTEL_PROPAGATORS leaves out tracecontext); this process starts its own traces`,
+      );
       return;
     }
     this.contextManager.setBaseContext(inherited);
@@ -144,7 +149,10 @@ export class Sightline {
       this.queue?.close();
       if (this.worker !== undefined) {
         const complete = await this.worker.shutdown(timeoutMillis);
-        if (!complete) log.warn(`shutdown did not deliver every span within ${timeoutMillis} ms (SIGHTLINE_SHUTDOWN_TIMEOUT); the rest are counted as abandoned`);
+        if (!complete)
+          log.warn(
+            `shutdown did not deliver every span within ${timeoutMillis} ms (SIGHTLINE_SHUTDOWN_TIMEOUT); the rest are counted as abandoned`,
+          );
       }
       this.recorder.report();
       this.state = 'shut down';

@@ -1,5 +1,13 @@
 // W3C Baggage propagation.
-import { baggageEntryMetadataFromString, propagation, type BaggageEntry, type Context, type TextMapGetter, type TextMapPropagator, type TextMapSetter } from '@opentelemetry/api';
+import {
+  baggageEntryMetadataFromString,
+  propagation,
+  type BaggageEntry,
+  type Context,
+  type TextMapGetter,
+  type TextMapPropagator,
+  type TextMapSetter,
+} from '@opentelemetry/api';
 
 export const BAGGAGE = 'baggage';
 // Limits from the W3C Baggage specification: at least 64 members and 8192 bytes must be supported.

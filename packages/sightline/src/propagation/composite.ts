@@ -29,5 +29,7 @@ export class CompositePropagator implements TextMapPropagator {
 }
 
 export function propagatorFromConfig(names: PropagatorName[]): CompositePropagator {
-  return new CompositePropagator(names.map((name) => (name === 'tracecontext' ? new W3CTraceContextPropagator() : new W3CBaggagePropagator())));
+  return new CompositePropagator(
+    names.map((name) => (name === 'tracecontext' ? new W3CTraceContextPropagator() : new W3CBaggagePropagator())),
+  );
 }

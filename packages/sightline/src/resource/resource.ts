@@ -64,7 +64,15 @@ function processAttributes(): Attributes {
 }
 
 const HOST_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm32', ia32: 'x86', ppc64: 'ppc64', s390x: 's390x' };
-const OS_TYPE: Record<string, string> = { linux: 'linux', darwin: 'darwin', win32: 'windows', freebsd: 'freebsd', openbsd: 'openbsd', sunos: 'solaris', aix: 'aix' };
+const OS_TYPE: Record<string, string> = {
+  linux: 'linux',
+  darwin: 'darwin',
+  win32: 'windows',
+  freebsd: 'freebsd',
+  openbsd: 'openbsd',
+  sunos: 'solaris',
+  aix: 'aix',
+};
 
 function hostAttributes(): Attributes {
   const attributes: Attributes = {

@@ -1,5 +1,14 @@
 // Head samplers. The interface matches the OpenTelemetry SDK's, so an SDK sampler object can be passed to init().
-import { isSpanContextValid, trace, TraceFlags, type Attributes, type Context, type Link, type SpanKind, type TraceState } from '@opentelemetry/api';
+import {
+  isSpanContextValid,
+  trace,
+  TraceFlags,
+  type Attributes,
+  type Context,
+  type Link,
+  type SpanKind,
+  type TraceState,
+} from '@opentelemetry/api';
 
 /** OTEL_TRACES_SAMPLER values. */
 export const SAMPLER_NAMES = [
@@ -30,7 +39,14 @@ export interface SamplingResult {
 }
 
 export interface Sampler {
-  shouldSample(context: Context, traceId: string, spanName: string, spanKind: SpanKind, attributes: Attributes, links: Link[]): SamplingResult;
+  shouldSample(
+    context: Context,
+    traceId: string,
+    spanName: string,
+    spanKind: SpanKind,
+    attributes: Attributes,
+    links: Link[],
+  ): SamplingResult;
   toString(): string;
 }
 
@@ -96,8 +112,12 @@ export class ParentBasedSampler implements Sampler {
     if (parent === undefined || !isSpanContextValid(parent)) return this.root.shouldSample(context, traceId, name, kind, attributes, links);
     const sampled = (parent.traceFlags & TraceFlags.SAMPLED) !== 0;
     const delegate = parent.isRemote
-      ? sampled ? this.remoteSampled : this.remoteNotSampled
-      : sampled ? this.localSampled : this.localNotSampled;
+      ? sampled
+        ? this.remoteSampled
+        : this.remoteNotSampled
+      : sampled
+        ? this.localSampled
+        : this.localNotSampled;
     return delegate.shouldSample(context, traceId, name, kind, attributes, links);
   }
 
@@ -109,11 +129,17 @@ export class ParentBasedSampler implements Sampler {
 export function samplerFromConfig(config: SamplerConfig | Sampler): Sampler {
   if ('shouldSample' in config) return config;
   switch (config.name) {
-    case 'always_on': return new AlwaysOnSampler();
-    case 'always_off': return new AlwaysOffSampler();
-    case 'traceidratio': return new TraceIdRatioSampler(config.ratio);
-    case 'parentbased_always_on': return new ParentBasedSampler(new AlwaysOnSampler());
-    case 'parentbased_always_off': return new ParentBasedSampler(new AlwaysOffSampler());
-    case 'parentbased_traceidratio': return new ParentBasedSampler(new TraceIdRatioSampler(config.ratio));
+    case 'always_on':
+      return new AlwaysOnSampler();
+    case 'always_off':
+      return new AlwaysOffSampler();
+    case 'traceidratio':
+      return new TraceIdRatioSampler(config.ratio);
+    case 'parentbased_always_on':
+      return new ParentBasedSampler(new AlwaysOnSampler());
+    case 'parentbased_always_off':
+      return new ParentBasedSampler(new AlwaysOffSampler());
+    case 'parentbased_traceidratio':
+      return new ParentBasedSampler(new TraceIdRatioSampler(config.ratio));
   }
 }

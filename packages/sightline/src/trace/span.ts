@@ -111,7 +111,12 @@ export class RecordingSpan implements Span {
       return this;
     }
     const limited = limitAttributes(attributes, this.limits.attributePerEventCountLimit, this.limits.attributeValueLengthLimit);
-    this.events.push({ name: String(name), time: time === undefined ? now() : toRelative(time), attributes: limited.attributes, droppedAttributesCount: limited.dropped });
+    this.events.push({
+      name: String(name),
+      time: time === undefined ? now() : toRelative(time),
+      attributes: limited.attributes,
+      droppedAttributesCount: limited.dropped,
+    });
     return this;
   }
 
@@ -177,16 +182,34 @@ export class RecordingSpan implements Span {
 /** A span that records nothing: what an unsampled start returns. It carries the context so it still propagates. */
 export class NonRecordingSpan implements Span {
   constructor(private readonly context: SpanContext) {}
-  spanContext(): SpanContext { return this.context; }
-  setAttribute(_key: string, _value: AttributeValue): this { return this; }
-  setAttributes(_attributes: Attributes): this { return this; }
-  addEvent(_name: string, _attributesOrTime?: Attributes | TimeInput, _time?: TimeInput): this { return this; }
-  addLink(_link: Link): this { return this; }
-  addLinks(_links: Link[]): this { return this; }
-  setStatus(_status: SpanStatus): this { return this; }
-  updateName(_name: string): this { return this; }
+  spanContext(): SpanContext {
+    return this.context;
+  }
+  setAttribute(_key: string, _value: AttributeValue): this {
+    return this;
+  }
+  setAttributes(_attributes: Attributes): this {
+    return this;
+  }
+  addEvent(_name: string, _attributesOrTime?: Attributes | TimeInput, _time?: TimeInput): this {
+    return this;
+  }
+  addLink(_link: Link): this {
+    return this;
+  }
+  addLinks(_links: Link[]): this {
+    return this;
+  }
+  setStatus(_status: SpanStatus): this {
+    return this;
+  }
+  updateName(_name: string): this {
+    return this;
+  }
   end(_endTime?: TimeInput): void {}
-  isRecording(): boolean { return false; }
+  isRecording(): boolean {
+    return false;
+  }
   recordException(_exception: Exception, _time?: TimeInput): void {}
 }
 
@@ -215,7 +238,9 @@ function truncate(value: AttributeValue, limit: number): AttributeValue {
   if (Array.isArray(value)) {
     for (const v of value as unknown[]) {
       if (typeof v === 'string' && v.length > limit) {
-        return (value as unknown[]).map((e) => (typeof e === 'string' && e.length > limit ? truncateString(e, limit) : e)) as AttributeValue;
+        return (value as unknown[]).map((e) =>
+          typeof e === 'string' && e.length > limit ? truncateString(e, limit) : e,
+        ) as AttributeValue;
       }
     }
   }
@@ -228,7 +253,11 @@ function truncateString(value: string, limit: number): string {
   return value.slice(0, last >= 0xd800 && last <= 0xdbff ? limit - 1 : limit);
 }
 
-function limitAttributes(attributes: Attributes | undefined, countLimit: number, lengthLimit: number): { attributes: Attributes | undefined; dropped: number } {
+function limitAttributes(
+  attributes: Attributes | undefined,
+  countLimit: number,
+  lengthLimit: number,
+): { attributes: Attributes | undefined; dropped: number } {
   if (attributes === undefined || attributes === null) return { attributes: undefined, dropped: 0 };
   const out: Attributes = {};
   let count = 0;
@@ -252,5 +281,8 @@ function isTimeInput(value: unknown): value is TimeInput {
 
 function invalidAttribute(key: unknown, value: unknown): void {
   if (value === null || value === undefined) return; // the API allows setting nothing; it is simply not recorded
-  log.warnOnce(`attr:${String(key)}`, `attribute "${String(key)}" has a value of type ${Array.isArray(value) ? 'mixed array' : typeof value}, which OpenTelemetry attributes cannot hold; it is not recorded`);
+  log.warnOnce(
+    `attr:${String(key)}`,
+    `attribute "${String(key)}" has a value of type ${Array.isArray(value) ? 'mixed array' : typeof value}, which OpenTelemetry attributes cannot hold; it is not recorded`,
+  );
 }

@@ -18,7 +18,12 @@ export class SightlineTracerProvider implements TracerProvider {
     const key = `${name}@${version ?? ''}:${options?.schemaUrl ?? ''}`;
     let tracer = this.tracers.get(key);
     if (tracer === undefined) {
-      tracer = new SightlineTracer({ name: String(name ?? ''), version, schemaUrl: options?.schemaUrl }, this.sampler, this.limits, this.sink);
+      tracer = new SightlineTracer(
+        { name: String(name ?? ''), version, schemaUrl: options?.schemaUrl },
+        this.sampler,
+        this.limits,
+        this.sink,
+      );
       this.tracers.set(key, tracer);
     }
     return tracer;

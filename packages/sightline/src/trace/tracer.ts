@@ -27,7 +27,11 @@ export const RANDOM_TRACE_FLAG = 0x02;
 const EMPTY_ATTRIBUTES: Attributes = Object.freeze({});
 const EMPTY_LINKS: Link[] = Object.freeze([]) as unknown as Link[];
 
-const SUPPRESSED_SPAN = new NonRecordingSpan({ traceId: '00000000000000000000000000000000', spanId: '0000000000000000', traceFlags: TraceFlags.NONE });
+const SUPPRESSED_SPAN = new NonRecordingSpan({
+  traceId: '00000000000000000000000000000000',
+  spanId: '0000000000000000',
+  traceFlags: TraceFlags.NONE,
+});
 
 export class SightlineTracer implements Tracer {
   constructor(

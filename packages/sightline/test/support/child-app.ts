@@ -14,7 +14,11 @@ export interface ChildApp {
 }
 
 /** Runs `node <preload flag> sightline/register <fixture>` and waits for it to print {"port": N}. */
-export async function startApp(fixture: string, env: Record<string, string>, preload: '--import' | '--require' = fixture.endsWith('.cjs') ? '--require' : '--import'): Promise<ChildApp> {
+export async function startApp(
+  fixture: string,
+  env: Record<string, string>,
+  preload: '--import' | '--require' = fixture.endsWith('.cjs') ? '--require' : '--import',
+): Promise<ChildApp> {
   const child = spawn(process.execPath, [preload, 'sightline/register', FIXTURES + fixture], {
     cwd: FIXTURES,
     // The core tests count manual spans, so automatic HTTP spans are off unless a test turns them on.

@@ -7,7 +7,10 @@ import { samplerFromConfig } from '../../src/trace/sampler.js';
 import type { RecordingSpan } from '../../src/trace/span.js';
 import { SightlineTracerProvider } from '../../src/trace/tracer-provider.js';
 
-export function inProcessProvider(options: InitOptions = {}, env: Record<string, string> = {}): { provider: SightlineTracerProvider; ended: RecordingSpan[] } {
+export function inProcessProvider(
+  options: InitOptions = {},
+  env: Record<string, string> = {},
+): { provider: SightlineTracerProvider; ended: RecordingSpan[] } {
   const config = loadConfig(options, env);
   const ended: RecordingSpan[] = [];
   const provider = new SightlineTracerProvider(samplerFromConfig(config.sampler), config.spanLimits, { onEnd: (span) => ended.push(span) });

@@ -37,7 +37,10 @@ export interface ReceivedRequest {
   spans: number;
 }
 
-export type Responder = (req: http.IncomingMessage, body: Buffer) => { status: number; headers?: Record<string, string>; body?: Buffer | string } | 'hang' | undefined;
+export type Responder = (
+  req: http.IncomingMessage,
+  body: Buffer,
+) => { status: number; headers?: Record<string, string>; body?: Buffer | string } | 'hang' | undefined;
 
 export interface Receiver {
   url: string;
@@ -121,8 +124,16 @@ function normalise(request: any, binary: boolean): ReceivedSpan[] {
           endTimeUnixNano: nanos(s.endTimeUnixNano),
           attributes: attrs(s.attributes),
           status: { code: Number(s.status?.code ?? 0), message: s.status?.message ?? '' },
-          events: (s.events ?? []).map((e: { name: string; timeUnixNano: unknown; attributes: never }) => ({ name: e.name, timeUnixNano: nanos(e.timeUnixNano), attributes: attrs(e.attributes) })),
-          links: (s.links ?? []).map((l: { traceId: unknown; spanId: unknown; attributes: never }) => ({ traceId: id(l.traceId), spanId: id(l.spanId), attributes: attrs(l.attributes) })),
+          events: (s.events ?? []).map((e: { name: string; timeUnixNano: unknown; attributes: never }) => ({
+            name: e.name,
+            timeUnixNano: nanos(e.timeUnixNano),
+            attributes: attrs(e.attributes),
+          })),
+          links: (s.links ?? []).map((l: { traceId: unknown; spanId: unknown; attributes: never }) => ({
+            traceId: id(l.traceId),
+            spanId: id(l.spanId),
+            attributes: attrs(l.attributes),
+          })),
           flags: Number(s.flags ?? 0),
           droppedAttributesCount: Number(s.droppedAttributesCount ?? 0),
           resource,
@@ -226,14 +237,25 @@ export async function startGrpcReceiver(): Promise<Receiver> {
       responseDeserialize: (b: Buffer) => b,
     },
   };
-  server.addService(service as never, {
-    Export: (call: { request: Buffer; metadata: { getMap(): Record<string, unknown> } }, callback: (err: null, value: object) => void) => {
-      const decoded = decodeProtobuf(call.request);
-      spans.push(...decoded);
-      requests.push({ contentType: 'application/grpc', contentEncoding: undefined, headers: call.metadata.getMap(), spans: decoded.length });
-      callback(null, {});
-    },
-  } as never);
+  server.addService(
+    service as never,
+    {
+      Export: (
+        call: { request: Buffer; metadata: { getMap(): Record<string, unknown> } },
+        callback: (err: null, value: object) => void,
+      ) => {
+        const decoded = decodeProtobuf(call.request);
+        spans.push(...decoded);
+        requests.push({
+          contentType: 'application/grpc',
+          contentEncoding: undefined,
+          headers: call.metadata.getMap(),
+          spans: decoded.length,
+        });
+        callback(null, {});
+      },
+    } as never,
+  );
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );

@@ -14,7 +14,8 @@ export async function requireService(t: TestContext, name: string, url: string):
     socket.once('error', () => resolve(false));
   });
   if (up) return true;
-  if (process.env.SIGHTLINE_REQUIRE_SERVICES === '1') throw new Error(`${name} is not reachable at ${url} and SIGHTLINE_REQUIRE_SERVICES=1`);
+  if (process.env.SIGHTLINE_REQUIRE_SERVICES === '1')
+    throw new Error(`${name} is not reachable at ${url} and SIGHTLINE_REQUIRE_SERVICES=1`);
   t.skip(`${name} is not reachable at ${url}`);
   return false;
 }

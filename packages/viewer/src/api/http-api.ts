@@ -48,7 +48,12 @@ const TYPES: Record<string, string> = {
 
 function json(response: ServerResponse, status: number, body: unknown): void {
   const buf = Buffer.from(JSON.stringify(body));
-  response.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'application/json', 'content-length': buf.length, 'cache-control': 'no-store' });
+  response.writeHead(status, {
+    ...SECURITY_HEADERS,
+    'content-type': 'application/json',
+    'content-length': buf.length,
+    'cache-control': 'no-store',
+  });
   response.end(buf);
 }
 
@@ -79,13 +84,17 @@ function instantNs(name: string, raw: string | null, now: number): bigint | unde
 
 export function parseTraceQuery(params: URLSearchParams, now = Date.now()): TraceQuery {
   const limit = limitOf(params.get('limit'), 50, 1000);
-  const attributes: Array<[string, string]> = params.getAll('attr').filter(Boolean).map((raw) => {
-    const eq = raw.indexOf('=');
-    if (eq <= 0) throw new QueryError(`attr="${raw}" must be key=value`);
-    return [raw.slice(0, eq).trim(), raw.slice(eq + 1).trim()];
-  });
+  const attributes: Array<[string, string]> = params
+    .getAll('attr')
+    .filter(Boolean)
+    .map((raw) => {
+      const eq = raw.indexOf('=');
+      if (eq <= 0) throw new QueryError(`attr="${raw}" must be key=value`);
+      return [raw.slice(0, eq).trim(), raw.slice(eq + 1).trim()];
+    });
   const error = params.get('error');
-  if (error !== null && error !== '' && error !== 'true' && error !== 'false') throw new QueryError(`error="${error}" must be true or false`);
+  if (error !== null && error !== '' && error !== 'true' && error !== 'false')
+    throw new QueryError(`error="${error}" must be true or false`);
   const min = durationMs('minDurationMs', params.get('minDurationMs'));
   const max = durationMs('maxDurationMs', params.get('maxDurationMs'));
   return {
@@ -112,12 +121,14 @@ function limitOf(raw: string | null, fallback: number, max: number): number {
 
 export function parseLogQuery(params: URLSearchParams, now = Date.now()): LogQuery {
   const traceId = params.get('traceId')?.toLowerCase() || undefined;
-  if (traceId !== undefined && !TRACE_ID.test(traceId)) throw new QueryError(`traceId="${params.get('traceId')}" is not a trace id (32 hex digits)`);
+  if (traceId !== undefined && !TRACE_ID.test(traceId))
+    throw new QueryError(`traceId="${params.get('traceId')}" is not a trace id (32 hex digits)`);
   const severity = params.get('severity')?.toLowerCase() || undefined;
   let minSeverity: number | undefined;
   if (severity !== undefined) {
     minSeverity = LEVELS[severity] ?? (/^\d+$/.test(severity) && Number(severity) <= 24 ? Number(severity) : undefined);
-    if (minSeverity === undefined) throw new QueryError(`severity="${params.get('severity')}" must be trace, debug, info, warn, error, fatal or a number from 1 to 24`);
+    if (minSeverity === undefined)
+      throw new QueryError(`severity="${params.get('severity')}" must be trace, debug, info, warn, error, fatal or a number from 1 to 24`);
   }
   return {
     service: params.get('service') || undefined,
@@ -158,7 +169,12 @@ function serveStatic(ctx: ApiContext, path: string, response: ServerResponse): b
 }
 
 function events(ctx: ApiContext, request: IncomingMessage, response: ServerResponse): void {
-  response.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+  response.writeHead(200, {
+    ...SECURITY_HEADERS,
+    'content-type': 'text/event-stream',
+    'cache-control': 'no-store',
+    connection: 'keep-alive',
+  });
   response.write('retry: 2000\n\n');
   // New trace ids are gathered and sent at most twice a second, however fast spans arrive.
   let pending = new Set<string>();
@@ -199,7 +215,8 @@ async function route(ctx: ApiContext, request: IncomingMessage, response: Server
     if (!service) return fail(response, 400, 'service is required');
     return json(response, 200, { operations: ctx.store.operations(service) });
   }
-  if (path === '/api/traces' && method === 'GET') return json(response, 200, { traces: ctx.store.search(parseTraceQuery(url.searchParams)) });
+  if (path === '/api/traces' && method === 'GET')
+    return json(response, 200, { traces: ctx.store.search(parseTraceQuery(url.searchParams)) });
   if (path === '/api/traces' && method === 'DELETE') {
     if (!fromUi(request)) return fail(response, 403, 'clearing data needs the x-sightline-ui: 1 header');
     ctx.store.clear();
@@ -220,7 +237,9 @@ async function route(ctx: ApiContext, request: IncomingMessage, response: Server
       const spanId = traceMatch[2].slice('/spans/'.length).toLowerCase();
       if (!SPAN_ID.test(spanId)) return fail(response, 400, `"${traceMatch[2].slice(7)}" is not a span id (16 hex digits)`);
       const stored = ctx.store.span(traceId, spanId);
-      return stored === undefined ? fail(response, 404, `span ${spanId} of trace ${traceId} is not stored`) : json(response, 200, apiSpan(stored));
+      return stored === undefined
+        ? fail(response, 404, `span ${spanId} of trace ${traceId} is not stored`)
+        : json(response, 200, apiSpan(stored));
     }
     const spans = ctx.store.trace(traceId);
     if (spans.length === 0) return fail(response, 404, `trace ${traceId} is not stored`);
@@ -230,7 +249,8 @@ async function route(ctx: ApiContext, request: IncomingMessage, response: Server
     }
     return json(response, 200, { traceId, spans: spans.map(apiSpan) });
   }
-  if (path === '/api/logs' && method === 'GET') return json(response, 200, { logs: ctx.store.searchLogs(parseLogQuery(url.searchParams)).map(apiLog) });
+  if (path === '/api/logs' && method === 'GET')
+    return json(response, 200, { logs: ctx.store.searchLogs(parseLogQuery(url.searchParams)).map(apiLog) });
   if (path === '/api/logs/services' && method === 'GET') return json(response, 200, { services: ctx.store.logServices() });
   if (path === '/api/import' && method === 'POST') {
     if (!fromUi(request)) return fail(response, 403, 'imports need the x-sightline-ui: 1 header');
@@ -238,7 +258,12 @@ async function route(ctx: ApiContext, request: IncomingMessage, response: Server
     const body = await decompress(raw, request.headers['content-encoding'], ctx.maxBodyBytes);
     const result = importOtlpJson(ctx.store, ctx.counters, body.toString('utf8'));
     ctx.onTraces(result.traceIds);
-    return json(response, 200, { traces: result.traceIds.length, spans: result.spans, rejectedSpans: result.rejectedSpans, logRecords: result.logRecords });
+    return json(response, 200, {
+      traces: result.traceIds.length,
+      spans: result.spans,
+      rejectedSpans: result.rejectedSpans,
+      logRecords: result.logRecords,
+    });
   }
   if (path === '/api/stats' && method === 'GET') {
     return json(response, 200, { version: ctx.version, store: ctx.store.stats(), received: ctx.counters });

@@ -5,7 +5,10 @@ import type { Readable } from 'node:stream';
 import { gunzip, inflate } from 'node:zlib';
 
 export class BodyError extends Error {
-  constructor(readonly status: 400 | 413 | 415, message: string) {
+  constructor(
+    readonly status: 400 | 413 | 415,
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -61,7 +61,11 @@ function onStream(hooks: ReceiverHooks, stream: ServerHttp2Stream, headers: Inco
   const authority = String(headers[':authority'] ?? headers.host ?? '');
   if (!hostAllowed(hooks.allowedHosts, authority)) {
     stream.resume();
-    return finish(stream, PERMISSION_DENIED, `host "${hostName(authority)}" is not served here: this receiver listens on loopback; send to localhost or 127.0.0.1`);
+    return finish(
+      stream,
+      PERMISSION_DENIED,
+      `host "${hostName(authority)}" is not served here: this receiver listens on loopback; send to localhost or 127.0.0.1`,
+    );
   }
   const signal = METHODS[String(headers[':path'])];
   if (!signal) {
@@ -69,28 +73,31 @@ function onStream(hooks: ReceiverHooks, stream: ServerHttp2Stream, headers: Inco
     return finish(stream, UNIMPLEMENTED, `unknown method ${String(headers[':path'])}`);
   }
   // The limit is the message's, plus its 5-byte frame prefix.
-  readBody(stream, hooks.maxBodyBytes + 5).then((body) => {
-    let message: Buffer;
-    try {
-      message = unframe(body, headers['grpc-encoding'] as string | undefined, hooks.maxBodyBytes);
-    } catch (error) {
-      hooks.counters.malformed++;
-      return finish(stream, INVALID_ARGUMENT, (error as Error).message);
-    }
-    try {
-      const result = handleExport(hooks.store, hooks.counters, signal, 'protobuf', message);
-      if (result.notify) hooks.onTraces(result.traceIds);
-      finish(stream, OK, '', encodeExportResponse(result.rejected, result.message));
-    } catch (error) {
-      const code = error instanceof PayloadError ? INVALID_ARGUMENT : INTERNAL;
-      finish(stream, code, (error as Error).message);
-    }
-  }, (error: unknown) => {
-    // A stream that failed while being read has no one to answer.
-    if (!(error instanceof BodyError) || error.status !== 413) return;
-    hooks.counters.oversized++;
-    finish(stream, RESOURCE_EXHAUSTED, `message exceeds the ${hooks.maxBodyBytes}-byte limit`);
-  });
+  readBody(stream, hooks.maxBodyBytes + 5).then(
+    (body) => {
+      let message: Buffer;
+      try {
+        message = unframe(body, headers['grpc-encoding'] as string | undefined, hooks.maxBodyBytes);
+      } catch (error) {
+        hooks.counters.malformed++;
+        return finish(stream, INVALID_ARGUMENT, (error as Error).message);
+      }
+      try {
+        const result = handleExport(hooks.store, hooks.counters, signal, 'protobuf', message);
+        if (result.notify) hooks.onTraces(result.traceIds);
+        finish(stream, OK, '', encodeExportResponse(result.rejected, result.message));
+      } catch (error) {
+        const code = error instanceof PayloadError ? INVALID_ARGUMENT : INTERNAL;
+        finish(stream, code, (error as Error).message);
+      }
+    },
+    (error: unknown) => {
+      // A stream that failed while being read has no one to answer.
+      if (!(error instanceof BodyError) || error.status !== 413) return;
+      hooks.counters.oversized++;
+      finish(stream, RESOURCE_EXHAUSTED, `message exceeds the ${hooks.maxBodyBytes}-byte limit`);
+    },
+  );
 }
 
 export function createOtlpGrpcServer(hooks: ReceiverHooks): Http2Server {

@@ -47,9 +47,7 @@ function sendStatus(response: ServerResponse, status: number, encoding: Encoding
 function sendResult(response: ServerResponse, encoding: Encoding, signal: Signal, result: ExportResult): void {
   if (encoding === 'protobuf') return send(response, 200, encoding, encodeExportResponse(result.rejected, result.message));
   const rejectedKey = signal === 'traces' ? 'rejectedSpans' : signal === 'logs' ? 'rejectedLogRecords' : 'rejectedDataPoints';
-  const body = result.rejected
-    ? { partialSuccess: { [rejectedKey]: String(result.rejected), errorMessage: result.message } }
-    : {};
+  const body = result.rejected ? { partialSuccess: { [rejectedKey]: String(result.rejected), errorMessage: result.message } } : {};
   send(response, 200, encoding, JSON.stringify(body));
 }
 
@@ -57,7 +55,13 @@ async function handle(hooks: ReceiverHooks, request: IncomingMessage, response: 
   const path = (request.url ?? '/').split('?')[0]!;
   if (!hostAllowed(hooks.allowedHosts, request.headers.host)) {
     request.resume();
-    return sendStatus(response, 421, 'json', GRPC_PERMISSION_DENIED, `host "${hostName(request.headers.host)}" is not served here: this receiver listens on loopback; send to localhost or 127.0.0.1`);
+    return sendStatus(
+      response,
+      421,
+      'json',
+      GRPC_PERMISSION_DENIED,
+      `host "${hostName(request.headers.host)}" is not served here: this receiver listens on loopback; send to localhost or 127.0.0.1`,
+    );
   }
   const signal = PATHS[path];
   if (!signal) return sendStatus(response, 404, 'json', 5, `no OTLP endpoint at ${path}; use /v1/traces, /v1/logs or /v1/metrics`);
@@ -68,8 +72,13 @@ async function handle(hooks: ReceiverHooks, request: IncomingMessage, response: 
   const encoding = encodingOf(request.headers['content-type']);
   if (!encoding) {
     request.resume();
-    return sendStatus(response, 415, 'json', GRPC_INVALID_ARGUMENT,
-      `content-type "${request.headers['content-type'] ?? ''}" is not supported; use application/x-protobuf or application/json`);
+    return sendStatus(
+      response,
+      415,
+      'json',
+      GRPC_INVALID_ARGUMENT,
+      `content-type "${request.headers['content-type'] ?? ''}" is not supported; use application/x-protobuf or application/json`,
+    );
   }
   try {
     const raw = await readBody(request, hooks.maxBodyBytes, request.headers['content-length']);

@@ -27,8 +27,20 @@ export class LogIngest {
     this.db.transaction(() => {
       for (const log of records) {
         const bytes = log.body.length + 100;
-        this.insertLog.run(seq, receivedMs, log.traceId, log.spanId, log.timeNs, log.severityNumber, log.severityText,
-          log.serviceName, this.interned.resourceId(log.resource), this.interned.scopeId(log.scope), bytes, log.body);
+        this.insertLog.run(
+          seq,
+          receivedMs,
+          log.traceId,
+          log.spanId,
+          log.timeNs,
+          log.severityNumber,
+          log.severityText,
+          log.serviceName,
+          this.interned.resourceId(log.resource),
+          this.interned.scopeId(log.scope),
+          bytes,
+          log.body,
+        );
         this.state.totalBytes += bytes;
         if (log.traceId) traceIds.add(log.traceId);
       }

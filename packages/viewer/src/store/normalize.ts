@@ -141,11 +141,13 @@ function restOfSpan(span: Json): Json {
   const out: Json = { attributes: attributes(span.attributes) };
   if (typeof span.traceState === 'string' && span.traceState) out.traceState = span.traceState;
   if (typeof span.flags === 'number') out.flags = span.flags;
-  const events = list(span.events).filter(isObject).map((e) => ({
-    timeUnixNano: String(storableNanos(e.timeUnixNano) ?? 0n),
-    name: typeof e.name === 'string' ? e.name : '',
-    attributes: attributes(e.attributes),
-  }));
+  const events = list(span.events)
+    .filter(isObject)
+    .map((e) => ({
+      timeUnixNano: String(storableNanos(e.timeUnixNano) ?? 0n),
+      name: typeof e.name === 'string' ? e.name : '',
+      attributes: attributes(e.attributes),
+    }));
   if (events.length) out.events = events;
   const links: Json[] = [];
   for (const l of list(span.links)) {
@@ -334,7 +336,8 @@ export function normalizeLogsRequest(request: unknown, nowNs: bigint = BigInt(Da
 /** Counts the metrics in a metrics request (JSON form), which are accepted but not stored. */
 export function countJsonMetrics(request: unknown): number {
   if (!isObject(request)) throw new PayloadError('the body is not an OTLP metrics export request object');
-  if (request.resourceMetrics !== undefined && !Array.isArray(request.resourceMetrics)) throw new PayloadError('resourceMetrics is not an array');
+  if (request.resourceMetrics !== undefined && !Array.isArray(request.resourceMetrics))
+    throw new PayloadError('resourceMetrics is not an array');
   let count = 0;
   for (const r of list(request.resourceMetrics)) {
     if (!isObject(r)) continue;

@@ -89,7 +89,9 @@ export function openStoreDatabase(path: string | undefined): Sqlite {
   const empty = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }).n === 0;
   if (!empty && version !== SCHEMA_VERSION && version !== 2) {
     db.close();
-    throw new Error(`the trace database ${path} was written by another version of the viewer (schema ${version}, this one reads ${SCHEMA_VERSION}); move it away or start with another --data directory`);
+    throw new Error(
+      `the trace database ${path} was written by another version of the viewer (schema ${version}, this one reads ${SCHEMA_VERSION}); move it away or start with another --data directory`,
+    );
   }
   db.exec(SCHEMA);
   db.pragma(`user_version = ${SCHEMA_VERSION}`);

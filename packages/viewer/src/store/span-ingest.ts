@@ -62,16 +62,37 @@ export class SpanIngest {
         const resourceId = this.interned.resourceId(span.resource);
         const scopeId = this.interned.scopeId(span.scope);
         const inserted = this.insertSpan.run(
-          span.traceId, span.spanId, span.parentSpanId, span.name, span.kind, span.serviceName,
-          span.startNs, span.endNs, span.statusCode, span.statusMessage, resourceId, scopeId, span.body,
+          span.traceId,
+          span.spanId,
+          span.parentSpanId,
+          span.name,
+          span.kind,
+          span.serviceName,
+          span.startNs,
+          span.endNs,
+          span.statusCode,
+          span.statusMessage,
+          resourceId,
+          scopeId,
+          span.body,
         ).changes;
         if (inserted === 0) continue;
         // A span with no parent is the root; otherwise the earliest span stands in until the root arrives.
         const rootRank = span.parentSpanId ? 1 : 0;
         let p = pending.get(span.traceId);
         if (!p) {
-          p = { start: span.startNs, end: span.endNs, spans: 0, errors: 0, rootRank, rootStart: span.startNs,
-            rootService: span.serviceName, rootName: span.name, bytes: 0, services: new Set() };
+          p = {
+            start: span.startNs,
+            end: span.endNs,
+            spans: 0,
+            errors: 0,
+            rootRank,
+            rootStart: span.startNs,
+            rootService: span.serviceName,
+            rootName: span.name,
+            bytes: 0,
+            services: new Set(),
+          };
           pending.set(span.traceId, p);
         }
         if (span.startNs < p.start) p.start = span.startNs;
@@ -89,8 +110,20 @@ export class SpanIngest {
         p.services.add(span.serviceName);
       }
       for (const [traceId, p] of pending) {
-        this.upsertTrace.run(traceId, p.start, p.end, p.spans, p.errors, p.rootRank, p.rootStart,
-          p.rootService, p.rootName, ++this.state.seq, receivedMs, p.bytes);
+        this.upsertTrace.run(
+          traceId,
+          p.start,
+          p.end,
+          p.spans,
+          p.errors,
+          p.rootRank,
+          p.rootStart,
+          p.rootService,
+          p.rootName,
+          ++this.state.seq,
+          receivedMs,
+          p.bytes,
+        );
         for (const service of p.services) this.insertService.run(service, traceId);
         this.state.totalBytes += p.bytes;
       }

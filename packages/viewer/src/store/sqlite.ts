@@ -31,7 +31,10 @@ export interface StatementOptions {
 }
 
 export class Statement {
-  constructor(private readonly statement: StatementSync, private readonly pluck: boolean) {}
+  constructor(
+    private readonly statement: StatementSync,
+    private readonly pluck: boolean,
+  ) {}
 
   run(...params: SQLInputValue[]): { changes: number } {
     return { changes: Number(this.statement.run(...params).changes) };

@@ -49,7 +49,9 @@ export class TraceStore {
     this.eviction = new Eviction(this.db, this.state, options);
     this.traceQueries = new TraceQueries(this.db);
     this.logQueries = new LogQueries(this.db);
-    this.counts = this.db.prepare('SELECT count(*) AS traces, coalesce(sum(span_count), 0) AS spans, coalesce(sum(bytes), 0) AS bytes, coalesce(max(first_seq), 0) AS seq FROM traces');
+    this.counts = this.db.prepare(
+      'SELECT count(*) AS traces, coalesce(sum(span_count), 0) AS spans, coalesce(sum(bytes), 0) AS bytes, coalesce(max(first_seq), 0) AS seq FROM traces',
+    );
     this.logCounts = this.db.prepare('SELECT count(*) AS logs, coalesce(sum(bytes), 0) AS bytes, coalesce(max(seq), 0) AS seq FROM logs');
     // A reopened store carries on where it stopped: its size, and its arrival order.
     const traces = this.counts.get() as { bytes: number; seq: number };
@@ -130,7 +132,9 @@ export class TraceStore {
   }
 
   clear(): void {
-    this.db.exec('DELETE FROM spans; DELETE FROM traces; DELETE FROM trace_services; DELETE FROM logs; DELETE FROM resources; DELETE FROM scopes;');
+    this.db.exec(
+      'DELETE FROM spans; DELETE FROM traces; DELETE FROM trace_services; DELETE FROM logs; DELETE FROM resources; DELETE FROM scopes;',
+    );
     this.interned.clear();
     this.state.totalBytes = 0;
   }

@@ -95,7 +95,8 @@ export class TraceQueries {
       where.add('EXISTS (SELECT 1 FROM trace_services ts WHERE ts.service = ? AND ts.trace_id = t.trace_id)', q.service);
     }
     if (q.name) {
-      if (q.service) where.add('EXISTS (SELECT 1 FROM spans s WHERE s.trace_id = t.trace_id AND s.name = ? AND s.service = ?)', q.name, q.service);
+      if (q.service)
+        where.add('EXISTS (SELECT 1 FROM spans s WHERE s.trace_id = t.trace_id AND s.name = ? AND s.service = ?)', q.name, q.service);
       else where.add('EXISTS (SELECT 1 FROM spans s WHERE s.trace_id = t.trace_id AND s.name = ?)', q.name);
     }
     for (const [key, value] of q.attributes ?? []) {
@@ -108,7 +109,11 @@ export class TraceQueries {
         `(EXISTS (SELECT 1 FROM spans s, json_each(s.body, '$.attributes') a WHERE s.trace_id = t.trace_id AND instr(s.body, ?) > 0 AND ${match})
         OR EXISTS (SELECT 1 FROM spans s WHERE s.trace_id = t.trace_id AND s.resource_id IN
           (SELECT r.id FROM resources r, json_each(r.body, '$.attributes') a WHERE ${match})))`,
-        JSON.stringify(value).slice(1, -1), key, value, key, value,
+        JSON.stringify(value).slice(1, -1),
+        key,
+        value,
+        key,
+        value,
       );
     }
     const sql = `SELECT t.trace_id AS traceId, t.root_service AS rootService, t.root_name AS rootName,

@@ -27,26 +27,44 @@ function severityClass(record: LogRecord): string {
 }
 
 function logLine(record: LogRecord, options: LogListOptions): HTMLElement {
-  const when = options.originNs === undefined
-    ? formatTime(record.timeUnixNano)
-    : `+${formatDuration(Math.max(0, Number(BigInt(record.timeUnixNano) - options.originNs)))}`;
+  const when =
+    options.originNs === undefined
+      ? formatTime(record.timeUnixNano)
+      : `+${formatDuration(Math.max(0, Number(BigInt(record.timeUnixNano) - options.originNs)))}`;
   const attributes = Object.keys(record.attributes).sort();
-  const extra = attributes.length || record.eventName
-    ? h('details', { class: 'log-attributes' },
-        h('summary', {}, `${attributes.length} attribute${attributes.length === 1 ? '' : 's'}`),
-        h('table', { class: 'kv' }, h('tbody', {},
-          record.eventName ? h('tr', {}, h('th', { scope: 'row' }, 'event.name'), h('td', {}, record.eventName)) : null,
-          ...attributes.map((k) => h('tr', {}, h('th', { scope: 'row' }, k), h('td', {}, displayValue(record.attributes[k])))),
-        )),
-      )
-    : null;
-  const span = record.spanId && options.onSpan
-    ? h('button', { type: 'button', class: 'link-button', onclick: () => options.onSpan!(record.spanId), title: 'select the span that wrote this' }, 'span')
-    : null;
-  const trace = record.traceId && options.linkTraces
-    ? h('a', { href: `#/trace/${record.traceId}${record.spanId ? `?span=${record.spanId}` : ''}`, class: 'log-trace' }, 'trace')
-    : null;
-  return h('li', { class: `log${record.severityNumber >= 17 ? ' log-error' : ''}` },
+  const extra =
+    attributes.length || record.eventName
+      ? h(
+          'details',
+          { class: 'log-attributes' },
+          h('summary', {}, `${attributes.length} attribute${attributes.length === 1 ? '' : 's'}`),
+          h(
+            'table',
+            { class: 'kv' },
+            h(
+              'tbody',
+              {},
+              record.eventName ? h('tr', {}, h('th', { scope: 'row' }, 'event.name'), h('td', {}, record.eventName)) : null,
+              ...attributes.map((k) => h('tr', {}, h('th', { scope: 'row' }, k), h('td', {}, displayValue(record.attributes[k])))),
+            ),
+          ),
+        )
+      : null;
+  const span =
+    record.spanId && options.onSpan
+      ? h(
+          'button',
+          { type: 'button', class: 'link-button', onclick: () => options.onSpan!(record.spanId), title: 'select the span that wrote this' },
+          'span',
+        )
+      : null;
+  const trace =
+    record.traceId && options.linkTraces
+      ? h('a', { href: `#/trace/${record.traceId}${record.spanId ? `?span=${record.spanId}` : ''}`, class: 'log-trace' }, 'trace')
+      : null;
+  return h(
+    'li',
+    { class: `log${record.severityNumber >= 17 ? ' log-error' : ''}` },
     h('span', { class: 'log-time mono' }, when),
     h('span', { class: severityClass(record), title: record.severityText || record.severity }, record.severityText || record.severity),
     options.showService ? h('span', { class: 'log-service' }, record.serviceName) : null,

@@ -35,7 +35,9 @@ export function logsPage(params: URLSearchParams): LogsPage {
   text.value = params.get('text') ?? '';
   since.value = params.get('since') ?? '';
 
-  const form = h('form', { class: 'search-form', role: 'search' },
+  const form = h(
+    'form',
+    { class: 'search-form', role: 'search' },
     field('Service', service),
     field('Severity', severity),
     field('Text', text),

@@ -26,16 +26,22 @@ function resultRow(t: TraceSummary, longest: number): HTMLElement {
       { href: `#/trace/${t.traceId}`, class: 'result-link', 'data-trace-id': t.traceId },
       h('span', { class: 'result-title' }, h('strong', {}, `${t.rootService}: `), t.rootName),
       h('span', { class: 'result-duration' }, formatDuration(duration), bar),
-      h('span', { class: 'result-meta' },
+      h(
+        'span',
+        { class: 'result-meta' },
         `${t.spanCount} span${t.spanCount === 1 ? '' : 's'}`,
         t.errorCount ? h('span', { class: 'error-badge' }, `${t.errorCount} error${t.errorCount === 1 ? '' : 's'}`) : null,
         h('time', { datetime: new Date(Number(BigInt(t.startTimeUnixNano) / 1_000_000n)).toISOString() }, formatTime(t.startTimeUnixNano)),
       ),
-      h('span', { class: 'result-services' }, ...t.services.map((s) => {
-        const chip = h('span', { class: 'service-chip' }, s);
-        chip.style.setProperty('--service', serviceColor(s));
-        return chip;
-      })),
+      h(
+        'span',
+        { class: 'result-services' },
+        ...t.services.map((s) => {
+          const chip = h('span', { class: 'service-chip' }, s);
+          chip.style.setProperty('--service', serviceColor(s));
+          return chip;
+        }),
+      ),
     ),
   );
 }
@@ -64,7 +70,9 @@ export function searchPage(params: URLSearchParams): SearchPage {
   since.value = params.get('since') ?? '';
   limit.value = params.get('limit') ?? '50';
 
-  const form = h('form', { class: 'search-form', role: 'search' },
+  const form = h(
+    'form',
+    { class: 'search-form', role: 'search' },
     field('Service', service),
     field('Operation', name),
     field('Errors only', errors),

@@ -120,7 +120,10 @@ export function criticalPath(model: TraceModel): Map<string, Array<[number, numb
   };
   // Explicit work list instead of recursion, for the same reason as above.
   const work: Array<[SpanNode, number]> = [];
-  const root = model.roots.reduce<SpanNode | undefined>((best, r) => (!best || r.end - r.start > best.end - best.start ? r : best), undefined);
+  const root = model.roots.reduce<SpanNode | undefined>(
+    (best, r) => (!best || r.end - r.start > best.end - best.start ? r : best),
+    undefined,
+  );
   if (root) work.push([root, root.end]);
   while (work.length) {
     const [node, until] = work.pop()!;

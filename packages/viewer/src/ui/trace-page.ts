@@ -17,7 +17,9 @@ const OVERSCAN = 15;
 function table(caption: string, values: Record<string, unknown>): HTMLElement | null {
   const keys = Object.keys(values).sort();
   if (keys.length === 0) return null;
-  return h('table', { class: 'kv' },
+  return h(
+    'table',
+    { class: 'kv' },
     h('caption', {}, caption),
     h('tbody', {}, ...keys.map((k) => h('tr', {}, h('th', { scope: 'row' }, k), h('td', {}, displayValue(values[k]))))),
   );
@@ -25,36 +27,63 @@ function table(caption: string, values: Record<string, unknown>): HTMLElement | 
 
 function details(node: SpanNode, s: Span | undefined, model: TraceModel, logs: LogRecord[]): HTMLElement {
   const o = node.span;
-  const status = s ? h('dd', { class: s.status.code === 'ERROR' ? 'status-error' : '' }, s.status.code, s.status.message ? `: ${s.status.message}` : '') : h('dd', { class: o.statusCode === 'ERROR' ? 'status-error' : '' }, o.statusCode);
+  const status = s
+    ? h('dd', { class: s.status.code === 'ERROR' ? 'status-error' : '' }, s.status.code, s.status.message ? `: ${s.status.message}` : '')
+    : h('dd', { class: o.statusCode === 'ERROR' ? 'status-error' : '' }, o.statusCode);
   const events = (s?.events ?? []).map((e) => {
     const { 'exception.stacktrace': stack, ...rest } = e.attributes;
     const offset = Number(BigInt(e.timeUnixNano) - model.startNs);
-    return h('li', { class: e.name === 'exception' ? 'event exception' : 'event' },
+    return h(
+      'li',
+      { class: e.name === 'exception' ? 'event exception' : 'event' },
       h('div', { class: 'event-title' }, h('strong', {}, e.name), ` at ${formatDuration(offset)}`),
       table('Event attributes', rest),
       typeof stack === 'string' ? h('pre', { class: 'stack' }, stack) : null,
     );
   });
   const links = (s?.links ?? []).map((l) =>
-    h('li', {}, h('a', { href: `#/trace/${l.traceId}?span=${l.spanId}` }, `trace ${l.traceId} · span ${l.spanId}`), table('Link attributes', l.attributes)),
+    h(
+      'li',
+      {},
+      h('a', { href: `#/trace/${l.traceId}?span=${l.spanId}` }, `trace ${l.traceId} · span ${l.spanId}`),
+      table('Link attributes', l.attributes),
+    ),
   );
-  const parentNote = node.orphan ? ' (not in this trace)' : node.cycle ? ' (a descendant of this span: the spans name each other as parents)' : '';
-  return h('section', { class: 'details', 'aria-label': 'Span details', 'aria-busy': s ? 'false' : 'true' },
+  const parentNote = node.orphan
+    ? ' (not in this trace)'
+    : node.cycle
+      ? ' (a descendant of this span: the spans name each other as parents)'
+      : '';
+  return h(
+    'section',
+    { class: 'details', 'aria-label': 'Span details', 'aria-busy': s ? 'false' : 'true' },
     h('h2', {}, o.name),
-    h('dl', { class: 'facts' },
-      h('dt', {}, 'Service'), h('dd', {}, o.serviceName),
-      h('dt', {}, 'Kind'), h('dd', {}, o.kind),
-      h('dt', {}, 'Duration'), h('dd', {}, formatDuration(node.end - node.start)),
-      h('dt', {}, 'Starts at'), h('dd', {}, formatDuration(node.start)),
-      h('dt', {}, 'Status'), status,
-      h('dt', {}, 'Span id'), h('dd', { class: 'mono' }, o.spanId),
-      h('dt', {}, 'Parent'), h('dd', { class: 'mono' }, o.parentSpanId || '(root)', parentNote),
-      s ? h('dt', {}, 'Scope') : null, s ? h('dd', {}, `${s.scope.name}${s.scope.version ? ` ${s.scope.version}` : ''}`) : null,
+    h(
+      'dl',
+      { class: 'facts' },
+      h('dt', {}, 'Service'),
+      h('dd', {}, o.serviceName),
+      h('dt', {}, 'Kind'),
+      h('dd', {}, o.kind),
+      h('dt', {}, 'Duration'),
+      h('dd', {}, formatDuration(node.end - node.start)),
+      h('dt', {}, 'Starts at'),
+      h('dd', {}, formatDuration(node.start)),
+      h('dt', {}, 'Status'),
+      status,
+      h('dt', {}, 'Span id'),
+      h('dd', { class: 'mono' }, o.spanId),
+      h('dt', {}, 'Parent'),
+      h('dd', { class: 'mono' }, o.parentSpanId || '(root)', parentNote),
+      s ? h('dt', {}, 'Scope') : null,
+      s ? h('dd', {}, `${s.scope.name}${s.scope.version ? ` ${s.scope.version}` : ''}`) : null,
     ),
     s ? table('Attributes', s.attributes) : h('p', { role: 'status' }, 'Loading attributes…'),
     events.length ? h('div', {}, h('h3', {}, 'Events'), h('ol', { class: 'events' }, ...events)) : null,
     links.length ? h('div', {}, h('h3', {}, 'Links'), h('ul', { class: 'links' }, ...links)) : null,
-    logs.length ? h('div', {}, h('h3', {}, `Logs (${logs.length})`), logList(logs, 'Logs of this span', { originNs: model.startNs })) : null,
+    logs.length
+      ? h('div', {}, h('h3', {}, `Logs (${logs.length})`), logList(logs, 'Logs of this span', { originNs: model.startNs }))
+      : null,
     s ? table('Resource', s.resource) : null,
   );
 }
@@ -65,7 +94,12 @@ function axis(duration: number): HTMLElement {
     tick.style.left = `${f * 100}%`;
     return tick;
   });
-  return h('div', { class: 'axis', 'aria-hidden': 'true' }, h('div', { class: 'axis-label' }, 'Service · operation'), h('div', { class: 'axis-ticks' }, ...ticks));
+  return h(
+    'div',
+    { class: 'axis', 'aria-hidden': 'true' },
+    h('div', { class: 'axis-label' }, 'Service · operation'),
+    h('div', { class: 'axis-ticks' }, ...ticks),
+  );
 }
 
 /** The spans a reader sees: depth-first, without the descendants of collapsed spans. */
@@ -122,27 +156,38 @@ export function tracePage(traceId: string, params: URLSearchParams): TracePage {
         bar.append(seg);
       }
     }
-    const label = h('span', { class: 'label' },
+    const label = h(
+      'span',
+      { class: 'label' },
       h('span', { class: 'toggle', 'aria-hidden': 'true' }, hasChildren ? (collapsed.has(s.spanId) ? '▸' : '▾') : ''),
       h('span', { class: 'swatch' }),
       h('span', { class: 'service' }, s.serviceName),
       h('span', { class: 'name' }, s.name),
       isError ? h('span', { class: 'error-mark', title: 'error' }, '⚠ error') : null,
-      logCount ? h('span', { class: 'log-mark', title: 'log records written in this span' }, `${logCount} log${logCount === 1 ? '' : 's'}`) : null,
+      logCount
+        ? h('span', { class: 'log-mark', title: 'log records written in this span' }, `${logCount} log${logCount === 1 ? '' : 's'}`)
+        : null,
       node.orphan ? h('span', { class: 'orphan-mark', title: 'parent span not in this trace' }, 'missing parent') : null,
-      node.cycle ? h('span', { class: 'orphan-mark cycle-mark', title: 'this span and its parent chain name each other as parents' }, 'parent cycle') : null,
+      node.cycle
+        ? h('span', { class: 'orphan-mark cycle-mark', title: 'this span and its parent chain name each other as parents' }, 'parent cycle')
+        : null,
     );
     label.style.setProperty('--service', serviceColor(s.serviceName));
     label.style.paddingLeft = `${node.depth * 14 + 4}px`;
-    const el = h('div', {
-      class: `row${s.spanId === selected ? ' selected' : ''}${isError ? ' has-error' : ''}`,
-      role: 'treeitem',
-      'aria-level': node.depth + 1,
-      'aria-selected': s.spanId === selected ? 'true' : 'false',
-      'aria-expanded': hasChildren ? String(!collapsed.has(s.spanId)) : undefined,
-      tabindex: s.spanId === selected ? 0 : -1,
-      'data-span-id': s.spanId,
-    }, label, h('span', { class: 'track' }, bar, h('span', { class: 'bar-duration' }, formatDuration(node.end - node.start))));
+    const el = h(
+      'div',
+      {
+        class: `row${s.spanId === selected ? ' selected' : ''}${isError ? ' has-error' : ''}`,
+        role: 'treeitem',
+        'aria-level': node.depth + 1,
+        'aria-selected': s.spanId === selected ? 'true' : 'false',
+        'aria-expanded': hasChildren ? String(!collapsed.has(s.spanId)) : undefined,
+        tabindex: s.spanId === selected ? 0 : -1,
+        'data-span-id': s.spanId,
+      },
+      label,
+      h('span', { class: 'track' }, bar, h('span', { class: 'bar-duration' }, formatDuration(node.end - node.start))),
+    );
     el.style.top = `${index * ROW_HEIGHT}px`;
     return el;
   };
@@ -167,12 +212,15 @@ export function tracePage(traceId: string, params: URLSearchParams): TracePage {
     detailsSlot.replaceChildren(details(node, full, model, logsBySpan.get(selected) ?? []));
     if (full) return;
     const wanted = selected;
-    api.span(traceId, wanted).then((s) => {
-      spanDetails.set(wanted, s);
-      if (selected === wanted) renderDetails();
-    }, () => {
-      // Evicted since the outline was read: the outline's facts stay on screen.
-    });
+    api.span(traceId, wanted).then(
+      (s) => {
+        spanDetails.set(wanted, s);
+        if (selected === wanted) renderDetails();
+      },
+      () => {
+        // Evicted since the outline was read: the outline's facts stay on screen.
+      },
+    );
   };
 
   const render = () => {
@@ -203,36 +251,71 @@ export function tracePage(traceId: string, params: URLSearchParams): TracePage {
     detailsSlot = h('div', { class: 'details-slot' });
     clear(element);
     element.append(
-      h('header', { class: 'trace-header' },
+      h(
+        'header',
+        { class: 'trace-header' },
         h('h1', {}, h('span', { class: 'service' }, `${root.span.serviceName}: `), root.span.name),
-        h('p', { class: 'trace-facts' },
+        h(
+          'p',
+          { class: 'trace-facts' },
           h('span', { class: 'mono' }, traceId),
-          ` · ${formatTime(m.startNs.toString())} · ${formatDuration(m.durationNs)} · ${m.ordered.length} spans · ${m.services.length} service${m.services.length === 1 ? "" : "s"}`,
+          ` · ${formatTime(m.startNs.toString())} · ${formatDuration(m.durationNs)} · ${m.ordered.length} spans · ${m.services.length} service${m.services.length === 1 ? '' : 's'}`,
           errors ? h('span', { class: 'error-badge' }, `${errors} error${errors === 1 ? '' : 's'}`) : null,
           logs.length ? ` · ${logs.length} log record${logs.length === 1 ? '' : 's'}` : null,
         ),
-        h('p', { class: 'trace-actions' },
+        h(
+          'p',
+          { class: 'trace-actions' },
           h('label', { for: 'critical-toggle' }, criticalToggle, ' Show critical path'),
-          h('button', { type: 'button', onclick: () => { collapsed.clear(); relayout(); } }, 'Expand all'),
-          h('button', { type: 'button', onclick: () => { m.ordered.forEach((n) => n.children.length && n.parent && collapsed.add(n.span.spanId)); relayout(); } }, 'Collapse all'),
+          h(
+            'button',
+            {
+              type: 'button',
+              onclick: () => {
+                collapsed.clear();
+                relayout();
+              },
+            },
+            'Expand all',
+          ),
+          h(
+            'button',
+            {
+              type: 'button',
+              onclick: () => {
+                m.ordered.forEach((n) => n.children.length && n.parent && collapsed.add(n.span.spanId));
+                relayout();
+              },
+            },
+            'Collapse all',
+          ),
           h('a', { class: 'button', href: `/api/traces/${traceId}/otlp`, download: `trace-${traceId}.json` }, 'Download OTLP JSON'),
         ),
-        h('p', { class: 'legend' }, ...m.services.map((s) => {
-          const chip = h('span', { class: 'service-chip' }, s);
-          chip.style.setProperty('--service', serviceColor(s));
-          return chip;
-        })),
+        h(
+          'p',
+          { class: 'legend' },
+          ...m.services.map((s) => {
+            const chip = h('span', { class: 'service-chip' }, s);
+            chip.style.setProperty('--service', serviceColor(s));
+            return chip;
+          }),
+        ),
       ),
-      h('div', { class: 'trace-body' },
-        h('div', { class: 'waterfall-wrap' }, axis(m.durationNs), tree),
-        detailsSlot,
-      ),
+      h('div', { class: 'trace-body' }, h('div', { class: 'waterfall-wrap' }, axis(m.durationNs), tree), detailsSlot),
     );
     if (logs.length) {
-      element.append(h('section', { class: 'trace-logs', 'aria-label': 'Logs of this trace' },
-        h('h2', {}, `Logs (${logs.length})`),
-        logList(logs, 'Log records of this trace', { originNs: m.startNs, showService: true, onSpan: (id) => void (m.byId.has(id) && select(id)) }),
-      ));
+      element.append(
+        h(
+          'section',
+          { class: 'trace-logs', 'aria-label': 'Logs of this trace' },
+          h('h2', {}, `Logs (${logs.length})`),
+          logList(logs, 'Log records of this trace', {
+            originNs: m.startNs,
+            showService: true,
+            onSpan: (id) => void (m.byId.has(id) && select(id)),
+          }),
+        ),
+      );
     }
     drawRows(true);
     renderDetails();
@@ -313,7 +396,11 @@ export function tracePage(traceId: string, params: URLSearchParams): TracePage {
       render();
     } catch (error) {
       clear(element);
-      element.append(h('h1', {}, 'Trace not found'), h('p', {}, (error as Error).message), h('p', {}, h('a', { href: '#/' }, 'Back to search')));
+      element.append(
+        h('h1', {}, 'Trace not found'),
+        h('p', {}, (error as Error).message),
+        h('p', {}, h('a', { href: '#/' }, 'Back to search')),
+      );
     }
   };
   void load();

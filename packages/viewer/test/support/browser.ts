@@ -11,7 +11,8 @@ export const ARTIFACTS = fileURLToPath(new URL('../../../../test-artifacts/viewe
 /** A browser, or undefined with the test skipped when Chromium is missing (a failure under SIGHTLINE_REQUIRE_SERVICES=1). */
 export async function launch(t: TestContext): Promise<Browser | undefined> {
   if (!existsSync(CHROMIUM)) {
-    if (process.env.SIGHTLINE_REQUIRE_SERVICES === '1') throw new Error(`Chromium is not installed at ${CHROMIUM} and SIGHTLINE_REQUIRE_SERVICES=1`);
+    if (process.env.SIGHTLINE_REQUIRE_SERVICES === '1')
+      throw new Error(`Chromium is not installed at ${CHROMIUM} and SIGHTLINE_REQUIRE_SERVICES=1`);
     t.skip(`Chromium is not installed at ${CHROMIUM} (apt-get install chromium)`);
     return undefined;
   }
@@ -19,6 +20,14 @@ export async function launch(t: TestContext): Promise<Browser | undefined> {
   return chromium.launch({
     executablePath: CHROMIUM,
     // Without these, Chromium tries to reach Google's services, which this network refuses.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }

@@ -65,7 +65,7 @@ export class ExportQueue {
     this.queuedBytes += body.length;
     this.counters.update(signal, { received: items, queued: items, queuedBytes: body.length });
     // Over the bound, the oldest waiting batches go; those on the wire stay.
-    for (let i = 0; this.queuedBytes > this.settings.maxQueueBytes && i < this.batches.length; ) {
+    for (let i = 0; this.queuedBytes > this.settings.maxQueueBytes && i < this.batches.length;) {
       const victim = this.batches[i]!;
       if (victim.sending) {
         i++;
@@ -154,7 +154,9 @@ export class ExportQueue {
         this.probing = false;
         this.remove(batch, { exported: batch.items - result.rejected, rejected: result.rejected });
         if (result.rejected > 0 || result.errorMessage) {
-          this.warn(`the collector accepted the ${batch.signal} batch but rejected ${result.rejected} of ${batch.items} items${result.errorMessage ? `: ${result.errorMessage}` : ''}`);
+          this.warn(
+            `the collector accepted the ${batch.signal} batch but rejected ${result.rejected} of ${batch.items} items${result.errorMessage ? `: ${result.errorMessage}` : ''}`,
+          );
         }
         break;
       case 'retry':
@@ -184,7 +186,13 @@ export class ExportQueue {
         }
         // The halves take the batch's place and seq, so flushes waiting for it wait for them.
         const index = this.batches.indexOf(batch);
-        const halves: Batch[] = split.halves.map((body, i) => ({ seq: batch.seq, signal: batch.signal, body, items: split.items[i]!, sending: false }));
+        const halves: Batch[] = split.halves.map((body, i) => ({
+          seq: batch.seq,
+          signal: batch.signal,
+          body,
+          items: split.items[i]!,
+          sending: false,
+        }));
         this.batches.splice(index, 1, ...halves);
         const bytes = split.halves[0].length + split.halves[1].length - batch.body.length;
         this.queuedBytes += bytes;

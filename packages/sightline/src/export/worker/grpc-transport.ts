@@ -28,7 +28,12 @@ export class GrpcTransport implements Transport {
   private readonly metadata: Record<string, string>;
   private readonly path: string;
 
-  constructor(private readonly config: OtlpConfig, signal: Signal, private readonly userAgent: string, warn: (message: string) => void) {
+  constructor(
+    private readonly config: OtlpConfig,
+    signal: Signal,
+    private readonly userAgent: string,
+    warn: (message: string) => void,
+  ) {
     this.path = GRPC_PATHS[signal];
     this.tls = config.url.startsWith('https:') ? readTlsFiles(config, warn) : {};
     // gRPC metadata keys are lowercase HTTP/2 headers.

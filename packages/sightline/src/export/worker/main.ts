@@ -39,7 +39,13 @@ const send = (signal: Signal, body: Uint8Array): Promise<SendResult> => {
   if (transport === undefined) return Promise.resolve({ kind: 'fail', reason: `no exporter is configured for ${signal}` });
   return transport.send(body, init.signals[signal]!.timeoutMillis);
 };
-const queue = new ExportQueue(send, init.queue, new ExportCounters(init.counters), (signal, reason) => post({ type: 'error', signal, reason }), warn);
+const queue = new ExportQueue(
+  send,
+  init.queue,
+  new ExportCounters(init.counters),
+  (signal, reason) => post({ type: 'error', signal, reason }),
+  warn,
+);
 
 port.on('message', (message: ToWorker) => {
   if (message.type === 'batch') {

@@ -24,5 +24,4 @@ export type ToWorker =
 
 export type FromWorker =
   /** A request failed (retried or given up): the main thread keeps the reason and schedules its loss report. */
-  | { type: 'error'; signal: Signal; reason: string }
-  | { type: 'flushed'; id: number; complete: boolean };
+  { type: 'error'; signal: Signal; reason: string } | { type: 'flushed'; id: number; complete: boolean };

@@ -40,62 +40,87 @@ function withCarrier(opts: JobOpts | undefined, carrier: string): JobOpts {
 
 function patchQueue(patcher: Patcher, Queue: Proto<object> | undefined, tracer: Tracer): void {
   const proto = Queue?.prototype;
-  patcher.wrap<Add>(proto, 'add', (add) =>
-    function (this: QueueLike, name: string, data: unknown, opts?: JobOpts) {
-      if (this.opts?.telemetry) return add.call(this, name, data, opts);
-      const started = tryStart('bullmq-add', 'trace a BullMQ add', () => {
-        const span = tracer.startSpan(`send ${this.name}`, {
-          kind: SpanKind.PRODUCER,
-          attributes: { ...messagingAttributes('bullmq', this.name, 'send'), 'messaging.bullmq.job.name': name },
-        }, context.active());
-        const ctx = trace.setSpan(context.active(), span);
-        return { span, ctx, opts: withCarrier(opts, injectCarrier(ctx)) };
-      });
-      if (started === undefined) return add.call(this, name, data, opts);
-      const { span, ctx } = started;
-      const added = context.with(ctx, () => add.call(this, name, data, started.opts)).then((job) => {
-        if (job?.id !== undefined) span.setAttribute('messaging.message.id', String(job.id));
-        return job;
-      });
-      return endWhenSettled(span, added);
-    },
+  patcher.wrap<Add>(
+    proto,
+    'add',
+    (add) =>
+      function (this: QueueLike, name: string, data: unknown, opts?: JobOpts) {
+        if (this.opts?.telemetry) return add.call(this, name, data, opts);
+        const started = tryStart('bullmq-add', 'trace a BullMQ add', () => {
+          const span = tracer.startSpan(
+            `send ${this.name}`,
+            {
+              kind: SpanKind.PRODUCER,
+              attributes: { ...messagingAttributes('bullmq', this.name, 'send'), 'messaging.bullmq.job.name': name },
+            },
+            context.active(),
+          );
+          const ctx = trace.setSpan(context.active(), span);
+          return { span, ctx, opts: withCarrier(opts, injectCarrier(ctx)) };
+        });
+        if (started === undefined) return add.call(this, name, data, opts);
+        const { span, ctx } = started;
+        const added = context
+          .with(ctx, () => add.call(this, name, data, started.opts))
+          .then((job) => {
+            if (job?.id !== undefined) span.setAttribute('messaging.message.id', String(job.id));
+            return job;
+          });
+        return endWhenSettled(span, added);
+      },
   );
-  patcher.wrap<AddBulk>(proto, 'addBulk', (addBulk) =>
-    function (this: QueueLike, jobs) {
-      if (this.opts?.telemetry || !Array.isArray(jobs)) return addBulk.call(this, jobs);
-      const started = tryStart('bullmq-add-bulk', 'trace a BullMQ addBulk', () => {
-        const span = tracer.startSpan(`send ${this.name}`, {
-          kind: SpanKind.PRODUCER,
-          attributes: { ...messagingAttributes('bullmq', this.name, 'send'), 'messaging.batch.message_count': jobs.length },
-        }, context.active());
-        const ctx = trace.setSpan(context.active(), span);
-        const carrier = injectCarrier(ctx);
-        return { span, ctx, jobs: jobs.map((job) => ({ ...job, opts: withCarrier(job.opts, carrier) })) };
-      });
-      if (started === undefined) return addBulk.call(this, jobs);
-      return endWhenSettled(started.span, context.with(started.ctx, () => addBulk.call(this, started.jobs)));
-    },
+  patcher.wrap<AddBulk>(
+    proto,
+    'addBulk',
+    (addBulk) =>
+      function (this: QueueLike, jobs) {
+        if (this.opts?.telemetry || !Array.isArray(jobs)) return addBulk.call(this, jobs);
+        const started = tryStart('bullmq-add-bulk', 'trace a BullMQ addBulk', () => {
+          const span = tracer.startSpan(
+            `send ${this.name}`,
+            {
+              kind: SpanKind.PRODUCER,
+              attributes: { ...messagingAttributes('bullmq', this.name, 'send'), 'messaging.batch.message_count': jobs.length },
+            },
+            context.active(),
+          );
+          const ctx = trace.setSpan(context.active(), span);
+          const carrier = injectCarrier(ctx);
+          return { span, ctx, jobs: jobs.map((job) => ({ ...job, opts: withCarrier(job.opts, carrier) })) };
+        });
+        if (started === undefined) return addBulk.call(this, jobs);
+        return endWhenSettled(
+          started.span,
+          context.with(started.ctx, () => addBulk.call(this, started.jobs)),
+        );
+      },
   );
 }
 
 function patchWorker(patcher: Patcher, Worker: Proto<object> | undefined, tracer: Tracer, config: MessagingSettings): void {
-  patcher.wrap<CallProcessJob>(Worker?.prototype, 'callProcessJob', (callProcessJob) =>
-    function (this: QueueLike, job: Job, token: string, signal?: unknown) {
-      if (this.opts?.telemetry) return callProcessJob.call(this, job, token, signal);
-      const started = tryStart('bullmq-process', 'trace a BullMQ job', () => {
-        // The parent comes from the job, never from context.active(): the worker's loop runs in
-        // whatever context created the Worker, which has nothing to do with this job.
-        const { parent, links } = consumerParent(job?.opts?.telemetry?.metadata, config);
-        const attributes = messagingAttributes('bullmq', this.name, 'process');
-        if (job?.id !== undefined) attributes['messaging.message.id'] = String(job.id);
-        if (job?.name !== undefined) attributes['messaging.bullmq.job.name'] = job.name;
-        attributes['messaging.bullmq.job.attempt'] = (job?.attemptsMade ?? 0) + 1;
-        const span = tracer.startSpan(`process ${this.name}`, { kind: SpanKind.CONSUMER, attributes, links }, parent);
-        return { span, ctx: trace.setSpan(parent, span) };
-      });
-      if (started === undefined) return callProcessJob.call(this, job, token, signal);
-      return endWhenSettled(started.span, context.with(started.ctx, () => callProcessJob.call(this, job, token, signal)));
-    },
+  patcher.wrap<CallProcessJob>(
+    Worker?.prototype,
+    'callProcessJob',
+    (callProcessJob) =>
+      function (this: QueueLike, job: Job, token: string, signal?: unknown) {
+        if (this.opts?.telemetry) return callProcessJob.call(this, job, token, signal);
+        const started = tryStart('bullmq-process', 'trace a BullMQ job', () => {
+          // The parent comes from the job, never from context.active(): the worker's loop runs in
+          // whatever context created the Worker, which has nothing to do with this job.
+          const { parent, links } = consumerParent(job?.opts?.telemetry?.metadata, config);
+          const attributes = messagingAttributes('bullmq', this.name, 'process');
+          if (job?.id !== undefined) attributes['messaging.message.id'] = String(job.id);
+          if (job?.name !== undefined) attributes['messaging.bullmq.job.name'] = job.name;
+          attributes['messaging.bullmq.job.attempt'] = (job?.attemptsMade ?? 0) + 1;
+          const span = tracer.startSpan(`process ${this.name}`, { kind: SpanKind.CONSUMER, attributes, links }, parent);
+          return { span, ctx: trace.setSpan(parent, span) };
+        });
+        if (started === undefined) return callProcessJob.call(this, job, token, signal);
+        return endWhenSettled(
+          started.span,
+          context.with(started.ctx, () => callProcessJob.call(this, job, token, signal)),
+        );
+      },
   );
 }
 

@@ -30,19 +30,22 @@ type Init = (this: { processor?: Processor }, processorFile: string) => Promise<
 
 /** Parent side: the job sent to a sandbox child carries the active (CONSUMER) span's context. */
 export function patchChild(patcher: Patcher, Child: { prototype: object } | undefined): void {
-  patcher.wrap<Send>(Child?.prototype, 'send', (send) =>
-    function (this: unknown, msg: StartMessage) {
-      // Only the Start message carries a job; the app's request to omit context is kept.
-      const job = msg?.job;
-      if (job === undefined || job === null || typeof job !== 'object' || job.opts?.telemetry?.omitContext) return send.call(this, msg);
-      const active = context.active();
-      if (trace.getSpan(active)?.isRecording() !== true) return send.call(this, msg);
-      const withContext = tryStart('bullmq-sandbox-send', 'pass trace context to a BullMQ sandboxed processor', () => {
-        const opts = job.opts ?? {};
-        return { ...msg, job: { ...job, opts: { ...opts, telemetry: { ...opts.telemetry, metadata: injectCarrier(active) } } } };
-      });
-      return send.call(this, withContext ?? msg);
-    },
+  patcher.wrap<Send>(
+    Child?.prototype,
+    'send',
+    (send) =>
+      function (this: unknown, msg: StartMessage) {
+        // Only the Start message carries a job; the app's request to omit context is kept.
+        const job = msg?.job;
+        if (job === undefined || job === null || typeof job !== 'object' || job.opts?.telemetry?.omitContext) return send.call(this, msg);
+        const active = context.active();
+        if (trace.getSpan(active)?.isRecording() !== true) return send.call(this, msg);
+        const withContext = tryStart('bullmq-sandbox-send', 'pass trace context to a BullMQ sandboxed processor', () => {
+          const opts = job.opts ?? {};
+          return { ...msg, job: { ...job, opts: { ...opts, telemetry: { ...opts.telemetry, metadata: injectCarrier(active) } } } };
+        });
+        return send.call(this, withContext ?? msg);
+      },
   );
 }
 
@@ -58,33 +61,43 @@ function parentOf(metadata: unknown) {
 
 /** Child side: each job's processor runs under a span continuing the parent's CONSUMER span. */
 export function patchChildProcessor(patcher: Patcher, ChildProcessor: { prototype: object } | undefined, tracer: Tracer): void {
-  patcher.wrap<Init>(ChildProcessor?.prototype, 'init', (init) =>
-    async function (this: { processor?: Processor }, processorFile: string) {
-      await init.call(this, processorFile);
-      const processor = this.processor;
-      if (typeof processor !== 'function') return;
-      this.processor = function (job: JobJson, token?: string, signal?: unknown) {
-        // A job with no context (added outside any trace, or before Sightline ran) runs as it would,
-        // and outside the trace of whichever job made the pool start this child (its TRACEPARENT).
-        const parent = parentOf(job?.opts?.telemetry?.metadata);
-        if (parent === undefined) return context.with(ROOT_CONTEXT, () => processor(job, token, signal));
-        const span = tryStart('bullmq-sandbox-process', 'trace a BullMQ sandboxed job', () => {
-          const queue = job.queueName ?? '';
-          return tracer.startSpan(`sandbox ${queue}`, {
-            kind: SpanKind.INTERNAL,
-            attributes: {
-              'messaging.system': 'bullmq',
-              'messaging.destination.name': queue,
-              ...(job.id === undefined ? {} : { 'messaging.message.id': String(job.id) }),
-              'messaging.bullmq.job.attempt': (job.attemptsMade ?? 0) + 1,
-              'code.file.path': processorFile,
-            },
-          }, parent);
-        });
-        if (span === undefined) return processor(job, token, signal);
-        return endWhenSettled(span, context.with(trace.setSpan(parent, span), () => processor(job, token, signal)));
-      };
-    },
+  patcher.wrap<Init>(
+    ChildProcessor?.prototype,
+    'init',
+    (init) =>
+      async function (this: { processor?: Processor }, processorFile: string) {
+        await init.call(this, processorFile);
+        const processor = this.processor;
+        if (typeof processor !== 'function') return;
+        this.processor = function (job: JobJson, token?: string, signal?: unknown) {
+          // A job with no context (added outside any trace, or before Sightline ran) runs as it would,
+          // and outside the trace of whichever job made the pool start this child (its TRACEPARENT).
+          const parent = parentOf(job?.opts?.telemetry?.metadata);
+          if (parent === undefined) return context.with(ROOT_CONTEXT, () => processor(job, token, signal));
+          const span = tryStart('bullmq-sandbox-process', 'trace a BullMQ sandboxed job', () => {
+            const queue = job.queueName ?? '';
+            return tracer.startSpan(
+              `sandbox ${queue}`,
+              {
+                kind: SpanKind.INTERNAL,
+                attributes: {
+                  'messaging.system': 'bullmq',
+                  'messaging.destination.name': queue,
+                  ...(job.id === undefined ? {} : { 'messaging.message.id': String(job.id) }),
+                  'messaging.bullmq.job.attempt': (job.attemptsMade ?? 0) + 1,
+                  'code.file.path': processorFile,
+                },
+              },
+              parent,
+            );
+          });
+          if (span === undefined) return processor(job, token, signal);
+          return endWhenSettled(
+            span,
+            context.with(trace.setSpan(parent, span), () => processor(job, token, signal)),
+          );
+        };
+      },
   );
 }
 
@@ -100,7 +113,11 @@ export function patchSandboxChildEntry(patcher: Patcher, tracer: Tracer, entry =
   if (entry === undefined || !SANDBOX_MAIN.test(entry)) return;
   try {
     const requireBeside = createRequire(entry);
-    patchChildProcessor(patcher, (requireBeside('./child-processor.js') as { ChildProcessor?: { prototype: object } }).ChildProcessor, tracer);
+    patchChildProcessor(
+      patcher,
+      (requireBeside('./child-processor.js') as { ChildProcessor?: { prototype: object } }).ChildProcessor,
+      tracer,
+    );
   } catch (error) {
     log.warnOnce('bullmq-sandbox-entry', `could not instrument BullMQ's sandbox child: ${(error as Error).message}`);
   }

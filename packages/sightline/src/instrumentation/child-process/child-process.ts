@@ -38,15 +38,18 @@ export class ChildProcessInstrumentation implements Instrumentation {
   private readonly patcher = new Patcher();
 
   enable(): void {
-    this.patcher.wrap<Spawn>(childProcess.ChildProcess.prototype, 'spawn', (original) =>
-      function spawn(this: unknown, options: SpawnOptions) {
-        try {
-          addContext(options);
-        } catch (error) {
-          log.warnOnce('child-process', `could not pass trace context to a child process: ${(error as Error).message}`);
-        }
-        return original.call(this, options);
-      },
+    this.patcher.wrap<Spawn>(
+      childProcess.ChildProcess.prototype,
+      'spawn',
+      (original) =>
+        function spawn(this: unknown, options: SpawnOptions) {
+          try {
+            addContext(options);
+          } catch (error) {
+            log.warnOnce('child-process', `could not pass trace context to a child process: ${(error as Error).message}`);
+          }
+          return original.call(this, options);
+        },
     );
   }
 

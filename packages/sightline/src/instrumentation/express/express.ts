@@ -53,29 +53,38 @@ function prototypes(express: unknown): { router: object | undefined; layer: obje
   const layer = router.stack?.[0];
   return {
     router: owner(Object.getPrototypeOf(router) as object, 'handle'),
-    layer: layer === undefined ? undefined : (owner(Object.getPrototypeOf(layer) as object, 'handleError') ?? owner(Object.getPrototypeOf(layer) as object, 'handle_error')),
+    layer:
+      layer === undefined
+        ? undefined
+        : (owner(Object.getPrototypeOf(layer) as object, 'handleError') ?? owner(Object.getPrototypeOf(layer) as object, 'handle_error')),
   };
 }
 
 function patch(patcher: Patcher, express: unknown): void {
   const targets = prototypes(express);
-  patcher.wrap<Handle>(targets.router, 'handle', (original) =>
-    function handle(this: unknown, req, res, out) {
-      if (typeof out !== 'function') return original.call(this, req, res, out);
-      return original.call(this, req, res, function done(this: unknown, ...args: unknown[]) {
-        recordError(req, args[0]);
-        return (out as (...a: unknown[]) => unknown).apply(this, args);
-      });
-    },
+  patcher.wrap<Handle>(
+    targets.router,
+    'handle',
+    (original) =>
+      function handle(this: unknown, req, res, out) {
+        if (typeof out !== 'function') return original.call(this, req, res, out);
+        return original.call(this, req, res, function done(this: unknown, ...args: unknown[]) {
+          recordError(req, args[0]);
+          return (out as (...a: unknown[]) => unknown).apply(this, args);
+        });
+      },
   );
   // An error-handling middleware (four parameters) about to receive an error: the app handles it
   // itself, so the final callback may never see it.
   for (const method of ['handleError', 'handle_error']) {
-    patcher.wrap<HandleError>(targets.layer, method, (original) =>
-      function handleError(this: { handle?: { length: number } }, error, req, res, next) {
-        if (this.handle?.length === 4) recordError(req, error);
-        return original.call(this, error, req, res, next);
-      },
+    patcher.wrap<HandleError>(
+      targets.layer,
+      method,
+      (original) =>
+        function handleError(this: { handle?: { length: number } }, error, req, res, next) {
+          if (this.handle?.length === 4) recordError(req, error);
+          return original.call(this, error, req, res, next);
+        },
     );
   }
 }

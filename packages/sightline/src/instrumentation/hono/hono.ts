@@ -46,15 +46,18 @@ function wrap(handler: Handler, route: string): Handler {
 }
 
 function patchRouterPrototype(patcher: Patcher, proto: object | undefined): void {
-  patcher.wrap<Add>(proto, 'add', (original) =>
-    function add(this: unknown, method: string, path: string, entry: unknown) {
-      // Hono 4 adds [handler, routeRecord]; use() middleware is method ALL and names no route.
-      if (Array.isArray(entry) && typeof entry[0] === 'function' && method !== 'ALL') {
-        const record = entry[1] as RouteRecord | undefined;
-        entry = [wrap(entry[0] as Handler, record?.path ?? path), record];
-      }
-      return original.call(this, method, path, entry);
-    },
+  patcher.wrap<Add>(
+    proto,
+    'add',
+    (original) =>
+      function add(this: unknown, method: string, path: string, entry: unknown) {
+        // Hono 4 adds [handler, routeRecord]; use() middleware is method ALL and names no route.
+        if (Array.isArray(entry) && typeof entry[0] === 'function' && method !== 'ALL') {
+          const record = entry[1] as RouteRecord | undefined;
+          entry = [wrap(entry[0] as Handler, record?.path ?? path), record];
+        }
+        return original.call(this, method, path, entry);
+      },
   );
 }
 

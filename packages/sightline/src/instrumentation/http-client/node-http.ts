@@ -46,9 +46,20 @@ export class NodeHttpClientInstrumentation implements Instrumentation {
       const captured = this.ctx.settings.http.captureHeaders.clientRequest;
       if (captured.length > 0) {
         extra = {};
-        captureHeaders(extra, 'request', captured, (name) => request.getHeader(name) as string | string[] | number | undefined, this.redactor);
+        captureHeaders(
+          extra,
+          'request',
+          captured,
+          (name) => request.getHeader(name) as string | string[] | number | undefined,
+          this.redactor,
+        );
       }
-      const span = startClientSpan(this.ctx.tracer, { method: request.method, scheme, host, port, target: request.path }, this.redactor, extra);
+      const span = startClientSpan(
+        this.ctx.tracer,
+        { method: request.method, scheme, host, port, target: request.path },
+        this.redactor,
+        extra,
+      );
       // Requests built from a raw header array have their headers fixed at once: those cannot carry context.
       if (!(request as unknown as { _header?: unknown })._header) injectHeaders(span, (name, value) => request.setHeader(name, value));
       if (!span.isRecording()) return;

@@ -59,7 +59,12 @@ export class UndiciInstrumentation implements Instrumentation {
         extra = {};
         captureHeaders(extra, 'request', captured, (name) => requestHeader(request, name), this.redactor);
       }
-      const span = startClientSpan(this.ctx.tracer, { method: request.method, scheme, host, port, target: request.path }, this.redactor, extra);
+      const span = startClientSpan(
+        this.ctx.tracer,
+        { method: request.method, scheme, host, port, target: request.path },
+        this.redactor,
+        extra,
+      );
       injectHeaders(span, (name, value) => request.addHeader(name, value));
       if (span.isRecording()) request[SPAN] = span;
     } catch (error) {

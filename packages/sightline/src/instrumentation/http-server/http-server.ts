@@ -4,7 +4,16 @@
 import dc from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { defaultTextMapGetter, propagation, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import {
+  defaultTextMapGetter,
+  propagation,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+} from '@opentelemetry/api';
 import type { HttpSettings } from '../settings.js';
 import { LinkedContext } from '../../context/linked-context.js';
 import { log } from '../../diag/logger.js';
@@ -131,7 +140,14 @@ function routeOf(request: TracedRequest): string | undefined {
   return undefined;
 }
 
-function endServerSpan(span: Span, request: TracedRequest, response: ServerResponse, errorType: string | undefined, responseHeaders: string[], redactor?: QueryRedactor): void {
+function endServerSpan(
+  span: Span,
+  request: TracedRequest,
+  response: ServerResponse,
+  errorType: string | undefined,
+  responseHeaders: string[],
+  redactor?: QueryRedactor,
+): void {
   if (!span.isRecording()) return;
   const route = routeOf(request);
   if (route !== undefined) {
@@ -148,7 +164,13 @@ function endServerSpan(span: Span, request: TracedRequest, response: ServerRespo
     }
     if (responseHeaders.length > 0 && redactor !== undefined) {
       const attributes: Attributes = {};
-      captureHeaders(attributes, 'response', responseHeaders, (name) => response.getHeader(name) as string | string[] | number | undefined, redactor);
+      captureHeaders(
+        attributes,
+        'response',
+        responseHeaders,
+        (name) => response.getHeader(name) as string | string[] | number | undefined,
+        redactor,
+      );
       span.setAttributes(attributes);
     }
   } else {

@@ -56,16 +56,19 @@ function addEntry(res: ServerResponse, args: unknown[]): void {
 }
 
 export function enableServerTiming(patcher: Patcher): void {
-  patcher.wrap<WriteHead>(http.ServerResponse.prototype, 'writeHead', (original) =>
-    function writeHead(this: ServerResponse, ...args: unknown[]) {
-      if (!this.headersSent) {
-        try {
-          addEntry(this, args);
-        } catch {
-          // A header we cannot add never stops the response.
+  patcher.wrap<WriteHead>(
+    http.ServerResponse.prototype,
+    'writeHead',
+    (original) =>
+      function writeHead(this: ServerResponse, ...args: unknown[]) {
+        if (!this.headersSent) {
+          try {
+            addEntry(this, args);
+          } catch {
+            // A header we cannot add never stops the response.
+          }
         }
-      }
-      return (original as (...a: unknown[]) => ServerResponse).apply(this, args);
-    } as WriteHead,
+        return (original as (...a: unknown[]) => ServerResponse).apply(this, args);
+      } as WriteHead,
   );
 }

@@ -21,7 +21,11 @@ export function traceFields(keys: LogCorrelationSettings): Record<string, string
  * Patches a logging library as it loads (or at once, if the app loaded it before init()); a failed
  * patch leaves it as it was, with one warning. The returned function stops waiting for the load.
  */
-export function correlateOnLoad(name: string, patch: (exports: unknown, keys: LogCorrelationSettings) => void, keys: LogCorrelationSettings): () => void {
+export function correlateOnLoad(
+  name: string,
+  patch: (exports: unknown, keys: LogCorrelationSettings) => void,
+  keys: LogCorrelationSettings,
+): () => void {
   return onPackage(name, (exports) => {
     try {
       patch(exports, keys);

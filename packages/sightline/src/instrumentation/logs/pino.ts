@@ -16,19 +16,22 @@ function patch(patcher: Patcher, pino: unknown, keys: LogCorrelationSettings): v
   // instance -> per-logger object -> the module's shared prototype
   const shared = Object.getPrototypeOf(Object.getPrototypeOf(probe)) as Record<symbol, unknown>;
   const errorKeySym = p.symbols?.errorKeySym;
-  patcher.wrap<Write>(shared, writeSym, (write) =>
-    function (this: Record<symbol, unknown>, obj: unknown, msg: unknown, num: number) {
-      const fields = traceFields(keys);
-      if (fields === undefined) return write.call(this, obj, msg, num);
-      if (obj === undefined || obj === null) return write.call(this, fields, msg, num);
-      if (obj instanceof Error) {
-        // As pino does for an Error: it goes under the error key, and its message is the default message.
-        const errorKey = (errorKeySym && (this[errorKeySym] as string)) || 'err';
-        return write.call(this, { ...fields, [errorKey]: obj }, msg === undefined ? obj.message : msg, num);
-      }
-      if (typeof obj === 'object') return write.call(this, { ...fields, ...(obj as object) }, msg, num);
-      return write.call(this, obj, msg, num);
-    },
+  patcher.wrap<Write>(
+    shared,
+    writeSym,
+    (write) =>
+      function (this: Record<symbol, unknown>, obj: unknown, msg: unknown, num: number) {
+        const fields = traceFields(keys);
+        if (fields === undefined) return write.call(this, obj, msg, num);
+        if (obj === undefined || obj === null) return write.call(this, fields, msg, num);
+        if (obj instanceof Error) {
+          // As pino does for an Error: it goes under the error key, and its message is the default message.
+          const errorKey = (errorKeySym && (this[errorKeySym] as string)) || 'err';
+          return write.call(this, { ...fields, [errorKey]: obj }, msg === undefined ? obj.message : msg, num);
+        }
+        if (typeof obj === 'object') return write.call(this, { ...fields, ...(obj as object) }, msg, num);
+        return write.call(this, obj, msg, num);
+      },
   );
 }
 

@@ -10,15 +10,18 @@ type Write = (this: unknown, info: unknown, ...rest: unknown[]) => boolean;
 
 function patch(patcher: Patcher, winston: unknown, keys: LogCorrelationSettings): void {
   const Logger = (winston as { Logger?: { prototype: object } })?.Logger;
-  patcher.wrap<Write>(Logger?.prototype, 'write', (write) =>
-    function (this: unknown, info: unknown, ...rest: unknown[]) {
-      const fields = traceFields(keys);
-      if (fields !== undefined && info !== null && typeof info === 'object') {
-        const record = info as Record<string, unknown>;
-        for (const key in fields) if (record[key] === undefined) record[key] = fields[key];
-      }
-      return write.call(this, info, ...rest);
-    },
+  patcher.wrap<Write>(
+    Logger?.prototype,
+    'write',
+    (write) =>
+      function (this: unknown, info: unknown, ...rest: unknown[]) {
+        const fields = traceFields(keys);
+        if (fields !== undefined && info !== null && typeof info === 'object') {
+          const record = info as Record<string, unknown>;
+          for (const key in fields) if (record[key] === undefined) record[key] = fields[key];
+        }
+        return write.call(this, info, ...rest);
+      },
   );
 }
 

@@ -29,15 +29,18 @@ function record(exception: unknown, host: ArgumentsHost): void {
 
 function patchExceptionFilter(patcher: Patcher, core: unknown): void {
   const filter = (core as { BaseExceptionFilter?: { prototype: object } }).BaseExceptionFilter;
-  patcher.wrap<Catch>(filter?.prototype, 'catch', (original) =>
-    function (this: unknown, exception: unknown, host: ArgumentsHost) {
-      try {
-        record(exception, host);
-      } catch {
-        // Never let recording change how Nest answers.
-      }
-      return original.call(this, exception, host);
-    },
+  patcher.wrap<Catch>(
+    filter?.prototype,
+    'catch',
+    (original) =>
+      function (this: unknown, exception: unknown, host: ArgumentsHost) {
+        try {
+          record(exception, host);
+        } catch {
+          // Never let recording change how Nest answers.
+        }
+        return original.call(this, exception, host);
+      },
   );
 }
 

@@ -14,7 +14,14 @@ import { Patcher } from '../toolkit/patcher.js';
 
 type CarrierOf = (job: unknown) => unknown;
 type Process = (this: unknown, destination: string, jobs: unknown[], carrierOf: CarrierOf, fn: () => unknown) => Promise<unknown>;
-type Send = (this: unknown, operation: string, destination: string, attempted: unknown, fn: (carrier: unknown) => unknown, idsOf?: unknown) => Promise<unknown>;
+type Send = (
+  this: unknown,
+  operation: string,
+  destination: string,
+  attempted: unknown,
+  fn: (carrier: unknown) => unknown,
+  idsOf?: unknown,
+) => Promise<unknown>;
 
 function carrierOf(ctx: Context): Record<string, string> | null {
   const carrier: Record<string, string> = {};
@@ -31,41 +38,47 @@ export function patchTelemetry(patcher: Patcher, Telemetry: unknown, config: Mes
   const proto = (Telemetry as { prototype?: object } | undefined)?.prototype;
   // pg-boss makes a one-job CONSUMER span a child of the producer without a link; Sightline adds the
   // link (as for BullMQ), and in `link` mode keeps the carrier from pg-boss so the job starts a trace.
-  patcher.wrap<Process>(proto, 'process', (process) =>
-    function (this: unknown, destination, jobs, carrierOf, fn) {
-      if (!Array.isArray(jobs) || jobs.length !== 1 || typeof carrierOf !== 'function' || typeof fn !== 'function') {
-        return process.call(this, destination, jobs, carrierOf, fn);
-      }
-      let producer: SpanContext | undefined;
-      try {
-        producer = producerOf(carrierOf(jobs[0]));
-      } catch {
-        producer = undefined;
-      }
-      if (producer === undefined) return process.call(this, destination, jobs, carrierOf, fn);
-      const link = { context: producer };
-      const withLink = () => {
-        trace.getActiveSpan()?.addLink(link);
-        return fn();
-      };
-      return process.call(this, destination, jobs, config.consumerTrace === 'link' ? () => null : carrierOf, withLink);
-    },
-  );
-  patcher.wrap<Send>(proto, 'send', (send) =>
-    function (this: unknown, operation, destination, attempted, fn, idsOf) {
-      // pg-boss calls fn inside its PRODUCER span's context; a carrier it made itself (propagateContext) wins.
-      const withContext = (carrier: unknown) => {
-        if (carrier) return fn(carrier);
-        let ours: Record<string, string> | null = null;
-        try {
-          ours = carrierOf(context.active());
-        } catch (error) {
-          log.warnOnce('pg-boss-carrier', `could not attach trace context to a pg-boss job: ${(error as Error).message}`);
+  patcher.wrap<Process>(
+    proto,
+    'process',
+    (process) =>
+      function (this: unknown, destination, jobs, carrierOf, fn) {
+        if (!Array.isArray(jobs) || jobs.length !== 1 || typeof carrierOf !== 'function' || typeof fn !== 'function') {
+          return process.call(this, destination, jobs, carrierOf, fn);
         }
-        return fn(ours);
-      };
-      return send.call(this, operation, destination, attempted, withContext, idsOf);
-    },
+        let producer: SpanContext | undefined;
+        try {
+          producer = producerOf(carrierOf(jobs[0]));
+        } catch {
+          producer = undefined;
+        }
+        if (producer === undefined) return process.call(this, destination, jobs, carrierOf, fn);
+        const link = { context: producer };
+        const withLink = () => {
+          trace.getActiveSpan()?.addLink(link);
+          return fn();
+        };
+        return process.call(this, destination, jobs, config.consumerTrace === 'link' ? () => null : carrierOf, withLink);
+      },
+  );
+  patcher.wrap<Send>(
+    proto,
+    'send',
+    (send) =>
+      function (this: unknown, operation, destination, attempted, fn, idsOf) {
+        // pg-boss calls fn inside its PRODUCER span's context; a carrier it made itself (propagateContext) wins.
+        const withContext = (carrier: unknown) => {
+          if (carrier) return fn(carrier);
+          let ours: Record<string, string> | null = null;
+          try {
+            ours = carrierOf(context.active());
+          } catch (error) {
+            log.warnOnce('pg-boss-carrier', `could not attach trace context to a pg-boss job: ${(error as Error).message}`);
+          }
+          return fn(ours);
+        };
+        return send.call(this, operation, destination, attempted, withContext, idsOf);
+      },
   );
 }
 
@@ -81,7 +94,14 @@ export class PgBossInstrumentation implements Instrumentation {
   }
 
   esmTargets(): EsmTarget[] {
-    return [{ packageName: 'pg-boss', suffix: '/node_modules/pg-boss/dist/telemetry.js', exportName: 'Telemetry', onExport: (Telemetry) => patchTelemetry(this.patcher, Telemetry, this.config) }];
+    return [
+      {
+        packageName: 'pg-boss',
+        suffix: '/node_modules/pg-boss/dist/telemetry.js',
+        exportName: 'Telemetry',
+        onExport: (Telemetry) => patchTelemetry(this.patcher, Telemetry, this.config),
+      },
+    ];
   }
 
   disable(): void {

@@ -75,50 +75,53 @@ function endQuerySpan(span: Span, error: unknown): void {
 
 function patchClient(patcher: Patcher, pg: unknown, tracer: Tracer): void {
   const Client = (pg as { Client?: { prototype: object } }).Client;
-  patcher.wrap<Query>(Client?.prototype, 'query', (original) =>
-    function query(this: PgClient, config: unknown, values?: unknown, callback?: unknown) {
-      if (!insideTrace()) return original.call(this, config, values, callback);
-      const span = tryStart('pg-start', 'trace a pg query', () => startQuerySpan(tracer, this, config));
-      if (span === undefined) return original.call(this, config, values, callback);
-      const ctx = context.active();
-      // A callback may come second or third, or as config.callback; wrap whichever it is.
-      const cb = typeof values === 'function' ? values : typeof callback === 'function' ? callback : undefined;
-      if (cb !== undefined) {
-        const done = context.bind(ctx, function (this: unknown, error: unknown, ...rest: unknown[]) {
-          endQuerySpan(span, error);
-          return (cb as (...a: unknown[]) => unknown).call(this, error, ...rest);
-        });
-        return typeof values === 'function' ? original.call(this, config, done) : original.call(this, config, values, done);
-      }
-      let result: unknown;
-      try {
-        result = original.call(this, config, values, callback);
-      } catch (error) {
-        endQuerySpan(span, error);
-        throw error;
-      }
-      if (result instanceof Promise) {
-        result.then(
-          () => endQuerySpan(span, undefined),
-          (error: unknown) => endQuerySpan(span, error),
-        );
-      } else if (result !== null && typeof result === 'object' && typeof (result as { once?: unknown }).once === 'function') {
-        // A submittable (pg-cursor, pg-query-stream) or an event-style Query: end on its outcome.
-        const emitter = result as { once(event: string, fn: (...a: unknown[]) => void): void };
-        let ended = false;
-        const finish = (error?: unknown): void => {
-          if (!ended) {
-            ended = true;
+  patcher.wrap<Query>(
+    Client?.prototype,
+    'query',
+    (original) =>
+      function query(this: PgClient, config: unknown, values?: unknown, callback?: unknown) {
+        if (!insideTrace()) return original.call(this, config, values, callback);
+        const span = tryStart('pg-start', 'trace a pg query', () => startQuerySpan(tracer, this, config));
+        if (span === undefined) return original.call(this, config, values, callback);
+        const ctx = context.active();
+        // A callback may come second or third, or as config.callback; wrap whichever it is.
+        const cb = typeof values === 'function' ? values : typeof callback === 'function' ? callback : undefined;
+        if (cb !== undefined) {
+          const done = context.bind(ctx, function (this: unknown, error: unknown, ...rest: unknown[]) {
             endQuerySpan(span, error);
-          }
-        };
-        emitter.once('end', () => finish());
-        emitter.once('close', () => finish());
-      } else {
-        span.end();
-      }
-      return result;
-    },
+            return (cb as (...a: unknown[]) => unknown).call(this, error, ...rest);
+          });
+          return typeof values === 'function' ? original.call(this, config, done) : original.call(this, config, values, done);
+        }
+        let result: unknown;
+        try {
+          result = original.call(this, config, values, callback);
+        } catch (error) {
+          endQuerySpan(span, error);
+          throw error;
+        }
+        if (result instanceof Promise) {
+          result.then(
+            () => endQuerySpan(span, undefined),
+            (error: unknown) => endQuerySpan(span, error),
+          );
+        } else if (result !== null && typeof result === 'object' && typeof (result as { once?: unknown }).once === 'function') {
+          // A submittable (pg-cursor, pg-query-stream) or an event-style Query: end on its outcome.
+          const emitter = result as { once(event: string, fn: (...a: unknown[]) => void): void };
+          let ended = false;
+          const finish = (error?: unknown): void => {
+            if (!ended) {
+              ended = true;
+              endQuerySpan(span, error);
+            }
+          };
+          emitter.once('end', () => finish());
+          emitter.once('close', () => finish());
+        } else {
+          span.end();
+        }
+        return result;
+      },
   );
 }
 
@@ -137,32 +140,41 @@ type Connect = (this: PgPool, cb?: (error: unknown, client: unknown, release: un
  */
 function patchPool(patcher: Patcher, pg: unknown, tracer: Tracer): void {
   const Pool = (pg as { Pool?: { prototype: object } }).Pool;
-  patcher.wrap<Connect>(Pool?.prototype, 'connect', (original) =>
-    function connect(this: PgPool, cb) {
-      // An idle client is handed out at once: a span would only be noise. Without one, the caller
-      // waits for a new connection or for a busy client to come back, and that wait gets a span.
-      if ((this.idleCount ?? 0) > 0 || !insideTrace()) return original.call(this, cb);
-      const span = tryStart('pg-pool-connect', 'trace a pg pool connect', () => {
-        const attributes: Attributes = { 'db.system.name': 'postgresql' };
-        const o = this.options ?? {};
-        if (o.database) attributes['db.namespace'] = o.database;
-        if (o.host) attributes['server.address'] = o.host;
-        if (o.max !== undefined) attributes['db.client.connection.pool.max'] = o.max;
-        // Whether this caller had to wait: no idle client and the pool already at its maximum.
-        attributes['db.client.connection.pool.waited'] = (this.idleCount ?? 0) === 0 && (this.totalCount ?? 0) >= (o.max ?? 10);
-        return tracer.startSpan('pg-pool.connect', { kind: SpanKind.INTERNAL, attributes }, context.active());
-      });
-      if (span === undefined) return original.call(this, cb);
-      if (typeof cb === 'function') {
-        return original.call(this, context.bind(context.active(), (error: unknown, client: unknown, release: unknown) => {
-          endQuerySpan(span, error);
-          cb(error, client, release);
-        }));
-      }
-      const result = original.call(this) as Promise<unknown>;
-      result.then(() => endQuerySpan(span, undefined), (error: unknown) => endQuerySpan(span, error));
-      return result;
-    },
+  patcher.wrap<Connect>(
+    Pool?.prototype,
+    'connect',
+    (original) =>
+      function connect(this: PgPool, cb) {
+        // An idle client is handed out at once: a span would only be noise. Without one, the caller
+        // waits for a new connection or for a busy client to come back, and that wait gets a span.
+        if ((this.idleCount ?? 0) > 0 || !insideTrace()) return original.call(this, cb);
+        const span = tryStart('pg-pool-connect', 'trace a pg pool connect', () => {
+          const attributes: Attributes = { 'db.system.name': 'postgresql' };
+          const o = this.options ?? {};
+          if (o.database) attributes['db.namespace'] = o.database;
+          if (o.host) attributes['server.address'] = o.host;
+          if (o.max !== undefined) attributes['db.client.connection.pool.max'] = o.max;
+          // Whether this caller had to wait: no idle client and the pool already at its maximum.
+          attributes['db.client.connection.pool.waited'] = (this.idleCount ?? 0) === 0 && (this.totalCount ?? 0) >= (o.max ?? 10);
+          return tracer.startSpan('pg-pool.connect', { kind: SpanKind.INTERNAL, attributes }, context.active());
+        });
+        if (span === undefined) return original.call(this, cb);
+        if (typeof cb === 'function') {
+          return original.call(
+            this,
+            context.bind(context.active(), (error: unknown, client: unknown, release: unknown) => {
+              endQuerySpan(span, error);
+              cb(error, client, release);
+            }),
+          );
+        }
+        const result = original.call(this) as Promise<unknown>;
+        result.then(
+          () => endQuerySpan(span, undefined),
+          (error: unknown) => endQuerySpan(span, error),
+        );
+        return result;
+      },
   );
 }
 

@@ -8,8 +8,18 @@
 // MySQL's differences (backticks, # comments, backslashes in every string) are not handled here.
 
 const enum Ch {
-  Quote = 39, DoubleQuote = 34, Dollar = 36, Ampersand = 38, Star = 42, Minus = 45, Dot = 46, Slash = 47,
-  Zero = 48, Nine = 57, Backslash = 92, Underscore = 95,
+  Quote = 39,
+  DoubleQuote = 34,
+  Dollar = 36,
+  Ampersand = 38,
+  Star = 42,
+  Minus = 45,
+  Dot = 46,
+  Slash = 47,
+  Zero = 48,
+  Nine = 57,
+  Backslash = 92,
+  Underscore = 95,
 }
 
 const isDigit = (c: number): boolean => c >= Ch.Zero && c <= Ch.Nine;

@@ -9,18 +9,58 @@ export const DEFAULT_KEYS_TOKEN = 'default';
 /** Keys redacted by default, normalised: the semantic conventions' four, then common credential names. */
 const DEFAULT_KEYS = [
   // semantic conventions (url.query, url.full): AWS SigV2, Azure SAS, Google signed URLs
-  'AWSAccessKeyId', 'Signature', 'sig', 'X-Goog-Signature',
+  'AWSAccessKeyId',
+  'Signature',
+  'sig',
+  'X-Goog-Signature',
   // the same services' other signing parameters
-  'X-Amz-Signature', 'X-Amz-Credential', 'X-Amz-Security-Token', 'X-Goog-Credential',
+  'X-Amz-Signature',
+  'X-Amz-Credential',
+  'X-Amz-Security-Token',
+  'X-Goog-Credential',
   // OAuth, JWT and API credentials
-  'token', 'access_token', 'refresh_token', 'id_token', 'auth', 'auth_token', 'authorization', 'jwt', 'bearer',
-  'api_key', 'apikey', 'x-api-key', 'client_secret', 'client_assertion',
-  'password', 'passwd', 'pwd', 'pass', 'secret', 'private_key', 'credential', 'credentials',
-  'session', 'session_id', 'sessionid', 'session_token',
+  'token',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'auth',
+  'auth_token',
+  'authorization',
+  'jwt',
+  'bearer',
+  'api_key',
+  'apikey',
+  'x-api-key',
+  'client_secret',
+  'client_assertion',
+  'password',
+  'passwd',
+  'pwd',
+  'pass',
+  'secret',
+  'private_key',
+  'credential',
+  'credentials',
+  'session',
+  'session_id',
+  'sessionid',
+  'session_token',
 ];
 
 /** Any key ending in one of these is a credential too (`github_token`, `stripe_secret`, `db_password`). */
-const DEFAULT_SUFFIXES = ['token', 'secret', 'password', 'passwd', 'apikey', 'signature', 'credential', 'credentials', 'privatekey', 'accesskey', 'secretkey'];
+const DEFAULT_SUFFIXES = [
+  'token',
+  'secret',
+  'password',
+  'passwd',
+  'apikey',
+  'signature',
+  'credential',
+  'credentials',
+  'privatekey',
+  'accesskey',
+  'secretkey',
+];
 
 /** `key` is a credential only when its value looks like one (Google API keys: `key=AIza…`), not `key=user:1`. */
 const TOKEN_LIKE = /^[A-Za-z0-9_\-+/=.~%]{16,}$/;
@@ -87,7 +127,8 @@ export class QueryRedactor {
     let out = url;
     // https://user:password@host/ → https://REDACTED:REDACTED@host/ (semantic conventions, url.full)
     const userinfo = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#@]*)@/i.exec(out);
-    if (userinfo) out = `${userinfo[1]}${userinfo[2]!.includes(':') ? `${REDACTED}:${REDACTED}` : REDACTED}@${out.slice(userinfo[0].length)}`;
+    if (userinfo)
+      out = `${userinfo[1]}${userinfo[2]!.includes(':') ? `${REDACTED}:${REDACTED}` : REDACTED}@${out.slice(userinfo[0].length)}`;
     const q = out.indexOf('?');
     if (q === -1) return out;
     const hash = out.indexOf('#', q);

@@ -44,17 +44,23 @@ export function patchOldIoredis(patcher: Patcher, ioredis: unknown, tracer: Trac
   const proto = Redis?.prototype;
   // 5.11 and later publish `ioredis:command`, built by _buildCommandContext.
   if (proto === undefined || typeof proto._buildCommandContext === 'function') return;
-  patcher.wrap<IoredisSend>(proto, 'sendCommand', (sendCommand) =>
-    function (this: IoredisClient, command: IoredisCommand, stream?: unknown) {
-      // A command passes here again when the offline queue flushes or a reconnect resends it.
-      if (!command || command[TRACED] || ioredisBatch.depth > 0 || !insideTrace()) return sendCommand.call(this, command, stream);
-      command[TRACED] = true;
-      const span = startCommandSpan(tracer, { command: command.name, args: command.args, ...ioredisTarget(this) }, false);
-      if (span !== undefined && command.promise instanceof Promise) {
-        command.promise.then(() => endRedisSpan(span, undefined), (error: unknown) => endRedisSpan(span, error));
-      } else span?.end();
-      return sendCommand.call(this, command, stream);
-    },
+  patcher.wrap<IoredisSend>(
+    proto,
+    'sendCommand',
+    (sendCommand) =>
+      function (this: IoredisClient, command: IoredisCommand, stream?: unknown) {
+        // A command passes here again when the offline queue flushes or a reconnect resends it.
+        if (!command || command[TRACED] || ioredisBatch.depth > 0 || !insideTrace()) return sendCommand.call(this, command, stream);
+        command[TRACED] = true;
+        const span = startCommandSpan(tracer, { command: command.name, args: command.args, ...ioredisTarget(this) }, false);
+        if (span !== undefined && command.promise instanceof Promise) {
+          command.promise.then(
+            () => endRedisSpan(span, undefined),
+            (error: unknown) => endRedisSpan(span, error),
+          );
+        } else span?.end();
+        return sendCommand.call(this, command, stream);
+      },
   );
 }
 
@@ -69,26 +75,37 @@ export function patchOldNodeRedis(patcher: Patcher, client: unknown, tracer: Tra
   if (typeof createClient !== 'function') return;
   // The client class is not exported: an unconnected client (no socket is opened) leads to it.
   let proto: Proto | null = Object.getPrototypeOf(createClient()) as Proto | null;
-  while (proto !== null && !Object.prototype.hasOwnProperty.call(proto, 'sendCommand')) proto = Object.getPrototypeOf(proto) as Proto | null;
+  while (proto !== null && !Object.prototype.hasOwnProperty.call(proto, 'sendCommand'))
+    proto = Object.getPrototypeOf(proto) as Proto | null;
   // 5.12 and later trace sendCommand through `node-redis:command` themselves.
   if (proto === null || typeof proto.sendCommand !== 'function' || proto.sendCommand.toString().includes('TRACE_COMMAND')) return;
-  patcher.wrap<NodeRedisSend>(proto, 'sendCommand', (sendCommand) =>
-    function (this: NodeRedisClient, args: unknown[], options?: unknown) {
-      if (!Array.isArray(args) || !insideTrace()) return sendCommand.call(this, args, options);
-      const socket = this.options?.socket ?? {};
-      const span = startCommandSpan(tracer, {
-        command: String(args[0]),
-        args,
-        database: this.options?.database ?? 0,
-        serverAddress: socket.path ?? socket.host ?? 'localhost',
-        serverPort: socket.path ? undefined : (socket.port ?? 6379),
-      }, true);
-      const result = sendCommand.call(this, args, options);
-      if (span !== undefined) {
-        result.then(() => endRedisSpan(span, undefined), (error: unknown) => endRedisSpan(span, error));
-      }
-      return result;
-    },
+  patcher.wrap<NodeRedisSend>(
+    proto,
+    'sendCommand',
+    (sendCommand) =>
+      function (this: NodeRedisClient, args: unknown[], options?: unknown) {
+        if (!Array.isArray(args) || !insideTrace()) return sendCommand.call(this, args, options);
+        const socket = this.options?.socket ?? {};
+        const span = startCommandSpan(
+          tracer,
+          {
+            command: String(args[0]),
+            args,
+            database: this.options?.database ?? 0,
+            serverAddress: socket.path ?? socket.host ?? 'localhost',
+            serverPort: socket.path ? undefined : (socket.port ?? 6379),
+          },
+          true,
+        );
+        const result = sendCommand.call(this, args, options);
+        if (span !== undefined) {
+          result.then(
+            () => endRedisSpan(span, undefined),
+            (error: unknown) => endRedisSpan(span, error),
+          );
+        }
+        return result;
+      },
   );
 }
 
@@ -107,33 +124,45 @@ type PipelineExec = (this: IoredisPipeline, ...args: unknown[]) => unknown;
 
 export function patchIoredisPipeline(patcher: Patcher, ioredis: unknown, tracer: Tracer): void {
   const proto = (ioredis as { Pipeline?: { prototype?: Proto } })?.Pipeline?.prototype;
-  patcher.wrap<PipelineExec>(proto, 'exec', (exec) =>
-    function (this: IoredisPipeline, ...args: unknown[]) {
-      // A MULTI on 5.11+ reaches here inside its own `ioredis:batch` span, already open.
-      if (ioredisBatch.depth > 0 || (this._transactions ?? 0) > 0 || !insideTrace()) return exec.apply(this, args);
-      // Older versions publish no MULTI batch: a queue wrapped in MULTI ... EXEC is named for it.
-      const queue = (this._queue ?? []) as Array<{ name?: string }>;
-      const multi = queue[0]?.name === 'multi';
-      const span = tryStart('ioredis-pipeline', 'trace a Redis pipeline', () =>
-        startRedisSpan(tracer, {
-          batchMode: multi ? 'MULTI' : 'PIPELINE',
-          batchSize: multi ? Math.max(queue.length - 2, 0) : queue.length,
-          ...ioredisTarget(this.redis),
-        }, true, false),
-      );
-      if (span === undefined) return exec.apply(this, args);
-      ioredisBatch.depth++;
-      let result: unknown;
-      try {
-        result = exec.apply(this, args);
-      } finally {
-        ioredisBatch.depth--;
-      }
-      // Failed commands come back as [error, reply] pairs; only a failed send rejects the pipeline.
-      const done = result instanceof Promise ? result : this.promise;
-      if (done instanceof Promise) done.then(() => endRedisSpan(span, undefined), (error: unknown) => endRedisSpan(span, error));
-      else span.end();
-      return result;
-    },
+  patcher.wrap<PipelineExec>(
+    proto,
+    'exec',
+    (exec) =>
+      function (this: IoredisPipeline, ...args: unknown[]) {
+        // A MULTI on 5.11+ reaches here inside its own `ioredis:batch` span, already open.
+        if (ioredisBatch.depth > 0 || (this._transactions ?? 0) > 0 || !insideTrace()) return exec.apply(this, args);
+        // Older versions publish no MULTI batch: a queue wrapped in MULTI ... EXEC is named for it.
+        const queue = (this._queue ?? []) as Array<{ name?: string }>;
+        const multi = queue[0]?.name === 'multi';
+        const span = tryStart('ioredis-pipeline', 'trace a Redis pipeline', () =>
+          startRedisSpan(
+            tracer,
+            {
+              batchMode: multi ? 'MULTI' : 'PIPELINE',
+              batchSize: multi ? Math.max(queue.length - 2, 0) : queue.length,
+              ...ioredisTarget(this.redis),
+            },
+            true,
+            false,
+          ),
+        );
+        if (span === undefined) return exec.apply(this, args);
+        ioredisBatch.depth++;
+        let result: unknown;
+        try {
+          result = exec.apply(this, args);
+        } finally {
+          ioredisBatch.depth--;
+        }
+        // Failed commands come back as [error, reply] pairs; only a failed send rejects the pipeline.
+        const done = result instanceof Promise ? result : this.promise;
+        if (done instanceof Promise)
+          done.then(
+            () => endRedisSpan(span, undefined),
+            (error: unknown) => endRedisSpan(span, error),
+          );
+        else span.end();
+        return result;
+      },
   );
 }

@@ -31,7 +31,8 @@ const SUBCOMMAND_ONLY = new Set(['SCRIPT', 'FUNCTION', 'CONFIG', 'ACL', 'CLIENT'
  */
 export function redisQueryText(command: string, args: readonly unknown[]): string {
   if (args.length === 0) return command;
-  if (command === 'EVAL' || command === 'EVALSHA' || command === 'EVAL_RO' || command === 'EVALSHA_RO') return `${command} ? ${numKeys(args[1])}`;
+  if (command === 'EVAL' || command === 'EVALSHA' || command === 'EVAL_RO' || command === 'EVALSHA_RO')
+    return `${command} ? ${numKeys(args[1])}`;
   if (command === 'FCALL' || command === 'FCALL_RO') return `${command} ${String(args[0])} ${numKeys(args[1])}`;
   if (NO_KEY_SHOWN.has(command)) return `${command} ?`;
   if (SUBCOMMAND_ONLY.has(command)) return args.length > 1 ? `${command} ${String(args[0])} ?` : `${command} ${String(args[0])}`;

@@ -36,7 +36,9 @@ class RedisChannels {
     if (isBatch) this.batchState.depth++;
     else if (this.batchState.depth > 0) return;
     if (!insideTrace()) return;
-    message[SPAN] = tryStart(`${this.prefix}-start`, `trace a ${this.prefix} command`, () => startRedisSpan(this.tracer, message, isBatch, this.argsIncludeCommand));
+    message[SPAN] = tryStart(`${this.prefix}-start`, `trace a ${this.prefix} command`, () =>
+      startRedisSpan(this.tracer, message, isBatch, this.argsIncludeCommand),
+    );
   }
 
   private finish(message: CommandMessage): void {
@@ -88,7 +90,10 @@ class RedisInstrumentation implements Instrumentation {
   private readonly patcher = new Patcher();
   private stopLoadHook: (() => void) | undefined;
 
-  constructor(readonly name: 'ioredis' | 'redis', private readonly client: RedisClientKind) {}
+  constructor(
+    readonly name: 'ioredis' | 'redis',
+    private readonly client: RedisClientKind,
+  ) {}
 
   enable(ctx: InstrumentationContext): void {
     const c = this.client;
@@ -121,6 +126,12 @@ export class IoredisInstrumentation extends RedisInstrumentation {
 
 export class NodeRedisInstrumentation extends RedisInstrumentation {
   constructor() {
-    super('redis', { prefix: 'node-redis', argsIncludeCommand: true, batch: nodeRedisBatch, packageName: '@redis/client', patchOnLoad: patchOldNodeRedis });
+    super('redis', {
+      prefix: 'node-redis',
+      argsIncludeCommand: true,
+      batch: nodeRedisBatch,
+      packageName: '@redis/client',
+      patchOnLoad: patchOldNodeRedis,
+    });
   }
 }
