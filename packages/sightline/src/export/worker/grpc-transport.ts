@@ -7,7 +7,7 @@ import type { OtlpConfig } from '../otlp-config.js';
 import type { Signal } from '../export-counters.js';
 import { decodePartialSuccess, GRPC_PATHS } from '@sightline/otlp';
 import { GRPC_RESOURCE_EXHAUSTED, isRetryableGrpcCode } from './retry.js';
-import { readTlsFiles, type SendResult, type TlsFiles, type Transport } from './transport.js';
+import { readTlsFiles, settleOnce, type SendResult, type TlsFiles, type Transport } from './transport.js';
 
 const gzipAsync = promisify(gzip);
 const MAX_RESPONSE_BYTES = 64 * 1024;
@@ -63,14 +63,9 @@ export class GrpcTransport implements Transport {
     frame.set(payload, 5);
 
     return new Promise<SendResult>((resolve) => {
-      let settled = false;
-      const settle = (result: SendResult): void => {
-        if (!settled) {
-          settled = true;
-          clearTimeout(timer);
-          resolve(result);
-        }
-      };
+      // Declared first: a connection failure settles before the timer starts.
+      let timer: NodeJS.Timeout | undefined = undefined;
+      const settle = settleOnce(resolve, () => clearTimeout(timer));
       let session: http2.ClientHttp2Session;
       try {
         session = this.connect();
@@ -90,7 +85,7 @@ export class GrpcTransport implements Transport {
       };
       if (compressed) headers['grpc-encoding'] = 'gzip';
       const stream = session.request(headers);
-      const timer = setTimeout(() => {
+      timer = setTimeout(() => {
         stream.close(http2.constants.NGHTTP2_CANCEL);
         settle({ kind: 'retry', reason: `no gRPC response within ${timeoutMillis} ms` });
       }, timeoutMillis);

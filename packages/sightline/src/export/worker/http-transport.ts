@@ -7,7 +7,7 @@ import type { OtlpConfig } from '../otlp-config.js';
 import type { Signal } from '../export-counters.js';
 import { decodePartialSuccess, decodeStatusMessage, JSON_REJECTED_KEYS, JSON_TRANSCODERS } from '@sightline/otlp';
 import { isRetryableStatus, parseRetryAfter } from './retry.js';
-import { readTlsFiles, type SendResult, type Transport } from './transport.js';
+import { readTlsFiles, settleOnce, type SendResult, type Transport } from './transport.js';
 
 const gzipAsync = promisify(gzip);
 const MAX_RESPONSE_BYTES = 64 * 1024;
@@ -48,13 +48,7 @@ export class HttpTransport implements Transport {
     const body = this.json ? Buffer.from(JSON.stringify(this.toJson!(protobuf))) : protobuf;
     const payload = this.config.compression === 'gzip' ? await gzipAsync(body) : body;
     return new Promise<SendResult>((resolve) => {
-      let settled = false;
-      const settle = (result: SendResult): void => {
-        if (!settled) {
-          settled = true;
-          resolve(result);
-        }
-      };
+      const settle = settleOnce(resolve);
       const lib = this.url.protocol === 'https:' ? https : http;
       const req = lib.request(this.url, {
         method: 'POST',

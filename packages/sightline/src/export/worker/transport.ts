@@ -15,6 +15,20 @@ export interface Transport {
   close(): void;
 }
 
+/**
+ * A resolve that takes only its first result: a request can fail on a timeout, an error event and a
+ * close, and only the first of them is its outcome. `onSettle` runs once, with it.
+ */
+export function settleOnce(resolve: (result: SendResult) => void, onSettle?: () => void): (result: SendResult) => void {
+  let settled = false;
+  return (result) => {
+    if (settled) return;
+    settled = true;
+    onSettle?.();
+    resolve(result);
+  };
+}
+
 export interface TlsFiles {
   ca?: Buffer;
   key?: Buffer;

@@ -5,11 +5,11 @@
 // worker given BullMQ's own telemetry option is left to it, so no span is made twice. Sandboxed
 // processors, which run in a child process, are followed there by sandbox.ts.
 import { context, SpanKind, trace, type Tracer } from '@opentelemetry/api';
-import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
+import type { InstrumentationContext } from '../instrumentation.js';
 import { consumerParent, endWhenSettled, injectCarrier, messagingAttributes } from '../messaging.js';
-import { onModuleLoad } from '../module-hook.js';
 import type { MessagingSettings } from '../settings.js';
-import { Patcher } from '../toolkit/patcher.js';
+import type { Patcher } from '../toolkit/patcher.js';
+import { PatchingInstrumentation } from '../toolkit/patching-instrumentation.js';
 import { tryStart } from '../toolkit/safe-start.js';
 import { patchChild, patchChildProcessor, patchSandboxChildEntry } from './sandbox.js';
 
@@ -124,15 +124,13 @@ function patchWorker(patcher: Patcher, Worker: Proto<object> | undefined, tracer
   );
 }
 
-export class BullmqInstrumentation implements Instrumentation {
+export class BullmqInstrumentation extends PatchingInstrumentation {
   readonly name = 'bullmq' as const;
-  private readonly patcher = new Patcher();
-  private stopLoadHook: (() => void) | undefined;
 
   // BullMQ declares no `exports`, so Node loads its CommonJS build (`main`) for ES-module apps too:
   // the require hook sees every load, and no ES-module hook is needed.
   enable(ctx: InstrumentationContext): void {
-    this.stopLoadHook = onModuleLoad('bullmq', (bullmq) => {
+    this.onLoad('bullmq', (bullmq) => {
       const b = bullmq as { Queue?: Proto<object>; Worker?: Proto<object>; Child?: Proto<object>; ChildProcessor?: Proto<object> };
       patchQueue(this.patcher, b.Queue, ctx.tracer);
       patchWorker(this.patcher, b.Worker, ctx.tracer, ctx.settings.messaging);
@@ -140,10 +138,5 @@ export class BullmqInstrumentation implements Instrumentation {
       patchChildProcessor(this.patcher, b.ChildProcessor, ctx.tracer);
     });
     patchSandboxChildEntry(this.patcher, ctx.tracer);
-  }
-
-  disable(): void {
-    this.stopLoadHook?.();
-    this.patcher.restore();
   }
 }

@@ -7,8 +7,7 @@ import childProcess from 'node:child_process';
 import { context, isSpanContextValid, trace } from '@opentelemetry/api';
 import { log } from '../../diag/logger.js';
 import { contextToEnv } from '../../propagation/env-carrier.js';
-import type { Instrumentation } from '../instrumentation.js';
-import { Patcher } from '../toolkit/patcher.js';
+import { PatchingInstrumentation } from '../toolkit/patching-instrumentation.js';
 
 interface SpawnOptions {
   envPairs?: string[];
@@ -33,9 +32,8 @@ function addContext(options: SpawnOptions): void {
   }
 }
 
-export class ChildProcessInstrumentation implements Instrumentation {
+export class ChildProcessInstrumentation extends PatchingInstrumentation {
   readonly name = 'child_process' as const;
-  private readonly patcher = new Patcher();
 
   enable(): void {
     this.patcher.wrap<Spawn>(
@@ -51,9 +49,5 @@ export class ChildProcessInstrumentation implements Instrumentation {
           return original.call(this, options);
         },
     );
-  }
-
-  disable(): void {
-    this.patcher.restore();
   }
 }

@@ -4,11 +4,10 @@
 // (the router Layer's handleError / handle_error), or at the router's final callback when the app has
 // none (Express's default handler answers then).
 import type { IncomingMessage } from 'node:http';
-import type { Instrumentation } from '../instrumentation.js';
-import { onModuleLoad } from '../module-hook.js';
 import { addRouteReader, removeRouteReader } from '../http-server/http-server.js';
 import { recordHandlerError } from '../http-server/route.js';
-import { Patcher } from '../toolkit/patcher.js';
+import type { Patcher } from '../toolkit/patcher.js';
+import { PatchingInstrumentation } from '../toolkit/patching-instrumentation.js';
 
 interface ExpressRequest extends IncomingMessage {
   route?: { path?: unknown };
@@ -89,19 +88,12 @@ function patch(patcher: Patcher, express: unknown): void {
   }
 }
 
-export class ExpressInstrumentation implements Instrumentation {
+export class ExpressInstrumentation extends PatchingInstrumentation {
   readonly name = 'express' as const;
-  private readonly patcher = new Patcher();
-  private stopLoadHook: (() => void) | undefined;
 
   enable(): void {
     addRouteReader(expressRoute);
-    this.stopLoadHook = onModuleLoad('express', (express) => patch(this.patcher, express));
-  }
-
-  disable(): void {
-    removeRouteReader(expressRoute);
-    this.stopLoadHook?.();
-    this.patcher.restore();
+    this.onDisable(() => removeRouteReader(expressRoute));
+    this.onLoad('express', (express) => patch(this.patcher, express));
   }
 }

@@ -2,11 +2,10 @@
 // wrapped so that each route handler (not use() middleware) records its route template on the
 // IncomingMessage that @hono/node-server passes as c.env.incoming, and reports what it throws.
 import type { IncomingMessage } from 'node:http';
-import type { Instrumentation } from '../instrumentation.js';
-import { onModuleLoad } from '../module-hook.js';
 import type { EsmTarget } from '../esm-patch.js';
 import { recordHandlerError, setRoute } from '../http-server/route.js';
-import { Patcher } from '../toolkit/patcher.js';
+import type { Patcher } from '../toolkit/patcher.js';
+import { PatchingInstrumentation } from '../toolkit/patching-instrumentation.js';
 
 interface HonoContext {
   env?: { incoming?: IncomingMessage };
@@ -61,14 +60,13 @@ function patchRouterPrototype(patcher: Patcher, proto: object | undefined): void
   );
 }
 
-export class HonoInstrumentation implements Instrumentation {
+export class HonoInstrumentation extends PatchingInstrumentation {
   readonly name = 'hono' as const;
-  private readonly patcher = new Patcher();
-  private stopLoadHook: (() => void) | undefined;
 
-  /** CommonJS: the default router's prototype, from a throwaway app. */
+  /** CommonJS: the default router's prototype, from a throwaway app. Routes added while enabled keep
+   * their thin wrapper after disable(), which does nothing once the HTTP spans stop. */
   enable(): void {
-    this.stopLoadHook = onModuleLoad('hono', (hono) => {
+    this.onLoad('hono', (hono) => {
       const Hono = (hono as { Hono?: new () => { router?: object } }).Hono;
       if (typeof Hono === 'function') patchRouterPrototype(this.patcher, Object.getPrototypeOf(new Hono().router ?? {}) as object);
     });
@@ -84,11 +82,5 @@ export class HonoInstrumentation implements Instrumentation {
         onExport: (SmartRouter) => patchRouterPrototype(this.patcher, (SmartRouter as { prototype: object }).prototype),
       },
     ];
-  }
-
-  /** Routes added while enabled keep their thin wrapper, which does nothing once the HTTP spans stop. */
-  disable(): void {
-    this.stopLoadHook?.();
-    this.patcher.restore();
   }
 }

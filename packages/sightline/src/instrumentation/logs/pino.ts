@@ -2,8 +2,9 @@
 // logger prototype's write method is wrapped (found through a throwaway logger), so loggers created
 // before init() get the fields too; with no active span the record is passed on untouched.
 import type { LogCorrelationSettings } from '../settings.js';
-import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
-import { Patcher } from '../toolkit/patcher.js';
+import type { InstrumentationContext } from '../instrumentation.js';
+import type { Patcher } from '../toolkit/patcher.js';
+import { PatchingInstrumentation } from '../toolkit/patching-instrumentation.js';
 import { correlateOnLoad, traceFields } from './log-correlation.js';
 
 type Write = (this: Record<symbol, unknown>, obj: unknown, msg: unknown, num: number) => unknown;
@@ -35,17 +36,10 @@ function patch(patcher: Patcher, pino: unknown, keys: LogCorrelationSettings): v
   );
 }
 
-export class PinoInstrumentation implements Instrumentation {
+export class PinoInstrumentation extends PatchingInstrumentation {
   readonly name = 'pino' as const;
-  private readonly patcher = new Patcher();
-  private stopLoadHook: (() => void) | undefined;
 
   enable(ctx: InstrumentationContext): void {
-    this.stopLoadHook = correlateOnLoad('pino', (pino, keys) => patch(this.patcher, pino, keys), ctx.settings.logs);
-  }
-
-  disable(): void {
-    this.stopLoadHook?.();
-    this.patcher.restore();
+    this.onDisable(correlateOnLoad('pino', (exports, keys) => patch(this.patcher, exports, keys), ctx.settings.logs));
   }
 }

@@ -2,8 +2,9 @@
 // Logger class's write (which log(), info() and child loggers all call synchronously, in the caller's
 // context) is wrapped, so loggers created before init() get the fields too.
 import type { LogCorrelationSettings } from '../settings.js';
-import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
-import { Patcher } from '../toolkit/patcher.js';
+import type { InstrumentationContext } from '../instrumentation.js';
+import type { Patcher } from '../toolkit/patcher.js';
+import { PatchingInstrumentation } from '../toolkit/patching-instrumentation.js';
 import { correlateOnLoad, traceFields } from './log-correlation.js';
 
 type Write = (this: unknown, info: unknown, ...rest: unknown[]) => boolean;
@@ -25,18 +26,10 @@ function patch(patcher: Patcher, winston: unknown, keys: LogCorrelationSettings)
   );
 }
 
-export class WinstonInstrumentation implements Instrumentation {
+export class WinstonInstrumentation extends PatchingInstrumentation {
   readonly name = 'winston' as const;
 
-  private readonly patcher = new Patcher();
-  private stopLoadHook: (() => void) | undefined;
-
   enable(ctx: InstrumentationContext): void {
-    this.stopLoadHook = correlateOnLoad('winston', (winston, keys) => patch(this.patcher, winston, keys), ctx.settings.logs);
-  }
-
-  disable(): void {
-    this.stopLoadHook?.();
-    this.patcher.restore();
+    this.onDisable(correlateOnLoad('winston', (exports, keys) => patch(this.patcher, exports, keys), ctx.settings.logs));
   }
 }

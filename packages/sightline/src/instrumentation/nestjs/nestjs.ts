@@ -2,10 +2,9 @@
 // SERVER span. Nest catches handler exceptions itself, so they never reach the router: its default
 // exception filter is where the exception event is recorded.
 import type { IncomingMessage } from 'node:http';
-import type { Instrumentation } from '../instrumentation.js';
-import { onModuleLoad } from '../module-hook.js';
 import { recordHandlerError } from '../http-server/route.js';
-import { Patcher } from '../toolkit/patcher.js';
+import type { Patcher } from '../toolkit/patcher.js';
+import { PatchingInstrumentation } from '../toolkit/patching-instrumentation.js';
 
 interface ArgumentsHost {
   getType?(): string;
@@ -44,17 +43,10 @@ function patchExceptionFilter(patcher: Patcher, core: unknown): void {
   );
 }
 
-export class NestInstrumentation implements Instrumentation {
+export class NestInstrumentation extends PatchingInstrumentation {
   readonly name = 'nestjs' as const;
-  private readonly patcher = new Patcher();
-  private stopLoadHook: (() => void) | undefined;
 
   enable(): void {
-    this.stopLoadHook = onModuleLoad('@nestjs/core', (core) => patchExceptionFilter(this.patcher, core));
-  }
-
-  disable(): void {
-    this.stopLoadHook?.();
-    this.patcher.restore();
+    this.onLoad('@nestjs/core', (core) => patchExceptionFilter(this.patcher, core));
   }
 }

@@ -9,8 +9,9 @@ import { context, propagation, ROOT_CONTEXT, trace, type Context, type SpanConte
 import type { MessagingSettings } from '../settings.js';
 import { log } from '../../diag/logger.js';
 import type { EsmTarget } from '../esm-patch.js';
-import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
-import { Patcher } from '../toolkit/patcher.js';
+import type { InstrumentationContext } from '../instrumentation.js';
+import type { Patcher } from '../toolkit/patcher.js';
+import { PatchingInstrumentation } from '../toolkit/patching-instrumentation.js';
 
 type CarrierOf = (job: unknown) => unknown;
 type Process = (this: unknown, destination: string, jobs: unknown[], carrierOf: CarrierOf, fn: () => unknown) => Promise<unknown>;
@@ -82,12 +83,11 @@ export function patchTelemetry(patcher: Patcher, Telemetry: unknown, config: Mes
   );
 }
 
-export class PgBossInstrumentation implements Instrumentation {
+export class PgBossInstrumentation extends PatchingInstrumentation {
   readonly name = 'pg-boss' as const;
   private config: MessagingSettings = { consumerTrace: 'child' };
-  private readonly patcher = new Patcher();
 
-  // Nothing to do at enable: the ES-module hook hands the class over as pg-boss loads (also when a
+  // Nothing to patch at enable: the ES-module hook hands the class over as pg-boss loads (also when a
   // CommonJS app on Node 22+ require()s it).
   enable(ctx: InstrumentationContext): void {
     this.config = ctx.settings.messaging;
@@ -102,9 +102,5 @@ export class PgBossInstrumentation implements Instrumentation {
         onExport: (Telemetry) => patchTelemetry(this.patcher, Telemetry, this.config),
       },
     ];
-  }
-
-  disable(): void {
-    this.patcher.restore();
   }
 }

@@ -1,10 +1,10 @@
 // pg (node-postgres) publishes no diagnostics channels yet (brianc/node-postgres#3650), so Client#query
 // is wrapped when pg loads: one CLIENT span per query, Pool queries included (they run on a Client).
 import { context, SpanKind, SpanStatusCode, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
-import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
+import type { InstrumentationContext } from '../instrumentation.js';
 import { insideTrace } from '../inside-trace.js';
-import { onModuleLoad } from '../module-hook.js';
-import { Patcher } from '../toolkit/patcher.js';
+import type { Patcher } from '../toolkit/patcher.js';
+import { PatchingInstrumentation } from '../toolkit/patching-instrumentation.js';
 import { tryStart } from '../toolkit/safe-start.js';
 import { summarize } from './sql.js';
 
@@ -178,20 +178,13 @@ function patchPool(patcher: Patcher, pg: unknown, tracer: Tracer): void {
   );
 }
 
-export class PgInstrumentation implements Instrumentation {
+export class PgInstrumentation extends PatchingInstrumentation {
   readonly name = 'pg' as const;
-  private readonly patcher = new Patcher();
-  private stopLoadHook: (() => void) | undefined;
 
   enable(ctx: InstrumentationContext): void {
-    this.stopLoadHook = onModuleLoad('pg', (pg) => {
+    this.onLoad('pg', (pg) => {
       patchClient(this.patcher, pg, ctx.tracer);
       patchPool(this.patcher, pg, ctx.tracer);
     });
-  }
-
-  disable(): void {
-    this.stopLoadHook?.();
-    this.patcher.restore();
   }
 }

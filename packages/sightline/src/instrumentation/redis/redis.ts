@@ -6,10 +6,10 @@
 // sendCommand instead. Query text keeps the command and its key, never values.
 import dc from 'node:diagnostics_channel';
 import type { Tracer } from '@opentelemetry/api';
-import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
+import type { InstrumentationContext } from '../instrumentation.js';
 import { insideTrace } from '../inside-trace.js';
-import { onModuleLoad } from '../module-hook.js';
-import { Patcher } from '../toolkit/patcher.js';
+import type { Patcher } from '../toolkit/patcher.js';
+import { PatchingInstrumentation } from '../toolkit/patching-instrumentation.js';
 import { tryStart } from '../toolkit/safe-start.js';
 import { patchIoredisPipeline, patchOldIoredis, patchOldNodeRedis } from './redis-patch.js';
 import { endRedisSpan, ioredisBatch, SPAN, startRedisSpan, type BatchState, type CommandMessage } from './redis-span.js';
@@ -85,27 +85,20 @@ interface RedisClientKind {
   patchOnLoad(patcher: Patcher, exports: unknown, tracer: Tracer): void;
 }
 
-class RedisInstrumentation implements Instrumentation {
-  private channels: RedisChannels | undefined;
-  private readonly patcher = new Patcher();
-  private stopLoadHook: (() => void) | undefined;
-
+class RedisInstrumentation extends PatchingInstrumentation {
   constructor(
     readonly name: 'ioredis' | 'redis',
     private readonly client: RedisClientKind,
-  ) {}
+  ) {
+    super();
+  }
 
   enable(ctx: InstrumentationContext): void {
     const c = this.client;
-    this.channels = new RedisChannels(c.prefix, c.argsIncludeCommand, ctx.tracer, c.batch);
-    this.channels.subscribe();
-    this.stopLoadHook = onModuleLoad(c.packageName, (exports) => c.patchOnLoad(this.patcher, exports, ctx.tracer));
-  }
-
-  disable(): void {
-    this.channels?.unsubscribe();
-    this.stopLoadHook?.();
-    this.patcher.restore();
+    const channels = new RedisChannels(c.prefix, c.argsIncludeCommand, ctx.tracer, c.batch);
+    channels.subscribe();
+    this.onDisable(() => channels.unsubscribe());
+    this.onLoad(c.packageName, (exports) => c.patchOnLoad(this.patcher, exports, ctx.tracer));
   }
 }
 
