@@ -175,8 +175,10 @@ async function main() {
     if (!(await portFree(p))) throw new Error(`port ${p} is in use (another viewer, collector or service?); set ${name} to another port`);
   }
 
+  // As a user runs it: the `sightline` command of the installed package.
   const viewer = start('viewer', [
-    join(root, 'packages/viewer/bin/sightline-viewer.mjs'),
+    join(root, 'packages/sightline/bin/sightline.mjs'),
+    'view',
     '--data',
     process.env.VIEWER_DATA ?? join(dataDir, 'viewer'),
     '--port',
