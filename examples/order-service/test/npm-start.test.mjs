@@ -115,15 +115,21 @@ async function scenario(demo, messagingSystem) {
   const spans = await waitFor('the worker’s pg span in the trace', async () => {
     const { status, body } = await api(demo.viewer, `/api/traces/${traceId}`);
     if (status !== 200) return undefined;
+    // Each service exports on its own schedule, and a service's batches may arrive in any order:
+    // wait for every span checked below.
+    const has = (predicate) => body.spans.some(predicate);
+    const pg = (s) => s.kind === 'CLIENT' && s.attributes['db.system.name'] === 'postgresql';
     const consumer = body.spans.find((s) => s.kind === 'CONSUMER');
-    // Each service exports on its own schedule: wait for all three.
-    for (const service of ['orders', 'shipping']) {
-      if (!body.spans.some((s) => s.serviceName === service && s.kind === 'SERVER')) return undefined;
-    }
-    return consumer &&
-      body.spans.some((s) => s.parentSpanId === consumer.spanId && s.attributes['db.system.name'] === 'postgresql' && s.kind === 'CLIENT')
-      ? body.spans
-      : undefined;
+    const complete =
+      has((s) => s.serviceName === 'orders' && s.kind === 'SERVER') &&
+      has((s) => s.serviceName === 'shipping' && s.kind === 'SERVER') &&
+      has((s) => s.serviceName === 'orders' && s.kind === 'CLIENT' && s.attributes['http.request.method'] !== undefined) &&
+      has((s) => s.serviceName === 'orders' && s.kind === 'PRODUCER') &&
+      has((s) => s.serviceName === 'orders' && pg(s)) &&
+      has((s) => s.serviceName === 'shipping' && pg(s)) &&
+      consumer !== undefined &&
+      has((s) => s.parentSpanId === consumer.spanId && pg(s));
+    return complete ? body.spans : undefined;
   });
   const byId = new Map(spans.map((s) => [s.spanId, s]));
   assert.deepEqual([...new Set(spans.map((s) => s.serviceName))].sort(), ['orders', 'shipping', 'worker']);
