@@ -107,16 +107,18 @@ describe('HTTP instrumentation behaviours', () => {
 
   it('makes CLIENT spans for node:http requests, injecting the context', async () => {
     await (await fetch(`${base}/call-http`)).text();
+    // The app's and the downstream's batches may arrive in any order: wait for all three spans.
     const spans = await until(
       receiver,
-      (s) =>
-        s.some(
-          (x) =>
-            x.kind === SERVER &&
-            x.resource['service.name'] === 'downstream' &&
-            x.traceId === s.find((y) => y.attributes['url.path'] === '/call-http')?.traceId,
-        ),
-      'the downstream span of /call-http',
+      (s) => {
+        const traceId = s.find((y) => y.attributes['url.path'] === '/call-http')?.traceId;
+        return (
+          traceId !== undefined &&
+          s.some((x) => x.kind === CLIENT && x.traceId === traceId) &&
+          s.some((x) => x.kind === SERVER && x.resource['service.name'] === 'downstream' && x.traceId === traceId)
+        );
+      },
+      'the /call-http server, client and downstream spans',
     );
     const server = spans.find((x) => x.attributes['url.path'] === '/call-http')!;
     const client = spans.find((x) => x.kind === CLIENT && x.traceId === server.traceId)!;
