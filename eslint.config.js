@@ -79,7 +79,8 @@ export default tseslint.config(
     },
   },
   {
-    files: ['packages/sightline/src/config/**/*.ts'],
+    // The configuration loader, and the `sightline` command (a program of its own, not the SDK).
+    files: ['packages/sightline/src/config/**/*.ts', 'packages/sightline/src/cli/**/*.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
   {

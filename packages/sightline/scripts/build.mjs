@@ -42,6 +42,8 @@ await Promise.all([
   }),
   build({ ...common, entryPoints: ['src/export/worker/main.ts'], format: 'esm', outfile: 'dist/export-worker.mjs' }),
   build({ ...common, entryPoints: ['src/instrumentation/esm-loader-hook.ts'], format: 'esm', outfile: 'dist/esm-loader-hook.mjs' }),
+  // The `sightline run` primary: loaded only by bin/sightline.mjs, never by an app.
+  build({ ...common, entryPoints: ['src/cli/run/main.ts'], format: 'esm', outfile: 'dist/cli/run.js' }),
 ]);
 
 const require = createRequire(import.meta.url);

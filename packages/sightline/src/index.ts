@@ -4,6 +4,7 @@ import { isMainThread, workerData } from 'node:worker_threads';
 import { loadConfig, type InitOptions } from './config/config.js';
 import { log } from './diag/logger.js';
 import { installExitHooks } from './lifecycle/exit-hooks.js';
+import { installRunWorker } from './lifecycle/run-worker.js';
 import { Sightline, type SightlineStats } from './lifecycle/sightline.js';
 
 export type { InitOptions, SamplerName, OtlpProtocol, ExporterName, PropagatorName, SpanLimits, BatchConfig } from './config/config.js';
@@ -29,7 +30,9 @@ const state: GlobalState = ((globalThis as Record<symbol, GlobalState>)[STATE_KE
 /** Starts tracing. Options override the OTEL_* environment. A second call changes nothing and warns. */
 export function init(options: InitOptions = {}): void {
   if (state.sdk !== undefined || state.disabled) {
-    log.warn('init() was called again; Sightline is already initialised and keeps its first configuration');
+    log.warn(
+      'init() was called again; Sightline is already running (started by sightline/register, sightline run or an earlier init()) and keeps its first configuration: set OTEL_SERVICE_NAME and the other settings in the environment instead',
+    );
     return;
   }
   try {
@@ -37,12 +40,14 @@ export function init(options: InitOptions = {}): void {
     if (config.disabled) {
       state.disabled = true;
       log.info('OTEL_SDK_DISABLED is true: Sightline records and exports nothing');
+      if (config.runWorker !== undefined) installRunWorker(undefined, config.runWorker);
       return;
     }
     const sdk = new Sightline(config);
     sdk.register();
     state.sdk = sdk;
-    state.uninstallHooks = installExitHooks(sdk);
+    state.uninstallHooks = installExitHooks(sdk, { handleSignals: config.runWorker === undefined });
+    if (config.runWorker !== undefined) installRunWorker(sdk, config.runWorker);
   } catch (error) {
     // Telemetry must never take the application down with it.
     log.error('could not start; the application runs without tracing:', error);

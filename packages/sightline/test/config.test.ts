@@ -275,6 +275,20 @@ describe('each variable', () => {
     assert.match(warnings().at(-1)!, /SIGHTLINE_SHUTDOWN_TIMEOUT="soon" is not an integer; using 5000/);
   });
 
+  it("a PM2 cluster worker's pm2_env JSON: the app's env overrides what the daemon inherited", () => {
+    const pm2 = JSON.stringify({
+      OTEL_SERVICE_NAME: 'from-ecosystem',
+      OTEL_BSP_SCHEDULE_DELAY: 250,
+      instances: 2,
+      env: { nested: 'ignored' },
+    });
+    const config = load({ pm2_env: pm2, OTEL_SERVICE_NAME: 'from-daemon' });
+    assert.equal(config.serviceName, 'from-ecosystem');
+    assert.equal(config.batch.scheduledDelayMillis, 250);
+    assert.equal(load({ pm2_env: '{not json', OTEL_SERVICE_NAME: 'from-daemon' }).serviceName, 'from-daemon');
+    assert.match(warnings().at(-1)!, /pm2_env variable is not JSON; reading settings from the process environment only/);
+  });
+
   it('treats empty and blank values as unset', () => {
     load({ OTEL_BSP_MAX_QUEUE_SIZE: '', OTEL_SERVICE_NAME: '   ' });
     assert.deepEqual(warnings(), []);

@@ -26,7 +26,10 @@ describe('lifecycle', () => {
     try {
       const result = await run([FIXTURES + 'explicit-init.mjs'], { RECEIVER: receiver.url, OTEL_SERVICE_NAME: 'from-env' });
       assert.equal(result.code, 0, result.stderr);
-      assert.match(result.stderr, /init\(\) was called again; Sightline is already initialised and keeps its first configuration/);
+      assert.match(
+        result.stderr,
+        /init\(\) was called again; Sightline is already running \(started by sightline\/register, sightline run or an earlier init\(\)\) and keeps its first configuration/,
+      );
       assert.deepEqual(receiver.spans.map((s) => s.name).sort(), ['op 0', 'op 1', 'op 2']);
       assert.equal(receiver.spans[0]!.resource['service.name'], 'explicit');
       const stats = JSON.parse(result.stdout.trim());

@@ -3,6 +3,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import { log, LOG_LEVELS, type LogLevel } from '../diag/logger.js';
 import { EnvReader, warnBad, type Env } from './env-reader.js';
+import { withPm2AppEnv } from './pm2-env.js';
 import type { BatchConfig } from '../export/batch-queue.js';
 import { PROTOCOLS, type OtlpConfig, type OtlpProtocol } from '../export/otlp-config.js';
 import { EXPORTERS, type ExporterName } from '../export/span-exporter.js';
@@ -16,6 +17,8 @@ import {
   type MessagingSettings,
 } from '../instrumentation/settings.js';
 import type { PropagatorName } from '../propagation/composite.js';
+import { GRACEFUL_TIMEOUT_VARIABLE, WORKER_INDEX_VARIABLE } from '../lifecycle/run-protocol.js';
+import type { RunWorkerSettings } from '../lifecycle/run-worker.js';
 import type { SpanLimits } from '../trace/limits.js';
 import { SAMPLER_NAMES, type Sampler, type SamplerConfig, type SamplerName } from '../trace/sampler.js';
 
@@ -46,6 +49,8 @@ export interface Config {
   logs: LogCorrelationSettings;
   /** TRACEPARENT, TRACESTATE and BAGGAGE as a parent process passed them: the context this process starts in. */
   inheritedContext: Record<string, string>;
+  /** Set in a `sightline run` worker (SIGHTLINE_RUN_WORKER_INDEX, SIGHTLINE_RUN_GRACEFUL_TIMEOUT); undefined outside one. */
+  runWorker: RunWorkerSettings | undefined;
   /** The environment snapshot that resource detection reads (Kubernetes downward API, etc.). */
   env: Env;
 }
@@ -87,6 +92,7 @@ const DEFAULT_EXPORT_QUEUE_BYTES = 64 * 1024 * 1024;
 const DEFAULT_GRPC_ENDPOINT = 'http://localhost:4317';
 
 export function loadConfig(options: InitOptions = {}, env: Env = process.env): Config {
+  env = withPm2AppEnv(env);
   const r = new EnvReader(env);
 
   // The log level comes first so that the warnings below honour it.
@@ -130,6 +136,10 @@ export function loadConfig(options: InitOptions = {}, env: Env = process.env): C
       traceFlagsKey: options.logs?.traceFlagsKey ?? r.raw('SIGHTLINE_LOG_TRACE_FLAGS_KEY') ?? 'trace_flags',
     },
     inheritedContext: inheritedContext(r),
+    runWorker:
+      r.raw(WORKER_INDEX_VARIABLE) === undefined
+        ? undefined
+        : { index: r.integer(WORKER_INDEX_VARIABLE, 0, 0), gracefulTimeoutMillis: r.integer(GRACEFUL_TIMEOUT_VARIABLE, 30_000, 0) },
     env,
   };
 }

@@ -4,7 +4,11 @@ import type { Sightline } from './sightline.js';
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
-export function installExitHooks(sdk: Sightline): () => void {
+/**
+ * `handleSignals: false` leaves SIGTERM and SIGINT to the caller: a `sightline run` worker drains its
+ * connections on them before it flushes (see run-worker.ts).
+ */
+export function installExitHooks(sdk: Sightline, { handleSignals = true } = {}): () => void {
   // process.exit(), including from the app's own signal handler, and the natural end: nothing
   // asynchronous runs after 'exit', so the flush blocks on the export worker with a deadline.
   const onExit = (): void => {
@@ -16,11 +20,12 @@ export function installExitHooks(sdk: Sightline): () => void {
     if (sdk.hasUnflushed()) void sdk.forceFlush(sdk.exitBudget());
   };
 
-  const signalHandlers = SIGNALS.map((signal) => {
+  const signalHandlers = (handleSignals ? SIGNALS : []).map((signal) => {
     const handler = (): void => {
       if (process.listenerCount(signal) > 1) {
         // The app handles this signal itself and decides when to exit; 'exit' catches what is left.
-        void sdk.forceFlush(sdk.exitBudget());
+        // Not the exit budget: that would start its clock while the app may still have seconds of cleanup to do.
+        void sdk.forceFlush();
         return;
       }
       // Nobody else listens: Node's default would have ended the process, so end it the same way,

@@ -16,6 +16,8 @@ export interface ResourceSettings {
   resourceAttributes: Attributes;
   /** The environment snapshot read for Kubernetes' downward API and the like. */
   env: Record<string, string | undefined>;
+  /** This process's index among `sightline run`'s workers, if it is one. */
+  runWorker?: { index: number } | undefined;
 }
 
 export function buildResource(config: ResourceSettings): Attributes {
@@ -29,6 +31,7 @@ export function buildResource(config: ResourceSettings): Attributes {
     'telemetry.sdk.version': SDK_VERSION,
     'service.instance.id': randomUUID(),
   };
+  if (config.runWorker !== undefined) attributes['sightline.worker.index'] = config.runWorker.index;
   Object.assign(attributes, config.resourceAttributes);
   attributes['service.name'] = config.serviceName ?? serviceNameFromPackage();
   return attributes;
