@@ -289,6 +289,28 @@ describe('each variable', () => {
     assert.match(warnings().at(-1)!, /pm2_env variable is not JSON; reading settings from the process environment only/);
   });
 
+  it('a sightline run worker, and a PM2 cluster worker whose kill_timeout bounds its drain', () => {
+    assert.equal(load({}).runWorker, undefined);
+    assert.deepEqual(load({ SIGHTLINE_RUN_WORKER_INDEX: '3', SIGHTLINE_RUN_GRACEFUL_TIMEOUT: '10000' }).runWorker, {
+      index: 3,
+      gracefulTimeoutMillis: 10_000,
+      reportsToPrimary: true,
+    });
+    const pm2 = (settings: object) => JSON.stringify({ exec_mode: 'cluster_mode', pm_id: 4, NODE_APP_INSTANCE: 1, ...settings });
+    assert.deepEqual(load({ pm2_env: pm2({ kill_timeout: 16000 }) }).runWorker, {
+      index: 1,
+      gracefulTimeoutMillis: 10_000,
+      reportsToPrimary: false,
+    });
+    assert.deepEqual(warnings(), []);
+    assert.equal(load({ pm2_env: pm2({}) }).runWorker?.gracefulTimeoutMillis, 0, "PM2's default kill_timeout, 1600 ms");
+    assert.match(
+      warnings().at(-1)!,
+      /PM2's kill_timeout \(1600 ms\) is shorter than SIGHTLINE_SHUTDOWN_TIMEOUT \(5000 ms\) plus a second.*at least 6000/,
+    );
+    assert.equal(load({ pm2_env: JSON.stringify({ exec_mode: 'fork_mode', pm_id: 0 }) }).runWorker, undefined);
+  });
+
   it('treats empty and blank values as unset', () => {
     load({ OTEL_BSP_MAX_QUEUE_SIZE: '', OTEL_SERVICE_NAME: '   ' });
     assert.deepEqual(warnings(), []);

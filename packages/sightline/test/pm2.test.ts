@@ -1,10 +1,11 @@
 // The PM2 recipe the README gives: Sightline loaded through `node_args` with an absolute path (a
 // cluster worker starts in the daemon's folder, so a package name would not resolve; and the
 // ecosystem's `env` is applied inside the worker after Node started, so NODE_OPTIONS there does
-// nothing). Two PM2 cluster workers, both traced. PM2 runs from npm, with a PM2_HOME of the test's
-// own (its daemon is killed at the end).
+// nothing). Two PM2 cluster workers, both traced; `pm2 reload` under keep-alive load fails no request
+// (the old workers drain on PM2's SIGINT) and loses no span (they flush before they exit). PM2 runs
+// from npm, with a PM2_HOME of the test's own (its daemon is killed at the end).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
@@ -13,6 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import autocannon from 'autocannon';
 import { FIXTURES } from './support/child-app.js';
 import { startHttpReceiver } from './support/otlp-receiver.js';
 
@@ -30,7 +33,7 @@ async function freePort(): Promise<number> {
 }
 
 describe('PM2', () => {
-  it('cluster mode with Sightline in node_args traces every worker', async () => {
+  it('cluster mode with Sightline in node_args traces every worker; a reload under load fails no request and loses no span', async () => {
     const receiver = await startHttpReceiver();
     const home = mkdtempSync(join(tmpdir(), 'sightline-pm2-'));
     const port = await freePort();
@@ -43,22 +46,19 @@ describe('PM2', () => {
         cwd: ${JSON.stringify(FIXTURES)},
         instances: 2,
         exec_mode: 'cluster',
-        kill_timeout: 10000,
+        kill_timeout: 15000,
         node_args: ['--import', ${JSON.stringify(REGISTER)}],
         env: {
           PORT: '${port}',
           OTEL_SERVICE_NAME: 'pm2-app',
           OTEL_EXPORTER_OTLP_ENDPOINT: ${JSON.stringify(receiver.url)},
-          OTEL_BSP_SCHEDULE_DELAY: '200',
+          // Long enough that the last batch of each worker leaves only through the flush at its exit.
+          OTEL_BSP_SCHEDULE_DELAY: '60000',
         },
       }] };\n`,
     );
-    const pm2 = (...args: string[]) =>
-      execFileSync(process.execPath, [PM2, ...args], {
-        env: { PATH: process.env.PATH ?? '', HOME: home, PM2_HOME: home },
-        encoding: 'utf8',
-        stdio: 'pipe',
-      });
+    const pm2Env = { PATH: process.env.PATH ?? '', HOME: home, PM2_HOME: home };
+    const pm2 = (...args: string[]) => execFileSync(process.execPath, [PM2, ...args], { env: pm2Env, encoding: 'utf8', stdio: 'pipe' });
     try {
       pm2('start', ecosystem);
       const deadline = Date.now() + 30_000;
@@ -73,9 +73,23 @@ describe('PM2', () => {
       }
       // Fresh connections each time, so PM2's cluster spreads them over both workers.
       for (let i = 1; i <= 60; i++) await (await fetch(`http://127.0.0.1:${port}/items/${i}`, { headers: { connection: 'close' } })).text();
-      await receiver.waitForSpans(61, 20_000);
-      const pids = new Set(receiver.spans.filter((s) => s.kind === 2).map((s) => s.resource['process.pid']));
-      assert.equal(pids.size, 2, `SERVER spans from ${pids.size} PM2 workers`);
+      const load = autocannon({ url: `http://127.0.0.1:${port}/items/7`, connections: 8, overallRate: 400, amount: 3000 });
+      await new Promise((r) => setTimeout(r, 1500));
+      // Not execFileSync: the load generator runs on this event loop.
+      await promisify(execFile)(process.execPath, [PM2, 'reload', 'sightline-pm2'], { env: pm2Env });
+      const result = await load;
+      assert.deepEqual(
+        { errors: result.errors, timeouts: result.timeouts, non2xx: result.non2xx, resets: result.resets },
+        { errors: 0, timeouts: 0, non2xx: 0, resets: 0 },
+        'no failed request during the reload',
+      );
+      pm2('kill');
+      const expected = 61 + result['2xx'];
+      await receiver.waitForSpans(expected, 30_000);
+      const spans = receiver.spans.filter((s) => s.kind === 2);
+      assert.equal(spans.length, expected, 'one SERVER span per answered request');
+      const pids = new Set(spans.map((s) => s.resource['process.pid']));
+      assert.equal(pids.size, 4, `SERVER spans from ${pids.size} PM2 workers (two, then two after the reload)`);
       assert.ok(receiver.spans.every((s) => s.resource['service.name'] === 'pm2-app'));
     } finally {
       try {

@@ -155,6 +155,38 @@ describe('sightline run', () => {
     }
   });
 
+  for (const [kind, app] of [
+    ['an ES-module app that calls init() itself', 'run-init-itself.mjs'],
+    ['a TypeScript app', 'run-typescript.ts'],
+  ] as const) {
+    it(`runs ${kind}: one SERVER span per request, none from the primary`, async () => {
+      const receiver = await startHttpReceiver();
+      const port = await freePort();
+      const run = startRun(['--workers', '2', app], {
+        PORT: String(port),
+        OTEL_SERVICE_NAME: 'run-kinds',
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      });
+      try {
+        await run.until(/listening on/, 2);
+        for (let i = 0; i < 10; i++)
+          await (await fetch(`http://127.0.0.1:${port}/items/${i}`, { headers: { connection: 'close' } })).text();
+        run.child.kill('SIGTERM');
+        assert.equal(await run.exited, 0, run.log());
+        await receiver.waitForSpans(10);
+        const spans = serverSpans(receiver.spans);
+        assert.equal(spans.length, 10);
+        assert.deepEqual(duplicateSpanIds(spans), []);
+        assert.ok(receiver.spans.every((s) => s.resource['process.pid'] !== run.child.pid && s.resource['service.name'] === 'run-kinds'));
+        const secondInit = (run.log().match(/init\(\) was called again/g) ?? []).length;
+        assert.equal(secondInit, app.endsWith('.mjs') ? 2 : 0, 'one warning per worker about the second init()');
+      } finally {
+        run.child.kill('SIGKILL');
+        await receiver.close();
+      }
+    });
+  }
+
   it('replaces a worker killed with SIGKILL; only requests in flight on it fail', async () => {
     const port = await freePort();
     const run = startRun(['--workers', '2', 'run-fastify.cjs'], {

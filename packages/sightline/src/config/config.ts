@@ -108,6 +108,7 @@ export function loadConfig(options: InitOptions = {}, env: Env = process.env): C
     r.raw('OTEL_SERVICE_NAME') ??
     (typeof resourceAttributes['service.name'] === 'string' ? resourceAttributes['service.name'] : undefined);
 
+  const shutdownTimeoutMillis = options.shutdownTimeoutMillis ?? r.integer('SIGHTLINE_SHUTDOWN_TIMEOUT', 5000, 0);
   return {
     disabled,
     logLevel,
@@ -124,7 +125,7 @@ export function loadConfig(options: InitOptions = {}, env: Env = process.env): C
     },
     exporter: options.exporter ?? r.oneOf('OTEL_TRACES_EXPORTER', EXPORTERS, 'otlp'),
     otlp: otlpConfig(r, options.otlp),
-    shutdownTimeoutMillis: options.shutdownTimeoutMillis ?? r.integer('SIGHTLINE_SHUTDOWN_TIMEOUT', 5000, 0),
+    shutdownTimeoutMillis,
     instrumentations: instrumentations(r, options.instrumentations),
     http: httpConfig(r, options.http),
     messaging: {
@@ -136,11 +137,36 @@ export function loadConfig(options: InitOptions = {}, env: Env = process.env): C
       traceFlagsKey: options.logs?.traceFlagsKey ?? r.raw('SIGHTLINE_LOG_TRACE_FLAGS_KEY') ?? 'trace_flags',
     },
     inheritedContext: inheritedContext(r),
-    runWorker:
-      r.raw(WORKER_INDEX_VARIABLE) === undefined
-        ? undefined
-        : { index: r.integer(WORKER_INDEX_VARIABLE, 0, 0), gracefulTimeoutMillis: r.integer(GRACEFUL_TIMEOUT_VARIABLE, 30_000, 0) },
+    runWorker: runWorkerSettings(r, shutdownTimeoutMillis),
     env,
+  };
+}
+
+/**
+ * A `sightline run` worker, or a PM2 cluster-mode worker (PM2's own settings arrive through pm2_env):
+ * both are retired with a signal (PM2 sends SIGINT, then SIGKILL after its kill_timeout) while other
+ * workers keep the port, so both drain first. PM2's kill_timeout must leave time for the flush.
+ */
+function runWorkerSettings(r: EnvReader, shutdownTimeoutMillis: number): RunWorkerSettings | undefined {
+  if (r.raw(WORKER_INDEX_VARIABLE) !== undefined) {
+    return {
+      index: r.integer(WORKER_INDEX_VARIABLE, 0, 0),
+      gracefulTimeoutMillis: r.integer(GRACEFUL_TIMEOUT_VARIABLE, 30_000, 0),
+      reportsToPrimary: true,
+    };
+  }
+  if (r.raw('exec_mode') !== 'cluster_mode' || r.raw('pm_id') === undefined) return undefined;
+  const killTimeout = r.integer('kill_timeout', Number(r.raw('PM2_KILL_TIMEOUT') ?? 1600) || 1600, 0);
+  const flushMillis = shutdownTimeoutMillis + 1000;
+  if (killTimeout < flushMillis) {
+    log.warn(
+      `PM2's kill_timeout (${killTimeout} ms) is shorter than SIGHTLINE_SHUTDOWN_TIMEOUT (${shutdownTimeoutMillis} ms) plus a second: on reload or stop PM2 may kill this worker before its telemetry is flushed; set kill_timeout in the ecosystem file to at least ${flushMillis} (more to let requests finish)`,
+    );
+  }
+  return {
+    index: r.integer('NODE_APP_INSTANCE', 0, 0),
+    gracefulTimeoutMillis: Math.max(0, killTimeout - flushMillis),
+    reportsToPrimary: false,
   };
 }
 

@@ -1,9 +1,10 @@
-// In a `sightline run` worker: SIGTERM (which the primary sends to retire a worker) and SIGINT drain
-// the worker instead of ending it at once. Every server the app starts is recorded as it listens; on
-// the signal each stops accepting (the primary then sends new connections to the other workers),
-// every response from then on says `Connection: close`, so keep-alive clients reconnect elsewhere,
-// idle connections are closed once no request is under way on them, and when the last connection is
-// gone (or the graceful timeout passes) telemetry is flushed and the worker ends by the signal.
+// In a `sightline run` worker, and in a PM2 cluster worker: SIGTERM (which the primary sends to
+// retire a worker) and SIGINT (PM2's) drain the worker instead of ending it at once. Every server the
+// app starts is recorded as it listens; on the signal each stops accepting (the cluster then sends new
+// connections to the other workers), every response from then on says `Connection: close`, so
+// keep-alive clients reconnect elsewhere, idle connections are closed once no request is under way on
+// them, and when the last connection is gone (or the graceful timeout passes) telemetry is flushed and
+// the worker ends by the signal.
 //
 // When the app handles the signal itself, it decides when to exit: its cleanup (closing a pool,
 // finishing a job) must not be cut short. Then the drain only says `Connection: close` and closes
@@ -20,6 +21,8 @@ import type { Sightline } from './sightline.js';
 export interface RunWorkerSettings {
   index: number;
   gracefulTimeoutMillis: number;
+  /** Whether the parent is `sightline run`'s primary, which reads the drain messages (PM2's daemon does not). */
+  reportsToPrimary: boolean;
 }
 
 /** How often the drain looks again. */
@@ -76,6 +79,7 @@ export function installRunWorker(sdk: Sightline | undefined, settings: RunWorker
   });
 
   const send = (message: WorkerToPrimary): void => {
+    if (!settings.reportsToPrimary) return;
     try {
       process.send?.(message);
     } catch {
