@@ -34,7 +34,8 @@ Runs the app in worker processes that share its listening port, each with Sightl
 the app loads. SIGTERM or SIGINT stops them gracefully; SIGHUP replaces them one at a time.
 
   --workers N|auto          worker processes (default: auto, the CPUs available, container quotas included)
-  --graceful-timeout S      seconds a worker may take to finish its requests and flush (default 30)
+  --graceful-timeout S      seconds a stopping worker may take to finish its requests (default 30);
+                            flushing its telemetry may take SIGHTLINE_SHUTDOWN_TIMEOUT more
   --watch[=PATHS]           restart the workers when files change under PATHS (comma-separated folders
                             or files; default: the app's folder; node_modules and dot-folders ignored)
   --health-port PORT        serve GET /healthz: 200 while a worker is ready, with every worker's state
