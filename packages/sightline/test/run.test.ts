@@ -252,6 +252,30 @@ describe('sightline run', () => {
     }
   });
 
+  it('--ready-when started: an app that serves no port is replaced on SIGHUP once the new worker has run', async () => {
+    const receiver = await startHttpReceiver();
+    const run = startRun(['--workers', '1', '--ready-when', 'started', 'run-consumer.cjs'], {
+      OTEL_SERVICE_NAME: 'run-consumer',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+    });
+    try {
+      await run.until(/worker 0 \(pid \d+\) running/);
+      run.child.kill('SIGHUP');
+      await run.until(/worker 0 \(pid \d+\) running/, 2);
+      await run.until(/stopped \(signal SIGTERM\)/);
+      run.child.kill('SIGTERM');
+      assert.equal(await run.exited, 0, run.log());
+      assert.doesNotMatch(run.log(), /did not run|killed/);
+      // Both generations traced, and each flushed at its stop: spans from two processes.
+      await receiver.waitForSpans(2);
+      assert.equal(new Set(receiver.spans.map((s) => s.resource['process.pid'])).size, 2);
+    } finally {
+      run.child.kill('SIGKILL');
+      await receiver.close();
+    }
+  });
+
   it('--workers auto starts one worker in a cgroup limited to one CPU', async () => {
     const cgroup = mkdtempSync(join(tmpdir(), 'sightline-cgroup-'));
     writeFileSync(join(cgroup, 'cpu.max'), '100000 100000\n');
@@ -293,6 +317,7 @@ describe('sightline run', () => {
     assert.deepEqual(parseRunArgs(['--workers', '3', '--graceful-timeout=5', '--import', 'tsx', 'app.ts', '--port', '8080']), {
       workers: 3,
       gracefulTimeoutMillis: 5000,
+      readyWhen: 'listening',
       watch: undefined,
       healthPort: undefined,
       nodeOptions: ['--import', 'tsx'],
@@ -306,6 +331,7 @@ describe('sightline run', () => {
       [['--workers', 'many', 'app.js'], /--workers "many" is not a whole number from 1 to 1024/],
       [['--health-port', '70000', 'app.js'], /--health-port "70000" is not a whole number from 1 to 65535/],
       [['--colour', 'app.js'], /unknown option "--colour"/],
+      [['--ready-when', 'soon', 'app.js'], /--ready-when "soon" is not listening or started/],
       [[], /no app given/],
     ] as const) {
       assert.throws(() => parseRunArgs([...args]), message);

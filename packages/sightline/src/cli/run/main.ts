@@ -61,6 +61,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const supervisor = new Supervisor({
     workers,
     gracefulTimeoutMillis: options.gracefulTimeoutMillis,
+    readyWhen: options.readyWhen,
     flushTimeoutMillis: workerFlushMillis(process.env.SIGHTLINE_SHUTDOWN_TIMEOUT),
     app,
     appArgs: options.appArgs,

@@ -1,6 +1,7 @@
 // `sightline run`'s command line. Everything after the app's path belongs to the app.
 
 import { statSync } from 'node:fs';
+import type { ReadyWhen } from './supervisor.js';
 
 export class UsageError extends Error {}
 
@@ -17,6 +18,7 @@ export interface RunOptions {
   workers: number | 'auto';
   /** How long a worker may take to finish its requests and flush when stopped or replaced. */
   gracefulTimeoutMillis: number;
+  readyWhen: ReadyWhen;
   /** Paths whose changes restart the workers (development); undefined when not watching. */
   watch: string[] | undefined;
   /** A port for `/healthz` (worker states as JSON); undefined for none. */
@@ -38,6 +40,9 @@ the app loads. SIGTERM or SIGINT stops them gracefully; SIGHUP replaces them one
                             flushing its telemetry may take SIGHTLINE_SHUTDOWN_TIMEOUT more
   --watch[=PATHS]           restart the workers when files change under PATHS (comma-separated folders
                             or files; default: the app's folder; node_modules and dot-folders ignored)
+  --ready-when listening|started
+                            when a new worker counts as ready in a rolling restart: once it listens
+                            (default), or once it has run 1 s (an app that serves no port: a queue worker)
   --health-port PORT        serve GET /healthz: 200 while a worker is ready, with every worker's state
   --import MODULE           also load MODULE in each worker, after Sightline (e.g. --import tsx)
   --require MODULE          also require MODULE in each worker, after Sightline
@@ -55,6 +60,7 @@ export function parseRunArgs(argv: string[]): RunOptions {
   const options: RunOptions = {
     workers: 'auto',
     gracefulTimeoutMillis: 30_000,
+    readyWhen: 'listening',
     watch: undefined,
     healthPort: undefined,
     nodeOptions: [],
@@ -95,6 +101,12 @@ export function parseRunArgs(argv: string[]): RunOptions {
         else if (argv[i + 1] !== undefined && argv[i + 1]!.split(',').every(isDirectory)) options.watch = argv[++i]!.split(',');
         else options.watch = [];
         break;
+      case '--ready-when': {
+        const raw = value();
+        if (raw !== 'listening' && raw !== 'started') throw new UsageError(`--ready-when "${raw ?? ''}" is not listening or started`);
+        options.readyWhen = raw;
+        break;
+      }
       case '--health-port':
         options.healthPort = positiveInteger('--health-port', value(), 65535);
         break;

@@ -6,6 +6,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { GRACEFUL_TIMEOUT_VARIABLE, isWorkerMessage, WORKER_INDEX_VARIABLE } from '../../lifecycle/run-protocol.js';
 
 export type WorkerState = 'starting' | 'ready' | 'draining' | 'exited';
+export type ReadyWhen = 'listening' | 'started';
 
 export interface WorkerInfo {
   index: number;
@@ -19,6 +20,8 @@ export interface WorkerInfo {
 export interface SupervisorOptions {
   workers: number;
   gracefulTimeoutMillis: number;
+  /** When a new worker counts as ready: once it listens (a server), or once it has run a moment (a queue consumer, say). */
+  readyWhen: ReadyWhen;
   /** What a stopping worker has, beyond the graceful timeout, to flush its telemetry before it is killed. */
   flushTimeoutMillis: number;
   app: string;
@@ -39,12 +42,19 @@ interface Record {
   /** Set when it had to be killed after the graceful timeout. */
   killed: boolean;
   exited: Promise<void>;
+  /** Resolves when it becomes ready (see ReadyWhen); never, if it exits first. */
+  readied: Promise<void>;
 }
 
 /** Crashes within this window count towards the backoff and the crash-loop report. */
 const CRASH_WINDOW_MILLIS = 60_000;
 const CRASH_LOOP = 5;
 const MAX_BACKOFF_MILLIS = 10_000;
+/**
+ * With `--ready-when started`: how long a worker must run without exiting to count as ready. An app
+ * that cannot load (a syntax error while you edit) exits well within it.
+ */
+const STARTED_MILLIS = 1000;
 
 export class Supervisor {
   private readonly slots: Array<Record | undefined> = [];
@@ -91,6 +101,7 @@ export class Supervisor {
       [GRACEFUL_TIMEOUT_VARIABLE]: String(this.options.gracefulTimeoutMillis),
     });
     let markExited: () => void = () => {};
+    let markReady: () => void = () => {};
     const record: Record = {
       index,
       worker,
@@ -100,15 +111,31 @@ export class Supervisor {
       retiring: false,
       killed: false,
       exited: new Promise<void>((resolve) => (markExited = resolve)),
+      readied: new Promise<void>((resolve) => (markReady = resolve)),
+    };
+    const becomeReady = (): void => {
+      if (record.state !== 'starting') return;
+      record.state = 'ready';
+      markReady();
     };
     const pid = worker.process.pid;
     this.options.log(`worker ${index} (pid ${pid}) starting`);
     worker.on('listening', (address: { address?: string | null; port?: number }) => {
       const where = `${address.address || '*'}:${address.port}`;
       record.listening.push(where);
-      if (record.state === 'starting') record.state = 'ready';
+      becomeReady();
       this.options.log(`worker ${index} (pid ${pid}) listening on ${where}`);
     });
+    if (this.options.readyWhen === 'started') {
+      worker.once('online', () => {
+        const timer = setTimeout(() => {
+          if (record.state !== 'starting') return;
+          becomeReady();
+          this.options.log(`worker ${index} (pid ${pid}) running`);
+        }, STARTED_MILLIS);
+        void record.exited.then(() => clearTimeout(timer));
+      });
+    }
     // A message to a worker that just died fails; its 'exit' follows and says what happened.
     worker.on('error', () => {});
     worker.on('message', (message: unknown) => {
@@ -176,20 +203,14 @@ export class Supervisor {
     return record.exited.finally(() => clearTimeout(killer));
   }
 
-  /** Resolves true once the worker listens, false if it exits first or the graceful timeout passes. */
+  /** Resolves true once the worker is ready, false if it exits first or the graceful timeout passes. */
   private whenReady(record: Record): Promise<boolean> {
-    if (record.state === 'ready') return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => done(false), this.options.gracefulTimeoutMillis);
-      const done = (ok: boolean): void => {
-        clearTimeout(timer);
-        record.worker.off('listening', onListening);
-        resolve(ok);
-      };
-      const onListening = (): void => done(true);
-      record.worker.on('listening', onListening);
-      void record.exited.then(() => done(false));
-    });
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([
+      record.readied.then(() => true),
+      record.exited.then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), this.options.gracefulTimeoutMillis))),
+    ]).finally(() => clearTimeout(timer));
   }
 
   /** Replaces every worker, one at a time; a request made during one runs once it ends. */
@@ -209,7 +230,7 @@ export class Supervisor {
           if (!(await this.whenReady(fresh))) {
             // A new version that cannot start (a syntax error while watching, say) leaves the old ones serving.
             this.options.log(
-              `worker ${index} (pid ${fresh.worker.process.pid}) did not start listening; the other workers keep serving unchanged`,
+              `worker ${index} (pid ${fresh.worker.process.pid}) did not ${this.options.readyWhen === 'listening' ? 'start listening' : `run ${STARTED_MILLIS / 1000} s`}; the other workers keep serving unchanged`,
             );
             fresh.retiring = true;
             if (fresh.state !== 'exited') fresh.worker.process.kill('SIGKILL');
