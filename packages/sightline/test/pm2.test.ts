@@ -8,29 +8,19 @@ import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import net from 'node:net';
-import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import autocannon from 'autocannon';
-import { FIXTURES } from './support/child-app.js';
+import { FIXTURES, freePort } from './support/child-app.js';
 import { startHttpReceiver } from './support/otlp-receiver.js';
 
 const require = createRequire(import.meta.url);
 const PM2 = require.resolve('pm2/bin/pm2');
 /** As the recipe has it: `require.resolve('sightline/register')` from the app, here the ES-module entry's path. */
 const REGISTER = fileURLToPath(new URL('../register.mjs', import.meta.url));
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('PM2', () => {
   it('cluster mode with Sightline in node_args traces every worker; a reload under load fails no request and loses no span', async () => {

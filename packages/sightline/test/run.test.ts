@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -14,19 +13,11 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { cgroupCpuQuota } from '../src/cli/run/cpu-count.js';
 import { parseRunArgs } from '../src/cli/run/options.js';
-import { FIXTURES } from './support/child-app.js';
+import { FIXTURES, freePort } from './support/child-app.js';
 import { duplicateSpanIds, startHttpReceiver, type ReceivedSpan } from './support/otlp-receiver.js';
 
 const BIN = fileURLToPath(new URL('../bin/sightline.mjs', import.meta.url));
 const require = createRequire(import.meta.url);
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 interface Run {
   child: ChildProcess;

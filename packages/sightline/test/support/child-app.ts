@@ -1,9 +1,19 @@
 // Starts a fixture app in its own process and talks to it, as a user's service would run.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
+
+/** A loopback port free a moment ago, for an app that must be told its port before it starts (a cluster's workers share it). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 export interface ChildApp {
   child: ChildProcess;
