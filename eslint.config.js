@@ -59,7 +59,17 @@ export default tseslint.config(
               message: 'export/ knows OTLP and transports, nothing about libraries.',
             },
             {
-              target: ['trace', 'export', 'instrumentation', 'context', 'propagation', 'resource', 'diag'].map(
+              target: `${SDK}/instrumentation`,
+              from: `${SDK}/metrics`,
+              message: 'Instrumentations record through the @opentelemetry/api interfaces (their meter); they never import metrics/.',
+            },
+            {
+              target: `${SDK}/metrics`,
+              from: [`${SDK}/instrumentation`, `${SDK}/export`],
+              message: 'metrics/ is the SDK behind the API meters and its readers: it knows neither libraries nor transports.',
+            },
+            {
+              target: ['trace', 'metrics', 'export', 'instrumentation', 'context', 'propagation', 'resource', 'diag'].map(
                 (layer) => `${SDK}/${layer}`,
               ),
               from: `${SDK}/config`,

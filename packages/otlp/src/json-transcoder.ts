@@ -6,9 +6,9 @@
 import type { ExportLogsServiceRequest, ExportTraceServiceRequest } from './messages.js';
 import { ProtoError, Reader } from './protobuf-reader.js';
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
-function push(obj: Json, key: string, value: unknown): void {
+export function push(obj: Json, key: string, value: unknown): void {
   ((obj[key] ??= []) as unknown[]).push(value);
 }
 
@@ -41,7 +41,7 @@ function anyValue(r: Reader, depth = 0): Json {
   return out;
 }
 
-function keyValue(r: Reader, depth = 0): Json {
+export function keyValue(r: Reader, depth = 0): Json {
   const out: Json = { key: '', value: {} };
   r.each((n) => {
     if (n === 1) out.key = r.string();
@@ -187,7 +187,7 @@ function scopeGroup(r: Reader, itemsKey: string, item: (r: Reader) => Json): Jso
   return out;
 }
 
-function resourceGroup(r: Reader, scopesKey: string, itemsKey: string, item: (r: Reader) => Json): Json {
+export function resourceGroup(r: Reader, scopesKey: string, itemsKey: string, item: (r: Reader) => Json): Json {
   const out: Json = { resource: { attributes: [] }, [scopesKey]: [] };
   r.each((n) => {
     if (n === 1) out.resource = resource(r.sub());

@@ -68,6 +68,38 @@ export class Reader {
     return value.toString();
   }
 
+  /** sfixed64 (a metric's as_int) as a signed decimal string. */
+  sfixed64String(): string {
+    this.expect(1, 'sfixed64');
+    this.need(8);
+    const value = this.buf.readBigInt64LE(this.pos);
+    this.pos += 8;
+    return value.toString();
+  }
+
+  /** sint32 (zigzag-encoded varint): exponential histogram scales and offsets. */
+  sint32(): number {
+    this.expect(0, 'sint32');
+    const raw = this.rawVarint();
+    return raw % 2 === 0 ? raw / 2 : -(raw + 1) / 2;
+  }
+
+  /**
+   * A repeated scalar field, packed (one length-delimited run, what proto3 writers send) or not (one
+   * field per value, which readers must also accept): the value or values at the current field.
+   */
+  repeated<T>(read: (r: Reader) => T, scalarWire: number): T[] {
+    if (this.wire !== 2) {
+      this.expect(scalarWire, 'repeated scalar');
+      return [read(this)];
+    }
+    const packed = this.sub();
+    packed.wire = scalarWire;
+    const out: T[] = [];
+    while (packed.pos < packed.end) out.push(read(packed));
+    return out;
+  }
+
   fixed32(): number {
     this.expect(5, 'fixed32');
     this.need(4);

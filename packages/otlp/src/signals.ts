@@ -1,6 +1,7 @@
 // The OTLP signals and what differs between them on the wire: the HTTP path, the gRPC method, the
 // OTLP/JSON transcoding, and the name of the partial-success count in a JSON response.
 import { logsRequestToObject, traceRequestToObject } from './json-transcoder.js';
+import { metricsRequestToObject } from './json-metrics.js';
 
 export const SIGNALS = ['traces', 'metrics', 'logs'] as const;
 export type Signal = (typeof SIGNALS)[number];
@@ -24,7 +25,8 @@ export const JSON_REJECTED_KEYS: Record<Signal, string> = {
 };
 
 /** Protobuf request to OTLP/JSON, per signal that has a transcoder. */
-export const JSON_TRANSCODERS: Partial<Record<Signal, (protobuf: Uint8Array) => unknown>> = {
+export const JSON_TRANSCODERS: Record<Signal, (protobuf: Uint8Array) => unknown> = {
   traces: traceRequestToObject,
+  metrics: metricsRequestToObject,
   logs: logsRequestToObject,
 };

@@ -21,6 +21,12 @@ import { GRACEFUL_TIMEOUT_VARIABLE, WORKER_INDEX_VARIABLE } from '../lifecycle/r
 import type { RunWorkerSettings } from '../lifecycle/run-worker.js';
 import type { SpanLimits } from '../trace/limits.js';
 import { SAMPLER_NAMES, type Sampler, type SamplerConfig, type SamplerName } from '../trace/sampler.js';
+import { HTTP_PATHS, type Signal } from '@sightline/otlp';
+import { DEFAULT_HISTOGRAMS, type DefaultHistogram } from '../metrics/aggregation/select.js';
+import { EXEMPLAR_FILTERS, type ExemplarFilter } from '../metrics/exemplars.js';
+import { METRICS_EXPORTERS, type MetricsExporterName, type MetricsSettings } from '../metrics/settings.js';
+import { TEMPORALITY_PREFERENCES, type TemporalityPreference } from '../metrics/temporality.js';
+import type { View } from '../metrics/view.js';
 
 export type ExportQueueConfig = QueueSettings;
 
@@ -41,6 +47,8 @@ export interface Config {
   exportQueue: ExportQueueConfig;
   exporter: ExporterName;
   otlp: OtlpConfig;
+  /** The metrics settings, and where OTLP metrics go (OTEL_EXPORTER_OTLP_METRICS_*). */
+  metrics: MetricsSettings & { otlp: OtlpConfig };
   /** How long a flush at exit, SIGTERM or shutdown() may take before giving up. */
   shutdownTimeoutMillis: number;
   instrumentations: InstrumentationName[];
@@ -84,6 +92,21 @@ export interface InitOptions {
   };
   messaging?: Partial<MessagingSettings>;
   logs?: Partial<LogCorrelationSettings>;
+  metrics?: {
+    /** OTEL_METRICS_EXPORTER; `[]` for none. */
+    exporters?: MetricsExporterName[];
+    intervalMillis?: number;
+    timeoutMillis?: number;
+    temporality?: TemporalityPreference;
+    views?: View[];
+    exemplarFilter?: ExemplarFilter;
+    /** Series per metric (default 2000); a view's own limit wins. */
+    cardinalityLimit?: number;
+    defaultHistogram?: DefaultHistogram;
+    prometheus?: { host?: string; port?: number };
+    /** Metric names (with `*` wildcards) to drop, e.g. `system.*` (SIGHTLINE_METRICS_DISABLED). */
+    disabled?: string[];
+  };
 }
 
 const DEFAULT_HTTP_ENDPOINT = 'http://localhost:4318';
@@ -124,7 +147,8 @@ export function loadConfig(options: InitOptions = {}, env: Env = process.env): C
       maxConcurrentRequests: options.exportQueue?.maxConcurrentRequests ?? r.integer('SIGHTLINE_EXPORT_CONCURRENCY', 4, 1, 64),
     },
     exporter: options.exporter ?? r.oneOf('OTEL_TRACES_EXPORTER', EXPORTERS, 'otlp'),
-    otlp: otlpConfig(r, options.otlp),
+    otlp: otlpConfig(r, 'traces', options.otlp),
+    metrics: metricsConfig(r, options),
     shutdownTimeoutMillis,
     instrumentations: instrumentations(r, options.instrumentations),
     http: httpConfig(r, options.http),
@@ -251,28 +275,29 @@ function batchConfig(r: EnvReader, overrides: Partial<BatchConfig> | undefined):
   };
 }
 
-function otlpConfig(r: EnvReader, overrides: InitOptions['otlp']): OtlpConfig {
-  const protocolVar = r.first('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL');
+function otlpConfig(r: EnvReader, signal: Signal, overrides: InitOptions['otlp']): OtlpConfig {
+  const S = signal.toUpperCase();
+  const protocolVar = r.first(`OTEL_EXPORTER_OTLP_${S}_PROTOCOL`, 'OTEL_EXPORTER_OTLP_PROTOCOL');
   let protocol: OtlpProtocol = overrides?.protocol ?? 'http/protobuf';
   if (overrides?.protocol === undefined && protocolVar) protocol = r.oneOf(protocolVar.name, PROTOCOLS, 'http/protobuf');
 
-  const compressionVar = r.first('OTEL_EXPORTER_OTLP_TRACES_COMPRESSION', 'OTEL_EXPORTER_OTLP_COMPRESSION');
+  const compressionVar = r.first(`OTEL_EXPORTER_OTLP_${S}_COMPRESSION`, 'OTEL_EXPORTER_OTLP_COMPRESSION');
   const compression = overrides?.compression ?? (compressionVar ? r.oneOf(compressionVar.name, ['gzip', 'none'] as const, 'none') : 'none');
 
-  const timeoutVar = r.first('OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', 'OTEL_EXPORTER_OTLP_TIMEOUT');
+  const timeoutVar = r.first(`OTEL_EXPORTER_OTLP_${S}_TIMEOUT`, 'OTEL_EXPORTER_OTLP_TIMEOUT');
   const timeoutMillis = overrides?.timeoutMillis ?? (timeoutVar ? r.integer(timeoutVar.name, 10000, 1) : 10000);
 
   // Signal-specific headers are added to, and override, the general ones.
   const headers = {
     ...(r.keyValues('OTEL_EXPORTER_OTLP_HEADERS') ?? {}),
-    ...(r.keyValues('OTEL_EXPORTER_OTLP_TRACES_HEADERS') ?? {}),
+    ...(r.keyValues(`OTEL_EXPORTER_OTLP_${S}_HEADERS`) ?? {}),
     ...overrides?.headers,
   };
 
-  const insecureVar = r.first('OTEL_EXPORTER_OTLP_TRACES_INSECURE', 'OTEL_EXPORTER_OTLP_INSECURE');
+  const insecureVar = r.first(`OTEL_EXPORTER_OTLP_${S}_INSECURE`, 'OTEL_EXPORTER_OTLP_INSECURE');
   const insecure = insecureVar ? r.boolean(insecureVar.name, false) : false;
 
-  const url = overrides?.url ?? endpointUrl(r, protocol, overrides?.endpoint, insecure);
+  const url = (signal === 'traces' ? overrides?.url : undefined) ?? endpointUrl(r, signal, protocol, overrides?.endpoint, insecure);
 
   const file = (specific: string, general: string): string | undefined => r.first(specific, general)?.value;
   return {
@@ -281,24 +306,25 @@ function otlpConfig(r: EnvReader, overrides: InitOptions['otlp']): OtlpConfig {
     headers,
     compression,
     timeoutMillis,
-    certificateFile: overrides?.certificateFile ?? file('OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE', 'OTEL_EXPORTER_OTLP_CERTIFICATE'),
-    clientKeyFile: overrides?.clientKeyFile ?? file('OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY', 'OTEL_EXPORTER_OTLP_CLIENT_KEY'),
+    certificateFile: overrides?.certificateFile ?? file(`OTEL_EXPORTER_OTLP_${S}_CERTIFICATE`, 'OTEL_EXPORTER_OTLP_CERTIFICATE'),
+    clientKeyFile: overrides?.clientKeyFile ?? file(`OTEL_EXPORTER_OTLP_${S}_CLIENT_KEY`, 'OTEL_EXPORTER_OTLP_CLIENT_KEY'),
     clientCertificateFile:
-      overrides?.clientCertificateFile ?? file('OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE', 'OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE'),
+      overrides?.clientCertificateFile ?? file(`OTEL_EXPORTER_OTLP_${S}_CLIENT_CERTIFICATE`, 'OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE'),
   };
 }
 
-function endpointUrl(r: EnvReader, protocol: OtlpProtocol, optionEndpoint: string | undefined, insecure: boolean): string {
+function endpointUrl(r: EnvReader, signal: Signal, protocol: OtlpProtocol, optionEndpoint: string | undefined, insecure: boolean): string {
   const grpc = protocol === 'grpc';
-  const fallback = grpc ? DEFAULT_GRPC_ENDPOINT : `${DEFAULT_HTTP_ENDPOINT}/v1/traces`;
-
-  const specific = r.raw('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
+  const path = HTTP_PATHS[signal];
+  const fallback = grpc ? DEFAULT_GRPC_ENDPOINT : `${DEFAULT_HTTP_ENDPOINT}${path}`;
+  const specificName = `OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_ENDPOINT`;
+  const specific = r.raw(specificName);
   const general = optionEndpoint ?? r.raw('OTEL_EXPORTER_OTLP_ENDPOINT');
   const [name, value, isBase] =
     optionEndpoint !== undefined
       ? ['otlp.endpoint', optionEndpoint, true]
       : specific !== undefined
-        ? ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', specific, false]
+        ? [specificName, specific, false]
         : general !== undefined
           ? ['OTEL_EXPORTER_OTLP_ENDPOINT', general, true]
           : [undefined, undefined, false];
@@ -319,7 +345,7 @@ function endpointUrl(r: EnvReader, protocol: OtlpProtocol, optionEndpoint: strin
   }
   if (grpc) return url.origin;
   // The general endpoint is a base to which the signal path is appended; the signal-specific one is used as-is.
-  if (isBase) return url.href.replace(/\/+$/, '') + '/v1/traces';
+  if (isBase) return url.href.replace(/\/+$/, '') + path;
   return url.href;
 }
 
@@ -377,5 +403,45 @@ function httpConfig(r: EnvReader, overrides: InitOptions['http']): HttpSettings 
     },
     serverTiming: overrides?.serverTiming ?? r.boolean('SIGHTLINE_SERVER_TIMING', true),
     redactQueryKeys: overrides?.redactQueryKeys ?? redactQueryKeys(r),
+  };
+}
+
+function metricsExporters(r: EnvReader): MetricsExporterName[] {
+  const names = r.list('OTEL_METRICS_EXPORTER');
+  if (names === undefined) return ['otlp'];
+  const out: MetricsExporterName[] = [];
+  for (const name of names) {
+    const lower = name.toLowerCase();
+    if (lower === 'none') return [];
+    if ((METRICS_EXPORTERS as readonly string[]).includes(lower)) {
+      if (!out.includes(lower as MetricsExporterName)) out.push(lower as MetricsExporterName);
+    } else {
+      log.warn(`OTEL_METRICS_EXPORTER names "${name}", which is not one of ${METRICS_EXPORTERS.join(', ')}, none; leaving it out`);
+    }
+  }
+  return out;
+}
+
+function metricsConfig(r: EnvReader, options: InitOptions): MetricsSettings & { otlp: OtlpConfig } {
+  const m = options.metrics;
+  const disabled = m?.disabled ?? r.list('SIGHTLINE_METRICS_DISABLED') ?? [];
+  // Dropping by name is a view with the drop aggregation; the user's views come after, so a drop wins.
+  const views: View[] = [...disabled.map((name): View => ({ instrumentName: name, aggregation: { type: 'drop' } })), ...(m?.views ?? [])];
+  const port = m?.prometheus?.port ?? r.integer('OTEL_EXPORTER_PROMETHEUS_PORT', 9464, 0, 65535);
+  return {
+    exporters: m?.exporters ?? metricsExporters(r),
+    otlp: otlpConfig(r, 'metrics', options.otlp),
+    intervalMillis: m?.intervalMillis ?? r.integer('OTEL_METRIC_EXPORT_INTERVAL', 60_000, 1),
+    timeoutMillis: m?.timeoutMillis ?? r.integer('OTEL_METRIC_EXPORT_TIMEOUT', 30_000, 1),
+    temporality: m?.temporality ?? r.oneOf('OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE', TEMPORALITY_PREFERENCES, 'cumulative'),
+    prometheus: { host: m?.prometheus?.host ?? r.raw('OTEL_EXPORTER_PROMETHEUS_HOST') ?? 'localhost', port },
+    sdk: {
+      views,
+      exemplarFilter: m?.exemplarFilter ?? r.oneOf('OTEL_METRICS_EXEMPLAR_FILTER', EXEMPLAR_FILTERS, 'trace_based'),
+      cardinalityLimit: m?.cardinalityLimit ?? r.integer('SIGHTLINE_METRICS_CARDINALITY_LIMIT', 2000, 2),
+      defaultHistogram:
+        m?.defaultHistogram ??
+        r.oneOf('OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION', DEFAULT_HISTOGRAMS, 'explicit_bucket_histogram'),
+    },
   };
 }

@@ -1,8 +1,9 @@
 // Encodes ended spans as an OTLP ExportTraceServiceRequest (opentelemetry/proto/trace/v1/trace.proto).
-import type { Attributes, AttributeValue } from '@opentelemetry/api';
+import type { Attributes } from '@opentelemetry/api';
 import type { InstrumentationScope, RecordingSpan, SpanEvent, SpanLink } from '../trace/span.js';
 import { unixNanoParts } from '../trace/time.js';
 import { ProtoWriter, WIRE_FIXED32, WIRE_FIXED64, WIRE_VARINT } from '@sightline/otlp';
+import { writeAttributes } from './otlp-attributes.js';
 
 const time = { hi: 0, lo: 0 };
 
@@ -136,52 +137,4 @@ function writeLink(w: ProtoWriter, link: SpanLink): void {
   w.tag(6, WIRE_FIXED32);
   w.fixed32((link.context.traceFlags & 0xff) | OTLP_SPAN_FLAGS_HAS_IS_REMOTE | (link.context.isRemote ? OTLP_SPAN_FLAGS_IS_REMOTE : 0));
   w.join();
-}
-
-function writeAttributes(w: ProtoWriter, field: number, attributes: Attributes): void {
-  for (const key in attributes) {
-    const value = attributes[key];
-    if (value === undefined || value === null) continue;
-    if (typeof value === 'string' && w.cachedStringKeyValue(field, key, value)) continue;
-    const keyField = w.keyField(key);
-    if (typeof value === 'number' && Number.isInteger(value) && w.intKeyValue(field, keyField, value)) continue;
-    const valueMax = typeof value === 'string' ? value.length * 3 + 6 : typeof value === 'object' ? Infinity : 12;
-    w.fork(field, keyField.length + valueMax + 2); // KeyValue
-    w.raw(keyField);
-    w.fork(2, valueMax); // AnyValue
-    writeAnyValueBody(w, value);
-    w.join();
-    w.join();
-  }
-}
-
-function writeAnyValueBody(w: ProtoWriter, value: AttributeValue | null | undefined): void {
-  switch (typeof value) {
-    case 'string':
-      w.string(1, value);
-      return;
-    case 'boolean':
-      w.tag(2, WIRE_VARINT);
-      w.uint32(value ? 1 : 0);
-      return;
-    case 'number':
-      if (Number.isSafeInteger(value)) {
-        w.tag(3, WIRE_VARINT);
-        w.int64(value);
-      } else {
-        w.tag(4, WIRE_FIXED64);
-        w.double(value);
-      }
-      return;
-    default:
-      if (Array.isArray(value)) {
-        w.fork(5); // ArrayValue
-        for (const element of value as unknown[]) {
-          w.fork(1);
-          writeAnyValueBody(w, element as AttributeValue | null | undefined);
-          w.join();
-        }
-        w.join();
-      }
-  }
 }

@@ -1,5 +1,5 @@
 // Installs the instrumentations the configuration enables.
-import type { Tracer } from '@opentelemetry/api';
+import type { Meter, Tracer } from '@opentelemetry/api';
 import { log } from '../diag/logger.js';
 import { ExpressInstrumentation } from './express/express.js';
 import { FastifyInstrumentation } from './fastify/fastify.js';
@@ -47,6 +47,7 @@ export function enableInstrumentations(
   names: readonly InstrumentationName[],
   settings: InstrumentationSettings,
   getTracer: (scope: string) => Tracer,
+  getMeter: (scope: string) => Meter | undefined,
   enterWith: InstrumentationContext['enterWith'],
 ): () => void {
   const enabled: Instrumentation[] = [];
@@ -54,7 +55,8 @@ export function enableInstrumentations(
   for (const instrumentation of createInstrumentations()) {
     if (!names.includes(instrumentation.name)) continue;
     try {
-      instrumentation.enable({ tracer: getTracer(`@sightline/instrumentation-${instrumentation.name}`), settings, enterWith });
+      const scope = `@sightline/instrumentation-${instrumentation.name}`;
+      instrumentation.enable({ tracer: getTracer(scope), meter: getMeter(scope), settings, enterWith });
       enabled.push(instrumentation);
       esmTargets.push(...(instrumentation.esmTargets?.() ?? []));
     } catch (error) {

@@ -1,13 +1,15 @@
 // What every instrumentation is given and must provide. Instrumentations call the tracer through the
-// @opentelemetry/api interfaces only; `enterWith` is the one extra they need, for channel hooks
+// @opentelemetry/api interfaces only (and the meter likewise); `enterWith` is the one extra they need, for channel hooks
 // that have no callback to wrap.
-import type { Context, Tracer } from '@opentelemetry/api';
+import type { Context, Meter, Tracer } from '@opentelemetry/api';
 import type { EsmTarget } from './esm-patch.js';
 import type { InstrumentationName, InstrumentationSettings } from './settings.js';
 
 export interface InstrumentationContext {
   /** The tracer for this instrumentation's scope, `@sightline/instrumentation-<name>`. */
   tracer: Tracer;
+  /** The meter for the same scope; undefined when no metrics are exported (then record nothing, at no cost). */
+  meter: Meter | undefined;
   settings: InstrumentationSettings;
   /** Makes `context` active for the rest of the current execution and everything it schedules. */
   enterWith(context: Context): void;

@@ -59,3 +59,6 @@ export function captureHeaders(
     }
   }
 }
+
+/** The HTTP duration histograms' advised boundaries, in seconds (stable HTTP semantic conventions). */
+export const HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];

@@ -1,6 +1,6 @@
 // Wires configuration, resource, sampler, tracer provider, queue and exporter together, and registers
 // them as the @opentelemetry/api globals so that any code using the API records into Sightline.
-import { context, diag, isSpanContextValid, propagation, trace } from '@opentelemetry/api';
+import { context, diag, isSpanContextValid, metrics, propagation, trace, type Meter } from '@opentelemetry/api';
 import type { Config } from '../config/config.js';
 import { AsyncLocalStorageContextManager } from '../context/async-local-storage-context-manager.js';
 import { log, toDiagLogLevel } from '../diag/logger.js';
@@ -19,6 +19,7 @@ import { buildResource } from '../resource/resource.js';
 import { samplerFromConfig } from '../trace/sampler.js';
 import type { SpanSink } from '../trace/span.js';
 import { SightlineTracerProvider } from '../trace/tracer-provider.js';
+import { MetricsPipeline } from './metrics-pipeline.js';
 
 export type SightlineStats = ExportStats;
 
@@ -30,6 +31,8 @@ export class Sightline {
   private readonly queue: BatchQueue | undefined;
   /** The export worker, shared by every signal exported over OTLP. */
   private readonly worker: ExportWorker | undefined;
+  /** Undefined when OTEL_METRICS_EXPORTER is none: the API's meters stay no-ops and cost nothing. */
+  readonly metrics: MetricsPipeline | undefined;
   private disableInstrumentations: () => void = () => {};
   private state: 'running' | 'shutting down' | 'shut down' = 'running';
   private shutdownPromise: Promise<void> | undefined;
@@ -39,13 +42,17 @@ export class Sightline {
   constructor(readonly config: Config) {
     this.resource = buildResource(config);
     this.recorder = new StatsRecorder({ maxQueueSize: config.batch.maxQueueSize, maxQueueBytes: config.exportQueue.maxQueueBytes });
-    if (config.exporter === 'otlp') {
-      this.worker = new ExportWorker(
-        { signals: { traces: config.otlp }, queue: config.exportQueue, logLevel: config.logLevel },
-        (_signal, reason) => this.recorder.exportError(reason),
+    const tracesOverOtlp = config.exporter === 'otlp';
+    const metricsOverOtlp = config.metrics.exporters.includes('otlp');
+    if (tracesOverOtlp || metricsOverOtlp) {
+      const signals = { ...(tracesOverOtlp ? { traces: config.otlp } : {}), ...(metricsOverOtlp ? { metrics: config.metrics.otlp } : {}) };
+      this.worker = new ExportWorker({ signals, queue: config.exportQueue, logLevel: config.logLevel }, (signal, reason) =>
+        signal === 'metrics' ? this.metrics?.exportError(reason) : this.recorder.exportError(reason),
       );
       this.recorder.attach(this.worker);
     }
+    this.metrics =
+      config.metrics.exporters.length === 0 ? undefined : new MetricsPipeline(config.metrics, this.resource, this.worker, config.runWorker);
     const exporter = this.createExporter();
     this.queue = exporter === undefined ? undefined : new BatchQueue(config.batch, exporter, this.recorder);
     const sink: SpanSink = this.queue ?? { onEnd() {} };
@@ -60,6 +67,7 @@ export class Sightline {
       case 'console':
         return new ConsoleSpanExporter();
       case 'otlp':
+        if (this.worker === undefined) return undefined;
         // Always protobuf here: the export worker transcodes to JSON for http/json, off the main thread.
         return new OtlpSpanExporter(this.worker!, new OtlpProtobufEncoder(this.resource), this.recorder);
     }
@@ -70,12 +78,18 @@ export class Sightline {
     context.setGlobalContextManager(this.contextManager);
     trace.setGlobalTracerProvider(this.tracerProvider);
     propagation.setGlobalPropagator(propagatorFromConfig(this.config.propagators));
+    if (this.metrics !== undefined) {
+      metrics.setGlobalMeterProvider(this.metrics.provider);
+      this.metrics.start(() => this.getStats());
+    }
     this.continueInheritedContext();
     const { http, messaging, logs } = this.config;
+    const meterProvider = this.metrics?.provider;
     this.disableInstrumentations = enableInstrumentations(
       this.config.instrumentations,
       { http, messaging, logs },
       (scope) => this.tracerProvider.getTracer(scope, SDK_VERSION),
+      (scope): Meter | undefined => meterProvider?.getMeter(scope, SDK_VERSION),
       (ctx) => this.contextManager.enterWith(ctx),
     );
     log.debug(
@@ -117,8 +131,9 @@ export class Sightline {
   }
 
   async forceFlush(timeoutMillis = this.config.shutdownTimeoutMillis): Promise<boolean> {
-    if (this.queue === undefined || this.state === 'shut down') return true;
-    this.queue.drainForFlush();
+    if (this.state === 'shut down') return true;
+    await this.metrics?.collectNow();
+    this.queue?.drainForFlush();
     if (this.worker === undefined) return true;
     const complete = await this.worker.flush(timeoutMillis);
     if (!complete) log.warn(`forceFlush did not finish within ${timeoutMillis} ms; spans still waiting for the collector remain queued`);
@@ -130,8 +145,9 @@ export class Sightline {
    * then closes the books, so what is still unsent is counted as abandoned and reported.
    */
   flushSync(timeoutMillis = this.config.shutdownTimeoutMillis): boolean {
-    if (this.queue === undefined || this.state === 'shut down') return true;
-    this.queue.close();
+    if (this.state === 'shut down') return true;
+    this.metrics?.collectSync();
+    this.queue?.close();
     let complete = true;
     if (this.worker !== undefined) {
       complete = this.worker.flushSync(timeoutMillis);
@@ -147,6 +163,7 @@ export class Sightline {
       this.state = 'shutting down';
       this.disableInstrumentations();
       this.queue?.close();
+      await this.metrics?.shutdown();
       if (this.worker !== undefined) {
         const complete = await this.worker.shutdown(timeoutMillis);
         if (!complete)

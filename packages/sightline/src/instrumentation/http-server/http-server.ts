@@ -12,16 +12,19 @@ import {
   trace,
   type Attributes,
   type Context,
+  type Histogram,
   type Span,
 } from '@opentelemetry/api';
 import type { HttpSettings } from '../settings.js';
 import { LinkedContext } from '../../context/linked-context.js';
 import { log } from '../../diag/logger.js';
-import { SUPPRESS_TRACING_KEY } from '../../context/suppress-tracing.js';
+import { isInternalServer, SUPPRESS_TRACING_KEY } from '../../context/suppress-tracing.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
 import { QueryRedactor } from '../redaction/url-query.js';
 import { captureHeaders, methodForName, normalizeMethod, parseHost } from '../semconv.js';
-import { ERROR_MESSAGE, ROUTE, SERVER_SPAN, type TracedRequest } from './route.js';
+import { ERROR_MESSAGE, REQUEST_CONTEXT, ROUTE, SERVER_SPAN, STARTED_AT, type TracedRequest } from './route.js';
+import { AttributeSets } from '../toolkit/attribute-sets.js';
+import { HTTP_DURATION_BUCKETS } from '../semconv.js';
 import { Patcher } from '../toolkit/patcher.js';
 import { enableServerTiming } from './server-timing.js';
 
@@ -29,7 +32,18 @@ interface RequestMessage {
   request: TracedRequest;
   response: ServerResponse;
   socket: Socket;
+  server?: unknown;
 }
+
+/** http.server.request.duration's attributes (stable HTTP conventions), in the order AttributeSets takes them. */
+const DURATION_KEYS = [
+  'http.request.method',
+  'url.scheme',
+  'http.route',
+  'http.response.status_code',
+  'error.type',
+  'network.protocol.version',
+];
 
 /** Frameworks that keep the route on the request themselves (Express) register a reader here. */
 export type RouteReader = (request: IncomingMessage) => string | undefined;
@@ -50,28 +64,41 @@ export class HttpServerInstrumentation implements Instrumentation {
   private enterWith!: InstrumentationContext['enterWith'];
   private http!: HttpSettings;
   private redactor!: QueryRedactor;
+  private duration: Histogram | undefined;
+  private readonly durationAttributes = new AttributeSets(DURATION_KEYS);
   private readonly patcher = new Patcher();
   private readonly onStart = (message: unknown): void => this.start(message as RequestMessage);
   private readonly onFinish = (message: unknown): void => this.finish(message as RequestMessage);
 
   enable(ctx: InstrumentationContext): void {
+    instrumentation = this;
     this.tracer = ctx.tracer;
     this.enterWith = ctx.enterWith;
     this.http = ctx.settings.http;
     this.redactor = new QueryRedactor(this.http.redactQueryKeys);
+    this.duration = ctx.meter?.createHistogram('http.server.request.duration', {
+      unit: 's',
+      description: 'Duration of HTTP server requests',
+      advice: { explicitBucketBoundaries: HTTP_DURATION_BUCKETS },
+    });
     dc.subscribe('http.server.request.start', this.onStart);
     dc.subscribe('http.server.response.finish', this.onFinish);
     if (this.http.serverTiming) enableServerTiming(this.patcher);
   }
 
   disable(): void {
+    if (instrumentation === this) instrumentation = undefined;
     dc.unsubscribe('http.server.request.start', this.onStart);
     dc.unsubscribe('http.server.response.finish', this.onFinish);
     this.patcher.restore();
   }
 
-  private start({ request, response, socket }: RequestMessage): void {
+  private start({ request, response, socket, server }: RequestMessage): void {
     try {
+      if (isInternalServer(server)) {
+        this.enterWith(SUPPRESSED);
+        return;
+      }
       const url = request.url ?? '/';
       const excluded = this.http.excludedUrls;
       for (let i = 0; i < excluded.length; i++) {
@@ -89,11 +116,14 @@ export class HttpServerInstrumentation implements Instrumentation {
       const sampling: Attributes = { 'http.request.method': method, 'url.path': query === -1 ? url : url.slice(0, query) };
       const span = this.tracer.startSpan(methodForName(method), { kind: SpanKind.SERVER, attributes: sampling }, parent);
       request[SERVER_SPAN] = span;
-      if (span.isRecording()) {
-        span.setAttributes(this.attributes(request, socket, url, query, method));
-        response.on('close', onResponseClose);
+      const active = trace.setSpan(parent, span);
+      if (this.duration !== undefined) {
+        request[STARTED_AT] = performance.now();
+        request[REQUEST_CONTEXT] = active;
       }
-      this.enterWith(trace.setSpan(parent, span));
+      if (span.isRecording() || this.duration !== undefined) response.on('close', this.onResponseClose);
+      if (span.isRecording()) span.setAttributes(this.attributes(request, socket, url, query, method));
+      this.enterWith(active);
     } catch (error) {
       log.warnOnce('http-server-start', `could not start the HTTP server span; requests are served untraced: ${(error as Error).message}`);
     }
@@ -123,12 +153,46 @@ export class HttpServerInstrumentation implements Instrumentation {
     if (span === undefined) return;
     request[SERVER_SPAN] = undefined;
     try {
+      this.recordDuration(request, response, undefined);
       endServerSpan(span, request, response, undefined, this.http.captureHeaders.serverResponse, this.redactor);
     } catch (error) {
       log.warnOnce('http-server-finish', `could not end an HTTP server span: ${(error as Error).message}`);
     }
   }
+
+  /** Ends the span of a request whose connection closed before the response finished. */
+  private readonly onResponseClose = function (this: ServerResponse): void {
+    const request = this.req as TracedRequest | undefined;
+    const span = request?.[SERVER_SPAN];
+    if (request === undefined || span === undefined) return;
+    request[SERVER_SPAN] = undefined;
+    try {
+      instrumentation?.recordDuration(request, this, 'aborted');
+      endServerSpan(span, request, this, 'aborted', []);
+    } catch {
+      // Never throw from a listener on the app's response.
+    }
+  };
+
+  /** Every request counts, sampled or not: rates and latencies must not depend on the trace sampler. */
+  private recordDuration(request: TracedRequest, response: ServerResponse, aborted: string | undefined): void {
+    const started = request[STARTED_AT];
+    if (this.duration === undefined || started === undefined) return;
+    const status = aborted === undefined ? response.statusCode : undefined;
+    const attributes = this.durationAttributes.get(
+      normalizeMethod(request.method),
+      (request.socket as (Socket & { encrypted?: boolean }) | null)?.encrypted === true ? 'https' : 'http',
+      routeOf(request),
+      status,
+      aborted ?? (status !== undefined && status >= 500 ? String(status) : undefined),
+      request.httpVersion,
+    );
+    this.duration.record((performance.now() - started) / 1000, attributes, request[REQUEST_CONTEXT]);
+  }
 }
+
+/** The enabled instance, for the response 'close' listener (a plain function, shared by every response). */
+let instrumentation: HttpServerInstrumentation | undefined;
 
 function routeOf(request: TracedRequest): string | undefined {
   const route = request[ROUTE];
@@ -178,17 +242,4 @@ function endServerSpan(
     span.setStatus({ code: SpanStatusCode.ERROR, message: 'the connection closed before the response was complete' });
   }
   span.end();
-}
-
-/** Ends the span of a request whose connection closed before the response finished. */
-function onResponseClose(this: ServerResponse): void {
-  const request = this.req as TracedRequest | undefined;
-  const span = request?.[SERVER_SPAN];
-  if (request === undefined || span === undefined) return;
-  request[SERVER_SPAN] = undefined;
-  try {
-    endServerSpan(span, request, this, 'aborted', []);
-  } catch {
-    // Never throw from a listener on the app's response.
-  }
 }

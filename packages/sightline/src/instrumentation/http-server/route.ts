@@ -1,13 +1,18 @@
 // Where framework instrumentations leave the route template for the HTTP server span to use.
 import type { IncomingMessage } from 'node:http';
-import type { Span } from '@opentelemetry/api';
+import type { Context, Span } from '@opentelemetry/api';
 
 export const SERVER_SPAN = Symbol('sightline.serverSpan');
 export const ROUTE = Symbol('sightline.route');
 export const ERROR_MESSAGE = Symbol('sightline.errorMessage');
+/** When the request began (performance.now()) and the context its span made active: for the duration metric and its exemplar. */
+export const STARTED_AT = Symbol('sightline.startedAt');
+export const REQUEST_CONTEXT = Symbol('sightline.requestContext');
 
 export interface TracedRequest extends IncomingMessage {
   [SERVER_SPAN]?: Span;
+  [STARTED_AT]?: number;
+  [REQUEST_CONTEXT]?: Context;
   [ROUTE]?: string;
   /** The message of an error a handler raised, for the span's status if the response is a 5xx. */
   [ERROR_MESSAGE]?: string;

@@ -1,0 +1,45 @@
+// Exemplars: the trace and span of a measurement, so that a point on a latency chart leads to a
+// request that made it. A series keeps the last sampled measurement per slot (per bucket for
+// explicit histograms), in objects it reuses, so keeping exemplars allocates nothing per request.
+import { context as contextApi, trace, TraceFlags, type Context } from '@opentelemetry/api';
+import type { Exemplar } from './types.js';
+
+/** OTEL_METRICS_EXEMPLAR_FILTER. */
+export type ExemplarFilter = 'trace_based' | 'always_on' | 'always_off';
+export const EXEMPLAR_FILTERS: readonly ExemplarFilter[] = ['trace_based', 'always_on', 'always_off'];
+
+interface Slot extends Exemplar {
+  filled: boolean;
+}
+
+export class ExemplarSlots {
+  private readonly slots: Slot[];
+
+  constructor(size: number) {
+    this.slots = Array.from({ length: size }, () => ({ filled: false, value: 0, time: 0, traceId: '', spanId: '' }));
+  }
+
+  offer(slot: number, value: number, time: number, filter: ExemplarFilter, ctx: Context | undefined): void {
+    const span = trace.getSpan(ctx ?? contextApi.active());
+    if (span === undefined) return;
+    const spanContext = span.spanContext();
+    // Without a span there is nothing to link to, even for always_on.
+    if (filter === 'trace_based' && (spanContext.traceFlags & TraceFlags.SAMPLED) === 0) return;
+    const target = this.slots[slot];
+    if (target === undefined) return;
+    target.filled = true;
+    target.value = value;
+    target.time = time;
+    target.traceId = spanContext.traceId;
+    target.spanId = spanContext.spanId;
+  }
+
+  /** Copies of the exemplars recorded at or after `since`. */
+  collect(since: number): Exemplar[] {
+    const out: Exemplar[] = [];
+    for (const slot of this.slots) {
+      if (slot.filled && slot.time >= since) out.push({ value: slot.value, time: slot.time, traceId: slot.traceId, spanId: slot.spanId });
+    }
+    return out;
+  }
+}
