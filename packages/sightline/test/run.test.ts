@@ -2,55 +2,20 @@
 // fails no request and loses no span, a killed worker is replaced, --watch restarts on a change,
 // --workers auto follows the cgroup's CPU quota, and usage errors say what was wrong.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { spawnSync } from 'node:child_process';
 import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { cgroupCpuQuota } from '../src/cli/run/cpu-count.js';
 import { parseRunArgs } from '../src/cli/run/options.js';
 import { FIXTURES, freePort } from './support/child-app.js';
+import { BIN, startRun } from './support/sightline-run.js';
 import { duplicateSpanIds, startHttpReceiver, type ReceivedSpan } from './support/otlp-receiver.js';
 
-const BIN = fileURLToPath(new URL('../bin/sightline.mjs', import.meta.url));
 const require = createRequire(import.meta.url);
-
-interface Run {
-  child: ChildProcess;
-  log: () => string;
-  /** Resolves when the log has matched `pattern` `count` times in all. */
-  until(pattern: RegExp, count?: number, timeoutMillis?: number): Promise<void>;
-  exited: Promise<number | null>;
-}
-
-function startRun(args: string[], env: Record<string, string>, cwd = FIXTURES): Run {
-  const child = spawn(process.execPath, [BIN, 'run', ...args], {
-    cwd,
-    env: { PATH: process.env.PATH ?? '', OTEL_NODE_DISABLED_INSTRUMENTATIONS: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let log = '';
-  child.stdout!.on('data', (d: Buffer) => (log += d));
-  child.stderr!.on('data', (d: Buffer) => (log += d));
-  const exited = once(child, 'exit').then(([code]) => code as number | null);
-  return {
-    child,
-    log: () => log,
-    exited,
-    async until(pattern, count = 1, timeoutMillis = 30_000) {
-      const global = new RegExp(pattern.source, 'g');
-      const deadline = Date.now() + timeoutMillis;
-      while ((log.match(global) ?? []).length < count) {
-        if (Date.now() > deadline) throw new Error(`waited for ${count} × ${pattern}; log:\n${log}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    },
-  };
-}
 
 const serverSpans = (spans: ReceivedSpan[]): ReceivedSpan[] => spans.filter((s) => s.kind === 2);
 

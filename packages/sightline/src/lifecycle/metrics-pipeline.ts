@@ -56,7 +56,7 @@ export class MetricsPipeline {
     if (settings.exporters.includes('console')) this.periodic.push(new PeriodicReader(this.provider, push, consoleMetricExporter));
     if (settings.exporters.includes('prometheus')) {
       if (this.runWorker?.reportsToPrimary) {
-        this.primary = new PrimaryReader(this.provider, settings.timeoutMillis);
+        this.primary = new PrimaryReader(this.provider, settings.timeoutMillis, this.runWorker.index);
         this.primary.start();
       } else {
         this.endpoint = new PrometheusEndpoint(this.provider, settings.prometheus, settings.timeoutMillis);

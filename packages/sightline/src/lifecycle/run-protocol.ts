@@ -19,7 +19,7 @@ export type WorkerToPrimary =
    * The worker's cumulative metrics: the answer to `collect-metrics` request `id`, or (`final`, id 0)
    * its last totals as it stops, which the primary keeps so that counters never go backwards.
    */
-  | { sightline: 'metrics'; id: number; final: boolean; metrics: ResourceMetrics };
+  | { sightline: 'metrics'; id: number; final: boolean; workerIndex: number; metrics: ResourceMetrics };
 
 export type PrimaryToWorker =
   /** A scrape arrived at the primary: send your metrics now. */

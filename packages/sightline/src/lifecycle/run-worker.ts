@@ -110,6 +110,11 @@ export function installRunWorker(sdk: Sightline | undefined, settings: RunWorker
       send({ sightline: 'drained', unfinished });
     })());
 
+  // SIGHUP means "replace the workers" to `sightline run`'s primary, which does it one worker at a
+  // time; the same signal sent to the whole process group (a closed terminal, `timeout`) must not
+  // kill every worker at once.
+  if (settings.reportsToPrimary) process.on('SIGHUP', () => {});
+
   for (const signal of SIGNALS) {
     const handler = (): void => {
       if (process.listenerCount(signal) > 1) {

@@ -188,6 +188,12 @@ export async function startHttpReceiver(responder?: Responder, options: HttpRece
         return;
       }
       const answer = (): void => {
+        if (!(req.url ?? '').endsWith('/v1/traces')) {
+          // Metrics and logs the app also sends by default: acknowledged, not counted as spans.
+          res.writeHead(200, { 'content-type': String(req.headers['content-type'] ?? 'application/x-protobuf') });
+          res.end(String(req.headers['content-type'] ?? '').includes('json') ? '{}' : '');
+          return;
+        }
         let body = Buffer.concat(chunks);
         if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
         const contentType = String(req.headers['content-type'] ?? '');
@@ -237,6 +243,17 @@ export async function startGrpcReceiver(): Promise<Receiver> {
       responseDeserialize: (b: Buffer) => b,
     },
   };
+  // Metrics the app also sends by default: acknowledged with an empty response, not counted.
+  server.addService(
+    {
+      Export: {
+        ...service.Export,
+        path: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
+        responseSerialize: () => Buffer.alloc(0),
+      },
+    } as never,
+    { Export: (_call: unknown, callback: (err: null, value: object) => void) => callback(null, {}) } as never,
+  );
   server.addService(
     service as never,
     {

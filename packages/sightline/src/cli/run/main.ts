@@ -8,6 +8,7 @@ import { dirname, extname, resolve } from 'node:path';
 import { autoWorkers, DEFAULT_CGROUP_ROOT } from './cpu-count.js';
 import { startHealthServer } from './health.js';
 import { parseRunArgs, RUN_HELP, UsageError, type RunOptions } from './options.js';
+import { PrimaryMetrics, prometheusSettings } from './metrics.js';
 import { Supervisor } from './supervisor.js';
 import { watchPaths } from './watch.js';
 
@@ -68,6 +69,9 @@ export async function runCommand(argv: string[]): Promise<number> {
     execArgv: workerExecArgv(options, app),
     log,
   });
+  const prometheus = prometheusSettings(process.env, log);
+  const metrics = prometheus === undefined ? undefined : new PrimaryMetrics(prometheus, log);
+  metrics?.start();
   supervisor.start();
 
   const health =
@@ -92,7 +96,10 @@ export async function runCommand(argv: string[]): Promise<number> {
       }
       stopWatching?.();
       health?.close();
-      void supervisor.shutdown(signal).then(done);
+      void supervisor.shutdown(signal).then((code) => {
+        metrics?.close();
+        done(code);
+      });
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));

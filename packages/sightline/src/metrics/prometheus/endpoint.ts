@@ -40,8 +40,15 @@ export function scrapeHandler(
   };
 }
 
-export function reportSkipped(skipped: string[]): void {
-  log.warnOnce(`prometheus-skipped-${skipped.join(',')}`, `the Prometheus endpoint leaves out ${skipped.join('; ')}`);
+/** Says once per distinct set which metrics a scrape left out, and why. */
+export function reportSkippedTo(write: (line: string) => void): (skipped: string[]) => void {
+  const said = new Set<string>();
+  return (skipped) => {
+    const key = skipped.join('; ');
+    if (said.has(key)) return;
+    said.add(key);
+    write(`the Prometheus endpoint leaves out ${key}`);
+  };
 }
 
 export class PrometheusEndpoint {
@@ -56,7 +63,12 @@ export class PrometheusEndpoint {
 
   /** `portOffset`: a PM2 cluster worker serves on port + its instance number, since PM2 has no process to sum in. */
   start(portOffset = 0): void {
-    const server = http.createServer(scrapeHandler(() => this.provider.collect(this.state, this.timeoutMillis), reportSkipped));
+    const server = http.createServer(
+      scrapeHandler(
+        () => this.provider.collect(this.state, this.timeoutMillis),
+        reportSkippedTo((line) => log.warn(line)),
+      ),
+    );
     markInternalServer(server);
     const port = this.settings.port === 0 ? 0 : this.settings.port + portOffset;
     server.on('error', (error: NodeJS.ErrnoException) => {

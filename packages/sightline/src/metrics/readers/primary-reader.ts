@@ -13,7 +13,7 @@ export class PrimaryReader {
   private readonly onMessage = (message: unknown): void => {
     if (!isPrimaryMessage(message)) return;
     this.provider.collect(this.state, this.timeoutMillis).then(
-      (metrics) => this.send({ sightline: 'metrics', id: message.id, final: false, metrics }),
+      (metrics) => this.send({ sightline: 'metrics', id: message.id, final: false, workerIndex: this.workerIndex, metrics }),
       (error: unknown) => log.warnOnce('primary-reader', `could not collect metrics for the primary: ${(error as Error).message}`),
     );
   };
@@ -21,6 +21,7 @@ export class PrimaryReader {
   constructor(
     private readonly provider: SightlineMeterProvider,
     private readonly timeoutMillis: number,
+    private readonly workerIndex: number,
   ) {}
 
   start(): void {
@@ -33,7 +34,13 @@ export class PrimaryReader {
     this.finalSent = true;
     process.removeListener('message', this.onMessage);
     try {
-      this.send({ sightline: 'metrics', id: 0, final: true, metrics: this.provider.collectSync(this.state) });
+      this.send({
+        sightline: 'metrics',
+        id: 0,
+        final: true,
+        workerIndex: this.workerIndex,
+        metrics: this.provider.collectSync(this.state),
+      });
     } catch (error) {
       log.warnOnce('primary-reader', `could not send the final metrics to the primary: ${(error as Error).message}`);
     }

@@ -1,0 +1,140 @@
+// Metrics over OTLP, decoded by a receiver built on the official opentelemetry-proto schema: the
+// app's own instruments and the automatic ones arrive with their units, bucket boundaries,
+// temporality and exemplars; the last collection is delivered at process.exit(); delta temporality
+// and http/json work; rates do not depend on the trace sampler.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { hit, startApp } from './support/child-app.js';
+import { latest, startMetricsReceiver, type ReceivedMetric } from './support/otlp-metrics-receiver.js';
+
+const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+
+const total = (metric: ReceivedMetric | undefined): number => (metric?.points ?? []).reduce((sum, p) => sum + p.value, 0);
+
+async function exitApp(port: number): Promise<void> {
+  await fetch(`http://127.0.0.1:${port}/exit`, { method: 'POST' })
+    .then((r) => r.text())
+    .catch(() => {});
+}
+
+describe('metrics over OTLP', () => {
+  it('delivers the app’s instruments and the automatic ones, with units, boundaries and exemplars, at process.exit()', async () => {
+    const receiver = await startMetricsReceiver();
+    const app = await startApp('metrics-app.mjs', {
+      OTEL_SERVICE_NAME: 'orders',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_NODE_DISABLED_INSTRUMENTATIONS: '',
+      // Nothing is pushed before the exit: what arrives is the last collection.
+      OTEL_METRIC_EXPORT_INTERVAL: '600000',
+    });
+    for (let id = 1; id <= 30; id++) await hit(app.port, `/orders/${id}`, 1, 1);
+    await exitApp(app.port);
+    assert.deepEqual(await app.exited, { code: 0, signal: null });
+    await receiver.waitFor((m) => m.some((x) => x.name === 'orders.placed'));
+
+    const placed = latest(receiver.metrics, 'orders.placed')!;
+    assert.equal(placed.type, 'sum');
+    assert.equal(placed.monotonic, true);
+    assert.equal(placed.temporality, 2, 'cumulative by default');
+    assert.equal(placed.unit, '{order}');
+    assert.equal(placed.description, 'Orders placed');
+    assert.equal(placed.scope, 'orders-app');
+    assert.deepEqual(Object.fromEntries(placed.points.map((p) => [p.attributes.region, p.value])), { eu: 15, us: 15 });
+
+    const size = latest(receiver.metrics, 'orders.size')!;
+    assert.equal(size.type, 'histogram');
+    assert.deepEqual(size.points[0]!.explicitBounds, [10, 100, 1000]);
+    // 7, 14, …, 210: one at or under 10, thirteen in (10, 100], sixteen in (100, 1000].
+    assert.deepEqual(size.points[0]!.bucketCounts, [1, 13, 16, 0]);
+    assert.equal(size.points[0]!.min, 7);
+    assert.equal(size.points[0]!.max, 210);
+
+    const depth = latest(receiver.metrics, 'queue.depth')!;
+    assert.equal(depth.type, 'gauge');
+    assert.deepEqual(
+      depth.points.map((p) => [p.attributes.queue, p.value]),
+      [['mail', 30]],
+    );
+
+    const duration = latest(receiver.metrics, 'http.server.request.duration')!;
+    assert.equal(duration.type, 'histogram');
+    assert.equal(duration.unit, 's');
+    assert.equal(duration.scope, '@sightline/instrumentation-http');
+    const orders = duration.points.filter((p) => p.attributes['http.response.status_code'] === 200);
+    assert.equal(total({ ...duration, points: orders }), 30);
+    for (const p of orders) {
+      assert.deepEqual(p.explicitBounds, HTTP_BUCKETS);
+      assert.deepEqual(Object.keys(p.attributes).sort(), [
+        'http.request.method',
+        'http.response.status_code',
+        'network.protocol.version',
+        'url.scheme',
+      ]);
+    }
+    // Exemplars name real sampled requests: their span ids are among the SERVER spans received.
+    const exemplars = orders.flatMap((p) => p.exemplars);
+    assert.ok(exemplars.length > 0, 'exemplars on the duration histogram');
+    await new Promise((r) => setTimeout(r, 200));
+    const serverSpans = new Set(receiver.spans.filter((s) => s.kind === 2).map((s) => s.spanId));
+    for (const e of exemplars) {
+      assert.match(e.traceId, /^[0-9a-f]{32}$/);
+      assert.ok(serverSpans.has(e.spanId), `exemplar span ${e.spanId} is a received SERVER span`);
+    }
+
+    for (const name of [
+      'nodejs.eventloop.utilization',
+      'v8js.memory.heap.used',
+      'process.cpu.time',
+      'process.memory.usage',
+      'system.memory.usage',
+      'v8js.gc.duration',
+    ]) {
+      assert.ok(latest(receiver.metrics, name) !== undefined, `${name} is exported`);
+    }
+    assert.ok(latest(receiver.metrics, 'v8js.memory.heap.used')!.points.some((p) => p.attributes['v8js.heap.space.name'] === 'old_space'));
+    assert.equal(placed.resource['service.name'], 'orders');
+    await receiver.close();
+  });
+
+  it('counts every request whatever the sampler keeps, and sends deltas over http/json when asked', async () => {
+    const receiver = await startMetricsReceiver();
+    const app = await startApp('metrics-app.mjs', {
+      OTEL_SERVICE_NAME: 'orders',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'delta',
+      OTEL_TRACES_SAMPLER: 'always_off',
+      OTEL_NODE_DISABLED_INSTRUMENTATIONS: '',
+      OTEL_METRIC_EXPORT_INTERVAL: '100',
+    });
+    for (let id = 1; id <= 20; id++) await hit(app.port, `/orders/${id}`, 1, 1);
+    await receiver.waitFor((m) => total(m.findLast((x) => x.name === 'orders.placed')) > 0);
+    for (let id = 21; id <= 40; id++) await hit(app.port, `/orders/${id}`, 1, 1);
+    await exitApp(app.port);
+    await app.exited;
+    assert.ok(receiver.requests.every((r) => r.contentType.includes('json')));
+    const placed = receiver.metrics.filter((m) => m.name === 'orders.placed');
+    assert.ok(placed.length >= 2, `${placed.length} deltas`);
+    assert.ok(placed.every((m) => m.temporality === 1));
+    assert.equal(
+      placed.reduce((sum, m) => sum + total(m), 0),
+      40,
+      'the deltas add up to every order',
+    );
+    const durations = receiver.metrics.filter((m) => m.name === 'http.server.request.duration');
+    const requests = durations.flatMap((m) => m.points).filter((p) => p.attributes['http.response.status_code'] === 200);
+    assert.equal(
+      requests.reduce((sum, p) => sum + p.value, 0),
+      40,
+      'every request counted with always_off sampling',
+    );
+    assert.ok(
+      requests.every((p) => p.exemplars.length === 0),
+      'no exemplars without sampled spans',
+    );
+    // Deltas: each interval starts where the previous one ended.
+    const starts = placed.map((m) => m.points[0]!.startTimeUnixNano);
+    assert.equal(new Set(starts).size, starts.length);
+    await receiver.close();
+  });
+});
