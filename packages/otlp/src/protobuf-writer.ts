@@ -167,13 +167,17 @@ export class ProtoWriter {
 
   /**
    * A KeyValue with a string value, as a cached whole when the pair was seen before: most server-span
-   * attributes repeat from one request to the next, and a copy is cheaper than encoding again.
+   * attributes repeat from one request to the next, and a copy is cheaper than encoding again. The
+   * cache holds the KeyValue without its one-byte tag, which names the field it is written in: the
+   * same pair goes into span, event, resource and metric-point attributes, each a different field.
    */
   cachedStringKeyValue(field: number, key: string, value: string): boolean {
     if (field > 15 || value.length > PAIR_VALUE_MAX) return false;
     let byValue = pairs.get(key);
     const cached = byValue?.get(value);
     if (cached !== undefined) {
+      this.ensure(1);
+      this.buf[this.pos++] = (field << 3) | WIRE_LDELIM;
       this.raw(cached);
       return true;
     }
@@ -181,7 +185,7 @@ export class ProtoWriter {
     if (!this.stringKeyValue(field, this.keyField(key), value)) return false;
     if (pairCount < PAIR_CACHE_LIMIT) {
       if (byValue === undefined) pairs.set(key, (byValue = new Map()));
-      byValue.set(value, Uint8Array.from(this.buf.subarray(start, this.pos)));
+      byValue.set(value, Uint8Array.from(this.buf.subarray(start + 1, this.pos)));
       pairCount++;
     }
     return true;

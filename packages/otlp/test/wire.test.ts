@@ -36,6 +36,18 @@ describe('protobuf writer', () => {
 });
 
 describe('responses', () => {
+  it('writes a cached string attribute with the tag of the field it goes in, whichever field cached it', () => {
+    // The same pair as a span attribute (field 9 of Span), then as a metric point's (field 7 of NumberDataPoint).
+    const w = new ProtoWriter(64);
+    assert.ok(w.cachedStringKeyValue(9, 'messaging.system', 'pg-boss'));
+    assert.ok(w.cachedStringKeyValue(7, 'messaging.system', 'pg-boss'));
+    const bytes = w.finish();
+    const kvLength = bytes[1]!;
+    assert.equal(bytes[0], (9 << 3) | 2);
+    assert.equal(bytes[2 + kvLength], (7 << 3) | 2, 'the second copy is tagged for field 7');
+    assert.deepEqual([...bytes.subarray(1, 2 + kvLength)], [...bytes.subarray(3 + kvLength)]);
+  });
+
   it('reads a partial success and a google.rpc.Status message as the official schema writes them', () => {
     const Response = proto.collector.trace.v1.ExportTraceServiceResponse;
     const bytes = Response.encode(Response.create({ partialSuccess: { rejectedSpans: 3, errorMessage: 'too old' } })).finish();

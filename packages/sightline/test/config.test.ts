@@ -207,10 +207,8 @@ describe('each variable', () => {
     );
     assert.deepEqual(warnings(), []);
     assert.equal(load({ OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' }).otlp.url, 'http://localhost:4318/v1/traces');
-    assert.equal(
-      warnings().at(-1),
-      'sightline: OTEL_EXPORTER_OTLP_ENDPOINT="not a url" is not a valid URL; using http://localhost:4318/v1/traces',
-    );
+    assert.equal(warnings().at(-1), 'sightline: OTEL_EXPORTER_OTLP_ENDPOINT="not a url" is not a valid URL; using http://localhost:4318');
+    assert.equal(warnings().filter((w) => w.includes('not a url')).length, 1, 'one warning, though traces and metrics both read it');
     assert.equal(load({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'ftp://x/y' }).otlp.url, 'http://localhost:4318/v1/traces');
     assert.match(warnings().at(-1)!, /OTEL_EXPORTER_OTLP_TRACES_ENDPOINT="ftp:\/\/x\/y" is not an http or https URL/);
   });
@@ -309,6 +307,55 @@ describe('each variable', () => {
       /PM2's kill_timeout \(1600 ms\) is shorter than SIGHTLINE_SHUTDOWN_TIMEOUT \(5000 ms\) plus a second.*at least 6000/,
     );
     assert.equal(load({ pm2_env: JSON.stringify({ exec_mode: 'fork_mode', pm_id: 0 }) }).runWorker, undefined);
+  });
+
+  it('metrics: OTEL_METRICS_EXPORTER, the export interval and timeout, temporality, the metrics endpoint, Prometheus, SIGHTLINE_METRICS_DISABLED', () => {
+    const defaults = load({}).metrics;
+    assert.deepEqual(
+      [defaults.exporters, defaults.intervalMillis, defaults.timeoutMillis, defaults.temporality, defaults.prometheus, defaults.otlp.url],
+      [['otlp'], 60000, 30000, 'cumulative', { host: 'localhost', port: 9464 }, 'http://localhost:4318/v1/metrics'],
+    );
+    assert.deepEqual(
+      [defaults.sdk.exemplarFilter, defaults.sdk.cardinalityLimit, defaults.sdk.defaultHistogram],
+      ['trace_based', 2000, 'explicit_bucket_histogram'],
+    );
+    const set = load({
+      OTEL_METRICS_EXPORTER: 'prometheus, console,otlp',
+      OTEL_METRIC_EXPORT_INTERVAL: '5000',
+      OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'Delta',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+      OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/json',
+      OTEL_EXPORTER_PROMETHEUS_HOST: '0.0.0.0',
+      OTEL_EXPORTER_PROMETHEUS_PORT: '9100',
+      SIGHTLINE_METRICS_DISABLED: 'system.*,process.cpu.time',
+    }).metrics;
+    assert.deepEqual(set.exporters, ['prometheus', 'console', 'otlp']);
+    assert.equal(set.intervalMillis, 5000);
+    assert.equal(set.temporality, 'delta');
+    assert.equal(set.otlp.url, 'http://collector:4318/v1/metrics');
+    assert.equal(set.otlp.protocol, 'http/json');
+    assert.deepEqual(set.prometheus, { host: '0.0.0.0', port: 9100 });
+    assert.deepEqual(
+      set.sdk.views.map((v) => [v.instrumentName, v.aggregation?.type]),
+      [
+        ['system.*', 'drop'],
+        ['process.cpu.time', 'drop'],
+      ],
+    );
+    assert.deepEqual(load({ OTEL_METRICS_EXPORTER: 'none' }).metrics.exporters, []);
+    assert.deepEqual(warnings(), []);
+    assert.deepEqual(load({ OTEL_METRICS_EXPORTER: 'otlp,statsd' }).metrics.exporters, ['otlp']);
+    assert.match(
+      warnings().at(-1)!,
+      /OTEL_METRICS_EXPORTER names "statsd", which is not one of otlp, prometheus, console, none; leaving it out/,
+    );
+    assert.equal(load({ OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'sometimes' }).metrics.temporality, 'cumulative');
+    assert.match(
+      warnings().at(-1)!,
+      /OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE="sometimes" is not one of cumulative, delta, lowmemory; using cumulative/,
+    );
+    assert.equal(load({ OTEL_EXPORTER_PROMETHEUS_PORT: '99999' }).metrics.prometheus.port, 9464);
+    assert.match(warnings().at(-1)!, /OTEL_EXPORTER_PROMETHEUS_PORT="99999" is not between 0 and 65535; using 9464/);
   });
 
   it('treats empty and blank values as unset', () => {

@@ -4,7 +4,11 @@
 // and http/json work; rates do not depend on the trace sampler.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { hit, startApp } from './support/child-app.js';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { FIXTURES, hit, startApp } from './support/child-app.js';
+import { POSTGRES_URL, REDIS_URL, requireService } from './support/services.js';
 import { latest, startMetricsReceiver, type ReceivedMetric } from './support/otlp-metrics-receiver.js';
 
 const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
@@ -136,5 +140,138 @@ describe('metrics over OTLP', () => {
     const starts = placed.map((m) => m.points[0]!.startTimeUnixNano);
     assert.equal(new Set(starts).size, starts.length);
     await receiver.close();
+  });
+
+  it('records an unmodified contrib instrumentation that uses meters (@opentelemetry/instrumentation-runtime-node)', async () => {
+    const receiver = await startMetricsReceiver();
+    const child = spawn(process.execPath, ['--require', 'sightline/register', 'contrib-runtime-metrics.cjs'], {
+      cwd: FIXTURES,
+      env: {
+        PATH: process.env.PATH ?? '',
+        OTEL_SERVICE_NAME: 'contrib',
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_METRIC_EXPORT_INTERVAL: '600000',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 0, stderr);
+    await receiver.waitFor((m) => m.some((x) => x.scope === '@opentelemetry/instrumentation-runtime-node'));
+    const contrib = receiver.metrics.filter((m) => m.scope === '@opentelemetry/instrumentation-runtime-node');
+    const names = new Set(contrib.map((m) => m.name));
+    for (const name of ['nodejs.eventloop.utilization', 'nodejs.eventloop.delay.p99', 'v8js.memory.heap.used']) {
+      assert.ok(names.has(name), `${name} from the contrib instrumentation (got ${[...names].join(', ')})`);
+    }
+    const heap = contrib.find((m) => m.name === 'v8js.memory.heap.used')!;
+    assert.ok(heap.points.some((p) => p.value > 0));
+    assert.doesNotMatch(stderr, /sightline:.*(error|could not)/i);
+    await receiver.close();
+  });
+
+  it('times HTTP client calls, database operations and queue sends and jobs, sampled or not', async (t) => {
+    if (!(await requireService(t, 'PostgreSQL', POSTGRES_URL)) || !(await requireService(t, 'Redis', REDIS_URL))) return;
+    const receiver = await startMetricsReceiver();
+    const queue = `sl-metrics-${randomBytes(4).toString('hex')}`;
+    const env = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_NODE_DISABLED_INSTRUMENTATIONS: '',
+      OTEL_METRIC_EXPORT_INTERVAL: '200',
+      // Half the traces sampled: the metrics must count everything regardless.
+      OTEL_TRACES_SAMPLER: 'traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0.5',
+      DATABASE_URL: POSTGRES_URL,
+      REDIS_URL,
+      QUEUE_NAME: queue,
+      PGBOSS_SCHEMA: 'sightline_test_pgboss',
+    };
+    const worker = await startApp('queue-worker.mjs', { ...env, OTEL_SERVICE_NAME: 'm-worker' });
+    const app = await startApp('queue-app.mjs', { ...env, OTEL_SERVICE_NAME: 'm-app' });
+    const web = await startApp('metrics-app.mjs', { ...env, OTEL_SERVICE_NAME: 'm-web' });
+    try {
+      const orders = 4;
+      for (let i = 0; i < orders; i++) assert.equal((await fetch(`http://127.0.0.1:${app.port}/order`)).status, 200);
+      assert.equal((await fetch(`http://127.0.0.1:${web.port}/outbound`)).status, 200);
+      // Cumulative totals: the latest of each instrumentation scope's metric (pg, ioredis and redis each have one).
+      const count = (name: string, service: string, match: (a: Record<string, unknown>) => boolean): number => {
+        const latestByScope = new Map<string, ReceivedMetric>();
+        for (const x of receiver.metrics) if (x.name === name && x.resource['service.name'] === service) latestByScope.set(x.scope, x);
+        const points = [...latestByScope.values()].flatMap((m) => m.points);
+        return points.filter((p) => match(p.attributes)).reduce((sum, p) => sum + p.value, 0);
+      };
+      const expect = async (what: string, name: string, service: string, match: (a: Record<string, unknown>) => boolean, n: number) => {
+        await receiver
+          .waitFor(() => count(name, service, match) >= n, 20_000)
+          .catch(() => {
+            throw new Error(`${what}: ${count(name, service, match)} of ${n} (${name} from ${service})`);
+          });
+        assert.equal(count(name, service, match), n, what);
+      };
+      // Each /order: a Client and a Pool query, an ioredis GET and a node-redis SET, a BullMQ add and a pg-boss send.
+      await expect(
+        'pg queries',
+        'db.client.operation.duration',
+        'm-app',
+        (a) => a['db.system.name'] === 'postgresql' && a['db.operation.name'] === 'SELECT',
+        2 * orders,
+      );
+      await expect(
+        'Redis GETs',
+        'db.client.operation.duration',
+        'm-app',
+        (a) => a['db.system.name'] === 'redis' && a['db.operation.name'] === 'GET',
+        orders,
+      );
+      await expect(
+        'Redis SETs',
+        'db.client.operation.duration',
+        'm-app',
+        (a) => a['db.system.name'] === 'redis' && a['db.operation.name'] === 'SET',
+        orders,
+      );
+      await expect(
+        'BullMQ sends',
+        'messaging.client.operation.duration',
+        'm-app',
+        (a) => a['messaging.system'] === 'bullmq' && a['messaging.destination.name'] === queue,
+        orders,
+      );
+      // pg-boss records these itself, through the API's meters, into Sightline.
+      await expect(
+        'pg-boss sends',
+        'messaging.client.operation.duration',
+        'm-app',
+        (a) => a['messaging.system'] === 'pg-boss' && a['messaging.destination.name'] === queue,
+        orders,
+      );
+      await expect(
+        'BullMQ jobs',
+        'messaging.process.duration',
+        'm-worker',
+        (a) => a['messaging.system'] === 'bullmq' && a['messaging.operation.name'] === 'process',
+        orders,
+      );
+      await expect('pg-boss jobs', 'messaging.process.duration', 'm-worker', (a) => a['messaging.system'] === 'pg-boss', orders);
+      await expect('fetch call', 'http.client.request.duration', 'm-web', (a) => a['http.response.status_code'] === 200, 2);
+      await expect('refused call', 'http.client.request.duration', 'm-web', (a) => a['error.type'] === 'ECONNREFUSED', 1);
+      const client = latest(
+        receiver.metrics.filter((m) => m.resource['service.name'] === 'm-web'),
+        'http.client.request.duration',
+      )!;
+      assert.equal(client.unit, 's');
+      assert.deepEqual(Object.keys(client.points.find((p) => p.attributes['http.response.status_code'] === 200)!.attributes).sort(), [
+        'http.request.method',
+        'http.response.status_code',
+        'server.address',
+        'server.port',
+        'url.scheme',
+      ]);
+    } finally {
+      for (const child of [app, web]) child.child.kill('SIGKILL');
+      worker.child.kill('SIGTERM');
+      await worker.exited;
+      await receiver.close();
+    }
   });
 });

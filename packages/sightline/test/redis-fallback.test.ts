@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import { patchIoredisPipeline, patchOldIoredis, patchOldNodeRedis } from '../src/instrumentation/redis/redis-patch.js';
 import { isWrapped, Patcher } from '../src/instrumentation/toolkit/patcher.js';
+import { dbOperationDuration } from '../src/instrumentation/toolkit/operation-duration.js';
 import { inProcessProvider, registerGlobals } from './support/in-process.js';
 import { REDIS_URL, requireService } from './support/services.js';
 
@@ -17,7 +18,7 @@ describe('Redis clients without diagnostics channels', () => {
     const { provider, ended } = inProcessProvider();
     registerGlobals(provider);
     const tracer = provider.getTracer('test');
-    const patched = provider.getTracer('@sightline/instrumentation-redis');
+    const patched = { tracer: provider.getTracer('@sightline/instrumentation-redis'), duration: dbOperationDuration(undefined) };
 
     const ioredis = require('ioredis510');
     const nodeRedis = require('redis511');
@@ -78,8 +79,9 @@ describe('Redis clients without diagnostics channels', () => {
     const client = require('@redis/client');
     const ioSend = ioredis.prototype.sendCommand;
     const patcher = new Patcher();
-    patchOldIoredis(patcher, ioredis, provider.getTracer('t'));
-    patchOldNodeRedis(patcher, client, provider.getTracer('t'));
+    const telemetry = { tracer: provider.getTracer('t'), duration: dbOperationDuration(undefined) };
+    patchOldIoredis(patcher, ioredis, telemetry);
+    patchOldNodeRedis(patcher, client, telemetry);
     assert.equal(ioredis.prototype.sendCommand, ioSend);
     let proto = Object.getPrototypeOf(client.createClient());
     while (!Object.prototype.hasOwnProperty.call(proto, 'sendCommand')) proto = Object.getPrototypeOf(proto);

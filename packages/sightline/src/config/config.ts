@@ -2,7 +2,7 @@
 // Options given to init() win over the environment. This is the only module that reads process.env.
 import type { Attributes } from '@opentelemetry/api';
 import { log, LOG_LEVELS, type LogLevel } from '../diag/logger.js';
-import { EnvReader, warnBad, type Env } from './env-reader.js';
+import { EnvReader, type Env } from './env-reader.js';
 import { withPm2AppEnv } from './pm2-env.js';
 import type { BatchConfig } from '../export/batch-queue.js';
 import { PROTOCOLS, type OtlpConfig, type OtlpProtocol } from '../export/otlp-config.js';
@@ -336,11 +336,17 @@ function endpointUrl(r: EnvReader, signal: Signal, protocol: OtlpProtocol, optio
   try {
     url = new URL(withScheme);
   } catch {
-    warnBad(name, value, 'not a valid URL', fallback);
+    // The general variable serves every signal: one warning, naming the base used instead.
+    r.warnBadOnce(name, value, 'not a valid URL', isBase ? fallback.slice(0, fallback.length - (grpc ? 0 : path.length)) : fallback);
     return fallback;
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    warnBad(name, value, 'not an http or https URL', fallback);
+    r.warnBadOnce(
+      name,
+      value,
+      'not an http or https URL',
+      isBase ? fallback.slice(0, fallback.length - (grpc ? 0 : path.length)) : fallback,
+    );
     return fallback;
   }
   if (grpc) return url.origin;

@@ -5,7 +5,17 @@ import { log } from '../diag/logger.js';
 export type Env = Record<string, string | undefined>;
 
 export class EnvReader {
+  private readonly warned = new Set<string>();
+
   constructor(private readonly env: Env) {}
+
+  /** warnBad, said once however many signals read the same variable. */
+  warnBadOnce(name: string, value: string, problem: string, used: string): void {
+    const key = `${name}\u0000${value}\u0000${problem}\u0000${used}`;
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    warnBad(name, value, problem, used);
+  }
 
   raw(name: string): string | undefined {
     const value = this.env[name];

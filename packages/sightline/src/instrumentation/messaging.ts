@@ -3,6 +3,7 @@
 import { propagation, ROOT_CONTEXT, trace, type Attributes, type Context, type Link, type Span } from '@opentelemetry/api';
 import { SpanStatusCode } from '@opentelemetry/api';
 import type { MessagingSettings } from './settings.js';
+import { endOperation, type OperationMeasurement } from './toolkit/operation-duration.js';
 
 export function messagingAttributes(system: string, queue: string, operation: 'send' | 'process'): Attributes {
   return {
@@ -37,21 +38,30 @@ export function consumerParent(carrier: unknown, config: MessagingSettings): { p
   return { parent: config.consumerTrace === 'child' ? extracted : ROOT_CONTEXT, links: [{ context: producer }] };
 }
 
+export function messagingErrorType(error: unknown): string {
+  return (error as Error)?.constructor?.name ?? '_OTHER';
+}
+
 export function endWithError(span: Span, error: unknown): void {
-  span.setAttribute('error.type', (error as Error)?.constructor?.name ?? '_OTHER');
+  span.setAttribute('error.type', messagingErrorType(error));
   span.recordException(error as Error);
   span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.message ?? String(error) });
   span.end();
 }
 
-/** Ends `span` when `result` settles, recording a rejection as the span's error; passes the outcome on. */
-export function endWhenSettled<T>(span: Span, result: Promise<T>): Promise<T> {
+/**
+ * Ends `span` when `result` settles, recording a rejection as the span's error, and ends the
+ * operation's duration measurement with it; passes the outcome on.
+ */
+export function endWhenSettled<T>(span: Span, result: Promise<T>, measurement?: OperationMeasurement): Promise<T> {
   return result.then(
     (value) => {
+      endOperation(measurement);
       span.end();
       return value;
     },
     (error: unknown) => {
+      endOperation(measurement, messagingErrorType(error));
       endWithError(span, error);
       throw error;
     },

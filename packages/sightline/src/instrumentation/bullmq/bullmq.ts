@@ -7,6 +7,9 @@
 import { context, SpanKind, trace, type Tracer } from '@opentelemetry/api';
 import type { InstrumentationContext } from '../instrumentation.js';
 import { consumerParent, endWhenSettled, injectCarrier, messagingAttributes } from '../messaging.js';
+import { messagingDurations } from '../toolkit/operation-duration.js';
+
+type MessagingDurations = ReturnType<typeof messagingDurations>;
 import type { MessagingSettings } from '../settings.js';
 import type { Patcher } from '../toolkit/patcher.js';
 import { PatchingInstrumentation } from '../toolkit/patching-instrumentation.js';
@@ -38,7 +41,7 @@ function withCarrier(opts: JobOpts | undefined, carrier: string): JobOpts {
   return { ...opts, telemetry: { ...opts?.telemetry, metadata: carrier } };
 }
 
-function patchQueue(patcher: Patcher, Queue: Proto<object> | undefined, tracer: Tracer): void {
+function patchQueue(patcher: Patcher, Queue: Proto<object> | undefined, tracer: Tracer, durations: MessagingDurations): void {
   const proto = Queue?.prototype;
   patcher.wrap<Add>(
     proto,
@@ -56,17 +59,18 @@ function patchQueue(patcher: Patcher, Queue: Proto<object> | undefined, tracer: 
             context.active(),
           );
           const ctx = trace.setSpan(context.active(), span);
-          return { span, ctx, opts: withCarrier(opts, injectCarrier(ctx)) };
+          const measurement = durations.send.begin(span, 'bullmq', 'send', this.name, 'send', undefined);
+          return { span, ctx, measurement, opts: withCarrier(opts, injectCarrier(ctx)) };
         });
         if (started === undefined) return add.call(this, name, data, opts);
-        const { span, ctx } = started;
+        const { span, ctx, measurement } = started;
         const added = context
           .with(ctx, () => add.call(this, name, data, started.opts))
           .then((job) => {
             if (job?.id !== undefined) span.setAttribute('messaging.message.id', String(job.id));
             return job;
           });
-        return endWhenSettled(span, added);
+        return endWhenSettled(span, added, measurement);
       },
   );
   patcher.wrap<AddBulk>(
@@ -86,18 +90,26 @@ function patchQueue(patcher: Patcher, Queue: Proto<object> | undefined, tracer: 
           );
           const ctx = trace.setSpan(context.active(), span);
           const carrier = injectCarrier(ctx);
-          return { span, ctx, jobs: jobs.map((job) => ({ ...job, opts: withCarrier(job.opts, carrier) })) };
+          const measurement = durations.send.begin(span, 'bullmq', 'send', this.name, 'send', undefined);
+          return { span, ctx, measurement, jobs: jobs.map((job) => ({ ...job, opts: withCarrier(job.opts, carrier) })) };
         });
         if (started === undefined) return addBulk.call(this, jobs);
         return endWhenSettled(
           started.span,
           context.with(started.ctx, () => addBulk.call(this, started.jobs)),
+          started.measurement,
         );
       },
   );
 }
 
-function patchWorker(patcher: Patcher, Worker: Proto<object> | undefined, tracer: Tracer, config: MessagingSettings): void {
+function patchWorker(
+  patcher: Patcher,
+  Worker: Proto<object> | undefined,
+  tracer: Tracer,
+  config: MessagingSettings,
+  durations: MessagingDurations,
+): void {
   patcher.wrap<CallProcessJob>(
     Worker?.prototype,
     'callProcessJob',
@@ -113,12 +125,14 @@ function patchWorker(patcher: Patcher, Worker: Proto<object> | undefined, tracer
           if (job?.name !== undefined) attributes['messaging.bullmq.job.name'] = job.name;
           attributes['messaging.bullmq.job.attempt'] = (job?.attemptsMade ?? 0) + 1;
           const span = tracer.startSpan(`process ${this.name}`, { kind: SpanKind.CONSUMER, attributes, links }, parent);
-          return { span, ctx: trace.setSpan(parent, span) };
+          const measurement = durations.process.begin(span, 'bullmq', 'process', this.name, 'process', undefined);
+          return { span, measurement, ctx: trace.setSpan(parent, span) };
         });
         if (started === undefined) return callProcessJob.call(this, job, token, signal);
         return endWhenSettled(
           started.span,
           context.with(started.ctx, () => callProcessJob.call(this, job, token, signal)),
+          started.measurement,
         );
       },
   );
@@ -130,10 +144,11 @@ export class BullmqInstrumentation extends PatchingInstrumentation {
   // BullMQ declares no `exports`, so Node loads its CommonJS build (`main`) for ES-module apps too:
   // the require hook sees every load, and no ES-module hook is needed.
   enable(ctx: InstrumentationContext): void {
+    const durations = messagingDurations(ctx.meter);
     this.onLoad('bullmq', (bullmq) => {
       const b = bullmq as { Queue?: Proto<object>; Worker?: Proto<object>; Child?: Proto<object>; ChildProcessor?: Proto<object> };
-      patchQueue(this.patcher, b.Queue, ctx.tracer);
-      patchWorker(this.patcher, b.Worker, ctx.tracer, ctx.settings.messaging);
+      patchQueue(this.patcher, b.Queue, ctx.tracer, durations);
+      patchWorker(this.patcher, b.Worker, ctx.tracer, ctx.settings.messaging, durations);
       patchChild(this.patcher, b.Child);
       patchChildProcessor(this.patcher, b.ChildProcessor, ctx.tracer);
     });

@@ -1,8 +1,21 @@
 // What the fetch and node:http client instrumentations share: span start with the stable client
-// attributes, header injection, and ending on a response or an error.
-import { context, propagation, SpanKind, SpanStatusCode, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+// attributes, header injection, ending on a response or an error, and http.client.request.duration.
+import {
+  context,
+  propagation,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Histogram,
+  type Meter,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
 import type { QueryRedactor } from '../redaction/url-query.js';
-import { methodForName, normalizeMethod } from '../semconv.js';
+import { HTTP_DURATION_BUCKETS, methodForName, normalizeMethod } from '../semconv.js';
+import { AttributeSets } from '../toolkit/attribute-sets.js';
 
 export interface ClientRequestInfo {
   method: string;
@@ -50,9 +63,65 @@ export function endWithStatus(span: Span, status: number): void {
 }
 
 export function endWithError(span: Span, error: unknown): void {
-  const err = error as { name?: string; code?: string; message?: string } | undefined;
-  span.setAttribute('error.type', err?.code ?? err?.name ?? '_OTHER');
+  const err = error as { message?: string } | undefined;
+  span.setAttribute('error.type', errorType(error));
   span.recordException(error as Error);
   span.setStatus({ code: SpanStatusCode.ERROR, message: err?.message });
   span.end();
+}
+
+/** A request being timed for http.client.request.duration, sampled or not. */
+export interface ClientMeasurement {
+  startedAt: number;
+  info: ClientRequestInfo;
+  /** The span's context when it is sampled, for the measurement's exemplar. */
+  ctx: Context | undefined;
+}
+
+/** The error.type of a failed request: the error's code (ECONNREFUSED) or name. */
+export function errorType(error: unknown): string {
+  const err = error as { name?: string; code?: string } | undefined;
+  return err?.code ?? err?.name ?? '_OTHER';
+}
+
+const CLIENT_DURATION_KEYS = [
+  'http.request.method',
+  'server.address',
+  'server.port',
+  'url.scheme',
+  'http.response.status_code',
+  'error.type',
+];
+
+export class ClientDurationMetric {
+  private readonly histogram: Histogram | undefined;
+  private readonly attributes = new AttributeSets(CLIENT_DURATION_KEYS);
+
+  constructor(meter: Meter | undefined) {
+    this.histogram = meter?.createHistogram('http.client.request.duration', {
+      unit: 's',
+      description: 'Duration of HTTP client requests',
+      advice: { explicitBucketBoundaries: HTTP_DURATION_BUCKETS },
+    });
+  }
+
+  begin(info: ClientRequestInfo, span: Span): ClientMeasurement | undefined {
+    if (this.histogram === undefined) return undefined;
+    return { startedAt: performance.now(), info, ctx: span.isRecording() ? trace.setSpan(context.active(), span) : undefined };
+  }
+
+  /** `status` for a response; `failure` (an error.type) for a request that got none. */
+  end(measurement: ClientMeasurement | undefined, status: number | undefined, failure?: string): void {
+    if (measurement === undefined || this.histogram === undefined) return;
+    const { info } = measurement;
+    const attributes = this.attributes.get(
+      normalizeMethod(info.method),
+      info.host,
+      info.port,
+      info.scheme,
+      status,
+      failure ?? (status !== undefined && status >= 400 ? String(status) : undefined),
+    );
+    this.histogram.record((performance.now() - measurement.startedAt) / 1000, attributes, measurement.ctx);
+  }
 }

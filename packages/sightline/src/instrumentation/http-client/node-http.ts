@@ -6,11 +6,28 @@ import { log } from '../../diag/logger.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
 import { QueryRedactor } from '../redaction/url-query.js';
 import { captureHeaders, parseHost } from '../semconv.js';
-import { endWithError, endWithStatus, injectHeaders, startClientSpan } from './client-span.js';
+import {
+  ClientDurationMetric,
+  endWithError,
+  endWithStatus,
+  errorType,
+  injectHeaders,
+  startClientSpan,
+  type ClientMeasurement,
+} from './client-span.js';
 
 const SPAN = Symbol('sightline.httpClientSpan');
 const STARTED = Symbol('sightline.httpClientStarted');
-type TracedClientRequest = ClientRequest & { [SPAN]?: Span; [STARTED]?: boolean; agent?: { protocol?: string; defaultPort?: number } };
+const MEASUREMENT = Symbol('sightline.httpClientMeasurement');
+type TracedClientRequest = ClientRequest & {
+  [SPAN]?: Span;
+  [STARTED]?: boolean;
+  [MEASUREMENT]?: ClientMeasurement;
+  agent?: { protocol?: string; defaultPort?: number };
+};
+
+/** The enabled instance, for the request 'close' listener (a plain function, shared by every request). */
+let duration: ClientDurationMetric | undefined;
 
 export class NodeHttpClientInstrumentation implements Instrumentation {
   readonly name = 'http' as const;
@@ -23,6 +40,7 @@ export class NodeHttpClientInstrumentation implements Instrumentation {
   enable(ctx: InstrumentationContext): void {
     this.ctx = ctx;
     this.redactor = new QueryRedactor(ctx.settings.http.redactQueryKeys);
+    duration = new ClientDurationMetric(ctx.meter);
     // `http.client.request.created` (Node 22.12+) fires while headers can still be set.
     dc.subscribe('http.client.request.created', this.onStart);
     dc.subscribe('http.client.response.finish', this.onResponse);
@@ -54,23 +72,21 @@ export class NodeHttpClientInstrumentation implements Instrumentation {
           this.redactor,
         );
       }
-      const span = startClientSpan(
-        this.ctx.tracer,
-        { method: request.method, scheme, host, port, target: request.path },
-        this.redactor,
-        extra,
-      );
+      const info = { method: request.method, scheme, host, port, target: request.path } as const;
+      const span = startClientSpan(this.ctx.tracer, info, this.redactor, extra);
       // Requests built from a raw header array have their headers fixed at once: those cannot carry context.
       if (!(request as unknown as { _header?: unknown })._header) injectHeaders(span, (name, value) => request.setHeader(name, value));
-      if (!span.isRecording()) return;
-      request[SPAN] = span;
-      request.on('close', onRequestClose);
+      request[MEASUREMENT] = duration?.begin(info, span);
+      if (span.isRecording()) request[SPAN] = span;
+      if (span.isRecording() || request[MEASUREMENT] !== undefined) request.on('close', onRequestClose);
     } catch (error) {
       log.warnOnce('http-client-start', `could not start an HTTP client span: ${(error as Error).message}`);
     }
   }
 
   private response({ request, response }: { request: TracedClientRequest; response: IncomingMessage }): void {
+    duration?.end(request[MEASUREMENT], response.statusCode ?? 0);
+    request[MEASUREMENT] = undefined;
     const span = request[SPAN];
     if (span === undefined) return;
     request[SPAN] = undefined;
@@ -84,6 +100,8 @@ export class NodeHttpClientInstrumentation implements Instrumentation {
   }
 
   private error({ request, error }: { request: TracedClientRequest; error: unknown }): void {
+    duration?.end(request[MEASUREMENT], undefined, errorType(error));
+    request[MEASUREMENT] = undefined;
     const span = request[SPAN];
     if (span === undefined) return;
     request[SPAN] = undefined;
@@ -93,6 +111,8 @@ export class NodeHttpClientInstrumentation implements Instrumentation {
 
 /** A request that closed with no response and no published error (destroyed without one): end it as failed. */
 function onRequestClose(this: TracedClientRequest): void {
+  duration?.end(this[MEASUREMENT], undefined, 'RequestClosed');
+  this[MEASUREMENT] = undefined;
   const span = this[SPAN];
   if (span === undefined) return;
   this[SPAN] = undefined;

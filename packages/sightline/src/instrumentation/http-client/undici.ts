@@ -5,9 +5,18 @@ import { log } from '../../diag/logger.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
 import { QueryRedactor } from '../redaction/url-query.js';
 import { captureHeaders } from '../semconv.js';
-import { endWithError, endWithStatus, injectHeaders, startClientSpan } from './client-span.js';
+import {
+  ClientDurationMetric,
+  endWithError,
+  endWithStatus,
+  errorType,
+  injectHeaders,
+  startClientSpan,
+  type ClientMeasurement,
+} from './client-span.js';
 
 const SPAN = Symbol('sightline.undiciSpan');
+const MEASUREMENT = Symbol('sightline.undiciMeasurement');
 
 interface UndiciRequest {
   origin: string | URL;
@@ -17,6 +26,8 @@ interface UndiciRequest {
   headers: string | string[];
   addHeader(name: string, value: string): unknown;
   [SPAN]?: Span;
+  [MEASUREMENT]?: ClientMeasurement;
+  statusCode?: number;
 }
 
 interface UndiciResponse {
@@ -30,6 +41,7 @@ export class UndiciInstrumentation implements Instrumentation {
   readonly name = 'undici' as const;
   private ctx!: InstrumentationContext;
   private redactor!: QueryRedactor;
+  private duration!: ClientDurationMetric;
   private readonly handlers: Record<(typeof CHANNELS)[number], (message: unknown) => void> = {
     'undici:request:create': (m) => this.create((m as { request: UndiciRequest }).request),
     'undici:request:headers': (m) => this.headers(m as { request: UndiciRequest; response: UndiciResponse }),
@@ -40,6 +52,7 @@ export class UndiciInstrumentation implements Instrumentation {
   enable(ctx: InstrumentationContext): void {
     this.ctx = ctx;
     this.redactor = new QueryRedactor(ctx.settings.http.redactQueryKeys);
+    this.duration = new ClientDurationMetric(ctx.meter);
     for (const name of CHANNELS) dc.subscribe(name, this.handlers[name]);
   }
 
@@ -59,24 +72,21 @@ export class UndiciInstrumentation implements Instrumentation {
         extra = {};
         captureHeaders(extra, 'request', captured, (name) => requestHeader(request, name), this.redactor);
       }
-      const span = startClientSpan(
-        this.ctx.tracer,
-        { method: request.method, scheme, host, port, target: request.path },
-        this.redactor,
-        extra,
-      );
+      const info = { method: request.method, scheme, host, port, target: request.path } as const;
+      const span = startClientSpan(this.ctx.tracer, info, this.redactor, extra);
       injectHeaders(span, (name, value) => request.addHeader(name, value));
       if (span.isRecording()) request[SPAN] = span;
+      request[MEASUREMENT] = this.duration.begin(info, span);
     } catch (error) {
       log.warnOnce('undici-create', `could not start a fetch client span: ${(error as Error).message}`);
     }
   }
 
   private headers({ request, response }: { request: UndiciRequest; response: UndiciResponse }): void {
+    // The span ends when the body is complete (trailers), but the status is known now.
+    request.statusCode = response.statusCode;
     const span = request[SPAN];
     if (span === undefined) return;
-    // The span ends when the body is complete (trailers), but the status is known now.
-    (request as UndiciRequest & { statusCode?: number }).statusCode = response.statusCode;
     const captured = this.ctx.settings.http.captureHeaders.clientResponse;
     if (captured.length > 0) {
       const attributes: Attributes = {};
@@ -86,13 +96,17 @@ export class UndiciInstrumentation implements Instrumentation {
   }
 
   private done(request: UndiciRequest): void {
+    this.duration.end(request[MEASUREMENT], request.statusCode ?? 0);
+    request[MEASUREMENT] = undefined;
     const span = request[SPAN];
     if (span === undefined) return;
     request[SPAN] = undefined;
-    endWithStatus(span, (request as UndiciRequest & { statusCode?: number }).statusCode ?? 0);
+    endWithStatus(span, request.statusCode ?? 0);
   }
 
   private error({ request, error }: { request: UndiciRequest; error: unknown }): void {
+    this.duration.end(request[MEASUREMENT], undefined, errorType(error));
+    request[MEASUREMENT] = undefined;
     const span = request[SPAN];
     if (span === undefined) return;
     request[SPAN] = undefined;

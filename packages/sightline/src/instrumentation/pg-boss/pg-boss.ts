@@ -1,5 +1,6 @@
 // pg-boss (12.x) instruments itself through @opentelemetry/api, so its PRODUCER `send {queue}` and
-// CONSUMER `process {queue}` spans (messaging conventions, retry count, errors) record into Sightline
+// CONSUMER `process {queue}` spans (messaging conventions, retry count, errors), and its messaging
+// duration and count metrics, record into Sightline
 // with no patch of their own; Sightline adds the consumer's link to its producer. What it leaves off by default is storing the producer's context on the job
 // (`openTelemetry.propagateContext`), without which every job starts a trace of its own. Sightline
 // supplies that context: it wraps pg-boss's Telemetry#send so the job gets the carrier of the

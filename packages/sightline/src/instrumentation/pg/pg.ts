@@ -2,10 +2,11 @@
 // is wrapped when pg loads: one CLIENT span per query, Pool queries included (they run on a Client).
 import { context, SpanKind, SpanStatusCode, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
 import type { InstrumentationContext } from '../instrumentation.js';
-import { insideTrace } from '../inside-trace.js';
+import { insideTrace, worthInstrumenting } from '../inside-trace.js';
 import type { Patcher } from '../toolkit/patcher.js';
 import { PatchingInstrumentation } from '../toolkit/patching-instrumentation.js';
 import { tryStart } from '../toolkit/safe-start.js';
+import { dbOperationDuration, type OperationDuration, type OperationMeasurement } from '../toolkit/operation-duration.js';
 import { summarize } from './sql.js';
 
 interface PgClient {
@@ -25,7 +26,12 @@ function queryText(config: unknown): string | undefined {
   return undefined;
 }
 
-function startQuerySpan(tracer: Tracer, client: PgClient, config: unknown): Span {
+function startQuerySpan(
+  tracer: Tracer,
+  client: PgClient,
+  config: unknown,
+  duration: OperationDuration,
+): [Span, OperationMeasurement | undefined] {
   const text = queryText(config);
   const params = client.connectionParameters ?? client;
   const attributes: Attributes = { 'db.system.name': 'postgresql' };
@@ -43,7 +49,16 @@ function startQuerySpan(tracer: Tracer, client: PgClient, config: unknown): Span
     name = operation ? (collection ? `${operation} ${collection}` : operation) : name;
     if (operation) attributes['db.query.summary'] = name;
   }
-  return tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, context.active());
+  const span = tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, context.active());
+  const measurement = duration.begin(
+    span,
+    'postgresql',
+    attributes['db.operation.name'] as string | undefined,
+    attributes['db.collection.name'] as string | undefined,
+    attributes['server.address'] as string | undefined,
+    attributes['server.port'] as number | undefined,
+  );
+  return [span, measurement];
 }
 
 /**
@@ -58,9 +73,10 @@ export function sanitizedPgMessage(message: string, code: unknown): string {
   return first === -1 || last === first ? message : `${message.slice(0, first)}"?"${message.slice(last + 1)}`;
 }
 
-function endQuerySpan(span: Span, error: unknown): void {
-  if (error) {
-    const e = error as { code?: unknown; name?: string; message?: unknown; stack?: unknown };
+function endQuerySpan(span: Span, error: unknown, duration?: OperationDuration, measurement?: OperationMeasurement): void {
+  const e = error as { code?: unknown; name?: string; message?: unknown; stack?: unknown } | undefined;
+  duration?.end(measurement, error ? (typeof e?.code === 'string' ? e.code : (e?.name ?? '_OTHER')) : undefined);
+  if (e) {
     const code = e.code;
     span.setAttribute('error.type', typeof code === 'string' ? code : (e.name ?? '_OTHER'));
     if (typeof code === 'string') span.setAttribute('db.response.status_code', code);
@@ -73,22 +89,24 @@ function endQuerySpan(span: Span, error: unknown): void {
   span.end();
 }
 
-function patchClient(patcher: Patcher, pg: unknown, tracer: Tracer): void {
+function patchClient(patcher: Patcher, pg: unknown, tracer: Tracer, duration: OperationDuration): void {
   const Client = (pg as { Client?: { prototype: object } }).Client;
   patcher.wrap<Query>(
     Client?.prototype,
     'query',
     (original) =>
       function query(this: PgClient, config: unknown, values?: unknown, callback?: unknown) {
-        if (!insideTrace()) return original.call(this, config, values, callback);
-        const span = tryStart('pg-start', 'trace a pg query', () => startQuerySpan(tracer, this, config));
-        if (span === undefined) return original.call(this, config, values, callback);
+        if (!worthInstrumenting(duration.enabled)) return original.call(this, config, values, callback);
+        const started = tryStart('pg-start', 'trace a pg query', () => startQuerySpan(tracer, this, config, duration));
+        if (started === undefined) return original.call(this, config, values, callback);
+        const [span, measurement] = started;
+        const end = (error: unknown): void => endQuerySpan(span, error, duration, measurement);
         const ctx = context.active();
         // A callback may come second or third, or as config.callback; wrap whichever it is.
         const cb = typeof values === 'function' ? values : typeof callback === 'function' ? callback : undefined;
         if (cb !== undefined) {
           const done = context.bind(ctx, function (this: unknown, error: unknown, ...rest: unknown[]) {
-            endQuerySpan(span, error);
+            end(error);
             return (cb as (...a: unknown[]) => unknown).call(this, error, ...rest);
           });
           return typeof values === 'function' ? original.call(this, config, done) : original.call(this, config, values, done);
@@ -97,13 +115,13 @@ function patchClient(patcher: Patcher, pg: unknown, tracer: Tracer): void {
         try {
           result = original.call(this, config, values, callback);
         } catch (error) {
-          endQuerySpan(span, error);
+          end(error);
           throw error;
         }
         if (result instanceof Promise) {
           result.then(
-            () => endQuerySpan(span, undefined),
-            (error: unknown) => endQuerySpan(span, error),
+            () => end(undefined),
+            (error: unknown) => end(error),
           );
         } else if (result !== null && typeof result === 'object' && typeof (result as { once?: unknown }).once === 'function') {
           // A submittable (pg-cursor, pg-query-stream) or an event-style Query: end on its outcome.
@@ -112,13 +130,13 @@ function patchClient(patcher: Patcher, pg: unknown, tracer: Tracer): void {
           const finish = (error?: unknown): void => {
             if (!ended) {
               ended = true;
-              endQuerySpan(span, error);
+              end(error);
             }
           };
           emitter.once('end', () => finish());
           emitter.once('close', () => finish());
         } else {
-          span.end();
+          end(undefined);
         }
         return result;
       },
@@ -182,8 +200,9 @@ export class PgInstrumentation extends PatchingInstrumentation {
   readonly name = 'pg' as const;
 
   enable(ctx: InstrumentationContext): void {
+    const duration = dbOperationDuration(ctx.meter);
     this.onLoad('pg', (pg) => {
-      patchClient(this.patcher, pg, ctx.tracer);
+      patchClient(this.patcher, pg, ctx.tracer, duration);
       patchPool(this.patcher, pg, ctx.tracer);
     });
   }

@@ -2,18 +2,17 @@
 // wrap of the client's sendCommand, making the same span the channel hook makes. Versions that
 // publish channels are left alone, so a command is never traced twice. With these older versions a
 // MULTI is not grouped (each command is its own span); plain ioredis pipelines are, in every version.
-import type { Tracer } from '@opentelemetry/api';
-import { insideTrace } from '../inside-trace.js';
+import { worthInstrumenting } from '../inside-trace.js';
 import type { Patcher } from '../toolkit/patcher.js';
 import { tryStart } from '../toolkit/safe-start.js';
-import { endRedisSpan, ioredisBatch, startRedisSpan, type CommandMessage } from './redis-span.js';
+import { endRedisSpan, ioredisBatch, startRedisSpan, type CommandMessage, type RedisTelemetry } from './redis-span.js';
 
 const TRACED = Symbol('sightline.redisCommandTraced');
 
 type Proto = Record<string | symbol, unknown>;
 
-function startCommandSpan(tracer: Tracer, message: CommandMessage, argsIncludeCommand: boolean) {
-  return tryStart('redis-patch', 'trace a Redis command', () => startRedisSpan(tracer, message, false, argsIncludeCommand));
+function startCommandSpan(telemetry: RedisTelemetry, message: CommandMessage, argsIncludeCommand: boolean) {
+  return tryStart('redis-patch', 'trace a Redis command', () => startRedisSpan(telemetry, message, false, argsIncludeCommand));
 }
 
 interface IoredisCommand {
@@ -39,7 +38,7 @@ function ioredisTarget(client: IoredisClient | undefined): Pick<CommandMessage, 
 
 type IoredisSend = (this: IoredisClient, command: IoredisCommand, stream?: unknown) => unknown;
 
-export function patchOldIoredis(patcher: Patcher, ioredis: unknown, tracer: Tracer): void {
+export function patchOldIoredis(patcher: Patcher, ioredis: unknown, telemetry: RedisTelemetry): void {
   const Redis = ((ioredis as { default?: unknown })?.default ?? ioredis) as { prototype?: Proto } | undefined;
   const proto = Redis?.prototype;
   // 5.11 and later publish `ioredis:command`, built by _buildCommandContext.
@@ -50,15 +49,16 @@ export function patchOldIoredis(patcher: Patcher, ioredis: unknown, tracer: Trac
     (sendCommand) =>
       function (this: IoredisClient, command: IoredisCommand, stream?: unknown) {
         // A command passes here again when the offline queue flushes or a reconnect resends it.
-        if (!command || command[TRACED] || ioredisBatch.depth > 0 || !insideTrace()) return sendCommand.call(this, command, stream);
+        if (!command || command[TRACED] || ioredisBatch.depth > 0 || !worthInstrumenting(telemetry.duration.enabled))
+          return sendCommand.call(this, command, stream);
         command[TRACED] = true;
-        const span = startCommandSpan(tracer, { command: command.name, args: command.args, ...ioredisTarget(this) }, false);
-        if (span !== undefined && command.promise instanceof Promise) {
+        const operation = startCommandSpan(telemetry, { command: command.name, args: command.args, ...ioredisTarget(this) }, false);
+        if (operation !== undefined && command.promise instanceof Promise) {
           command.promise.then(
-            () => endRedisSpan(span, undefined),
-            (error: unknown) => endRedisSpan(span, error),
+            () => endRedisSpan(operation, undefined),
+            (error: unknown) => endRedisSpan(operation, error),
           );
-        } else span?.end();
+        } else if (operation !== undefined) endRedisSpan(operation, undefined);
         return sendCommand.call(this, command, stream);
       },
   );
@@ -70,7 +70,7 @@ interface NodeRedisClient {
 
 type NodeRedisSend = (this: NodeRedisClient, args: unknown[], options?: unknown) => Promise<unknown>;
 
-export function patchOldNodeRedis(patcher: Patcher, client: unknown, tracer: Tracer): void {
+export function patchOldNodeRedis(patcher: Patcher, client: unknown, telemetry: RedisTelemetry): void {
   const createClient = (client as { createClient?: () => object })?.createClient;
   if (typeof createClient !== 'function') return;
   // The client class is not exported: an unconnected client (no socket is opened) leads to it.
@@ -84,10 +84,10 @@ export function patchOldNodeRedis(patcher: Patcher, client: unknown, tracer: Tra
     'sendCommand',
     (sendCommand) =>
       function (this: NodeRedisClient, args: unknown[], options?: unknown) {
-        if (!Array.isArray(args) || !insideTrace()) return sendCommand.call(this, args, options);
+        if (!Array.isArray(args) || !worthInstrumenting(telemetry.duration.enabled)) return sendCommand.call(this, args, options);
         const socket = this.options?.socket ?? {};
-        const span = startCommandSpan(
-          tracer,
+        const operation = startCommandSpan(
+          telemetry,
           {
             command: String(args[0]),
             args,
@@ -98,10 +98,10 @@ export function patchOldNodeRedis(patcher: Patcher, client: unknown, tracer: Tra
           true,
         );
         const result = sendCommand.call(this, args, options);
-        if (span !== undefined) {
+        if (operation !== undefined) {
           result.then(
-            () => endRedisSpan(span, undefined),
-            (error: unknown) => endRedisSpan(span, error),
+            () => endRedisSpan(operation, undefined),
+            (error: unknown) => endRedisSpan(operation, error),
           );
         }
         return result;
@@ -122,7 +122,7 @@ interface IoredisPipeline {
  */
 type PipelineExec = (this: IoredisPipeline, ...args: unknown[]) => unknown;
 
-export function patchIoredisPipeline(patcher: Patcher, ioredis: unknown, tracer: Tracer): void {
+export function patchIoredisPipeline(patcher: Patcher, ioredis: unknown, telemetry: RedisTelemetry): void {
   const proto = (ioredis as { Pipeline?: { prototype?: Proto } })?.Pipeline?.prototype;
   patcher.wrap<PipelineExec>(
     proto,
@@ -130,13 +130,14 @@ export function patchIoredisPipeline(patcher: Patcher, ioredis: unknown, tracer:
     (exec) =>
       function (this: IoredisPipeline, ...args: unknown[]) {
         // A MULTI on 5.11+ reaches here inside its own `ioredis:batch` span, already open.
-        if (ioredisBatch.depth > 0 || (this._transactions ?? 0) > 0 || !insideTrace()) return exec.apply(this, args);
+        if (ioredisBatch.depth > 0 || (this._transactions ?? 0) > 0 || !worthInstrumenting(telemetry.duration.enabled))
+          return exec.apply(this, args);
         // Older versions publish no MULTI batch: a queue wrapped in MULTI ... EXEC is named for it.
         const queue = (this._queue ?? []) as Array<{ name?: string }>;
         const multi = queue[0]?.name === 'multi';
-        const span = tryStart('ioredis-pipeline', 'trace a Redis pipeline', () =>
+        const operation = tryStart('ioredis-pipeline', 'trace a Redis pipeline', () =>
           startRedisSpan(
-            tracer,
+            telemetry,
             {
               batchMode: multi ? 'MULTI' : 'PIPELINE',
               batchSize: multi ? Math.max(queue.length - 2, 0) : queue.length,
@@ -146,7 +147,7 @@ export function patchIoredisPipeline(patcher: Patcher, ioredis: unknown, tracer:
             false,
           ),
         );
-        if (span === undefined) return exec.apply(this, args);
+        if (operation === undefined) return exec.apply(this, args);
         ioredisBatch.depth++;
         let result: unknown;
         try {
@@ -158,10 +159,10 @@ export function patchIoredisPipeline(patcher: Patcher, ioredis: unknown, tracer:
         const done = result instanceof Promise ? result : this.promise;
         if (done instanceof Promise)
           done.then(
-            () => endRedisSpan(span, undefined),
-            (error: unknown) => endRedisSpan(span, error),
+            () => endRedisSpan(operation, undefined),
+            (error: unknown) => endRedisSpan(operation, error),
           );
-        else span.end();
+        else endRedisSpan(operation, undefined);
         return result;
       },
   );

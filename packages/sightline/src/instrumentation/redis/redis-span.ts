@@ -2,8 +2,21 @@
 // reports the command: the query text (the command and its key, never values), the attributes, the
 // error, and the batch state that keeps a MULTI's or pipeline's commands from making spans of their own.
 import { context, SpanKind, SpanStatusCode, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import { endOperation, type OperationDuration, type OperationMeasurement } from '../toolkit/operation-duration.js';
 
 export const SPAN = Symbol('sightline.redisSpan');
+
+/** What a Redis instrumentation records with: its tracer, and db.client.operation.duration. */
+export interface RedisTelemetry {
+  tracer: Tracer;
+  duration: OperationDuration;
+}
+
+/** A command (or batch) under way: its span, and its timing for the duration metric. */
+export interface RedisOperation {
+  span: Span;
+  measurement: OperationMeasurement | undefined;
+}
 const MAX_SHOWN_ARGS = 5;
 
 export interface CommandMessage {
@@ -16,7 +29,7 @@ export interface CommandMessage {
   serverAddress?: string;
   serverPort?: number;
   error?: unknown;
-  [SPAN]?: Span;
+  [SPAN]?: RedisOperation;
 }
 
 /** Commands whose first argument is a value or a credential, not a key: nothing of them is shown. */
@@ -57,7 +70,12 @@ function commonAttributes(m: CommandMessage): Attributes {
 }
 
 /** A CLIENT span for one command (or a batch), as both the channel hooks and the fallback patches make it. */
-export function startRedisSpan(tracer: Tracer, message: CommandMessage, isBatch: boolean, argsIncludeCommand: boolean): Span {
+export function startRedisSpan(
+  telemetry: RedisTelemetry,
+  message: CommandMessage,
+  isBatch: boolean,
+  argsIncludeCommand: boolean,
+): RedisOperation {
   const attributes = commonAttributes(message);
   let name: string;
   if (isBatch) {
@@ -70,10 +88,13 @@ export function startRedisSpan(tracer: Tracer, message: CommandMessage, isBatch:
     attributes['db.operation.name'] = name;
     attributes['db.query.text'] = redisQueryText(name, args);
   }
-  return tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, context.active());
+  const span = telemetry.tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, context.active());
+  const measurement = telemetry.duration.begin(span, 'redis', name, undefined, message.serverAddress, message.serverPort);
+  return { span, measurement };
 }
 
-export function endRedisSpan(span: Span, error: unknown): void {
+export function endRedisSpan({ span, measurement }: RedisOperation, error: unknown): void {
+  endOperation(measurement, error === undefined ? undefined : redisErrorType(error));
   if (error !== undefined) {
     span.setAttribute('error.type', redisErrorType(error));
     const e = error as { name?: string; message?: unknown; stack?: unknown };

@@ -5,14 +5,22 @@
 // are wrapped in redis-patch.ts). Older versions publish nothing; redis-patch.ts wraps their
 // sendCommand instead. Query text keeps the command and its key, never values.
 import dc from 'node:diagnostics_channel';
-import type { Tracer } from '@opentelemetry/api';
 import type { InstrumentationContext } from '../instrumentation.js';
-import { insideTrace } from '../inside-trace.js';
+import { worthInstrumenting } from '../inside-trace.js';
 import type { Patcher } from '../toolkit/patcher.js';
 import { PatchingInstrumentation } from '../toolkit/patching-instrumentation.js';
 import { tryStart } from '../toolkit/safe-start.js';
 import { patchIoredisPipeline, patchOldIoredis, patchOldNodeRedis } from './redis-patch.js';
-import { endRedisSpan, ioredisBatch, SPAN, startRedisSpan, type BatchState, type CommandMessage } from './redis-span.js';
+import {
+  endRedisSpan,
+  ioredisBatch,
+  SPAN,
+  startRedisSpan,
+  type BatchState,
+  type CommandMessage,
+  type RedisTelemetry,
+} from './redis-span.js';
+import { dbOperationDuration } from '../toolkit/operation-duration.js';
 
 const nodeRedisBatch: BatchState = { depth: 0 };
 
@@ -24,7 +32,7 @@ class RedisChannels {
   constructor(
     private readonly prefix: string,
     private readonly argsIncludeCommand: boolean,
-    private readonly tracer: Tracer,
+    private readonly telemetry: RedisTelemetry,
     private readonly batchState: BatchState,
   ) {
     this.command = dc.tracingChannel(`${prefix}:command`);
@@ -35,17 +43,17 @@ class RedisChannels {
     // Commands a batch carries are counted by the batch span; their start runs inside the batch's own.
     if (isBatch) this.batchState.depth++;
     else if (this.batchState.depth > 0) return;
-    if (!insideTrace()) return;
+    if (!worthInstrumenting(this.telemetry.duration.enabled)) return;
     message[SPAN] = tryStart(`${this.prefix}-start`, `trace a ${this.prefix} command`, () =>
-      startRedisSpan(this.tracer, message, isBatch, this.argsIncludeCommand),
+      startRedisSpan(this.telemetry, message, isBatch, this.argsIncludeCommand),
     );
   }
 
   private finish(message: CommandMessage): void {
-    const span = message[SPAN];
-    if (span === undefined) return;
+    const operation = message[SPAN];
+    if (operation === undefined) return;
     message[SPAN] = undefined;
-    endRedisSpan(span, message.error);
+    endRedisSpan(operation, message.error);
   }
 
   private subscribers(isBatch: boolean) {
@@ -82,7 +90,7 @@ interface RedisClientKind {
   argsIncludeCommand: boolean;
   batch: BatchState;
   packageName: string;
-  patchOnLoad(patcher: Patcher, exports: unknown, tracer: Tracer): void;
+  patchOnLoad(patcher: Patcher, exports: unknown, telemetry: RedisTelemetry): void;
 }
 
 class RedisInstrumentation extends PatchingInstrumentation {
@@ -95,10 +103,11 @@ class RedisInstrumentation extends PatchingInstrumentation {
 
   enable(ctx: InstrumentationContext): void {
     const c = this.client;
-    const channels = new RedisChannels(c.prefix, c.argsIncludeCommand, ctx.tracer, c.batch);
+    const telemetry: RedisTelemetry = { tracer: ctx.tracer, duration: dbOperationDuration(ctx.meter) };
+    const channels = new RedisChannels(c.prefix, c.argsIncludeCommand, telemetry, c.batch);
     channels.subscribe();
     this.onDisable(() => channels.unsubscribe());
-    this.onLoad(c.packageName, (exports) => c.patchOnLoad(this.patcher, exports, ctx.tracer));
+    this.onLoad(c.packageName, (exports) => c.patchOnLoad(this.patcher, exports, telemetry));
   }
 }
 
@@ -109,9 +118,9 @@ export class IoredisInstrumentation extends RedisInstrumentation {
       argsIncludeCommand: false,
       batch: ioredisBatch,
       packageName: 'ioredis',
-      patchOnLoad(patcher, ioredis, tracer) {
-        patchOldIoredis(patcher, ioredis, tracer);
-        patchIoredisPipeline(patcher, ioredis, tracer);
+      patchOnLoad(patcher, ioredis, telemetry) {
+        patchOldIoredis(patcher, ioredis, telemetry);
+        patchIoredisPipeline(patcher, ioredis, telemetry);
       },
     });
   }
