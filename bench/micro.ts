@@ -1,5 +1,6 @@
 // Microbenchmarks of the hot paths (`npm run bench:micro`): ns per span start+end, sampled and
-// unsampled; ns per span encoded to OTLP protobuf and JSON; context propagation. Runs the TypeScript
+// unsampled; ns per request for the HTTP duration metric; ns per span encoded to OTLP protobuf and
+// JSON; context propagation. Runs the TypeScript
 // sources through tsx, which also reaches the internal encoders.
 import { createRequire } from 'node:module';
 // The API copy Sightline's sources use: bench/ has its own newer copy (for the contenders), and a newer
@@ -11,6 +12,9 @@ import { init, shutdown } from '../packages/sightline/src/index.ts';
 import { traceRequestToJson } from '@sightline/otlp';
 import { OtlpProtobufEncoder } from '../packages/sightline/src/export/otlp-protobuf.ts';
 import { inProcessProvider } from '../packages/sightline/test/support/in-process.ts';
+import { SightlineMeterProvider } from '../packages/sightline/src/metrics/meter-provider.ts';
+import { AttributeSets } from '../packages/sightline/src/instrumentation/toolkit/attribute-sets.ts';
+import { HTTP_DURATION_BUCKETS } from '../packages/sightline/src/instrumentation/semconv.ts';
 
 const ROUNDS = 5;
 
@@ -26,7 +30,7 @@ function measure(name, iterations, fn) {
 }
 
 // No exporter: this measures the span path alone; the encoders are measured below.
-init({ serviceName: 'bench', exporter: 'none', logLevel: 'error' });
+init({ serviceName: 'bench', exporter: 'none', logLevel: 'error', metrics: { exporters: [] } });
 const tracer = trace.getTracer('bench');
 const attrs = {
   'http.request.method': 'GET',
@@ -85,6 +89,59 @@ results.push(
 results.push(
   measure('context.with around a function', 200_000, (n) => {
     for (let i = 0; i < n; i++) context.with(active, () => 0);
+  }),
+);
+
+// The HTTP server duration metric, per request: what http-server.ts does when the response ends (find
+// the frozen attribute set for method, scheme, route, status and protocol, then record into the
+// histogram with the request's context for the exemplar), and the same with an attributes object
+// built per request, as an instrumentation without the attribute-set cache would.
+const meterProvider = new SightlineMeterProvider(
+  { 'service.name': 'bench' },
+  { views: [], exemplarFilter: 'trace_based', cardinalityLimit: 2000, defaultHistogram: 'explicit_bucket_histogram' },
+);
+const duration = meterProvider
+  .getMeter('@sightline/instrumentation-http')
+  .createHistogram('http.server.request.duration', { unit: 's', advice: { explicitBucketBoundaries: HTTP_DURATION_BUCKETS } });
+const durationSets = new AttributeSets([
+  'http.request.method',
+  'url.scheme',
+  'http.route',
+  'http.response.status_code',
+  'error.type',
+  'network.protocol.version',
+]);
+const sampledRequest = trace.setSpan(ROOT_CONTEXT, tracer.startSpan('GET /items/:id'));
+const routes = ['/items/:id', '/orders', '/users/:id/cart', '/health'];
+results.push(
+  measure('http.server.request.duration per request (cached attribute set, exemplar context)', 500_000, (n) => {
+    for (let i = 0; i < n; i++) {
+      const attributes = durationSets.get('GET', 'http', routes[i & 3], 200, undefined, '1.1');
+      duration.record(0.0042, attributes, sampledRequest);
+    }
+  }),
+);
+results.push(
+  measure('http.server.request.duration per request, unsampled request (no exemplar)', 500_000, (n) => {
+    for (let i = 0; i < n; i++)
+      duration.record(0.0042, durationSets.get('GET', 'http', routes[i & 3], 200, undefined, '1.1'), unsampledParent);
+  }),
+);
+results.push(
+  measure('the same with an attributes object built per request', 500_000, (n) => {
+    for (let i = 0; i < n; i++) {
+      duration.record(
+        0.0042,
+        {
+          'http.request.method': 'GET',
+          'url.scheme': 'http',
+          'http.route': routes[i & 3],
+          'http.response.status_code': 200,
+          'network.protocol.version': '1.1',
+        },
+        sampledRequest,
+      );
+    }
   }),
 );
 
