@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, it } from 'node:test';
-import { FIXTURES, hit, startApp } from './support/child-app.js';
+import { FIXTURES, freePort, hit, startApp } from './support/child-app.js';
 import { startHttpReceiver } from './support/otlp-receiver.js';
 
 describe('flush at exit', () => {
@@ -101,5 +101,28 @@ describe('flush at exit', () => {
     } finally {
       await receiver.close();
     }
+  });
+
+  it('does not wait out SIGHTLINE_SHUTDOWN_TIMEOUT when nothing listens at the collector’s address: it says what was lost and exits', async () => {
+    // A port nothing listens on: every export is refused.
+    const refused = `http://127.0.0.1:${await freePort()}`;
+    const app = await startApp('app.mjs', {
+      OTEL_SERVICE_NAME: 'exit-refused',
+      OTEL_EXPORTER_OTLP_ENDPOINT: refused,
+      SIGHTLINE_SHUTDOWN_TIMEOUT: '60000',
+      APP_OWN_SIGTERM: '1',
+    });
+    await hit(app.port, '/items/1', 20, 4);
+    const sent = Date.now();
+    app.child.kill('SIGTERM');
+    const { code } = await app.exited;
+    assert.equal(code, 0);
+    // Far under the 60 s timeout: it gave up at the first refused connection.
+    assert.ok(Date.now() - sent < 30_000, `exit took ${Date.now() - sent} ms`);
+    assert.match(
+      app.stderr(),
+      /collector could not be reached as telemetry was flushed for the end \(127\.0\.0\.1:\d+: connect ECONNREFUSED/,
+    );
+    assert.match(app.stderr(), /still unsent when export ended/, 'the lost spans are counted and said');
   });
 });

@@ -261,18 +261,32 @@ test('a request with some invalid spans stores the rest and reports partial succ
   }
 });
 
-test('logs and metrics are accepted and counted, in protobuf and JSON', async () => {
+test('logs and metrics are accepted and stored, in protobuf and JSON; a metric without a name is rejected', async () => {
   const viewer = await testViewer();
   try {
     const logs = { resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: { stringValue: 'a' } }, { body: { stringValue: 'b' } }] }] }] };
     assert.equal((await post(`${viewer.otlpHttpUrl}/v1/logs`, JSON.stringify(logs), { 'content-type': 'application/json' })).status, 200);
-    // ExportMetricsServiceRequest { resource_metrics { scope_metrics { metrics {} metrics {} metrics {} } } }
-    const metrics = Buffer.from([0x0a, 8, 0x12, 6, 0x12, 0, 0x12, 0, 0x12, 0]);
-    const answer = await post(`${viewer.otlpHttpUrl}/v1/metrics`, metrics, { 'content-type': 'application/x-protobuf' });
+    // ExportMetricsServiceRequest { resource_metrics { scope_metrics { metrics {} metrics {} metrics {} } } }: three metrics without names.
+    const nameless = Buffer.from([0x0a, 8, 0x12, 6, 0x12, 0, 0x12, 0, 0x12, 0]);
+    const answer = await post(`${viewer.otlpHttpUrl}/v1/metrics`, nameless, { 'content-type': 'application/x-protobuf' });
     assert.equal(answer.status, 200);
-    assert.equal(answer.body.length, 0);
+    const gauge = {
+      resourceMetrics: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'svc' } }] },
+          scopeMetrics: [
+            { metrics: [{ name: 'queue.depth', gauge: { dataPoints: [{ timeUnixNano: String(Date.now() * 1e6), asInt: '7' }] } }] },
+          ],
+        },
+      ],
+    };
+    assert.equal(
+      (await post(`${viewer.otlpHttpUrl}/v1/metrics`, JSON.stringify(gauge), { 'content-type': 'application/json' })).status,
+      200,
+    );
     assert.equal(viewer.counters.logRecords, 2);
-    assert.equal(viewer.counters.metrics, 3);
+    assert.deepEqual([viewer.counters.metricPoints, viewer.counters.rejectedMetricPoints], [1, 3]);
+    assert.equal(viewer.store.stats().metricPoints, 1);
   } finally {
     await viewer.close();
   }

@@ -92,7 +92,8 @@ export class ExportWorker {
     return this.alive;
   }
 
-  flush(timeoutMillis: number): Promise<boolean> {
+  /** `final`: the process or the SDK is ending (see ExportQueue.flush). */
+  flush(timeoutMillis: number, final = false): Promise<boolean> {
     if (!this.alive) return Promise.resolve(false);
     const id = this.nextFlushId++;
     // While a flush is pending the worker keeps the process alive, so beforeExit can wait for it.
@@ -106,7 +107,7 @@ export class ExportWorker {
         resolve(complete);
       };
       this.flushes.set(id, done);
-      const message: ToWorker = { type: 'flush', id, timeoutMillis };
+      const message: ToWorker = { type: 'flush', id, timeoutMillis, final };
       this.worker.postMessage(message);
     });
   }
@@ -115,7 +116,7 @@ export class ExportWorker {
   flushSync(timeoutMillis: number): boolean {
     if (!this.alive) return false;
     const signal = new Int32Array(new SharedArrayBuffer(4));
-    const message: ToWorker = { type: 'flush', id: this.nextFlushId++, timeoutMillis, signal };
+    const message: ToWorker = { type: 'flush', id: this.nextFlushId++, timeoutMillis, signal, final: true };
     this.worker.postMessage(message);
     // The worker runs on its own thread, so it delivers while this one waits.
     Atomics.wait(signal, 0, 0, timeoutMillis + 100);
@@ -135,7 +136,7 @@ export class ExportWorker {
   }
 
   async shutdown(timeoutMillis: number): Promise<boolean> {
-    const complete = await this.flush(timeoutMillis);
+    const complete = await this.flush(timeoutMillis, true);
     this.closeBooks();
     if (!this.alive) return complete;
     const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));

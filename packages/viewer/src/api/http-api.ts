@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { readFileSync } from 'node:fs';
 import { hostAllowed, hostName } from '../host-check.js';
 import { PayloadError } from '../store/normalize.js';
-import type { LogQuery, TraceQuery, TraceStore } from '../store/store.js';
+import type { LogQuery, MetricsQuery, TraceQuery, TraceStore } from '../store/store.js';
 import { BodyError, decompress, readBody } from '../receiver/body.js';
 import type { Counters } from '../receiver/ingest.js';
 import { importOtlpJson } from './import-file.js';
@@ -141,6 +141,16 @@ export function parseLogQuery(params: URLSearchParams, now = Date.now()): LogQue
   };
 }
 
+/** service (required), since (default 1h), until (default now), steps (default 60). */
+export function parseMetricsQuery(params: URLSearchParams, now = Date.now()): MetricsQuery {
+  const service = params.get('service');
+  if (!service) throw new QueryError('service is required');
+  const sinceNs = instantNs('since', params.get('since') || '1h', now)!;
+  const untilNs = instantNs('until', params.get('until'), now) ?? BigInt(now) * 1_000_000n;
+  if (untilNs <= sinceNs) throw new QueryError('until must be later than since');
+  return { service, sinceNs, untilNs, steps: limitOf(params.get('steps'), 60, 500) };
+}
+
 const staticFiles = new Map<string, Buffer>();
 
 function serveStatic(ctx: ApiContext, path: string, response: ServerResponse): boolean {
@@ -252,6 +262,14 @@ async function route(ctx: ApiContext, request: IncomingMessage, response: Server
   if (path === '/api/logs' && method === 'GET')
     return json(response, 200, { logs: ctx.store.searchLogs(parseLogQuery(url.searchParams)).map(apiLog) });
   if (path === '/api/logs/services' && method === 'GET') return json(response, 200, { services: ctx.store.logServices() });
+  if (path === '/api/metrics/services' && method === 'GET') {
+    // Services that send metrics, and those that only send spans (their RED view comes from the spans).
+    const services = [...new Set([...ctx.store.metricServices(), ...ctx.store.services()])].sort();
+    return json(response, 200, { services, withMetrics: ctx.store.metricServices() });
+  }
+  if (path === '/api/metrics/red' && method === 'GET') return json(response, 200, ctx.store.red(parseMetricsQuery(url.searchParams)));
+  if (path === '/api/metrics/runtime' && method === 'GET')
+    return json(response, 200, ctx.store.runtime(parseMetricsQuery(url.searchParams)));
   if (path === '/api/import' && method === 'POST') {
     if (!fromUi(request)) return fail(response, 403, 'imports need the x-sightline-ui: 1 header');
     const raw = await readBody(request, ctx.maxBodyBytes, request.headers['content-length']);

@@ -1,9 +1,10 @@
 // What an OTLP export request does to the viewer, whatever carried it (HTTP or gRPC, protobuf or
-// JSON): decode, normalise, store (spans and log records; metrics are only counted), and say how
-// many items were rejected.
+// JSON): decode, normalise, store (spans, log records, metric points), and say how many items were
+// rejected.
 
-import { countItems, logsRequestToObject, ProtoError, traceRequestToObject, type Signal } from '@sightline/otlp';
-import { countJsonMetrics, normalizeLogsRequest, normalizeTraceRequest, PayloadError } from '../store/normalize.js';
+import { logsRequestToObject, metricsRequestToObject, ProtoError, traceRequestToObject, type Signal } from '@sightline/otlp';
+import { normalizeLogsRequest, normalizeTraceRequest, PayloadError } from '../store/normalize.js';
+import { normalizeMetricsRequest } from '../store/normalize-metrics.js';
 import type { TraceStore } from '../store/store.js';
 
 export type { Signal };
@@ -16,8 +17,8 @@ export interface ExportResult {
   message: string;
   traceIds: string[];
   /**
-   * Whether open pages should hear of it: new spans, or new log records (a logs page shows those
-   * outside any trace too). Metrics have no page.
+   * Whether open pages should hear of it: new spans, new log records (a logs page shows those
+   * outside any trace too), or new metric points (the metrics page).
    */
   notify: boolean;
 }
@@ -27,7 +28,8 @@ export interface Counters {
   rejectedSpans: number;
   logRecords: number;
   rejectedLogRecords: number;
-  metrics: number;
+  metricPoints: number;
+  rejectedMetricPoints: number;
   /** Requests refused as malformed (bad protobuf, JSON or compression). */
   malformed: number;
   /** Requests refused for size. */
@@ -35,7 +37,16 @@ export interface Counters {
 }
 
 export function newCounters(): Counters {
-  return { spans: 0, rejectedSpans: 0, logRecords: 0, rejectedLogRecords: 0, metrics: 0, malformed: 0, oversized: 0 };
+  return {
+    spans: 0,
+    rejectedSpans: 0,
+    logRecords: 0,
+    rejectedLogRecords: 0,
+    metricPoints: 0,
+    rejectedMetricPoints: 0,
+    malformed: 0,
+    oversized: 0,
+  };
 }
 
 function parseJson(body: Buffer, signal: Signal): unknown {
@@ -57,10 +68,8 @@ export function handleExport(store: TraceStore, counters: Counters, signal: Sign
       const request = encoding === 'protobuf' ? logsRequestToObject(body) : parseJson(body, signal);
       return ingestLogsRequest(store, counters, request);
     }
-    // Metrics have no view yet: checked, counted and acknowledged.
-    const count = encoding === 'protobuf' ? countItems(body) : countJsonMetrics(parseJson(body, signal));
-    counters.metrics += count;
-    return { accepted: count, rejected: 0, message: '', traceIds: [], notify: false };
+    const request = encoding === 'protobuf' ? metricsRequestToObject(body) : parseJson(body, signal);
+    return ingestMetricsRequest(store, counters, request);
   } catch (error) {
     counters.malformed++;
     if (error instanceof ProtoError) throw new PayloadError(`malformed protobuf ${signal} request: ${error.message}`);
@@ -86,4 +95,14 @@ export function ingestLogsRequest(store: TraceStore, counters: Counters, request
   counters.rejectedLogRecords += normalized.rejected;
   const message = normalized.rejected ? `${normalized.rejected} log record(s) rejected; first: ${normalized.firstError}` : '';
   return { accepted: normalized.logs.length, rejected: normalized.rejected, message, traceIds, notify: normalized.logs.length > 0 };
+}
+
+/** Stores one OTLP/JSON metrics request object. */
+export function ingestMetricsRequest(store: TraceStore, counters: Counters, request: unknown): ExportResult {
+  const normalized = normalizeMetricsRequest(request);
+  store.ingestMetrics(normalized.points);
+  counters.metricPoints += normalized.points.length;
+  counters.rejectedMetricPoints += normalized.rejected;
+  const message = normalized.rejected ? `${normalized.rejected} data point(s) rejected; first: ${normalized.firstError}` : '';
+  return { accepted: normalized.points.length, rejected: normalized.rejected, message, traceIds: [], notify: normalized.points.length > 0 };
 }

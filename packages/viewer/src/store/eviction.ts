@@ -1,5 +1,5 @@
-// Size and age limits evict in arrival order: whole traces (with their log records), and batches of
-// log records, whichever arrived first. A size overrun evicts down to 90% of the limit, so a store at
+// Size and age limits evict in arrival order: whole traces (with their log records), batches of log
+// records and batches of metric points, whichever arrived first. A size overrun evicts down to 90% of the limit, so a store at
 // its limit does not evict on every batch.
 import type { Sqlite, Statement } from './sqlite.js';
 import type { StoreState } from './state.js';
@@ -25,6 +25,9 @@ export class Eviction {
   private readonly deleteLogBatchRows: Statement;
   private readonly deleteTraceLogs: Statement;
   private readonly oldestLogBatch: Statement;
+  private readonly oldestMetricSeq: Statement;
+  private readonly oldestMetricBatch: Statement;
+  private readonly deleteMetricBatchRows: Statement;
 
   constructor(
     private readonly db: Sqlite,
@@ -41,6 +44,9 @@ export class Eviction {
     this.deleteLogBatchRows = db.prepare('DELETE FROM logs WHERE seq = ? RETURNING bytes', { pluck: true });
     this.deleteTraceLogs = db.prepare('DELETE FROM logs WHERE trace_id = ? RETURNING bytes', { pluck: true });
     this.oldestLogBatch = db.prepare('SELECT seq, received_ms AS receivedMs FROM logs ORDER BY seq LIMIT 1');
+    this.oldestMetricSeq = db.prepare('SELECT min(seq) FROM metric_points', { pluck: true });
+    this.oldestMetricBatch = db.prepare('SELECT seq, received_ms AS receivedMs FROM metric_points ORDER BY seq LIMIT 1');
+    this.deleteMetricBatchRows = db.prepare('DELETE FROM metric_points WHERE seq = ? RETURNING bytes', { pluck: true });
   }
 
   /** After an ingest: evicts what is over the size limit, and (at most once a second) what is too old. */
@@ -49,10 +55,15 @@ export class Eviction {
       const target = this.limits.maxBytes * EVICT_TO;
       this.db.transaction(() => {
         while (this.state.totalBytes > target) {
-          // Whichever arrived first goes first: the oldest trace, or the oldest batch of log records.
+          // Whichever arrived first goes first: the oldest trace, batch of log records or batch of metric points.
           const traceSeq = this.oldestTraceSeq.get() as number | null;
           const logSeq = this.oldestLogSeq.get() as number | null;
-          if (traceSeq === null && logSeq === null) break;
+          const metricSeq = this.oldestMetricSeq.get() as number | null;
+          if (traceSeq === null && logSeq === null && metricSeq === null) break;
+          if (metricSeq !== null && (traceSeq === null || metricSeq < traceSeq) && (logSeq === null || metricSeq < logSeq)) {
+            this.deleteMetricBatch(metricSeq);
+            continue;
+          }
           if (logSeq !== null && (traceSeq === null || logSeq < traceSeq)) {
             this.deleteLogBatch(logSeq);
             continue;
@@ -73,7 +84,7 @@ export class Eviction {
     }
   }
 
-  /** Drops traces and log records first stored before `cutoffMs` (called at ingest and by the server's timer). */
+  /** Drops traces, log records and metric points first stored before `cutoffMs` (called at ingest and by the server's timer). */
   evictOlderThan(cutoffMs: number): void {
     for (;;) {
       const ids = this.olderThan.all(cutoffMs) as string[];
@@ -87,6 +98,11 @@ export class Eviction {
         if (!oldest || oldest.receivedMs >= cutoffMs) break;
         this.deleteLogBatch(oldest.seq);
       }
+      for (;;) {
+        const oldest = this.oldestMetricBatch.get() as { seq: number; receivedMs: number } | undefined;
+        if (!oldest || oldest.receivedMs >= cutoffMs) break;
+        this.deleteMetricBatch(oldest.seq);
+      }
     });
   }
 
@@ -99,6 +115,12 @@ export class Eviction {
       this.state.evictedTraces++;
     }
     this.forgetLogs(this.deleteTraceLogs.all(traceId) as number[]);
+  }
+
+  private deleteMetricBatch(seq: number): void {
+    const bytes = this.deleteMetricBatchRows.all(seq) as number[];
+    for (const b of bytes) this.state.totalBytes -= b;
+    this.state.evictedMetricPoints += bytes.length;
   }
 
   private deleteLogBatch(seq: number): void {

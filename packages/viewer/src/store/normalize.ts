@@ -67,7 +67,7 @@ export function readId(value: unknown, bytes: number): string | undefined {
 export const MAX_STORED_NANOS = 2n ** 63n - 1n;
 
 /** A time in ns; undefined when absent or unreadable, `tooLarge` when readable but beyond what the store holds. */
-function readNanos(value: unknown): bigint | undefined | 'tooLarge' {
+export function readNanos(value: unknown): bigint | undefined | 'tooLarge' {
   let n: bigint | undefined;
   if (typeof value === 'string' && /^\d{1,20}$/.test(value)) n = BigInt(value);
   else if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) n = BigInt(value);
@@ -76,7 +76,7 @@ function readNanos(value: unknown): bigint | undefined | 'tooLarge' {
 }
 
 /** A time that is readable and storable, or undefined. */
-function storableNanos(value: unknown): bigint | undefined {
+export function storableNanos(value: unknown): bigint | undefined {
   const n = readNanos(value);
   return typeof n === 'bigint' ? n : undefined;
 }
@@ -101,22 +101,22 @@ function checkDepth(value: unknown): void {
   }
 }
 
-function readEnum(value: unknown, names: Record<string, number>, max: number): number {
+export function readEnum(value: unknown, names: Record<string, number>, max: number): number {
   if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= max) return value;
   if (typeof value === 'string') return names[value] ?? 0;
   return 0;
 }
 
-function isObject(value: unknown): value is Json {
+export function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function list(value: unknown): unknown[] {
+export function list(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [];
 }
 
 /** Keeps only well-formed KeyValue entries, so later readers can rely on their shape. */
-function attributes(value: unknown): Json[] {
+export function attributes(value: unknown): Json[] {
   const out: Json[] = [];
   for (const entry of list(value)) {
     if (isObject(entry) && typeof entry.key === 'string') {
@@ -260,7 +260,7 @@ const SEVERITY_NAMES: Record<string, number> = { SEVERITY_NUMBER_UNSPECIFIED: 0 
   for (let k = 2; k <= 4; k++) SEVERITY_NAMES[`SEVERITY_NUMBER_${level}${k}`] = i * 4 + k;
 });
 
-function scopeText(sc: Json): string {
+export function scopeText(sc: Json): string {
   return JSON.stringify({
     name: typeof sc.name === 'string' ? sc.name : '',
     version: typeof sc.version === 'string' ? sc.version : '',
@@ -331,17 +331,4 @@ export function normalizeLogsRequest(request: unknown, nowNs: bigint = BigInt(Da
     }
   }
   return result;
-}
-
-/** Counts the metrics in a metrics request (JSON form), which are accepted but not stored. */
-export function countJsonMetrics(request: unknown): number {
-  if (!isObject(request)) throw new PayloadError('the body is not an OTLP metrics export request object');
-  if (request.resourceMetrics !== undefined && !Array.isArray(request.resourceMetrics))
-    throw new PayloadError('resourceMetrics is not an array');
-  let count = 0;
-  for (const r of list(request.resourceMetrics)) {
-    if (!isObject(r)) continue;
-    for (const s of list(r.scopeMetrics)) if (isObject(s)) count += list(s.metrics).length;
-  }
-  return count;
 }

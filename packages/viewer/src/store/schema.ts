@@ -1,13 +1,14 @@
 // The store's tables and their versions. One SQLite file; spans are appended in rowid order (cheap)
 // and found through a small (trace_id, span_id) index (a WITHOUT ROWID table keyed on the random ids
 // measured 5x slower to fill, its rows being large); a per-trace summary row is kept at ingest so
-// searches never aggregate spans; log records sit beside them.
+// searches never aggregate spans; log records and metric points sit beside them (points by series,
+// each series an interned identity: service, instance, metric and attribute set).
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Sqlite } from './sqlite.js';
 
 /** Bumped when the tables change shape; a file of another version is refused, not misread. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS resources (id INTEGER PRIMARY KEY, body TEXT NOT NULL UNIQUE);
@@ -70,11 +71,44 @@ CREATE TABLE IF NOT EXISTS logs (
 CREATE INDEX IF NOT EXISTS logs_trace ON logs (trace_id, time_ns);
 CREATE INDEX IF NOT EXISTS logs_seq ON logs (seq);
 CREATE INDEX IF NOT EXISTS logs_time ON logs (time_ns);
+CREATE TABLE IF NOT EXISTS metric_series (
+  id INTEGER PRIMARY KEY,
+  service TEXT NOT NULL,
+  instance TEXT NOT NULL,
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  unit TEXT NOT NULL,
+  description TEXT NOT NULL,
+  temporality INTEGER NOT NULL,
+  monotonic INTEGER NOT NULL,
+  attributes TEXT NOT NULL,
+  resource_id INTEGER NOT NULL,
+  scope_id INTEGER NOT NULL,
+  UNIQUE (service, instance, name, kind, attributes, scope_id)
+);
+CREATE INDEX IF NOT EXISTS metric_series_name ON metric_series (service, name);
+CREATE TABLE IF NOT EXISTS metric_points (
+  id INTEGER PRIMARY KEY,
+  series_id INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  received_ms INTEGER NOT NULL,
+  start_ns INTEGER NOT NULL,
+  time_ns INTEGER NOT NULL,
+  value REAL NOT NULL,
+  sum REAL,
+  counts TEXT,
+  bounds TEXT,
+  exemplars TEXT,
+  bytes INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS metric_points_series_time ON metric_points (series_id, time_ns);
+CREATE INDEX IF NOT EXISTS metric_points_seq ON metric_points (seq);
 `;
 
 /**
- * Opens (or creates) the store's database and brings it to SCHEMA_VERSION. Version 2 lacked only the
- * logs table, which the schema adds; a file of any other version is refused with a message.
+ * Opens (or creates) the store's database and brings it to SCHEMA_VERSION. Versions 2 and 3 lacked
+ * only tables (logs; the metric tables), which the schema adds; a file of any other version is
+ * refused with a message.
  */
 export function openStoreDatabase(path: string | undefined): Sqlite {
   if (path) mkdirSync(dirname(path), { recursive: true });
@@ -87,7 +121,7 @@ export function openStoreDatabase(path: string | undefined): Sqlite {
   db.pragma('cache_size = -65536');
   const version = Number(db.pragma('user_version'));
   const empty = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }).n === 0;
-  if (!empty && version !== SCHEMA_VERSION && version !== 2) {
+  if (!empty && version !== SCHEMA_VERSION && version !== 2 && version !== 3) {
     db.close();
     throw new Error(
       `the trace database ${path} was written by another version of the viewer (schema ${version}, this one reads ${SCHEMA_VERSION}); move it away or start with another --data directory`,

@@ -5,10 +5,11 @@ import type { Sqlite, Statement } from './sqlite.js';
 export class StoreState {
   /** Arrival order: each trace's first batch and each batch of log records takes the next number. */
   seq = 0;
-  /** Stored span and log bytes, roughly (their JSON and indexed columns), for --max-size. */
+  /** Stored span, log and metric bytes, roughly (their JSON and indexed columns), for --max-size. */
   totalBytes = 0;
   evictedTraces = 0;
   evictedLogRecords = 0;
+  evictedMetricPoints = 0;
 }
 
 /** Each distinct resource and scope is stored once and referred to by id; the ids are cached. */

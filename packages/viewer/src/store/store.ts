@@ -2,18 +2,21 @@
 // >100k spans/s, but a trace lookup by id takes ~0.05 ms in SQLite against ~6 ms in DuckDB, which
 // has no point index). This class only wires the parts together: the schema (schema.ts), ingest per
 // signal (span-ingest.ts, log-ingest.ts), eviction by size and age (eviction.ts) and the queries
-// (trace-queries.ts, log-queries.ts). Metrics and profiles will be further parts beside these.
+// (trace-queries.ts, log-queries.ts), and the same for metrics (metric-ingest.ts, metric-queries.ts).
 import type { LogRow, SpanRow } from './normalize.js';
 import { Eviction, type Limits } from './eviction.js';
 import { LogIngest } from './log-ingest.js';
 import { LogQueries, type LogQuery, type StoredLog } from './log-queries.js';
+import { MetricIngest } from './metric-ingest.js';
+import { MetricQueries, type MetricsQuery, type RedResult, type RuntimeResult } from './metric-queries.js';
+import type { MetricPointRow } from './normalize-metrics.js';
 import { openStoreDatabase } from './schema.js';
 import { SpanIngest } from './span-ingest.js';
 import type { Sqlite, Statement } from './sqlite.js';
 import { Interned, StoreState } from './state.js';
 import { TraceQueries, type OutlineRow, type StoredSpan, type TraceQuery, type TraceSummary } from './trace-queries.js';
 
-export type { LogQuery, OutlineRow, StoredLog, StoredSpan, TraceQuery, TraceSummary };
+export type { LogQuery, MetricsQuery, OutlineRow, RedResult, RuntimeResult, StoredLog, StoredSpan, TraceQuery, TraceSummary };
 
 export interface StoreOptions extends Limits {
   /** A file path, or undefined for an in-memory store. */
@@ -24,9 +27,11 @@ export interface StoreStats {
   traces: number;
   spans: number;
   logRecords: number;
+  metricPoints: number;
   bytes: number;
   evictedTraces: number;
   evictedLogRecords: number;
+  evictedMetricPoints: number;
 }
 
 export class TraceStore {
@@ -38,8 +43,11 @@ export class TraceStore {
   private readonly eviction: Eviction;
   private readonly traceQueries: TraceQueries;
   private readonly logQueries: LogQueries;
+  private readonly metrics: MetricIngest;
+  private readonly metricQueries: MetricQueries;
   private readonly counts: Statement;
   private readonly logCounts: Statement;
+  private readonly metricCounts: Statement;
 
   constructor(readonly options: StoreOptions) {
     this.db = openStoreDatabase(options.path);
@@ -49,6 +57,11 @@ export class TraceStore {
     this.eviction = new Eviction(this.db, this.state, options);
     this.traceQueries = new TraceQueries(this.db);
     this.logQueries = new LogQueries(this.db);
+    this.metrics = new MetricIngest(this.db, this.interned, this.state);
+    this.metricQueries = new MetricQueries(this.db);
+    this.metricCounts = this.db.prepare(
+      'SELECT count(*) AS points, coalesce(sum(bytes), 0) AS bytes, coalesce(max(seq), 0) AS seq FROM metric_points',
+    );
     this.counts = this.db.prepare(
       'SELECT count(*) AS traces, coalesce(sum(span_count), 0) AS spans, coalesce(sum(bytes), 0) AS bytes, coalesce(max(first_seq), 0) AS seq FROM traces',
     );
@@ -56,8 +69,9 @@ export class TraceStore {
     // A reopened store carries on where it stopped: its size, and its arrival order.
     const traces = this.counts.get() as { bytes: number; seq: number };
     const logs = this.logCounts.get() as { bytes: number; seq: number };
-    this.state.totalBytes = traces.bytes + logs.bytes;
-    this.state.seq = Math.max(traces.seq, logs.seq);
+    const points = this.metricCounts.get() as { bytes: number; seq: number };
+    this.state.totalBytes = traces.bytes + logs.bytes + points.bytes;
+    this.state.seq = Math.max(traces.seq, logs.seq, points.seq);
   }
 
   /** Stores spans (a retried batch is harmless: a span already stored is ignored); returns the trace ids touched. */
@@ -77,7 +91,25 @@ export class TraceStore {
     return traceIds;
   }
 
-  /** Drops traces and log records first stored before `cutoffMs` (the server's timer calls it too). */
+  /** Stores metric points as one arrival batch. */
+  ingestMetrics(points: MetricPointRow[]): void {
+    this.metrics.ingest(points);
+    this.eviction.enforce();
+  }
+
+  metricServices(): string[] {
+    return this.metricQueries.metricServices();
+  }
+
+  red(q: MetricsQuery): RedResult {
+    return this.metricQueries.red(q);
+  }
+
+  runtime(q: MetricsQuery): RuntimeResult {
+    return this.metricQueries.runtime(q);
+  }
+
+  /** Drops traces, log records and metric points first stored before `cutoffMs` (the server's timer calls it too). */
   evictOlderThan(cutoffMs: number): void {
     this.eviction.evictOlderThan(cutoffMs);
   }
@@ -121,21 +153,25 @@ export class TraceStore {
   stats(): StoreStats {
     const c = this.counts.get() as { traces: number; spans: number; bytes: number };
     const l = this.logCounts.get() as { logs: number; bytes: number };
+    const m = this.metricCounts.get() as { points: number; bytes: number };
     return {
       traces: c.traces,
       spans: c.spans,
       logRecords: l.logs,
-      bytes: c.bytes + l.bytes,
+      metricPoints: m.points,
+      bytes: c.bytes + l.bytes + m.bytes,
       evictedTraces: this.state.evictedTraces,
       evictedLogRecords: this.state.evictedLogRecords,
+      evictedMetricPoints: this.state.evictedMetricPoints,
     };
   }
 
   clear(): void {
     this.db.exec(
-      'DELETE FROM spans; DELETE FROM traces; DELETE FROM trace_services; DELETE FROM logs; DELETE FROM resources; DELETE FROM scopes;',
+      'DELETE FROM spans; DELETE FROM traces; DELETE FROM trace_services; DELETE FROM logs; DELETE FROM metric_points; DELETE FROM metric_series; DELETE FROM resources; DELETE FROM scopes;',
     );
     this.interned.clear();
+    this.metrics.clear();
     this.state.totalBytes = 0;
   }
 

@@ -34,6 +34,8 @@ interface FlushWaiter {
   untilSeq: number;
   resolve: (complete: boolean) => void;
   timer: NodeJS.Timeout;
+  /** The process is ending: stop waiting as soon as the collector turns out not to be there at all. */
+  final: boolean;
 }
 
 export class ExportQueue {
@@ -79,8 +81,13 @@ export class ExportQueue {
     this.pump();
   }
 
-  /** Resolves true once everything added so far is delivered or given up, false at the deadline. */
-  flush(timeoutMillis: number): Promise<boolean> {
+  /**
+   * Resolves true once everything added so far is delivered or given up, false at the deadline. A
+   * `final` flush (at exit or shutdown) also gives up as soon as a request finds nothing listening
+   * (connection refused, unknown host): waiting out the deadline then only delays the exit, which is
+   * what users of other SDKs complain of. A slow or failing collector still gets the whole deadline.
+   */
+  flush(timeoutMillis: number, final = false): Promise<boolean> {
     const untilSeq = this.nextSeq - 1;
     if (this.doneBelow() > untilSeq) return Promise.resolve(true);
     // Batches waiting out a backoff are tried again now: a flush is the last chance they have.
@@ -92,6 +99,7 @@ export class ExportQueue {
     return new Promise((resolve) => {
       const waiter: FlushWaiter = {
         untilSeq,
+        final,
         resolve,
         timer: setTimeout(() => {
           this.waiters.delete(waiter);
@@ -112,6 +120,20 @@ export class ExportQueue {
       waiter.resolve(false);
     }
     this.waiters.clear();
+  }
+
+  private releaseFinalWaiters(signal: Signal, reason: string): void {
+    let released = false;
+    for (const waiter of this.waiters) {
+      if (!waiter.final) continue;
+      released = true;
+      clearTimeout(waiter.timer);
+      this.waiters.delete(waiter);
+      waiter.resolve(false);
+    }
+    // Said here, synchronously: the main thread may be blocked in its exit handler, past reading messages.
+    if (released)
+      this.warn(`the ${signal} collector could not be reached as telemetry was flushed for the end (${reason}); what was not sent is lost`);
   }
 
   get queuedItems(): number {
@@ -162,6 +184,7 @@ export class ExportQueue {
       case 'retry':
         this.counters.update(batch.signal, { failedRequests: 1 });
         this.onError(batch.signal, result.reason);
+        if (result.unreachable) this.releaseFinalWaiters(batch.signal, result.reason);
         this.probing = true;
         if (this.pauseTimer === undefined) {
           const delay = result.retryAfterMillis ?? backoffMillis(++this.consecutiveFailures);

@@ -7,7 +7,7 @@ import type { OtlpConfig } from '../otlp-config.js';
 import type { Signal } from '../export-counters.js';
 import { decodePartialSuccess, GRPC_PATHS } from '@sightline/otlp';
 import { GRPC_RESOURCE_EXHAUSTED, isRetryableGrpcCode } from './retry.js';
-import { readTlsFiles, settleOnce, type SendResult, type TlsFiles, type Transport } from './transport.js';
+import { networkRetry, readTlsFiles, settleOnce, type SendResult, type TlsFiles, type Transport } from './transport.js';
 
 const gzipAsync = promisify(gzip);
 const MAX_RESPONSE_BYTES = 64 * 1024;
@@ -70,7 +70,7 @@ export class GrpcTransport implements Transport {
       try {
         session = this.connect();
       } catch (error) {
-        settle({ kind: 'retry', reason: (error as Error).message });
+        settle(networkRetry(this.config.url, error));
         return;
       }
       const headers: http2.OutgoingHttpHeaders = {
@@ -120,7 +120,7 @@ export class GrpcTransport implements Transport {
         size += chunk.length;
         if (size <= MAX_RESPONSE_BYTES) chunks.push(chunk);
       });
-      stream.on('error', (error) => settle({ kind: 'retry', reason: `${this.config.url}: ${error.message}` }));
+      stream.on('error', (error) => settle(networkRetry(this.config.url, error)));
       stream.on('close', () => {
         if (grpcStatus === undefined) {
           settle({ kind: 'retry', reason: `${this.config.url}: stream closed without a gRPC status` });

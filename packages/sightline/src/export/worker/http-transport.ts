@@ -7,7 +7,7 @@ import type { OtlpConfig } from '../otlp-config.js';
 import type { Signal } from '../export-counters.js';
 import { decodePartialSuccess, decodeStatusMessage, JSON_REJECTED_KEYS, JSON_TRANSCODERS } from '@sightline/otlp';
 import { isRetryableStatus, parseRetryAfter } from './retry.js';
-import { readTlsFiles, settleOnce, type SendResult, type Transport } from './transport.js';
+import { networkRetry, readTlsFiles, settleOnce, type SendResult, type Transport } from './transport.js';
 
 const gzipAsync = promisify(gzip);
 const MAX_RESPONSE_BYTES = 64 * 1024;
@@ -59,7 +59,7 @@ export class HttpTransport implements Transport {
       req.on('timeout', () => {
         req.destroy(new Error(`no response within ${timeoutMillis} ms`));
       });
-      req.on('error', (error) => settle({ kind: 'retry', reason: `${this.url.host}: ${error.message}` }));
+      req.on('error', (error) => settle(networkRetry(this.url.host, error)));
       req.on('response', (res) => {
         const chunks: Buffer[] = [];
         let size = 0;

@@ -55,7 +55,7 @@ port.on('message', (message: ToWorker) => {
     for (const transport of transports.values()) transport.close();
     port.close();
   } else if (message.type === 'flush') {
-    void queue.flush(message.timeoutMillis).then((complete) => {
+    void queue.flush(message.timeoutMillis, message.final === true).then((complete) => {
       if (message.signal !== undefined) {
         Atomics.store(message.signal, 0, complete ? 1 : 2);
         Atomics.notify(message.signal, 0);

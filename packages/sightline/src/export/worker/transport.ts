@@ -5,10 +5,20 @@ import type { OtlpConfig } from '../otlp-config.js';
 export type SendResult =
   /** Delivered; `rejected` items refused in a partial success (never retried). */
   | { kind: 'ok'; rejected: number; errorMessage?: string }
-  | { kind: 'retry'; reason: string; retryAfterMillis?: number }
+  /** `unreachable`: nothing answered at all (refused, unknown host, no route): no collector is there. */
+  | { kind: 'retry'; reason: string; retryAfterMillis?: number; unreachable?: boolean }
   /** HTTP 413 or gRPC RESOURCE_EXHAUSTED without retry advice: smaller requests may pass. */
   | { kind: 'too-large'; reason: string }
   | { kind: 'fail'; reason: string };
+
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOENT']);
+
+/** A retry for a network error; `unreachable` when the error says nothing listens there. */
+export function networkRetry(where: string, error: unknown): SendResult {
+  const e = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
+  const code = e?.code ?? e?.cause?.code;
+  return { kind: 'retry', reason: `${where}: ${e?.message ?? String(error)}`, unreachable: code !== undefined && UNREACHABLE.has(code) };
+}
 
 export interface Transport {
   send(body: Uint8Array, timeoutMillis: number): Promise<SendResult>;
