@@ -1,7 +1,7 @@
 // Builds the viewer: the server as one ESM bundle (its store is Node's own node:sqlite), and the UI
 // as one browser script plus its HTML and CSS, so the page makes no request beyond its origin.
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -35,4 +35,7 @@ await Promise.all([
     logLevel: 'warning',
   }),
 ]);
-for (const file of ['index.html', 'app.css']) copyFileSync(`${root}src/ui/${file}`, `${root}dist/ui/${file}`);
+copyFileSync(`${root}src/ui/index.html`, `${root}dist/ui/index.html`);
+// uPlot's own stylesheet first, the UI's after it: one file, one request.
+const uplotCss = readFileSync(fileURLToPath(import.meta.resolve('uplot/dist/uPlot.min.css')), 'utf8');
+writeFileSync(`${root}dist/ui/app.css`, `${uplotCss}\n${readFileSync(`${root}src/ui/app.css`, 'utf8')}`);

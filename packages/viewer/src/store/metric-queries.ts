@@ -145,10 +145,12 @@ export class MetricQueries {
     // One point before the window too: a cumulative series needs it to know the window's first increment.
     this.points = db.prepare(
       'SELECT start_ns AS startNs, time_ns AS timeNs, value, counts, bounds, exemplars FROM metric_points WHERE series_id = ? AND time_ns <= ? AND time_ns >= ? ORDER BY time_ns',
+      { bigints: true },
     );
     this.serverSpans = db.prepare(
       `SELECT name, start_ns AS startNs, end_ns AS endNs, status_code AS status, trace_id AS traceId, span_id AS spanId
        FROM spans WHERE service = ? AND kind = 2 AND start_ns >= ? AND start_ns <= ? LIMIT ${MAX_SPANS}`,
+      { bigints: true },
     );
   }
 
@@ -244,12 +246,16 @@ export class MetricQueries {
         const acc = accumulatorFor(span.name, stepOf(span.endNs));
         const seconds = Number(span.endNs - span.startNs) / 1e9;
         acc.count++;
-        if (span.status === 2) acc.errors++;
+        if (Number(span.status) === 2) acc.errors++;
         (acc.durations ??= []).push(seconds);
         acc.exemplars.push({ traceId: span.traceId, spanId: span.spanId, value: seconds });
       }
     }
 
+    // Between a route's first and last request, a step without any is a rate of zero, not a gap.
+    const active = [...routes.values()].flatMap((list) => list.map((acc, i) => (acc.count > 0 ? i : -1)).filter((i) => i >= 0));
+    const firstStep = active.length > 0 ? Math.min(...active) : 0;
+    const lastStep = active.length > 0 ? Math.max(...active) : -1;
     const result: RedRoute[] = [];
     for (const [route, accumulators] of routes) {
       let total = 0;
@@ -266,7 +272,7 @@ export class MetricQueries {
               : null;
         return {
           t: fromMs + i * stepMs,
-          rate: acc.count > 0 ? acc.count / (stepMs / 1000) : null,
+          rate: acc.count > 0 ? acc.count / (stepMs / 1000) : i >= firstStep && i <= lastStep ? 0 : null,
           errorRatio: acc.count > 0 ? acc.errors / acc.count : null,
           p50: acc.count > 0 ? quantile(0.5) : null,
           p95: acc.count > 0 ? quantile(0.95) : null,

@@ -1,9 +1,9 @@
 // The UI's only data source: the viewer's JSON API (see the package README).
 import type { TraceOutline } from '../api/trace-json.js';
-import type { TraceSummary } from '../store/store.js';
+import type { RedResult, RuntimeResult, TraceSummary } from '../store/store.js';
 
 // The search answer's and the outline's shapes are the server's own (types only: nothing of the server is bundled).
-export type { TraceOutline, TraceSummary };
+export type { RedResult, RuntimeResult, TraceOutline, TraceSummary };
 
 export interface SpanEvent {
   name: string;
@@ -60,6 +60,9 @@ export const api = {
   traceLogs: (traceId: string) => call<{ logs: LogRecord[] }>(`/api/traces/${encodeURIComponent(traceId)}/logs`).then((r) => r.logs),
   logs: (params: URLSearchParams) => call<{ logs: LogRecord[] }>(`/api/logs?${params}`).then((r) => r.logs),
   logServices: () => call<{ services: string[] }>('/api/logs/services').then((r) => r.services),
+  metricServices: () => call<{ services: string[]; withMetrics: string[] }>('/api/metrics/services'),
+  red: (params: URLSearchParams) => call<RedResult>(`/api/metrics/red?${params}`),
+  runtime: (params: URLSearchParams) => call<RuntimeResult>(`/api/metrics/runtime?${params}`),
   clear: () => call<unknown>('/api/traces', { method: 'DELETE', headers: { 'x-sightline-ui': '1' } }),
   import: (file: File) =>
     call<{ traces: number; rejectedSpans: number; logRecords: number }>('/api/import', {

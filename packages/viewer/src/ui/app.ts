@@ -1,15 +1,16 @@
-// The UI's entry: hash routing between the search, trace and logs pages, live updates from the
+// The UI's entry: hash routing between the search, trace, logs and metrics pages, live updates from the
 // server's event stream, and the header's import and clear-data actions.
 
 import { api } from './api.js';
 import { clear } from './dom.js';
 import { logsPage, type LogsPage } from './logs-page.js';
+import { metricsPage, type MetricsPage } from './metrics-page.js';
 import { searchPage, type SearchPage } from './search-page.js';
 import { tracePage, type TracePage } from './trace-page.js';
 
 const app = document.getElementById('app')!;
 const live = document.getElementById('live')!;
-let page: SearchPage | TracePage | LogsPage | undefined;
+let page: SearchPage | TracePage | LogsPage | MetricsPage | undefined;
 
 function route(): void {
   const hash = location.hash.replace(/^#/, '') || '/';
@@ -17,13 +18,26 @@ function route(): void {
   const params = new URLSearchParams(query ?? '');
   const traceMatch = /^\/trace\/([0-9a-fA-F]{32})$/.exec(path);
   const logs = path === '/logs';
+  const metrics = path === '/metrics';
   if (page && 'dispose' in page) page.dispose();
-  page = traceMatch ? tracePage(traceMatch[1]!.toLowerCase(), params) : logs ? logsPage(params) : searchPage(params);
+  page = traceMatch
+    ? tracePage(traceMatch[1]!.toLowerCase(), params)
+    : logs
+      ? logsPage(params)
+      : metrics
+        ? metricsPage(params)
+        : searchPage(params);
   clear(app);
   app.append(page.element);
-  document.title = traceMatch ? `Trace ${traceMatch[1]!.slice(0, 8)} · Sightline` : logs ? 'Logs · Sightline' : 'Search · Sightline';
+  document.title = traceMatch
+    ? `Trace ${traceMatch[1]!.slice(0, 8)} · Sightline`
+    : logs
+      ? 'Logs · Sightline'
+      : metrics
+        ? 'Metrics · Sightline'
+        : 'Search · Sightline';
   for (const link of document.querySelectorAll('nav a')) {
-    const current = link.getAttribute('href') === (logs ? '#/logs' : traceMatch ? '' : '#/');
+    const current = link.getAttribute('href') === (logs ? '#/logs' : metrics ? '#/metrics' : traceMatch ? '' : '#/');
     if (current) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }
