@@ -203,6 +203,8 @@ async function main() {
     OTEL_INSTRUMENTATION_HTTP_EXCLUDED_URLS: '^/healthz$',
     // A demo wants spans in the viewer quickly; the default 5 s delay suits production better.
     OTEL_BSP_SCHEDULE_DELAY: '500',
+    // And metrics every 10 s rather than every minute, so the Metrics page fills while you watch.
+    OTEL_METRIC_EXPORT_INTERVAL: '10000',
     ORDERS_PORT: String(ports.orders),
     SHIPPING_PORT: String(ports.shipping),
     SHIPPING_URL: `http://127.0.0.1:${ports.shipping}`,
@@ -223,6 +225,7 @@ async function main() {
 Sightline demo is running.
 
   Traces:   http://127.0.0.1:${ports.viewer}
+  Metrics:  http://127.0.0.1:${ports.viewer}/#/metrics?service=orders
   Database: ${process.env.DATABASE_URL ? 'DATABASE_URL' : `embedded Postgres (PGlite) on port ${ports.postgres}`}
   Queue:    ${process.env.REDIS_URL ? 'BullMQ on REDIS_URL' : 'pg-boss on Postgres (set REDIS_URL for BullMQ)'}
   Logs:     ${logDir}
