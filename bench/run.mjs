@@ -50,8 +50,17 @@ const ddArgs = (nodeMajor) => ['--import', `${nodeMajor < 22 ? 'dd-trace5' : 'dd
 function contenders(sink, nodeMajor) {
   const DD_ARGS = ddArgs(nodeMajor);
   const otlp = `http://127.0.0.1:${sink.otlp}`;
-  const sightline = { OTEL_SERVICE_NAME: 'bench', OTEL_EXPORTER_OTLP_ENDPOINT: otlp };
-  const otel = { ...sightline, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' };
+  // Traces and metrics, each exported every OTEL_METRIC_EXPORT_INTERVAL (60 s, the default); the
+  // traces-only rows show what the metrics cost.
+  const sightline = { OTEL_SERVICE_NAME: 'bench', OTEL_EXPORTER_OTLP_ENDPOINT: otlp, OTEL_METRICS_EXPORTER: 'otlp' };
+  const tracesOnly = { OTEL_METRICS_EXPORTER: 'none' };
+  // OpenTelemetry JS's stable HTTP metrics (http.server.request.duration, as Sightline records) need the opt-in.
+  const otel = {
+    ...sightline,
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+    OTEL_LOGS_EXPORTER: 'none',
+    OTEL_SEMCONV_STABILITY_OPT_IN: 'http',
+  };
   const dd = {
     DD_SERVICE: 'bench',
     DD_TRACE_AGENT_URL: `http://127.0.0.1:${sink.agent}`,
@@ -62,10 +71,12 @@ function contenders(sink, nodeMajor) {
   const ratio = { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' };
   return [
     { name: 'no tracing', sampling: '-', args: [], env: {} },
-    { name: 'Sightline', sampling: '100%', args: ['--import', 'sightline/register'], env: sightline },
-    { name: 'Sightline', sampling: '10%', args: ['--import', 'sightline/register'], env: { ...sightline, ...ratio } },
-    { name: 'OpenTelemetry JS', sampling: '100%', args: OTEL_ARGS, env: otel },
-    { name: 'OpenTelemetry JS', sampling: '10%', args: OTEL_ARGS, env: { ...otel, ...ratio } },
+    { name: 'Sightline, traces + metrics', sampling: '100%', args: ['--import', 'sightline/register'], env: sightline },
+    { name: 'Sightline, traces + metrics', sampling: '10%', args: ['--import', 'sightline/register'], env: { ...sightline, ...ratio } },
+    { name: 'Sightline, traces only', sampling: '100%', args: ['--import', 'sightline/register'], env: { ...sightline, ...tracesOnly } },
+    { name: 'OpenTelemetry JS, traces + metrics', sampling: '100%', args: OTEL_ARGS, env: otel },
+    { name: 'OpenTelemetry JS, traces + metrics', sampling: '10%', args: OTEL_ARGS, env: { ...otel, ...ratio } },
+    { name: 'OpenTelemetry JS, traces only', sampling: '100%', args: OTEL_ARGS, env: { ...otel, ...tracesOnly } },
     { name: 'dd-trace', sampling: '100%', args: DD_ARGS, env: dd },
     { name: 'dd-trace', sampling: '10%', args: DD_ARGS, env: { ...dd, DD_TRACE_SAMPLE_RATE: '0.1' } },
   ];

@@ -190,15 +190,17 @@ describe('nothing secret is exported, end to end', () => {
     if (!(await requireService(t, 'PostgreSQL', POSTGRES_URL))) return;
     if (!(await requireService(t, 'Redis', REDIS_URL))) return;
     const receiver = await startHttpReceiver();
-    const app = await startApp('redaction-app.mjs', {
-      OTEL_SERVICE_NAME: 'redaction',
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-      OTEL_NODE_DISABLED_INSTRUMENTATIONS: '',
-      OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST: 'referer',
-      DATABASE_URL: POSTGRES_URL,
-      REDIS_URL,
-    });
+    // Started inside the try: if the app cannot start, the receiver still closes and the run goes on.
+    let app: Awaited<ReturnType<typeof startApp>> | undefined;
     try {
+      app = await startApp('redaction-app.mjs', {
+        OTEL_SERVICE_NAME: 'redaction',
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_NODE_DISABLED_INSTRUMENTATIONS: '',
+        OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST: 'referer',
+        DATABASE_URL: POSTGRES_URL,
+        REDIS_URL,
+      });
       const base = `http://127.0.0.1:${app.port}`;
       const post = (path: string, body: unknown) =>
         fetch(`${base}${path}`, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.text());
@@ -245,7 +247,7 @@ describe('nothing secret is exported, end to end', () => {
       assert.ok(receiver.spans.some((s) => String(s.attributes['url.full']).includes('password=REDACTED')));
       assert.ok(receiver.spans.some((s) => String(s.attributes['http.request.header.referer']).includes('api_key=REDACTED')));
     } finally {
-      app.child.kill('SIGKILL');
+      app?.child.kill('SIGKILL');
       await receiver.close();
     }
   });
