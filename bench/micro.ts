@@ -15,6 +15,7 @@ import { inProcessProvider } from '../packages/sightline/test/support/in-process
 import { SightlineMeterProvider } from '../packages/sightline/src/metrics/meter-provider.ts';
 import { AttributeSets } from '../packages/sightline/src/instrumentation/toolkit/attribute-sets.ts';
 import { HTTP_DURATION_BUCKETS } from '../packages/sightline/src/instrumentation/semconv.ts';
+import { DURATION_KEYS } from '../packages/sightline/src/instrumentation/http-server/http-server.ts';
 
 const ROUNDS = 5;
 
@@ -103,14 +104,7 @@ const meterProvider = new SightlineMeterProvider(
 const duration = meterProvider
   .getMeter('@sightline/instrumentation-http')
   .createHistogram('http.server.request.duration', { unit: 's', advice: { explicitBucketBoundaries: HTTP_DURATION_BUCKETS } });
-const durationSets = new AttributeSets([
-  'http.request.method',
-  'url.scheme',
-  'http.route',
-  'http.response.status_code',
-  'error.type',
-  'network.protocol.version',
-]);
+const durationSets = new AttributeSets(DURATION_KEYS);
 const sampledRequest = trace.setSpan(ROOT_CONTEXT, tracer.startSpan('GET /items/:id'));
 const routes = ['/items/:id', '/orders', '/users/:id/cart', '/health'];
 results.push(

@@ -36,7 +36,7 @@ interface RequestMessage {
 }
 
 /** http.server.request.duration's attributes (stable HTTP conventions), in the order AttributeSets takes them. */
-const DURATION_KEYS = [
+export const DURATION_KEYS = [
   'http.request.method',
   'url.scheme',
   'http.route',

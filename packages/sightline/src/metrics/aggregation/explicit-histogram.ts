@@ -2,16 +2,10 @@
 // up to and including its own (the OpenTelemetry convention, which Prometheus' `le` matches).
 import type { HistogramPoint, PointValue } from '../types.js';
 import type { Aggregator } from './aggregator.js';
+import { newStats, putExtremes, recordStats, takeIntervalExtremes, type HistogramStats } from './histogram-stats.js';
 
-interface HistogramAccumulator {
+interface HistogramAccumulator extends HistogramStats {
   counts: Float64Array;
-  count: number;
-  sum: number;
-  min: number;
-  max: number;
-  /** Minimum and maximum since a delta reader last took them. */
-  intervalMin: number;
-  intervalMax: number;
 }
 
 /** The specification's default boundaries, for a histogram with neither advice nor a view. */
@@ -30,15 +24,7 @@ export class ExplicitHistogramAggregator implements Aggregator<HistogramAccumula
   }
 
   create(): HistogramAccumulator {
-    return {
-      counts: new Float64Array(this.boundaries.length + 1),
-      count: 0,
-      sum: 0,
-      min: Infinity,
-      max: -Infinity,
-      intervalMin: Infinity,
-      intervalMax: -Infinity,
-    };
+    return { counts: new Float64Array(this.boundaries.length + 1), ...newStats() };
   }
 
   record(accumulator: HistogramAccumulator, value: number): number {
@@ -58,12 +44,7 @@ export class ExplicitHistogramAggregator implements Aggregator<HistogramAccumula
       index = low;
     }
     accumulator.counts[index]!++;
-    accumulator.count++;
-    accumulator.sum += value;
-    if (value < accumulator.min) accumulator.min = value;
-    if (value > accumulator.max) accumulator.max = value;
-    if (value < accumulator.intervalMin) accumulator.intervalMin = value;
-    if (value > accumulator.intervalMax) accumulator.intervalMax = value;
+    recordStats(accumulator, value);
     return index;
   }
 
@@ -75,10 +56,7 @@ export class ExplicitHistogramAggregator implements Aggregator<HistogramAccumula
       count: accumulator.count,
       sum: accumulator.sum,
     };
-    if (this.recordMinMax && accumulator.count > 0) {
-      point.min = accumulator.min;
-      point.max = accumulator.max;
-    }
+    putExtremes(point, accumulator, this.recordMinMax);
     return point;
   }
 
@@ -92,12 +70,7 @@ export class ExplicitHistogramAggregator implements Aggregator<HistogramAccumula
       count: now.count - (before?.count ?? 0),
       sum: now.sum - (before?.sum ?? 0),
     };
-    if (this.recordMinMax && point.count > 0 && accumulator.intervalMin !== Infinity) {
-      point.min = accumulator.intervalMin;
-      point.max = accumulator.intervalMax;
-    }
-    accumulator.intervalMin = Infinity;
-    accumulator.intervalMax = -Infinity;
+    takeIntervalExtremes(point, accumulator, this.recordMinMax);
     return point;
   }
 }

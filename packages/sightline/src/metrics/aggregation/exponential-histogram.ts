@@ -3,6 +3,7 @@
 // pairwise, whenever the values seen would need more than `maxSize` buckets on one side of zero.
 import type { ExponentialBuckets, ExponentialHistogramPoint, PointValue } from '../types.js';
 import type { Aggregator } from './aggregator.js';
+import { newStats, putExtremes, recordStats, takeIntervalExtremes, type HistogramStats } from './histogram-stats.js';
 
 export const DEFAULT_MAX_SIZE = 160;
 export const DEFAULT_MAX_SCALE = 20;
@@ -51,17 +52,11 @@ class Buckets {
   }
 }
 
-interface ExponentialAccumulator {
+interface ExponentialAccumulator extends HistogramStats {
   scale: number;
   zeroCount: number;
   positive: Buckets;
   negative: Buckets;
-  count: number;
-  sum: number;
-  min: number;
-  max: number;
-  intervalMin: number;
-  intervalMax: number;
 }
 
 const float = new Float64Array(1);
@@ -102,27 +97,11 @@ export class ExponentialHistogramAggregator implements Aggregator<ExponentialAcc
   }
 
   create(): ExponentialAccumulator {
-    return {
-      scale: this.maxScale,
-      zeroCount: 0,
-      positive: new Buckets(),
-      negative: new Buckets(),
-      count: 0,
-      sum: 0,
-      min: Infinity,
-      max: -Infinity,
-      intervalMin: Infinity,
-      intervalMax: -Infinity,
-    };
+    return { scale: this.maxScale, zeroCount: 0, positive: new Buckets(), negative: new Buckets(), ...newStats() };
   }
 
   record(a: ExponentialAccumulator, value: number): number {
-    a.count++;
-    a.sum += value;
-    if (value < a.min) a.min = value;
-    if (value > a.max) a.max = value;
-    if (value < a.intervalMin) a.intervalMin = value;
-    if (value > a.intervalMax) a.intervalMax = value;
+    recordStats(a, value);
     if (value === 0) {
       a.zeroCount++;
       return 0;
@@ -159,10 +138,7 @@ export class ExponentialHistogramAggregator implements Aggregator<ExponentialAcc
       count: a.count,
       sum: a.sum,
     };
-    if (this.recordMinMax && a.count > 0) {
-      point.min = a.min;
-      point.max = a.max;
-    }
+    putExtremes(point, a, this.recordMinMax);
     return point;
   }
 
@@ -182,14 +158,7 @@ export class ExponentialHistogramAggregator implements Aggregator<ExponentialAcc
             count: now.count - before.count,
             sum: now.sum - before.sum,
           };
-    delete point.min;
-    delete point.max;
-    if (this.recordMinMax && point.count > 0 && a.intervalMin !== Infinity) {
-      point.min = a.intervalMin;
-      point.max = a.intervalMax;
-    }
-    a.intervalMin = Infinity;
-    a.intervalMax = -Infinity;
+    takeIntervalExtremes(point, a, this.recordMinMax);
     return point;
   }
 }
