@@ -117,6 +117,13 @@ export class ProtoWriter {
     this.pos += this.buf.write(value, this.pos, 'utf8');
   }
 
+  /** A bytes field. */
+  bytes(field: number, value: Uint8Array): void {
+    this.tag(field, WIRE_LDELIM);
+    this.uint32(value.length);
+    this.raw(value);
+  }
+
   /** A bytes field from hex, as trace and span ids are kept. */
   hexBytes(field: number, hex: string): void {
     this.tag(field, WIRE_LDELIM);

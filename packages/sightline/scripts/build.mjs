@@ -23,7 +23,7 @@ const common = {
   bundle: true,
   platform: 'node',
   target: 'node22',
-  external: ['@opentelemetry/api'],
+  external: ['@opentelemetry/api', '@opentelemetry/api-logs'],
   define: { SIGHTLINE_VERSION: JSON.stringify(pkg.version) },
   sourcemap: true,
   logLevel: 'warning',
@@ -52,7 +52,7 @@ execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'ts
 const bundle = await rollup({
   input: `${root}dist/declarations/index.d.ts`,
   plugins: [dts()],
-  external: ['@opentelemetry/api', '@sightline/otlp'],
+  external: ['@opentelemetry/api', '@opentelemetry/api-logs', '@sightline/otlp'],
   onwarn: (warning, warn) =>
     warning.code === 'UNUSED_EXTERNAL_IMPORT' && warning.exporter === '@sightline/otlp' ? undefined : warn(warning),
 });

@@ -27,6 +27,8 @@ import { EXEMPLAR_FILTERS, type ExemplarFilter } from '../metrics/exemplars.js';
 import { METRICS_EXPORTERS, type MetricsExporterName, type MetricsSettings } from '../metrics/settings.js';
 import { TEMPORALITY_PREFERENCES, type TemporalityPreference } from '../metrics/temporality.js';
 import type { View } from '../metrics/view.js';
+import { LOGS_EXPORTERS, type LogsExporterName, type LogsSettings } from '../logs/settings.js';
+import { SEVERITY_NAMES, severityOfName, type SeverityName } from '../logs/severity.js';
 
 export type ExportQueueConfig = QueueSettings;
 
@@ -55,6 +57,8 @@ export interface Config {
   http: HttpSettings;
   messaging: MessagingSettings;
   logs: LogCorrelationSettings;
+  /** The logs signal: exporter, batching, limits, minimum severity, and where OTLP logs go (OTEL_EXPORTER_OTLP_LOGS_*). */
+  logRecords: LogsSettings & { otlp: OtlpConfig };
   /** TRACEPARENT, TRACESTATE and BAGGAGE as a parent process passed them: the context this process starts in. */
   inheritedContext: Record<string, string>;
   /** Set in a `sightline run` worker (SIGHTLINE_RUN_WORKER_INDEX, SIGHTLINE_RUN_GRACEFUL_TIMEOUT); undefined outside one. */
@@ -91,7 +95,17 @@ export interface InitOptions {
     redactQueryKeys?: string[];
   };
   messaging?: Partial<MessagingSettings>;
-  logs?: Partial<LogCorrelationSettings>;
+  /** The log bridges: trace-id field names, whether to stamp lines of unsampled requests, and whether console.* is bridged. */
+  logs?: Partial<LogCorrelationSettings> & {
+    /** OTEL_LOGS_EXPORTER; `none` exports no log records (trace ids are still stamped). */
+    exporter?: LogsExporterName;
+    /** SIGHTLINE_LOGS_MIN_SEVERITY: a name (`info`) or a severity number (1-24). */
+    minSeverity?: SeverityName | number;
+    /** SIGHTLINE_LOGS_CONSOLE: export console.log/info/warn/error/debug/trace calls as records. */
+    console?: boolean;
+    batch?: Partial<LogsSettings['batch']>;
+    limits?: Partial<LogsSettings['limits']>;
+  };
   metrics?: {
     /** OTEL_METRICS_EXPORTER; `[]` for none. */
     exporters?: MetricsExporterName[];
@@ -150,7 +164,7 @@ export function loadConfig(options: InitOptions = {}, env: Env = process.env): C
     otlp: otlpConfig(r, 'traces', options.otlp),
     metrics: metricsConfig(r, options),
     shutdownTimeoutMillis,
-    instrumentations: instrumentations(r, options.instrumentations),
+    instrumentations: instrumentations(r, options.instrumentations, options.logs?.console ?? r.boolean('SIGHTLINE_LOGS_CONSOLE', false)),
     http: httpConfig(r, options.http),
     messaging: {
       consumerTrace: options.messaging?.consumerTrace ?? r.oneOf('SIGHTLINE_MESSAGING_CONSUMER_TRACE', ['child', 'link'] as const, 'child'),
@@ -159,7 +173,9 @@ export function loadConfig(options: InitOptions = {}, env: Env = process.env): C
       traceIdKey: options.logs?.traceIdKey ?? r.raw('SIGHTLINE_LOG_TRACE_ID_KEY') ?? 'trace_id',
       spanIdKey: options.logs?.spanIdKey ?? r.raw('SIGHTLINE_LOG_SPAN_ID_KEY') ?? 'span_id',
       traceFlagsKey: options.logs?.traceFlagsKey ?? r.raw('SIGHTLINE_LOG_TRACE_FLAGS_KEY') ?? 'trace_flags',
+      stampUnsampled: options.logs?.stampUnsampled ?? r.boolean('SIGHTLINE_LOG_STAMP_UNSAMPLED', false),
     },
+    logRecords: logsConfig(r, options),
     inheritedContext: inheritedContext(r),
     runWorker: runWorkerSettings(r, shutdownTimeoutMillis),
     env,
@@ -355,7 +371,10 @@ function endpointUrl(r: EnvReader, signal: Signal, protocol: OtlpProtocol, optio
   return url.href;
 }
 
-function instrumentations(r: EnvReader, overrides: InitOptions['instrumentations']): InstrumentationName[] {
+/** Instrumentations that run only when asked for: the console bridge (every console.* call would become a record). */
+const OFF_BY_DEFAULT: readonly InstrumentationName[] = ['console'];
+
+function instrumentations(r: EnvReader, overrides: InitOptions['instrumentations'], consoleBridge: boolean): InstrumentationName[] {
   const known = (name: string, list: string[]): InstrumentationName[] =>
     list.flatMap((entry) => {
       const lower = entry.toLowerCase();
@@ -365,7 +384,11 @@ function instrumentations(r: EnvReader, overrides: InitOptions['instrumentations
     });
   const enabledList = overrides?.enabled ?? r.list('OTEL_NODE_ENABLED_INSTRUMENTATIONS');
   const disabledList = overrides?.disabled ?? r.list('OTEL_NODE_DISABLED_INSTRUMENTATIONS') ?? [];
-  const enabled = enabledList === undefined ? [...INSTRUMENTATION_NAMES] : known('OTEL_NODE_ENABLED_INSTRUMENTATIONS', enabledList);
+  const enabled =
+    enabledList === undefined
+      ? INSTRUMENTATION_NAMES.filter((name) => !OFF_BY_DEFAULT.includes(name))
+      : known('OTEL_NODE_ENABLED_INSTRUMENTATIONS', enabledList);
+  if (consoleBridge && !enabled.includes('console')) enabled.push('console');
   const disabled = known('OTEL_NODE_DISABLED_INSTRUMENTATIONS', disabledList);
   return enabled.filter((name) => !disabled.includes(name));
 }
@@ -450,4 +473,49 @@ function metricsConfig(r: EnvReader, options: InitOptions): MetricsSettings & { 
         r.oneOf('OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION', DEFAULT_HISTOGRAMS, 'explicit_bucket_histogram'),
     },
   };
+}
+
+function logsConfig(r: EnvReader, options: InitOptions): LogsSettings & { otlp: OtlpConfig } {
+  const l = options.logs;
+  const maxQueueSize = l?.batch?.maxQueueSize ?? r.integer('OTEL_BLRP_MAX_QUEUE_SIZE', 2048, 1);
+  let maxExportBatchSize = l?.batch?.maxExportBatchSize ?? r.integer('OTEL_BLRP_MAX_EXPORT_BATCH_SIZE', 512, 1);
+  if (maxExportBatchSize > maxQueueSize) {
+    log.warn(
+      `OTEL_BLRP_MAX_EXPORT_BATCH_SIZE=${maxExportBatchSize} is larger than OTEL_BLRP_MAX_QUEUE_SIZE=${maxQueueSize}; using ${maxQueueSize}`,
+    );
+    maxExportBatchSize = maxQueueSize;
+  }
+  const attributeCount = r.integer('OTEL_ATTRIBUTE_COUNT_LIMIT', 128, 0);
+  const valueLength = r.integer('OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT', DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT, 0);
+  return {
+    exporter: l?.exporter ?? r.oneOf('OTEL_LOGS_EXPORTER', LOGS_EXPORTERS, 'otlp'),
+    otlp: otlpConfig(r, 'logs', options.otlp),
+    batch: {
+      maxQueueSize,
+      maxExportBatchSize,
+      scheduledDelayMillis: l?.batch?.scheduledDelayMillis ?? r.integer('OTEL_BLRP_SCHEDULE_DELAY', 1000, 0),
+      exportTimeoutMillis: l?.batch?.exportTimeoutMillis ?? r.integer('OTEL_BLRP_EXPORT_TIMEOUT', 30000, 1),
+    },
+    limits: {
+      attributeCountLimit: l?.limits?.attributeCountLimit ?? r.integer('OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT', attributeCount, 0),
+      attributeValueLengthLimit:
+        l?.limits?.attributeValueLengthLimit ?? r.integer('OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT', valueLength, 0),
+    },
+    minSeverity: minSeverity(r, l?.minSeverity),
+  };
+}
+
+/** SIGHTLINE_LOGS_MIN_SEVERITY: trace, debug, info, warn, error, fatal, or a severity number 1-24. */
+function minSeverity(r: EnvReader, option: SeverityName | number | undefined): number {
+  const name = 'SIGHTLINE_LOGS_MIN_SEVERITY';
+  const value = option === undefined ? r.raw(name) : String(option);
+  if (value === undefined) return 1;
+  const lower = value.toLowerCase();
+  if ((SEVERITY_NAMES as readonly string[]).includes(lower)) return severityOfName(lower as SeverityName);
+  const n = Number(value);
+  if (Number.isInteger(n) && n >= 1 && n <= 24) return n;
+  log.warn(
+    `${option === undefined ? name : 'logs.minSeverity'}="${value}" is not one of ${SEVERITY_NAMES.join(', ')} or a severity number from 1 to 24; exporting every severity`,
+  );
+  return 1;
 }

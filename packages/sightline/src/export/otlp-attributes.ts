@@ -1,9 +1,13 @@
-// OTLP KeyValue lists (opentelemetry/proto/common/v1/common.proto), for every signal's encoder.
-// Repeated string pairs (methods, routes, schemes) come whole from the writer's cache.
-import type { Attributes, AttributeValue } from '@opentelemetry/api';
+// OTLP KeyValue lists and AnyValues (opentelemetry/proto/common/v1/common.proto), for every signal's
+// encoder. Repeated string pairs (methods, routes, schemes) come whole from the writer's cache. Span
+// and metric attributes are primitives and arrays of them; log bodies and attributes may also be
+// maps and byte arrays, already made safe by logs/any-value.ts.
 import { WIRE_FIXED64, WIRE_VARINT, type ProtoWriter } from '@sightline/otlp';
 
-export function writeAttributes(w: ProtoWriter, field: number, attributes: Attributes): void {
+/** A span's, a metric point's or a log record's attributes: values the writer can encode, or nothing. */
+export type EncodableAttributes = Readonly<Record<string, unknown>>;
+
+export function writeAttributes(w: ProtoWriter, field: number, attributes: EncodableAttributes): void {
   for (const key in attributes) {
     const value = attributes[key];
     if (value === undefined || value === null) continue;
@@ -20,7 +24,8 @@ export function writeAttributes(w: ProtoWriter, field: number, attributes: Attri
   }
 }
 
-export function writeAnyValueBody(w: ProtoWriter, value: AttributeValue | null | undefined): void {
+/** The fields of an AnyValue; null and undefined (and anything unencodable) leave it empty. */
+export function writeAnyValueBody(w: ProtoWriter, value: unknown): void {
   switch (typeof value) {
     case 'string':
       w.string(1, value);
@@ -38,15 +43,24 @@ export function writeAnyValueBody(w: ProtoWriter, value: AttributeValue | null |
         w.double(value);
       }
       return;
-    default:
+    case 'object':
+      if (value === null) return;
       if (Array.isArray(value)) {
         w.fork(5); // ArrayValue
         for (const element of value as unknown[]) {
           w.fork(1);
-          writeAnyValueBody(w, element as AttributeValue | null | undefined);
+          writeAnyValueBody(w, element);
           w.join();
         }
         w.join();
+      } else if (value instanceof Uint8Array) {
+        w.bytes(7, value);
+      } else {
+        w.fork(6); // KeyValueList
+        writeAttributes(w, 1, value as EncodableAttributes);
+        w.join();
       }
+      return;
+    default:
   }
 }

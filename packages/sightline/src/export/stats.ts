@@ -1,8 +1,10 @@
-// What happened to spans on their way out, readable through getStats(), and a warning about losses
-// said at most once a minute however fast spans are lost. Every span ended is, at any moment, exactly
-// one of: exported, rejected, failed, dropped (queue full or backlog), abandoned, queued in the
-// process, or in the export worker. The counts kept here and the export worker's add up to that.
+// What happened to spans (and, in a recorder of their own, log records) on their way out, readable
+// through getStats(), and a warning about losses said at most once a minute however fast they are
+// lost. Every item ended or emitted is, at any moment, exactly one of: exported, rejected, failed,
+// dropped (queue full or backlog), abandoned, queued in the process, or in the export worker. The
+// counts kept here and the export worker's add up to that.
 import { log } from '../diag/logger.js';
+import type { Signal } from '@sightline/otlp';
 import type { ExportWorker } from './export-worker.js';
 
 export interface ExportStats {
@@ -31,11 +33,35 @@ export interface ExportStats {
   lastExportError: string | undefined;
 }
 
+/** One signal's counts, as ExportStats names them for spans and LogStats for log records. */
+export interface SignalCounts {
+  /** Offered to the in-process queue (sampled spans ended, log records emitted). */
+  ended: number;
+  exported: number;
+  rejected: number;
+  failed: number;
+  droppedQueueFull: number;
+  droppedBacklog: number;
+  abandoned: number;
+  queued: number;
+  inExport: number;
+  queueBytes: number;
+  requests: number;
+  failedRequests: number;
+  lastError: string | undefined;
+}
+
 const REPORT_INTERVAL_MILLIS = 60_000;
 
 export interface StatsSettings {
   maxQueueSize: number;
   maxQueueBytes: number;
+  /** Which of the export worker's signals these count (traces unless said). */
+  signal?: Signal;
+  /** What the items are called in warnings (spans unless said). */
+  noun?: string;
+  /** The variable that bounds the in-process queue, named when it overflows. */
+  queueVariable?: string;
 }
 
 export class StatsRecorder {
@@ -47,22 +73,29 @@ export class StatsRecorder {
   private reported = { lost: 0, failedRequests: 0 };
   private lastReportAt = 0;
   private timer: NodeJS.Timeout | undefined;
+  private readonly signal: Signal;
+  private readonly noun: string;
+  private readonly queueVariable: string;
 
-  constructor(private readonly settings: StatsSettings) {}
+  constructor(private readonly settings: StatsSettings) {
+    this.signal = settings.signal ?? 'traces';
+    this.noun = settings.noun ?? 'spans';
+    this.queueVariable = settings.queueVariable ?? 'OTEL_BSP_MAX_QUEUE_SIZE';
+  }
 
   /** The export worker whose counts complete these (none with the console exporter). */
   attach(worker: ExportWorker): void {
     this.worker = worker;
   }
 
-  droppedQueueFull(): void {
-    this.droppedFull++;
+  droppedQueueFull(count = 1): void {
+    this.droppedFull += count;
     this.scheduleReport();
   }
 
-  /** Spans given up on this side of the export worker (encoding, hand-off). */
-  failed(spans: number, reason: string): void {
-    this.failedHere += spans;
+  /** Items given up on this side of the export worker (encoding, hand-off). */
+  failed(items: number, reason: string): void {
+    this.failedHere += items;
     this.lastError = reason;
     this.scheduleReport();
   }
@@ -73,22 +106,41 @@ export class StatsRecorder {
     this.scheduleReport();
   }
 
-  snapshot(queued: number): ExportStats {
-    const w = this.worker?.stats('traces');
+  counts(queued: number): SignalCounts {
+    const w = this.worker?.stats(this.signal);
     return {
-      spansEnded: this.ended,
-      spansExported: w?.exported ?? 0,
-      spansRejected: w?.rejected ?? 0,
-      spansFailed: this.failedHere + (w?.failed ?? 0),
-      spansDroppedQueueFull: this.droppedFull,
-      spansDroppedBacklog: w?.droppedBacklog ?? 0,
-      spansAbandoned: w?.abandoned ?? 0,
-      spansQueued: queued,
-      spansInExport: w?.inExport ?? 0,
-      exportQueueBytes: w?.queuedBytes ?? 0,
-      exportRequests: w?.requests ?? 0,
-      failedExportRequests: w?.failedRequests ?? 0,
-      lastExportError: this.lastError,
+      ended: this.ended,
+      exported: w?.exported ?? 0,
+      rejected: w?.rejected ?? 0,
+      failed: this.failedHere + (w?.failed ?? 0),
+      droppedQueueFull: this.droppedFull,
+      droppedBacklog: w?.droppedBacklog ?? 0,
+      abandoned: w?.abandoned ?? 0,
+      queued,
+      inExport: w?.inExport ?? 0,
+      queueBytes: w?.queuedBytes ?? 0,
+      requests: w?.requests ?? 0,
+      failedRequests: w?.failedRequests ?? 0,
+      lastError: this.lastError,
+    };
+  }
+
+  snapshot(queued: number): ExportStats {
+    const c = this.counts(queued);
+    return {
+      spansEnded: c.ended,
+      spansExported: c.exported,
+      spansRejected: c.rejected,
+      spansFailed: c.failed,
+      spansDroppedQueueFull: c.droppedQueueFull,
+      spansDroppedBacklog: c.droppedBacklog,
+      spansAbandoned: c.abandoned,
+      spansQueued: c.queued,
+      spansInExport: c.inExport,
+      exportQueueBytes: c.queueBytes,
+      exportRequests: c.requests,
+      failedExportRequests: c.failedRequests,
+      lastExportError: c.lastError,
     };
   }
 
@@ -104,25 +156,26 @@ export class StatsRecorder {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     this.lastReportAt = Date.now();
-    const t = this.snapshot(0);
-    const lost = t.spansDroppedQueueFull + t.spansDroppedBacklog + t.spansFailed + t.spansRejected + t.spansAbandoned;
+    const t = this.counts(0);
+    const lost = t.droppedQueueFull + t.droppedBacklog + t.failed + t.rejected + t.abandoned;
     const newLost = lost - this.reported.lost;
-    const newFailedRequests = t.failedExportRequests - this.reported.failedRequests;
-    this.reported = { lost, failedRequests: t.failedExportRequests };
+    const newFailedRequests = t.failedRequests - this.reported.failedRequests;
+    this.reported = { lost, failedRequests: t.failedRequests };
     if (newLost === 0 && newFailedRequests === 0) return;
     const parts: string[] = [];
     if (newLost > 0) {
       const causes = [
-        t.spansDroppedQueueFull && `queue full (OTEL_BSP_MAX_QUEUE_SIZE=${this.settings.maxQueueSize}): ${t.spansDroppedQueueFull}`,
-        t.spansDroppedBacklog &&
-          `backlog over SIGHTLINE_EXPORT_MAX_QUEUE_BYTES=${this.settings.maxQueueBytes} while the collector was slow or down: ${t.spansDroppedBacklog}`,
-        t.spansFailed && `refused or failed: ${t.spansFailed}`,
-        t.spansRejected && `rejected by the collector: ${t.spansRejected}`,
-        t.spansAbandoned && `still unsent when export ended (SIGHTLINE_SHUTDOWN_TIMEOUT): ${t.spansAbandoned}`,
+        t.droppedQueueFull && `queue full (${this.queueVariable}=${this.settings.maxQueueSize}): ${t.droppedQueueFull}`,
+        t.droppedBacklog &&
+          `backlog over SIGHTLINE_EXPORT_MAX_QUEUE_BYTES=${this.settings.maxQueueBytes} while the collector was slow or down: ${t.droppedBacklog}`,
+        t.failed && `refused or failed: ${t.failed}`,
+        t.rejected && `rejected by the collector: ${t.rejected}`,
+        t.abandoned && `still unsent when export ended (SIGHTLINE_SHUTDOWN_TIMEOUT): ${t.abandoned}`,
       ].filter(Boolean);
-      parts.push(`${newLost} spans lost since the last report (in total: ${causes.join(', ')}; of ${t.spansEnded} ended)`);
+      const verb = this.signal === 'logs' ? 'emitted' : 'ended';
+      parts.push(`${newLost} ${this.noun} lost since the last report (in total: ${causes.join(', ')}; of ${t.ended} ${verb})`);
     }
-    if (newFailedRequests > 0) parts.push(`${newFailedRequests} export requests failed and were retried or given up`);
-    log.warn(`${parts.join('; ')}; last error: ${t.lastExportError ?? 'none'}`);
+    if (newFailedRequests > 0) parts.push(`${newFailedRequests} ${this.signal === 'traces' ? '' : `${this.noun} `}export requests failed and were retried or given up`);
+    log.warn(`${parts.join('; ')}; last error: ${t.lastError ?? 'none'}`);
   }
 }

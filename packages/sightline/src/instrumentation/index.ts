@@ -1,5 +1,6 @@
 // Installs the instrumentations the configuration enables.
 import type { Meter, Tracer } from '@opentelemetry/api';
+import type { Logger } from '@opentelemetry/api-logs';
 import { log } from '../diag/logger.js';
 import { ExpressInstrumentation } from './express/express.js';
 import { FastifyInstrumentation } from './fastify/fastify.js';
@@ -17,6 +18,8 @@ import { BullmqInstrumentation } from './bullmq/bullmq.js';
 import { PgBossInstrumentation } from './pg-boss/pg-boss.js';
 import { PinoInstrumentation } from './logs/pino.js';
 import { WinstonInstrumentation } from './logs/winston.js';
+import { BunyanInstrumentation } from './logs/bunyan.js';
+import { ConsoleInstrumentation } from './logs/console.js';
 import { ChildProcessInstrumentation } from './child-process/child-process.js';
 
 export function createInstrumentations(): Instrumentation[] {
@@ -35,6 +38,8 @@ export function createInstrumentations(): Instrumentation[] {
     new PgBossInstrumentation(),
     new PinoInstrumentation(),
     new WinstonInstrumentation(),
+    new BunyanInstrumentation(),
+    new ConsoleInstrumentation(),
     new ChildProcessInstrumentation(),
   ];
 }
@@ -48,6 +53,7 @@ export function enableInstrumentations(
   settings: InstrumentationSettings,
   getTracer: (scope: string) => Tracer,
   getMeter: (scope: string) => Meter | undefined,
+  getLogger: (scope: string) => Logger | undefined,
   enterWith: InstrumentationContext['enterWith'],
 ): () => void {
   const enabled: Instrumentation[] = [];
@@ -56,7 +62,7 @@ export function enableInstrumentations(
     if (!names.includes(instrumentation.name)) continue;
     try {
       const scope = `@sightline/instrumentation-${instrumentation.name}`;
-      instrumentation.enable({ tracer: getTracer(scope), meter: getMeter(scope), settings, enterWith });
+      instrumentation.enable({ tracer: getTracer(scope), meter: getMeter(scope), logger: getLogger(scope), settings, enterWith });
       enabled.push(instrumentation);
       esmTargets.push(...(instrumentation.esmTargets?.() ?? []));
     } catch (error) {

@@ -16,6 +16,8 @@ export const INSTRUMENTATION_NAMES = [
   'pg-boss',
   'pino',
   'winston',
+  'bunyan',
+  'console',
   'child_process',
 ] as const;
 export type InstrumentationName = (typeof INSTRUMENTATION_NAMES)[number];
@@ -41,6 +43,8 @@ export interface LogCorrelationSettings {
   traceIdKey: string;
   spanIdKey: string;
   traceFlagsKey: string;
+  /** Stamp the ids on lines written inside unsampled spans too (whose traces the backend never gets). */
+  stampUnsampled: boolean;
 }
 
 export interface InstrumentationSettings {

@@ -1,6 +1,7 @@
 // Wires configuration, resource, sampler, tracer provider, queue and exporter together, and registers
 // them as the @opentelemetry/api globals so that any code using the API records into Sightline.
 import { context, diag, isSpanContextValid, metrics, propagation, trace, type Meter } from '@opentelemetry/api';
+import { logs, type Logger } from '@opentelemetry/api-logs';
 import type { Config } from '../config/config.js';
 import { AsyncLocalStorageContextManager } from '../context/async-local-storage-context-manager.js';
 import { log, toDiagLogLevel } from '../diag/logger.js';
@@ -19,9 +20,10 @@ import { buildResource } from '../resource/resource.js';
 import { samplerFromConfig } from '../trace/sampler.js';
 import type { SpanSink } from '../trace/span.js';
 import { SightlineTracerProvider } from '../trace/tracer-provider.js';
+import { LogsPipeline, NO_LOG_STATS, type LogStats } from './logs-pipeline.js';
 import { MetricsPipeline } from './metrics-pipeline.js';
 
-export type SightlineStats = ExportStats;
+export type SightlineStats = ExportStats & LogStats;
 
 export class Sightline {
   readonly contextManager = new AsyncLocalStorageContextManager();
@@ -33,6 +35,8 @@ export class Sightline {
   private readonly worker: ExportWorker | undefined;
   /** Undefined when OTEL_METRICS_EXPORTER is none: the API's meters stay no-ops and cost nothing. */
   readonly metrics: MetricsPipeline | undefined;
+  /** Undefined when OTEL_LOGS_EXPORTER is none: the bridges only stamp trace ids. */
+  readonly logs: LogsPipeline | undefined;
   private disableInstrumentations: () => void = () => {};
   private state: 'running' | 'shutting down' | 'shut down' = 'running';
   private shutdownPromise: Promise<void> | undefined;
@@ -44,15 +48,28 @@ export class Sightline {
     this.recorder = new StatsRecorder({ maxQueueSize: config.batch.maxQueueSize, maxQueueBytes: config.exportQueue.maxQueueBytes });
     const tracesOverOtlp = config.exporter === 'otlp';
     const metricsOverOtlp = config.metrics.exporters.includes('otlp');
-    if (tracesOverOtlp || metricsOverOtlp) {
-      const signals = { ...(tracesOverOtlp ? { traces: config.otlp } : {}), ...(metricsOverOtlp ? { metrics: config.metrics.otlp } : {}) };
+    const logsOverOtlp = config.logRecords.exporter === 'otlp';
+    if (tracesOverOtlp || metricsOverOtlp || logsOverOtlp) {
+      const signals = {
+        ...(tracesOverOtlp ? { traces: config.otlp } : {}),
+        ...(metricsOverOtlp ? { metrics: config.metrics.otlp } : {}),
+        ...(logsOverOtlp ? { logs: config.logRecords.otlp } : {}),
+      };
       this.worker = new ExportWorker({ signals, queue: config.exportQueue, logLevel: config.logLevel }, (signal, reason) =>
-        signal === 'metrics' ? this.metrics?.exportError(reason) : this.recorder.exportError(reason),
+        signal === 'metrics'
+          ? this.metrics?.exportError(reason)
+          : signal === 'logs'
+            ? this.logs?.exportError(reason)
+            : this.recorder.exportError(reason),
       );
-      this.recorder.attach(this.worker);
+      if (tracesOverOtlp) this.recorder.attach(this.worker);
     }
     this.metrics =
       config.metrics.exporters.length === 0 ? undefined : new MetricsPipeline(config.metrics, this.resource, this.worker, config.runWorker);
+    this.logs =
+      config.logRecords.exporter === 'none'
+        ? undefined
+        : new LogsPipeline(config.logRecords, this.resource, this.worker, config.exportQueue.maxQueueBytes);
     const exporter = this.createExporter();
     this.queue = exporter === undefined ? undefined : new BatchQueue(config.batch, exporter, this.recorder);
     const sink: SpanSink = this.queue ?? { onEnd() {} };
@@ -82,14 +99,17 @@ export class Sightline {
       metrics.setGlobalMeterProvider(this.metrics.provider);
       this.metrics.start(() => this.getStats());
     }
+    const loggerProvider = this.logs?.provider;
+    if (loggerProvider !== undefined) logs.setGlobalLoggerProvider(loggerProvider);
     this.continueInheritedContext();
-    const { http, messaging, logs } = this.config;
+    const { http, messaging } = this.config;
     const meterProvider = this.metrics?.provider;
     this.disableInstrumentations = enableInstrumentations(
       this.config.instrumentations,
-      { http, messaging, logs },
+      { http, messaging, logs: this.config.logs },
       (scope) => this.tracerProvider.getTracer(scope, SDK_VERSION),
       (scope): Meter | undefined => meterProvider?.getMeter(scope, SDK_VERSION),
+      (scope): Logger | undefined => loggerProvider?.getLogger(scope, SDK_VERSION),
       (ctx) => this.contextManager.enterWith(ctx),
     );
     log.debug(
@@ -127,13 +147,14 @@ export class Sightline {
   }
 
   hasUnflushed(): boolean {
-    return this.state === 'running' && this.queue !== undefined && this.queue.unflushed;
+    return this.state === 'running' && ((this.queue !== undefined && this.queue.unflushed) || this.logs?.unflushed === true);
   }
 
   async forceFlush(timeoutMillis = this.config.shutdownTimeoutMillis): Promise<boolean> {
     if (this.state === 'shut down') return true;
     await this.metrics?.collectNow();
     this.queue?.drainForFlush();
+    this.logs?.drainForFlush();
     if (this.worker === undefined) return true;
     const complete = await this.worker.flush(timeoutMillis);
     if (!complete) log.warn(`forceFlush did not finish within ${timeoutMillis} ms; spans still waiting for the collector remain queued`);
@@ -148,6 +169,7 @@ export class Sightline {
     if (this.state === 'shut down') return true;
     this.metrics?.collectSync();
     this.queue?.close();
+    this.logs?.close();
     let complete = true;
     if (this.worker !== undefined) {
       complete = this.worker.flushSync(timeoutMillis);
@@ -155,6 +177,7 @@ export class Sightline {
     }
     this.state = 'shut down';
     this.recorder.report();
+    this.logs?.report();
     return complete;
   }
 
@@ -163,6 +186,7 @@ export class Sightline {
       this.state = 'shutting down';
       this.disableInstrumentations();
       this.queue?.close();
+      this.logs?.close();
       await this.metrics?.shutdown();
       if (this.worker !== undefined) {
         const complete = await this.worker.shutdown(timeoutMillis);
@@ -172,12 +196,13 @@ export class Sightline {
           );
       }
       this.recorder.report();
+      this.logs?.report();
       this.state = 'shut down';
     })();
     return this.shutdownPromise;
   }
 
   getStats(): SightlineStats {
-    return this.recorder.snapshot(this.queue?.length ?? 0);
+    return { ...this.recorder.snapshot(this.queue?.length ?? 0), ...(this.logs?.snapshot() ?? NO_LOG_STATS) };
   }
 }

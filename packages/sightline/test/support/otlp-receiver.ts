@@ -243,17 +243,16 @@ export async function startGrpcReceiver(): Promise<Receiver> {
       responseDeserialize: (b: Buffer) => b,
     },
   };
-  // Metrics the app also sends by default: acknowledged with an empty response, not counted.
-  server.addService(
-    {
-      Export: {
-        ...service.Export,
-        path: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
-        responseSerialize: () => Buffer.alloc(0),
-      },
-    } as never,
-    { Export: (_call: unknown, callback: (err: null, value: object) => void) => callback(null, {}) } as never,
-  );
+  // Metrics and logs the app also sends by default: acknowledged with an empty response, not counted.
+  for (const path of [
+    '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
+    '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
+  ]) {
+    server.addService(
+      { Export: { ...service.Export, path, responseSerialize: () => Buffer.alloc(0) } } as never,
+      { Export: (_call: unknown, callback: (err: null, value: object) => void) => callback(null, {}) } as never,
+    );
+  }
   server.addService(
     service as never,
     {

@@ -1,6 +1,8 @@
 // The ids of the active span, as log fields; undefined when no valid span is active, so a log line
-// written outside a trace costs one context lookup and carries no fields.
-import { context, trace } from '@opentelemetry/api';
+// written outside a trace costs one context lookup and carries no fields. Lines written inside an
+// unsampled span carry none either, unless SIGHTLINE_LOG_STAMP_UNSAMPLED asks for them: the backend
+// never receives that trace, and a trace id that leads nowhere sends people looking for it.
+import { context, trace, TraceFlags } from '@opentelemetry/api';
 import type { LogCorrelationSettings } from '../settings.js';
 import { log } from '../../diag/logger.js';
 import { onPackage } from '../module-hook.js';
@@ -10,6 +12,7 @@ export function traceFields(keys: LogCorrelationSettings): Record<string, string
   if (span === undefined) return undefined;
   const sc = span.spanContext();
   if (!trace.isSpanContextValid(sc)) return undefined;
+  if ((sc.traceFlags & TraceFlags.SAMPLED) === 0 && !keys.stampUnsampled) return undefined;
   return {
     [keys.traceIdKey]: sc.traceId,
     [keys.spanIdKey]: sc.spanId,
@@ -30,7 +33,7 @@ export function correlateOnLoad(
     try {
       patch(exports, keys);
     } catch (error) {
-      log.warnOnce(name, `could not add trace ids to ${name} records: ${(error as Error).message}`);
+      log.warnOnce(name, `could not bridge ${name} records (trace ids and export): ${(error as Error).message}`);
     }
   });
 }

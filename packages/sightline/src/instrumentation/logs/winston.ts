@@ -1,35 +1,142 @@
-// winston: every record written inside a span gets the span's trace id, span id and flags. The
-// Logger class's write (which log(), info() and child loggers all call synchronously, in the caller's
-// context) is wrapped, so loggers created before init() get the fields too.
+// winston: every record the logger's level lets through is exported as an OTLP log record, and
+// records written inside a sampled span get the span's trace id, span id and flags.
+//
+// The Logger class's write (which log(), info() and child loggers all call synchronously, in the
+// caller's context) is wrapped to stamp the ids and to note the caller's context on the record. The
+// record is exported from the logger's own transform, after the logger's format has run, so that a
+// format the app uses to redact, filter (returning false) or add fields applies to what is exported
+// as it does to what is written. Transports' own formats are theirs alone.
+import { context, type Context } from '@opentelemetry/api';
+import type { LogAttributes, Logger, LogRecord } from '@opentelemetry/api-logs';
 import type { LogCorrelationSettings } from '../settings.js';
 import type { InstrumentationContext } from '../instrumentation.js';
 import type { Patcher } from '../toolkit/patcher.js';
 import { PatchingInstrumentation } from '../toolkit/patching-instrumentation.js';
+import { SEVERITY } from '../../logs/severity.js';
 import { correlateOnLoad, traceFields } from './log-correlation.js';
+import { emitFromBridge, withoutStampedFields } from './log-bridge.js';
 
-type Write = (this: unknown, info: unknown, ...rest: unknown[]) => boolean;
+type Write = (this: WinstonLogger, info: unknown, ...rest: unknown[]) => boolean;
+type Transform = (this: WinstonLogger, info: unknown, ...rest: unknown[]) => unknown;
+type Push = (this: WinstonLogger, chunk: unknown, ...rest: unknown[]) => boolean;
+interface WinstonLogger {
+  isLevelEnabled?(level: string): boolean;
+}
 
-function patch(patcher: Patcher, winston: unknown, keys: LogCorrelationSettings): void {
-  const Logger = (winston as { Logger?: { prototype: object } })?.Logger;
+const LEVEL = Symbol.for('level');
+/** The caller's context, noted on a record that is to be exported. */
+const CONTEXT = Symbol('sightline.context');
+
+/** winston's npm, syslog and cli levels as severity numbers (as OpenTelemetry's winston transport maps them). */
+const SEVERITY_OF: Record<string, number> = {
+  emerg: SEVERITY.FATAL + 2,
+  alert: SEVERITY.FATAL + 1,
+  crit: SEVERITY.FATAL,
+  error: SEVERITY.ERROR,
+  warn: SEVERITY.WARN,
+  warning: SEVERITY.WARN,
+  notice: SEVERITY.INFO + 1,
+  info: SEVERITY.INFO,
+  help: SEVERITY.INFO,
+  data: SEVERITY.INFO,
+  prompt: SEVERITY.INFO,
+  input: SEVERITY.INFO,
+  http: SEVERITY.DEBUG + 2,
+  verbose: SEVERITY.DEBUG + 1,
+  debug: SEVERITY.DEBUG,
+  silly: SEVERITY.TRACE,
+};
+
+/** Fields the record carries elsewhere. */
+const RECORD_FIELDS = ['level', 'message', 'stack', 'timestamp'];
+
+/** The record being transformed by a logger right now (transforms run synchronously). */
+let transforming: Record<string | symbol, unknown> | undefined;
+
+function patch(patcher: Patcher, winston: unknown, keys: LogCorrelationSettings, logger: Logger | undefined): void {
+  const Logger = (winston as { Logger?: { prototype: Record<string, unknown> } })?.Logger;
   patcher.wrap<Write>(
     Logger?.prototype,
     'write',
     (write) =>
-      function (this: unknown, info: unknown, ...rest: unknown[]) {
-        const fields = traceFields(keys);
-        if (fields !== undefined && info !== null && typeof info === 'object') {
-          const record = info as Record<string, unknown>;
-          for (const key in fields) if (record[key] === undefined) record[key] = fields[key];
+      function (this: WinstonLogger, info: unknown, ...rest: unknown[]) {
+        if (info !== null && typeof info === 'object') {
+          const record = info as Record<string | symbol, unknown>;
+          if (logger !== undefined) {
+            const level = (record[LEVEL] ?? record.level) as string;
+            if (typeof level === 'string' && (this.isLevelEnabled?.(level) ?? true)) record[CONTEXT] = context.active();
+          }
+          const fields = traceFields(keys);
+          if (fields !== undefined) for (const key in fields) if (record[key] === undefined) record[key] = fields[key];
         }
         return write.call(this, info, ...rest);
       },
   );
+  if (logger === undefined) return;
+  patcher.wrap<Transform>(
+    Logger?.prototype,
+    '_transform',
+    (transform) =>
+      function (this: WinstonLogger, info: unknown, ...rest: unknown[]) {
+        const outer = transforming;
+        transforming = info !== null && typeof info === 'object' ? (info as Record<string | symbol, unknown>) : undefined;
+        try {
+          return transform.call(this, info, ...rest);
+        } finally {
+          transforming = outer;
+        }
+      },
+  );
+  // push() is the stream's, inherited: the wrapper goes on Logger's prototype, in front of it.
+  patcher.wrap<Push>(
+    Logger?.prototype,
+    'push',
+    (push) =>
+      function (this: WinstonLogger, chunk: unknown, ...rest: unknown[]) {
+        const original = transforming;
+        if (original !== undefined && chunk !== null && typeof chunk === 'object') {
+          const caller = original[CONTEXT] as Context | undefined;
+          if (caller !== undefined) {
+            delete original[CONTEXT];
+            emitFromBridge('winston', logger, () => recordOf(chunk as Record<string | symbol, unknown>, caller, keys));
+          }
+        }
+        return push.call(this, chunk, ...rest);
+      },
+  );
+}
+
+function recordOf(info: Record<string | symbol, unknown>, caller: Context, keys: LogCorrelationSettings): LogRecord {
+  const level = String(info[LEVEL] ?? info.level ?? '');
+  const attributes: Record<string, unknown> = {};
+  for (const key in info) if (!RECORD_FIELDS.includes(key)) attributes[key] = info[key];
+  withoutStampedFields(attributes, keys);
+  delete attributes[CONTEXT as unknown as string];
+  const stack = info.stack;
+  if (typeof stack === 'string') {
+    // An Error logged as the record, or its stack merged into the record (winston's log(level, msg, error),
+    // format.errors()): the stack's first line names the error's type and its own message.
+    const head = /^([\w$.]+): ([^\n]*)/.exec(stack);
+    const type = info instanceof Error ? info.name : head?.[1];
+    if (type) attributes['exception.type'] = type;
+    attributes['exception.message'] = info instanceof Error ? info.message : (head?.[2] ?? info.message);
+    attributes['exception.stacktrace'] = stack;
+  }
+  const timestamp = info.timestamp;
+  return {
+    timestamp: typeof timestamp === 'string' && !Number.isNaN(Date.parse(timestamp)) ? new Date(timestamp) : undefined,
+    severityNumber: SEVERITY_OF[level] ?? 0,
+    severityText: level,
+    body: info.message as LogRecord['body'],
+    attributes: attributes as LogAttributes,
+    context: caller,
+  };
 }
 
 export class WinstonInstrumentation extends PatchingInstrumentation {
   readonly name = 'winston' as const;
 
   enable(ctx: InstrumentationContext): void {
-    this.onDisable(correlateOnLoad('winston', (exports, keys) => patch(this.patcher, exports, keys), ctx.settings.logs));
+    this.onDisable(correlateOnLoad('winston', (exports, keys) => patch(this.patcher, exports, keys, ctx.logger), ctx.settings.logs));
   }
 }

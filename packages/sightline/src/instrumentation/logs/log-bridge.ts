@@ -1,0 +1,36 @@
+// What the logger bridges share: emitting a record without ever throwing into the app's logging
+// call, and knowing when a bridge is already emitting, so that a logger writing through console (or
+// console writing through a logger) is recorded once, not twice or in a loop.
+import type { Logger, LogRecord } from '@opentelemetry/api-logs';
+import { log } from '../../diag/logger.js';
+
+let depth = 0;
+
+/** True while a bridge is emitting: console.* calls made meanwhile belong to that record. */
+export function bridgeActive(): boolean {
+  return depth > 0;
+}
+
+/** Builds and emits a record; a failure is said once and the app's call goes on. */
+export function emitFromBridge(bridge: string, logger: Logger, make: () => LogRecord | undefined): void {
+  if (depth > 0) return;
+  depth++;
+  try {
+    const record = make();
+    if (record !== undefined) logger.emit(record);
+  } catch (error) {
+    log.warnOnce(`${bridge}-emit`, `a ${bridge} record could not be exported (the line itself was written): ${(error as Error)?.message ?? error}`);
+  } finally {
+    depth--;
+  }
+}
+
+/** Removes the fields Sightline itself stamped into the line: the record carries the ids natively. */
+export function withoutStampedFields(
+  attributes: Record<string, unknown>,
+  keys: { traceIdKey: string; spanIdKey: string; traceFlagsKey: string },
+): void {
+  delete attributes[keys.traceIdKey];
+  delete attributes[keys.spanIdKey];
+  delete attributes[keys.traceFlagsKey];
+}

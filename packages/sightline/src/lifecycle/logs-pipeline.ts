@@ -1,0 +1,103 @@
+// The logs side of a running Sightline: the api-logs LoggerProvider, the batch queue and the exporter
+// OTEL_LOGS_EXPORTER asks for (OTLP through the shared export worker, or the console), and the
+// counts getStats() reports. Flushed with the traces on forceFlush(), shutdown() and at exit.
+import type { Attributes } from '@opentelemetry/api';
+import type { OtlpConfig } from '../export/otlp-config.js';
+import { ConsoleLogExporter } from '../export/console-log-exporter.js';
+import type { ExportWorker } from '../export/export-worker.js';
+import { OtlpLogExporter } from '../export/otlp-log-exporter.js';
+import { OtlpLogsEncoder } from '../export/otlp-logs.js';
+import { StatsRecorder, type SignalCounts } from '../export/stats.js';
+import { LogRecordQueue } from '../logs/log-queue.js';
+import { SightlineLoggerProvider } from '../logs/logger-provider.js';
+import type { LogsSettings } from '../logs/settings.js';
+
+/** The log records' share of getStats(): every record emitted is exactly one of the others. */
+export interface LogStats {
+  logRecordsEmitted: number;
+  logRecordsExported: number;
+  logRecordsRejected: number;
+  logRecordsFailed: number;
+  /** Dropped by the export worker to stay within SIGHTLINE_EXPORT_MAX_QUEUE_BYTES while the collector was slow or down. */
+  logRecordsDroppedBacklog: number;
+  logRecordsAbandoned: number;
+  logRecordsQueued: number;
+  logRecordsInExport: number;
+}
+
+export const NO_LOG_STATS: LogStats = Object.freeze({
+  logRecordsEmitted: 0,
+  logRecordsExported: 0,
+  logRecordsRejected: 0,
+  logRecordsFailed: 0,
+  logRecordsDroppedBacklog: 0,
+  logRecordsAbandoned: 0,
+  logRecordsQueued: 0,
+  logRecordsInExport: 0,
+});
+
+export class LogsPipeline {
+  readonly provider: SightlineLoggerProvider;
+  private readonly queue: LogRecordQueue;
+  private readonly stats: StatsRecorder;
+
+  constructor(
+    settings: LogsSettings & { otlp: OtlpConfig },
+    resource: Attributes,
+    worker: ExportWorker | undefined,
+    maxQueueBytes: number,
+  ) {
+    this.stats = new StatsRecorder({
+      signal: 'logs',
+      noun: 'log records',
+      queueVariable: 'OTEL_BLRP_MAX_QUEUE_SIZE',
+      maxQueueSize: settings.batch.maxQueueSize,
+      maxQueueBytes,
+    });
+    const exporter =
+      settings.exporter === 'otlp' && worker !== undefined
+        ? new OtlpLogExporter(worker, new OtlpLogsEncoder(resource), this.stats)
+        : new ConsoleLogExporter();
+    if (worker !== undefined && settings.exporter === 'otlp') this.stats.attach(worker);
+    this.queue = new LogRecordQueue(settings.batch, exporter, this.stats);
+    this.provider = new SightlineLoggerProvider({ limits: settings.limits, minSeverity: settings.minSeverity }, this.queue);
+  }
+
+  /** The export worker reports a failed request or a drop. */
+  exportError(reason: string | undefined): void {
+    this.stats.exportError(reason);
+  }
+
+  get unflushed(): boolean {
+    return this.queue.unflushed;
+  }
+
+  /** Hands everything queued to the exporter (before the export worker's flush). */
+  drainForFlush(): void {
+    this.queue.drainForFlush();
+  }
+
+  /** The last hand-over: records emitted afterwards are not taken. */
+  close(): void {
+    this.provider.close();
+    this.queue.close();
+  }
+
+  report(): void {
+    this.stats.report();
+  }
+
+  snapshot(): LogStats {
+    const c: SignalCounts = this.stats.counts(this.queue.length);
+    return {
+      logRecordsEmitted: c.ended,
+      logRecordsExported: c.exported,
+      logRecordsRejected: c.rejected,
+      logRecordsFailed: c.failed,
+      logRecordsDroppedBacklog: c.droppedBacklog + c.droppedQueueFull,
+      logRecordsAbandoned: c.abandoned,
+      logRecordsQueued: c.queued,
+      logRecordsInExport: c.inExport,
+    };
+  }
+}
