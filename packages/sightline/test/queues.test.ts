@@ -376,20 +376,6 @@ for (const mode of ['child process', 'worker thread'] as const)
     });
   });
 
-describe('log correlation with init() after the loggers were created', () => {
-  it('stamps pino and winston records all the same', async () => {
-    const { execFileSync } = await import('node:child_process');
-    const { FIXTURES } = await import('./support/child-app.js');
-    const out = execFileSync(process.execPath, [`${FIXTURES}late-init-logs.cjs`], { cwd: FIXTURES, encoding: 'utf8' });
-    const lines = jsonLines(out);
-    const expected = lines.find((l) => l.expected)!.expected;
-    const by = (text: string) => lines.find((l) => l.msg === text || l.message === text)!;
-    assert.equal(by('pino inside').span_id, expected);
-    assert.equal(by('winston inside').span_id, expected);
-    assert.equal(by('pino outside').span_id, undefined);
-  });
-});
-
 describe('BullMQ from a CommonJS app', () => {
   it('patches the CommonJS build: the consumer continues the producer', async (t) => {
     if (!(await requireService(t, 'Redis', REDIS_URL))) return;

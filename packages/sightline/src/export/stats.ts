@@ -175,7 +175,10 @@ export class StatsRecorder {
       const verb = this.signal === 'logs' ? 'emitted' : 'ended';
       parts.push(`${newLost} ${this.noun} lost since the last report (in total: ${causes.join(', ')}; of ${t.ended} ${verb})`);
     }
-    if (newFailedRequests > 0) parts.push(`${newFailedRequests} ${this.signal === 'traces' ? '' : `${this.noun} `}export requests failed and were retried or given up`);
+    if (newFailedRequests > 0)
+      parts.push(
+        `${newFailedRequests} ${this.signal === 'traces' ? '' : `${this.noun} `}export requests failed and were retried or given up`,
+      );
     log.warn(`${parts.join('; ')}; last error: ${t.lastError ?? 'none'}`);
   }
 }

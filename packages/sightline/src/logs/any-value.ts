@@ -52,12 +52,7 @@ function objectValue(value: object, lengthLimit: number, depth: number, seen: Se
   }
 }
 
-function mapValue(
-  entries: Iterable<[unknown, unknown]>,
-  lengthLimit: number,
-  depth: number,
-  seen: Set<object>,
-): Record<string, unknown> {
+function mapValue(entries: Iterable<[unknown, unknown]>, lengthLimit: number, depth: number, seen: Set<object>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, element] of entries) {
     const v = toAnyValue(element, lengthLimit, depth + 1, seen);

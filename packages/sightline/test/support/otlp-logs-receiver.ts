@@ -103,7 +103,8 @@ export async function startLogsReceiver(): Promise<LogsReceiver> {
       const json = contentType.includes('json');
       const path = req.url ?? '';
       requests.push({ contentType, path });
-      if (path.endsWith('/v1/logs')) records.push(...(json ? normalise(JSON.parse(body.toString('utf8')), false) : decodeLogsProtobuf(body)));
+      if (path.endsWith('/v1/logs'))
+        records.push(...(json ? normalise(JSON.parse(body.toString('utf8')), false) : decodeLogsProtobuf(body)));
       else if (path.endsWith('/v1/traces')) spans.push(...(json ? decodeJson(body.toString('utf8')) : decodeProtobuf(body)));
       res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' });
       res.end(json ? '{}' : '');

@@ -19,7 +19,10 @@ export function emitFromBridge(bridge: string, logger: Logger, make: () => LogRe
     const record = make();
     if (record !== undefined) logger.emit(record);
   } catch (error) {
-    log.warnOnce(`${bridge}-emit`, `a ${bridge} record could not be exported (the line itself was written): ${(error as Error)?.message ?? error}`);
+    log.warnOnce(
+      `${bridge}-emit`,
+      `a ${bridge} record could not be exported (the line itself was written): ${(error as Error)?.message ?? error}`,
+    );
   } finally {
     depth--;
   }

@@ -89,7 +89,8 @@ function recordOf(
     // A custom stringifier wrote something else than JSON: the line itself is the body.
     return { severityNumber, severityText: label, body: line.trimEnd() };
   }
-  if (fields === null || typeof fields !== 'object' || Array.isArray(fields)) return { severityNumber, severityText: label, body: line.trimEnd() };
+  if (fields === null || typeof fields !== 'object' || Array.isArray(fields))
+    return { severityNumber, severityText: label, body: line.trimEnd() };
   const time = fields.time;
   const body = fields[messageKey];
   const error = fields[errorKey];
