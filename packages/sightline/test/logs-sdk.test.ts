@@ -1,0 +1,194 @@
+// The logs SDK in process: what emit() makes of a record (trace context, limits, values made safe,
+// exceptions), the minimum severity, the batch queue that hands over rather than drops in a burst,
+// the severity mappings, and the encoder read back with the official proto schema.
+import assert from 'node:assert/strict';
+import { ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
+import { describe, it } from 'node:test';
+import { OtlpLogsEncoder } from '../src/export/otlp-logs.js';
+import { StatsRecorder } from '../src/export/stats.js';
+import { toAnyValue } from '../src/logs/any-value.js';
+import { LogRecordQueue } from '../src/logs/log-queue.js';
+import type { SightlineLogRecord } from '../src/logs/log-record.js';
+import { SightlineLoggerProvider } from '../src/logs/logger-provider.js';
+import { severityOfTenLevel } from '../src/logs/severity.js';
+import { loadConfig } from '../src/config/config.js';
+import { captureLog } from './support/capture-log.js';
+import { decodeLogsProtobuf } from './support/otlp-logs-receiver.js';
+
+const LIMITS = { attributeCountLimit: 128, attributeValueLengthLimit: 16384 };
+
+function collecting(settings: Partial<{ minSeverity: number; limits: typeof LIMITS }> = {}) {
+  const records: SightlineLogRecord[] = [];
+  const provider = new SightlineLoggerProvider(
+    { limits: settings.limits ?? LIMITS, minSeverity: settings.minSeverity ?? 1 },
+    { onEmit: (r) => records.push(r) },
+  );
+  return { provider, records };
+}
+
+const spanContext = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: TraceFlags.SAMPLED };
+
+describe('logs SDK', () => {
+  it('takes the trace context from the record, makes values safe, and turns an exception into exception.* attributes', () => {
+    const { provider, records } = collecting();
+    const cyclic: Record<string, unknown> = { name: 'loop' };
+    cyclic.self = cyclic;
+    provider.getLogger('l').emit({
+      context: trace.setSpanContext(ROOT_CONTEXT, spanContext),
+      severityNumber: 17,
+      body: { when: new Date(0), cyclic },
+      attributes: { fn: () => 1, undef: undefined, count: 2n, list: [1, undefined, 'x'] },
+      exception: new TypeError('bad input'),
+    });
+    const [r] = records;
+    assert.equal(r!.traceId, spanContext.traceId);
+    assert.equal(r!.spanId, spanContext.spanId);
+    assert.equal(r!.traceFlags, 1);
+    assert.deepEqual(r!.body, { when: '1970-01-01T00:00:00.000Z', cyclic: { name: 'loop', self: '[Circular]' } });
+    assert.deepEqual(Object.keys(r!.attributes).sort(), ['count', 'exception.message', 'exception.stacktrace', 'exception.type', 'list']);
+    assert.equal(r!.attributes.count, '2');
+    assert.deepEqual(r!.attributes.list, [1, null, 'x']);
+    assert.equal(r!.attributes['exception.type'], 'TypeError');
+    assert.equal(r!.attributes['exception.message'], 'bad input');
+  });
+
+  it('applies the attribute count and value length limits, and counts what it dropped', () => {
+    const { provider, records } = collecting({ limits: { attributeCountLimit: 2, attributeValueLengthLimit: 5 } });
+    provider.getLogger('l').emit({ body: 'a long body', attributes: { a: 'abcdefgh', b: { c: 'abcdefgh' }, c: 1, d: 2 } });
+    const [r] = records;
+    assert.equal(r!.body, 'a lon');
+    assert.deepEqual(r!.attributes, { a: 'abcde', b: { c: 'abcde' } });
+    assert.equal(r!.droppedAttributesCount, 2);
+    assert.equal(toAnyValue('a😀b', 2), 'a', 'a cut never splits a surrogate pair');
+  });
+
+  it('leaves out records below the minimum severity (enabled() says so too), keeps unspecified ones, and takes nothing after close', () => {
+    const { provider, records } = collecting({ minSeverity: 9 });
+    const logger = provider.getLogger('l');
+    assert.equal(logger.enabled({ severityNumber: 5 }), false);
+    assert.equal(logger.enabled({ severityNumber: 13 }), true);
+    logger.emit({ severityNumber: 5, body: 'debug' });
+    logger.emit({ body: 'unspecified' });
+    logger.emit({ severityNumber: 13, body: 'warn' });
+    provider.close();
+    logger.emit({ severityNumber: 21, body: 'after close' });
+    assert.deepEqual(
+      records.map((r) => r.body),
+      ['unspecified', 'warn'],
+    );
+    assert.equal(logger.enabled(), false);
+  });
+
+  it('a getter that throws or logs again cannot break or loop the emit', () => {
+    const { provider, records } = collecting();
+    const logger = provider.getLogger('l');
+    const body = {
+      get bad(): never {
+        throw new Error('getter');
+      },
+      get again(): string {
+        logger.emit({ body: 'from inside' });
+        return 'x';
+      },
+    };
+    assert.doesNotThrow(() => logger.emit({ body }));
+    assert.equal(records.length, 1);
+    assert.match(String(records[0]!.body), /unreadable: getter/);
+  });
+
+  it('the batch queue hands a burst over on the emitting call instead of dropping past OTEL_BLRP_MAX_QUEUE_SIZE', () => {
+    const batches: number[] = [];
+    const stats = new StatsRecorder({ signal: 'logs', noun: 'log records', maxQueueSize: 100, maxQueueBytes: 1 << 20 });
+    const queue = new LogRecordQueue(
+      { maxQueueSize: 100, maxExportBatchSize: 40, scheduledDelayMillis: 60_000, exportTimeoutMillis: 1000 },
+      { export: (records) => batches.push(records.length) },
+      stats,
+    );
+    const provider = new SightlineLoggerProvider({ limits: LIMITS, minSeverity: 1 }, queue);
+    const logger = provider.getLogger('burst');
+    for (let i = 0; i < 1000; i++) logger.emit({ body: `line ${i}` });
+    queue.close();
+    assert.equal(
+      batches.reduce((a, b) => a + b, 0),
+      1000,
+    );
+    assert.ok(batches.every((n) => n <= 40));
+    const counts = stats.counts(queue.length);
+    assert.equal(counts.ended, 1000);
+    assert.equal(counts.droppedQueueFull, 0);
+  });
+
+  it('maps pino and bunyan levels to severity numbers', () => {
+    assert.deepEqual([10, 20, 30, 40, 50, 60, 35, 5, 70].map(severityOfTenLevel), [1, 5, 9, 13, 17, 21, 11, 1, 22]);
+  });
+
+  it('encodes records that the official schema reads back, bodies and attributes of every kind included', () => {
+    const { provider, records } = collecting();
+    provider.getLogger('enc', '1.0').emit({
+      context: trace.setSpanContext(ROOT_CONTEXT, spanContext),
+      severityNumber: 13,
+      severityText: 'WARN',
+      eventName: 'thing.happened',
+      body: { list: [1, 'two', { three: 3.5 }], bytes: new Uint8Array([7, 8]) },
+      attributes: { ok: true, n: -5, big: 2 ** 60, text: 'é' },
+      timestamp: 1_700_000_000_123,
+    });
+    const decoded = decodeLogsProtobuf(new OtlpLogsEncoder({ 'service.name': 'enc' }).encode(records));
+    assert.equal(decoded.length, 1);
+    const [d] = decoded;
+    assert.equal(d!.scope, 'enc');
+    assert.equal(d!.resource['service.name'], 'enc');
+    assert.equal(d!.severityNumber, 13);
+    assert.equal(d!.severityText, 'WARN');
+    assert.equal(d!.eventName, 'thing.happened');
+    assert.equal(d!.traceId, spanContext.traceId);
+    assert.equal(d!.spanId, spanContext.spanId);
+    assert.equal(d!.flags, 1);
+    assert.equal(d!.timeUnixNano, 1_700_000_000_123_000_000n);
+    assert.deepEqual(d!.body, { list: [1, 'two', { three: 3.5 }], bytes: Buffer.from([7, 8]) });
+    assert.deepEqual(d!.attributes, { ok: true, n: -5, big: 2 ** 60, text: 'é' });
+  });
+
+  it('reads OTEL_LOGS_EXPORTER, OTEL_BLRP_*, OTEL_LOGRECORD_* and SIGHTLINE_LOGS_MIN_SEVERITY, and says what it used instead of a bad value', () => {
+    const defaults = loadConfig({}, {}).logRecords;
+    assert.equal(defaults.exporter, 'otlp');
+    assert.deepEqual(defaults.batch, {
+      maxQueueSize: 2048,
+      maxExportBatchSize: 512,
+      scheduledDelayMillis: 1000,
+      exportTimeoutMillis: 30000,
+    });
+    assert.equal(defaults.minSeverity, 1);
+    assert.equal(defaults.otlp.url, 'http://localhost:4318/v1/logs');
+    const set = loadConfig(
+      {},
+      {
+        OTEL_LOGS_EXPORTER: 'console',
+        OTEL_BLRP_MAX_QUEUE_SIZE: '10',
+        OTEL_BLRP_MAX_EXPORT_BATCH_SIZE: '20',
+        OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT: '3',
+        SIGHTLINE_LOGS_MIN_SEVERITY: 'warn',
+        OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'http://collector:4318/custom/logs',
+      },
+    ).logRecords;
+    assert.equal(set.exporter, 'console');
+    assert.equal(set.batch.maxExportBatchSize, 10, 'the batch cannot be larger than the queue');
+    assert.equal(set.limits.attributeCountLimit, 3);
+    assert.equal(set.minSeverity, 13);
+    assert.equal(set.otlp.url, 'http://collector:4318/custom/logs');
+    const captured = captureLog();
+    try {
+      assert.equal(loadConfig({}, { SIGHTLINE_LOGS_MIN_SEVERITY: 'loud' }).logRecords.minSeverity, 1);
+    } finally {
+      captured.restore();
+    }
+    assert.ok(
+      captured.lines.some((l) => /SIGHTLINE_LOGS_MIN_SEVERITY="loud" is not one of trace, debug, info, warn, error, fatal/.test(l)),
+    );
+    assert.ok(
+      loadConfig({}, {}).instrumentations.includes('pino') && !loadConfig({}, {}).instrumentations.includes('console'),
+      'console is off by default',
+    );
+    assert.ok(loadConfig({}, { SIGHTLINE_LOGS_CONSOLE: 'true' }).instrumentations.includes('console'));
+  });
+});
