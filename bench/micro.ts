@@ -1,6 +1,6 @@
 // Microbenchmarks of the hot paths (`npm run bench:micro`): ns per span start+end, sampled and
-// unsampled; ns per request for the HTTP duration metric; ns per span encoded to OTLP protobuf and
-// JSON; context propagation. Runs the TypeScript
+// unsampled; ns per request for the HTTP duration metric; ns per exported pino line; ns per span
+// encoded to OTLP protobuf and JSON; context propagation. Runs the TypeScript
 // sources through tsx, which also reaches the internal encoders.
 import { createRequire } from 'node:module';
 // The API copy Sightline's sources use: bench/ has its own newer copy (for the contenders), and a newer
@@ -30,8 +30,27 @@ function measure(name, iterations, fn) {
   return { name, nsPerOp: results[Math.floor(ROUNDS / 2)], best: results[0] };
 }
 
-// No exporter: this measures the span path alone; the encoders are measured below.
-init({ serviceName: 'bench', exporter: 'none', logLevel: 'error', metrics: { exporters: [] } });
+// One pino line (to a stream that discards it), before Sightline patches pino: the baseline for the
+// exported line measured after init().
+const { default: pino } = await import('pino');
+const discard = { write() {} };
+const pinoLogger = pino({ base: { pid: 1, hostname: 'bench' } }, discard).child({ request_id: 42 });
+const pinoLine = (n: number): void => {
+  for (let i = 0; i < n; i++) pinoLogger.info({ itemId: i, route: '/items/:id' }, 'item served');
+};
+const pinoBaseline = measure('pino line to a discarding stream, without Sightline', 200_000, pinoLine);
+
+// No span exporter: this measures the span path alone; the encoders are measured below. Log records
+// go to an OTLP endpoint where nothing listens: the main thread's share (bridge, record, batch,
+// encode, hand-off to the export worker) is the same as with a collector.
+init({
+  serviceName: 'bench',
+  exporter: 'none',
+  logLevel: 'none',
+  metrics: { exporters: [] },
+  logs: { exporter: 'otlp' },
+  otlp: { endpoint: 'http://127.0.0.1:9' },
+});
 const tracer = trace.getTracer('bench');
 const attrs = {
   'http.request.method': 'GET',
@@ -138,6 +157,20 @@ results.push(
     }
   }),
 );
+
+// The same pino line inside a sampled span, with Sightline's pino bridge: the line is stamped with the
+// ids and exported as a log record (encoding and hand-off included, in batches of 512).
+results.push(pinoBaseline);
+const logSpan = trace.setSpan(ROOT_CONTEXT, tracer.startSpan('GET /items/:id'));
+const pinoExported = measure('pino line inside a span, stamped and exported as a log record', 200_000, (n) =>
+  context.with(logSpan, () => pinoLine(n)),
+);
+results.push(pinoExported);
+results.push({
+  name: 'pino line: Sightline’s cost (difference of medians)',
+  nsPerOp: pinoExported.nsPerOp - pinoBaseline.nsPerOp,
+  best: Number.NaN,
+});
 
 // Encoders, on a realistic batch of 512 server spans.
 const { provider, ended: batch } = inProcessProvider();

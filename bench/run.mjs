@@ -1,7 +1,7 @@
 // The overhead benchmark (`npm run bench`): Sightline against no tracing, OpenTelemetry JS and dd-trace,
 // side by side in one run, on this machine's Node and on Node 24. See bench/README.md.
 //
-// Settings (environment): BENCH_SCENARIOS=hello,realistic  BENCH_NODES=current,24  BENCH_ROUNDS=3
+// Settings (environment): BENCH_SCENARIOS=hello,realistic,hello-log  BENCH_NODES=current,24  BENCH_ROUNDS=3
 // BENCH_DURATION=8 (s)  BENCH_WARMUP=3 (s)  BENCH_CONNECTIONS=64
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,7 +16,7 @@ const ROUNDS = Number(env.BENCH_ROUNDS ?? 3);
 const DURATION = Number(env.BENCH_DURATION ?? 8);
 const WARMUP = Number(env.BENCH_WARMUP ?? 3);
 const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 64);
-const SCENARIOS = (env.BENCH_SCENARIOS ?? 'hello,realistic').split(',');
+const SCENARIOS = (env.BENCH_SCENARIOS ?? 'hello,realistic,hello-log').split(',');
 const NODES = (env.BENCH_NODES ?? 'current,24').split(',');
 const REQUIRE_SERVICES = env.SIGHTLINE_REQUIRE_SERVICES === '1';
 const DATABASE_URL = env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -39,6 +39,7 @@ const LOAD_CPU = 1;
 const SCENARIO = {
   hello: { app: 'apps/hello.mjs', path: '/items/42' },
   realistic: { app: 'apps/realistic.mjs', path: '/orders/42' },
+  'hello-log': { app: 'apps/hello-log.mjs', path: '/items/42' },
 };
 
 // Each as its documentation says for an ES-module app: OpenTelemetry's loader hook plus its SDK setup
@@ -46,6 +47,33 @@ const SCENARIO = {
 const OTEL_ARGS = ['--experimental-loader=@opentelemetry/instrumentation/hook.mjs', '--require', './contenders/opentelemetry.cjs'];
 // dd-trace 6 refuses Node 20 ("incompatible_runtime"), so Node 20 runs dd-trace 5, its supported line there.
 const ddArgs = (nodeMajor) => ['--import', `${nodeMajor < 22 ? 'dd-trace5' : 'dd-trace'}/initialize.mjs`];
+
+/** hello-log: one pino line per request, exported as a log record with its trace and span ids. */
+function logContenders(sink) {
+  const otlp = `http://127.0.0.1:${sink.otlp}`;
+  const sightline = {
+    OTEL_SERVICE_NAME: 'bench',
+    OTEL_EXPORTER_OTLP_ENDPOINT: otlp,
+    OTEL_METRICS_EXPORTER: 'otlp',
+    OTEL_LOGS_EXPORTER: 'otlp',
+  };
+  // OpenTelemetry JS's pino instrumentation sends records to the global LoggerProvider, which its
+  // Node SDK sets up for OTEL_LOGS_EXPORTER=otlp.
+  const otel = { ...sightline, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_SEMCONV_STABILITY_OPT_IN: 'http' };
+  const idsOnly = { OTEL_LOGS_EXPORTER: 'none' };
+  return [
+    { name: 'no tracing', sampling: '-', args: [], env: {} },
+    { name: 'Sightline, traces + metrics + logs', sampling: '100%', args: ['--import', 'sightline/register'], env: sightline },
+    {
+      name: 'Sightline, traces + metrics, ids in lines',
+      sampling: '100%',
+      args: ['--import', 'sightline/register'],
+      env: { ...sightline, ...idsOnly },
+    },
+    { name: 'OpenTelemetry JS, traces + metrics + logs', sampling: '100%', args: OTEL_ARGS, env: otel },
+    { name: 'OpenTelemetry JS, traces + metrics, ids in lines', sampling: '100%', args: OTEL_ARGS, env: { ...otel, ...idsOnly } },
+  ];
+}
 
 function contenders(sink, nodeMajor) {
   const DD_ARGS = ddArgs(nodeMajor);
@@ -169,7 +197,7 @@ function peakRssMb(pid) {
 }
 
 async function sinkCount(sink) {
-  return (await (await fetch(`http://127.0.0.1:${sink.otlp}/count`)).json()).spans;
+  return await (await fetch(`http://127.0.0.1:${sink.otlp}/count`)).json();
 }
 
 async function runContender(nodeBin, scenario, contender, sink, stubUrl) {
@@ -190,8 +218,9 @@ async function runContender(nodeBin, scenario, contender, sink, stubUrl) {
     await new Promise((r) => setTimeout(r, 2500));
     await stop(app.child);
     await new Promise((r) => setTimeout(r, 300));
-    const spans = await sinkCount(sink);
-    return { ...measured, rss, spansPerRequest: spans / (warm.requests + measured.requests) };
+    const { spans, logs } = await sinkCount(sink);
+    const served = warm.requests + measured.requests;
+    return { ...measured, rss, spansPerRequest: spans / served, logsPerRequest: logs / served };
   } finally {
     await stop(app.child, 'SIGKILL');
   }
@@ -272,7 +301,7 @@ async function main() {
           console.log(line + '\n');
           continue;
         }
-        const list = contenders(sink, Number(version.slice(1).split('.')[0]));
+        const list = scenario === 'hello-log' ? logContenders(sink) : contenders(sink, Number(version.slice(1).split('.')[0]));
         const rounds = list.map(() => []);
         for (let round = 0; round < ROUNDS; round++) {
           for (let i = 0; i < list.length; i++) {
@@ -288,6 +317,7 @@ async function main() {
           p99: median(rounds[i].map((r) => r.p99)),
           rss: median(rounds[i].map((r) => r.rss)),
           spansPerRequest: median(rounds[i].map((r) => r.spansPerRequest)),
+          logsPerRequest: median(rounds[i].map((r) => r.logsPerRequest)),
           rounds: rounds[i],
         }));
         const base = rows[0];
@@ -297,13 +327,14 @@ async function main() {
           rows[i].fixedRate = await fixedRateRun(nodeBin, scenario, list[i], sink, stubUrl, halfLoad);
         }
         console.log(`## ${scenario}, Node ${version}\n`);
+        const logsColumn = scenario === 'hello-log';
         console.log(
-          `| contender | sampling | req/s | vs no tracing | p50 ms | p99 ms | p99 ms at ${fmt(halfLoad)} req/s | peak RSS MB | vs no tracing | spans/request |`,
+          `| contender | sampling | req/s | vs no tracing | p50 ms | p99 ms | p99 ms at ${fmt(halfLoad)} req/s | peak RSS MB | vs no tracing | spans/request |${logsColumn ? ' log records/request |' : ''}`,
         );
-        console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+        console.log(`|---|---|---:|---:|---:|---:|---:|---:|---:|---:|${logsColumn ? '---:|' : ''}`);
         for (const r of rows) {
           console.log(
-            `| ${r.contender} | ${r.sampling} | ${fmt(r.rps)} | ${fmt((100 * r.rps) / base.rps)}% | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.fixedRate.p99, 2)} | ${fmt(r.rss)} | ${r === base ? '' : `+${fmt(r.rss - base.rss)}`} | ${r === base ? '' : fmt(r.spansPerRequest, 2)} |`,
+            `| ${r.contender} | ${r.sampling} | ${fmt(r.rps)} | ${fmt((100 * r.rps) / base.rps)}% | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.fixedRate.p99, 2)} | ${fmt(r.rss)} | ${r === base ? '' : `+${fmt(r.rss - base.rss)}`} | ${r === base ? '' : fmt(r.spansPerRequest, 2)} |${logsColumn ? ` ${r === base ? '' : fmt(r.logsPerRequest, 2)} |` : ''}`,
           );
         }
         console.log('');

@@ -1,10 +1,12 @@
 // Where every contender exports: an OTLP/HTTP receiver and a Datadog agent stub that count the spans
-// they receive, so that a tracer which silently drops cannot look fast. GET /count reads the totals.
+// (and OTLP log records) they receive, so that a tracer which silently drops cannot look fast. GET
+// /count reads the totals.
 import http from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { decode } from '@msgpack/msgpack';
 
 let spans = 0;
+let logs = 0;
 let requests = 0;
 
 function varint(buf, state) {
@@ -18,7 +20,8 @@ function varint(buf, state) {
   }
 }
 
-/** Counts Span messages in an ExportTraceServiceRequest: resource_spans(1) > scope_spans(2) > spans(2). */
+/** Counts Span messages in an ExportTraceServiceRequest: resource_spans(1) > scope_spans(2) > spans(2);
+ * LogRecords in an ExportLogsServiceRequest have the same shape. */
 function countOtlp(buf, start = 0, end = buf.length, depth = 0) {
   let count = 0;
   const state = { pos: start };
@@ -52,13 +55,23 @@ function collect(req) {
 const otlp = http.createServer(async (req, res) => {
   let body = await collect(req);
   if (req.url === '/count') {
-    res.end(JSON.stringify({ spans, requests }));
+    res.end(JSON.stringify({ spans, logs, requests }));
     return;
   }
   if (req.url === '/reset') {
     spans = 0;
+    logs = 0;
     requests = 0;
     res.end('{}');
+    return;
+  }
+  if (req.url === '/v1/logs') {
+    if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
+    logs += req.headers['content-type']?.includes('json')
+      ? JSON.parse(body.toString()).resourceLogs.reduce((n, rl) => n + rl.scopeLogs.reduce((m, sl) => m + sl.logRecords.length, 0), 0)
+      : countOtlp(body);
+    res.writeHead(200, { 'content-type': 'application/x-protobuf' });
+    res.end();
     return;
   }
   if (req.url !== '/v1/traces') {

@@ -1,7 +1,7 @@
 // orders (Fastify, port 3000): POST /orders validates the body, stores the order, asks shipping for
 // a quote over fetch, enqueues a confirmation job and answers 201. Nothing here mentions tracing:
-// `node --import sightline/register` gives every request, query, fetch and job its span, and
-// Fastify's pino logger its trace ids.
+// `node --import sightline/register` gives every request, query, fetch and job its span, and every
+// line of Fastify's pino logger its trace ids, exported as a log record under its span.
 import Fastify from 'fastify';
 import { ensureSchema, pool } from './db.mjs';
 import { createProducer, mode } from './jobs.mjs';
@@ -47,7 +47,7 @@ app.post('/orders', { schema: { body: orderBody } }, async (request, reply) => {
   const answer = await quote.json();
   if (!quote.ok) {
     await pool.query('UPDATE order_service.orders SET status = $1 WHERE id = $2', ['declined', order.id]);
-    request.log.warn({ orderId: order.id, reason: answer.error }, 'shipping declined the order');
+    request.log.error({ orderId: order.id, reason: answer.error }, 'shipping declined the order');
     return reply.code(502).send({ error: `shipping declined the order: ${answer.error}`, orderId: order.id });
   }
   const {

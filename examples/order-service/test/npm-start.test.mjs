@@ -1,7 +1,9 @@
 // The demo as a newcomer runs it: `npm start` at the repository root, a real order through the real
-// services, the trace found through the viewer's API, then Ctrl-C (SIGINT to the process group, as a
-// terminal sends it) and every process gone with the last request's spans stored. Once with nothing
-// installed (embedded Postgres, pg-boss), once against the real Postgres and Redis (BullMQ).
+// services, the trace found through the viewer's API with each service's log lines under their
+// spans (and the trace page in Chromium, screenshot kept), a declined order's error log linked to
+// its trace, then Ctrl-C (SIGINT to the process group, as a terminal sends it) and every process
+// gone with the last request's spans stored. Once with nothing installed (embedded Postgres,
+// pg-boss), once against the real Postgres and Redis (BullMQ).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -9,10 +11,14 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
+const ARTIFACTS = join(root, 'test-artifacts', 'order-service');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -163,6 +169,22 @@ async function scenario(demo, messagingSystem) {
   assert.equal(consumer.attributes['messaging.system'], messagingSystem);
   assert.equal(ordersServer.parentSpanId, '');
 
+  // Each service's log lines, exported by the pino bridge, under the span that wrote them.
+  const logs = await waitFor('each service’s log lines in the trace', async () => {
+    const { body } = await api(demo.viewer, `/api/traces/${traceId}/logs`);
+    const bodies = new Set(body.logs.map((l) => l.body));
+    return ['order accepted', 'quote given', 'order confirmed'].every((b) => bodies.has(b)) ? body.logs : undefined;
+  });
+  const logOf = (text) => logs.find((l) => l.body === text);
+  assert.equal(logOf('order accepted').serviceName, 'orders');
+  assert.equal(logOf('order accepted').spanId, ordersServer.spanId, 'written in the request’s SERVER span');
+  assert.equal(logOf('order accepted').attributes.orderId, order.id, 'the line’s own fields as attributes');
+  assert.equal(logOf('quote given').serviceName, 'shipping');
+  assert.equal(logOf('quote given').spanId, shippingServer.spanId);
+  assert.equal(logOf('order confirmed').serviceName, 'worker');
+  assert.equal(logOf('order confirmed').spanId, consumer.spanId, 'the worker’s line under its CONSUMER span');
+  await screenshotTrace(demo.viewer, traceId, ['order accepted', 'quote given', 'order confirmed'], `trace-logs-${messagingSystem}.png`);
+
   // A declined order: 502, and its trace found by an error search.
   const declined = await postOrder(demo.orders, { item: 'decline-anvil', quantity: 1 });
   assert.equal(declined.status, 502);
@@ -171,6 +193,12 @@ async function scenario(demo, messagingSystem) {
   await waitFor('the declined trace in an error search', async () =>
     (await api(demo.viewer, '/api/traces?error=true&service=orders')).body.traces.some((t) => t.traceId === declinedTrace),
   );
+  // Its error log, found on the Logs page's search, links to the trace.
+  const errorLog = await waitFor('the declined order’s error log', async () =>
+    (await api(demo.viewer, '/api/logs?service=orders&severity=ERROR')).body.logs.find((l) => l.body === 'shipping declined the order'),
+  );
+  assert.equal(errorLog.traceId, declinedTrace);
+  assert.equal(errorLog.severity, 'ERROR');
 
   // Bad input, unknown orders, health checks.
   const invalid = await postOrder(demo.orders, { item: 'teapot', quantity: 0 });
@@ -220,6 +248,40 @@ async function scenario(demo, messagingSystem) {
     await viewer.close();
   }
   return stopMs;
+}
+
+/** The trace page in headless Chromium, once the given log lines show; the screenshot is kept as an artefact. */
+async function screenshotTrace(viewer, traceId, lines, file) {
+  if (!existsSync(CHROMIUM)) {
+    if (process.env.SIGHTLINE_REQUIRE_SERVICES === '1')
+      throw new Error(`Chromium is not installed at ${CHROMIUM} and SIGHTLINE_REQUIRE_SERVICES=1`);
+    return;
+  }
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await page.goto(`${viewer}/#/trace/${traceId}`);
+    const panel = page.locator('.trace-logs');
+    await panel.waitFor({ timeout: 15_000 });
+    const text = await panel.innerText();
+    for (const line of lines) assert.match(text, new RegExp(line), `the trace page shows "${line}"`);
+    for (const service of ['orders', 'shipping', 'worker']) assert.match(text, new RegExp(service), `a line of ${service}`);
+    await page.screenshot({ path: join(ARTIFACTS, file), fullPage: true });
+  } finally {
+    await browser.close();
+  }
 }
 
 describe('npm start', () => {

@@ -407,9 +407,11 @@ describe('instrumentation settings', () => {
       'pg-boss',
       'pino',
       'winston',
+      'bunyan',
       'child_process',
     ];
-    assert.deepEqual(load({}).instrumentations, all);
+    assert.deepEqual(load({}).instrumentations, all, 'every one but the console bridge');
+    assert.deepEqual(load({ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'pino,console' }).instrumentations, ['pino', 'console']);
     assert.deepEqual(load({ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,fastify' }).instrumentations, ['http', 'fastify']);
     assert.deepEqual(
       load({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'undici, express, pg-boss' }).instrumentations,
@@ -418,7 +420,7 @@ describe('instrumentation settings', () => {
     assert.deepEqual(load({ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,koa' }).instrumentations, ['http']);
     assert.match(
       warnings().at(-1)!,
-      /OTEL_NODE_ENABLED_INSTRUMENTATIONS names "koa", which is not one of http, undici, fastify, express, nestjs, hono, pg, ioredis, redis, bullmq, pg-boss, pino, winston, child_process; ignoring it/,
+      /OTEL_NODE_ENABLED_INSTRUMENTATIONS names "koa", which is not one of http, undici, fastify, express, nestjs, hono, pg, ioredis, redis, bullmq, pg-boss, pino, winston, bunyan, console, child_process; ignoring it/,
     );
   });
 
@@ -427,10 +429,15 @@ describe('instrumentation settings', () => {
     assert.equal(load({ SIGHTLINE_MESSAGING_CONSUMER_TRACE: 'link' }).messaging.consumerTrace, 'link');
     assert.equal(load({ SIGHTLINE_MESSAGING_CONSUMER_TRACE: 'sideways' }).messaging.consumerTrace, 'child');
     assert.match(warnings().at(-1)!, /SIGHTLINE_MESSAGING_CONSUMER_TRACE/);
-    assert.deepEqual(load({}).logs, { traceIdKey: 'trace_id', spanIdKey: 'span_id', traceFlagsKey: 'trace_flags' });
+    assert.deepEqual(load({}).logs, { traceIdKey: 'trace_id', spanIdKey: 'span_id', traceFlagsKey: 'trace_flags', stampUnsampled: false });
     assert.deepEqual(
-      load({ SIGHTLINE_LOG_TRACE_ID_KEY: 'traceId', SIGHTLINE_LOG_SPAN_ID_KEY: 'spanId', SIGHTLINE_LOG_TRACE_FLAGS_KEY: 'flags' }).logs,
-      { traceIdKey: 'traceId', spanIdKey: 'spanId', traceFlagsKey: 'flags' },
+      load({
+        SIGHTLINE_LOG_TRACE_ID_KEY: 'traceId',
+        SIGHTLINE_LOG_SPAN_ID_KEY: 'spanId',
+        SIGHTLINE_LOG_TRACE_FLAGS_KEY: 'flags',
+        SIGHTLINE_LOG_STAMP_UNSAMPLED: 'true',
+      }).logs,
+      { traceIdKey: 'traceId', spanIdKey: 'spanId', traceFlagsKey: 'flags', stampUnsampled: true },
     );
   });
 

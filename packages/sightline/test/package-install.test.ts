@@ -26,13 +26,13 @@ describe('the packed package, installed into an empty app', () => {
   before(() => {
     assert.ok(existsSync(join(PACKAGE, 'dist', 'viewer', 'index.js')), 'build first (npm run build)');
     npm(['pack', '--pack-destination', work], PACKAGE);
-    // The peer dependency, packed from the workspace's own copy so the install needs no registry.
-    // (@opentelemetry/api exports no ./package.json: its folder is found from its main file.)
-    const api = require.resolve('@opentelemetry/api');
-    npm(
-      ['pack', '--pack-destination', work],
-      api.slice(0, api.lastIndexOf('/node_modules/@opentelemetry/api/') + '/node_modules/@opentelemetry/api'.length),
-    );
+    // The peer dependency and the one dependency, @opentelemetry/api-logs, packed from the workspace's
+    // own copies so the install needs no registry. (They export no ./package.json: each folder is
+    // found from its main file.)
+    for (const name of ['@opentelemetry/api', '@opentelemetry/api-logs']) {
+      const main = require.resolve(name);
+      npm(['pack', '--pack-destination', work], main.slice(0, main.lastIndexOf(`/node_modules/${name}/`) + `/node_modules/${name}`.length));
+    }
     const tarballs = readdirSync(work)
       .filter((f) => f.endsWith('.tgz'))
       .map((f) => join(work, f));
@@ -47,10 +47,10 @@ describe('the packed package, installed into an empty app', () => {
     execFileSync('rm', ['-rf', work]);
   });
 
-  it('installs nothing but itself and its peer, and no install script runs', () => {
+  it('installs nothing but itself, its peer and @opentelemetry/api-logs, and no install script runs', () => {
     const modules = readdirSync(join(app, 'node_modules')).filter((d) => !d.startsWith('.'));
     assert.deepEqual(modules.sort(), ['@opentelemetry', 'sightline']);
-    assert.deepEqual(readdirSync(join(app, 'node_modules', '@opentelemetry')), ['api']);
+    assert.deepEqual(readdirSync(join(app, 'node_modules', '@opentelemetry')).sort(), ['api', 'api-logs']);
   });
 
   it('`npx sightline view` answers on its UI port within 60 s of the start of the install', async (t) => {
