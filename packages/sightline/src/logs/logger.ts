@@ -1,9 +1,10 @@
 // The API's Logger: turns an emitted LogRecord into a SightlineLogRecord (trace context from the
 // record's context or the active one, values made safe, limits applied) and hands it to the sink.
 // Records below the minimum severity cost one comparison; emit() never throws into the caller.
-import { context as contextApi, isSpanContextValid, trace, type Context } from '@opentelemetry/api';
+import { context as contextApi, trace, type Context } from '@opentelemetry/api';
 import type { Logger, LogRecord } from '@opentelemetry/api-logs';
 import { log } from '../diag/logger.js';
+import { hasUsableIds } from '../trace/ids.js';
 import { toRelative } from '../trace/time.js';
 import type { InstrumentationScope } from '../trace/span.js';
 import { exceptionAttributes, toAnyValue } from './any-value.js';
@@ -51,26 +52,36 @@ export class SightlineLogger implements Logger {
     const { attributeCountLimit, attributeValueLengthLimit } = this.state.limits;
     const observedTime = performance.now();
     const spanContext = trace.getSpanContext(record.context ?? contextApi.active());
-    const valid = spanContext !== undefined && isSpanContextValid(spanContext);
+    const valid = spanContext !== undefined && hasUsableIds(spanContext);
     const attributes: Record<string, unknown> = {};
     let count = 0;
     let dropped = 0;
-    const add = (key: string, value: unknown): void => {
-      if (key === '' || key in attributes) return;
-      const safe = toAnyValue(value, attributeValueLengthLimit);
-      if (safe === undefined) return;
-      if (count >= attributeCountLimit) {
-        dropped++;
-        return;
-      }
-      attributes[key] = safe;
-      count++;
-    };
     const given = record.attributes;
-    if (given !== undefined && given !== null) for (const key in given) add(key, given[key]);
+    if (given !== undefined && given !== null) {
+      for (const key in given) {
+        const value = safeValue(given[key], attributeValueLengthLimit);
+        if (value === undefined || key === '') continue;
+        if (count >= attributeCountLimit) {
+          dropped++;
+          continue;
+        }
+        attributes[key] = value;
+        count++;
+      }
+    }
     if (record.exception !== undefined) {
       const exception = exceptionAttributes(record.exception, attributeValueLengthLimit);
-      if (exception !== undefined) for (const key in exception) add(key, exception[key]);
+      if (exception !== undefined) {
+        for (const key in exception) {
+          if (key in attributes) continue;
+          if (count >= attributeCountLimit) {
+            dropped++;
+            continue;
+          }
+          attributes[key] = exception[key];
+          count++;
+        }
+      }
     }
     return {
       scope: this.scope,
@@ -78,7 +89,7 @@ export class SightlineLogger implements Logger {
       observedTime: record.observedTimestamp === undefined ? observedTime : toRelative(record.observedTimestamp),
       severityNumber,
       severityText: typeof record.severityText === 'string' ? record.severityText : undefined,
-      body: toAnyValue(record.body, attributeValueLengthLimit),
+      body: safeValue(record.body, attributeValueLengthLimit),
       attributes,
       droppedAttributesCount: dropped,
       eventName: typeof record.eventName === 'string' && record.eventName !== '' ? record.eventName : undefined,
@@ -86,5 +97,18 @@ export class SightlineLogger implements Logger {
       spanId: valid ? spanContext.spanId : undefined,
       traceFlags: valid ? spanContext.traceFlags : 0,
     };
+  }
+}
+
+/** Primitives as they are (strings cut to the limit); anything else through toAnyValue. */
+function safeValue(value: unknown, lengthLimit: number): unknown {
+  switch (typeof value) {
+    case 'string':
+      return value.length > lengthLimit ? toAnyValue(value, lengthLimit) : value;
+    case 'number':
+    case 'boolean':
+      return value;
+    default:
+      return toAnyValue(value, lengthLimit);
   }
 }

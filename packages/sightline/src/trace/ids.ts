@@ -28,3 +28,17 @@ export function newSpanId(): string {
   const id = pool.toString('hex', at, at + 8);
   return id === '0000000000000000' ? newSpanId() : id;
 }
+
+/**
+ * Whether a span context has usable ids, checked by shape for paths run on every log line: the API's
+ * isSpanContextValid runs two regular expressions per call. Ids that are the right length but not
+ * hex are the caller's own doing and still encode without harm.
+ */
+export function hasUsableIds(sc: { traceId: string; spanId: string }): boolean {
+  return (
+    sc.traceId.length === 32 &&
+    sc.spanId.length === 16 &&
+    sc.traceId !== '00000000000000000000000000000000' &&
+    sc.spanId !== '0000000000000000'
+  );
+}

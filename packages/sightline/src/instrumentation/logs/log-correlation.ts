@@ -6,12 +6,13 @@ import { context, trace, TraceFlags } from '@opentelemetry/api';
 import type { LogCorrelationSettings } from '../settings.js';
 import { log } from '../../diag/logger.js';
 import { onPackage } from '../module-hook.js';
+import { hasUsableIds } from '../../trace/ids.js';
 
 export function traceFields(keys: LogCorrelationSettings): Record<string, string> | undefined {
   const span = trace.getSpan(context.active());
   if (span === undefined) return undefined;
   const sc = span.spanContext();
-  if (!trace.isSpanContextValid(sc)) return undefined;
+  if (!hasUsableIds(sc)) return undefined;
   if ((sc.traceFlags & TraceFlags.SAMPLED) === 0 && !keys.stampUnsampled) return undefined;
   return {
     [keys.traceIdKey]: sc.traceId,

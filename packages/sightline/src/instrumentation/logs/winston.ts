@@ -14,7 +14,7 @@ import type { Patcher } from '../toolkit/patcher.js';
 import { PatchingInstrumentation } from '../toolkit/patching-instrumentation.js';
 import { SEVERITY } from '../../logs/severity.js';
 import { correlateOnLoad, traceFields } from './log-correlation.js';
-import { emitFromBridge, withoutStampedFields } from './log-bridge.js';
+import { emitFromBridge } from './log-bridge.js';
 
 type Write = (this: WinstonLogger, info: unknown, ...rest: unknown[]) => boolean;
 type Transform = (this: WinstonLogger, info: unknown, ...rest: unknown[]) => unknown;
@@ -109,9 +109,11 @@ function patch(patcher: Patcher, winston: unknown, keys: LogCorrelationSettings,
 function recordOf(info: Record<string | symbol, unknown>, caller: Context, keys: LogCorrelationSettings): LogRecord {
   const level = String(info[LEVEL] ?? info.level ?? '');
   const attributes: Record<string, unknown> = {};
-  for (const key in info) if (!RECORD_FIELDS.includes(key)) attributes[key] = info[key];
-  withoutStampedFields(attributes, keys);
-  delete attributes[CONTEXT as unknown as string];
+  for (const key in info) {
+    // The ids this bridge stamped are carried by the record natively.
+    if (RECORD_FIELDS.includes(key) || key === keys.traceIdKey || key === keys.spanIdKey || key === keys.traceFlagsKey) continue;
+    attributes[key] = info[key];
+  }
   const stack = info.stack;
   if (typeof stack === 'string') {
     // An Error logged as the record, or its stack merged into the record (winston's log(level, msg, error),
