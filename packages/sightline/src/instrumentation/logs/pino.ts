@@ -52,7 +52,7 @@ function patch(patcher: Patcher, pino: unknown, keys: LogCorrelationSettings, lo
   const probe = p({}, { write() {} });
   // instance -> per-logger object -> the module's shared prototype
   const shared = Object.getPrototypeOf(Object.getPrototypeOf(probe)) as Record<symbol, unknown>;
-  const { errorKeySym, messageKeySym } = symbols;
+  const { errorKeySym } = symbols;
   patcher.wrap<Write>(
     shared,
     writeSym,
