@@ -108,8 +108,12 @@ describe('log records exported over OTLP', () => {
 });
 
 describe('the api-logs interface and the console bridge', () => {
-  it('exports records written through @opentelemetry/api-logs, and console.* only when switched on', async () => {
-    for (const consoleOn of [true, false]) {
+  it('exports records written through @opentelemetry/api-logs over http/protobuf and http/json, and console.* only when switched on', async () => {
+    // Over http/protobuf with the console bridge on, then over http/json with gzip with it off.
+    for (const [consoleOn, protocol] of [
+      [true, 'http/protobuf'],
+      [false, 'http/json'],
+    ] as const) {
       const receiver = await startLogsReceiver();
       // Not execFileSync: the receiver in this process must answer while the app flushes at exit.
       const app = spawn(process.execPath, ['--import', 'sightline/register', `${FIXTURES}api-logs-app.mjs`], {
@@ -121,6 +125,8 @@ describe('the api-logs interface and the console bridge', () => {
           OTEL_METRICS_EXPORTER: 'none',
           OTEL_BLRP_SCHEDULE_DELAY: 'soon',
           SIGHTLINE_LOGS_MIN_SEVERITY: 'info',
+          OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
+          ...(protocol === 'http/json' ? { OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip' } : {}),
           ...(consoleOn ? { SIGHTLINE_LOGS_CONSOLE: 'true' } : {}),
         },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -135,6 +141,12 @@ describe('the api-logs interface and the console bridge', () => {
       try {
         const ids = jsonLines(out).find((l) => l.traceId)!;
         const records = receiver.records;
+        assert.ok(
+          receiver.requests.some(
+            (r) => r.path === '/v1/logs' && r.contentType === (protocol === 'http/json' ? 'application/json' : 'application/x-protobuf'),
+          ),
+          protocol,
+        );
         const api = records.filter((r) => r.scope === 'api-user');
         const job = api.find((r) => r.eventName === 'job.retry')!;
         assert.ok(job, 'the API record');

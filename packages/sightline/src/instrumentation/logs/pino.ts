@@ -41,8 +41,15 @@ type PinoLogger = Record<symbol, unknown> & { levels?: { labels?: Record<number,
 /** Fields of the line the record carries elsewhere: its level, time and the resource's pid and host. */
 const RECORD_FIELDS = ['level', 'time', 'pid', 'hostname'];
 
-/** Each logger's bindings, parsed from its serialised form once (a child logger per request is common). */
-const bindingsCache = new WeakMap<object, { chindings: string; fields: Record<string, unknown> }>();
+/**
+ * Each logger's bindings, parsed from its serialised form once and kept on the logger itself (a
+ * child logger per request is common, and a WeakMap entry per request costs more than the parse).
+ */
+const BINDINGS = Symbol('sightline.pino.bindings');
+interface ParsedBindings {
+  chindings: string;
+  fields: Record<string, unknown>;
+}
 
 function patch(patcher: Patcher, pino: unknown, keys: LogCorrelationSettings, logger: Logger | undefined): void {
   const p = pino as ((opts: object, stream: object) => object) & { symbols?: PinoSymbols };
@@ -150,17 +157,17 @@ function recordFromInputs(
 
 function bindingsOf(logger: PinoLogger, chindings: string | undefined): Record<string, unknown> {
   if (!chindings) return {};
-  const cached = bindingsCache.get(logger);
+  const cached = logger[BINDINGS] as ParsedBindings | undefined;
   if (cached !== undefined && cached.chindings === chindings) return cached.fields;
-  let fields: Record<string, unknown>;
+  const fields: Record<string, unknown> = {};
   try {
     // pino keeps a logger's bindings serialised: `,"pid":1,"hostname":"h","request_id":42`.
-    fields = JSON.parse(`{${chindings.slice(1)}}`) as Record<string, unknown>;
+    const parsed = JSON.parse(`{${chindings.slice(1)}}`) as Record<string, unknown>;
+    for (const key in parsed) if (!RECORD_FIELDS.includes(key)) fields[key] = parsed[key];
   } catch {
-    fields = {};
+    // Bindings pino could not have written: the record goes without them.
   }
-  for (const key of RECORD_FIELDS) delete fields[key];
-  bindingsCache.set(logger, { chindings, fields });
+  logger[BINDINGS] = { chindings, fields } satisfies ParsedBindings;
   return fields;
 }
 
