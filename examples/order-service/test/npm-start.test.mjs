@@ -59,6 +59,7 @@ function alive(pid) {
   }
 }
 
+/** Ports from `base`, below Linux's ephemeral range (32768 and up), where an outgoing connection may hold one for a moment. */
 async function startDemo(base, extraEnv) {
   const dataDir = mkdtempSync(join(tmpdir(), 'order-service-'));
   const ports = {
@@ -286,7 +287,7 @@ async function screenshotTrace(viewer, traceId, lines, file) {
 
 describe('npm start', () => {
   it('with nothing installed: embedded Postgres and pg-boss, one trace across three services, clean Ctrl-C', async (t) => {
-    const demo = await startDemo(36000, {});
+    const demo = await startDemo(26000, {});
     try {
       assert.match(demo.out(), /embedded Postgres \(PGlite\)/);
       assert.match(demo.out(), /pg-boss on Postgres/);
@@ -307,7 +308,7 @@ describe('npm start', () => {
         return t.skip(`${name} is not reachable at ${url}`);
       }
     }
-    const demo = await startDemo(36100, { DATABASE_URL: POSTGRES_URL, REDIS_URL });
+    const demo = await startDemo(26100, { DATABASE_URL: POSTGRES_URL, REDIS_URL });
     try {
       assert.match(demo.out(), /BullMQ on REDIS_URL/);
       t.diagnostic(`Ctrl-C to every process gone: ${await scenario(demo, 'bullmq')} ms`);
