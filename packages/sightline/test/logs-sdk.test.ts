@@ -63,8 +63,10 @@ describe('logs SDK', () => {
     assert.equal(toAnyValue('a😀b', 2), 'a', 'a cut never splits a surrogate pair');
   });
 
-  it('leaves out records below the minimum severity (enabled() says so too), keeps unspecified ones, and takes nothing after close', () => {
-    const { provider, records } = collecting({ minSeverity: 9 });
+  it('leaves out records below the minimum severity (enabled() says so too), keeps unspecified ones, and takes nothing after close (but says so)', () => {
+    const records: SightlineLogRecord[] = [];
+    let late = 0;
+    const provider = new SightlineLoggerProvider({ limits: LIMITS, minSeverity: 9 }, { onEmit: (r) => records.push(r) }, () => late++);
     const logger = provider.getLogger('l');
     assert.equal(logger.enabled({ severityNumber: 5 }), false);
     assert.equal(logger.enabled({ severityNumber: 13 }), true);
@@ -78,6 +80,7 @@ describe('logs SDK', () => {
       ['unspecified', 'warn'],
     );
     assert.equal(logger.enabled(), false);
+    assert.equal(late, 1, 'a record after close is reported, not silently dropped');
   });
 
   it('a getter that throws or logs again cannot break or loop the emit', () => {

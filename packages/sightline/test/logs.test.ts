@@ -138,6 +138,7 @@ describe('the api-logs interface and the console bridge', () => {
       const [code] = await once(app, 'exit');
       assert.equal(code, 0, err);
       assert.match(err, /OTEL_BLRP_SCHEDULE_DELAY/, 'the bad setting was reported');
+      assert.match(err, /a log record was written after the final flush/, 'a record too late to export is reported');
       try {
         const ids = jsonLines(out).find((l) => l.traceId)!;
         const records = receiver.records;

@@ -308,10 +308,10 @@ describe('sampling', () => {
     assert.equal(span.spanContext().traceFlags & TraceFlags.SAMPLED, 0);
     span.end();
     assert.equal(ended.length, 1, 'the sink sees it');
-    const { BatchQueue } = await import('../src/export/batch-queue.js');
+    const { SpanBatchQueue } = await import('../src/export/batch-queue.js');
     const { StatsRecorder } = await import('../src/export/stats.js');
     const exported: unknown[] = [];
-    const queue = new BatchQueue(
+    const queue = new SpanBatchQueue(
       { maxQueueSize: 10, maxExportBatchSize: 10, scheduledDelayMillis: 0, exportTimeoutMillis: 1000 },
       { export: (s) => exported.push(...s) },
       new StatsRecorder({ maxQueueSize: 10, maxQueueBytes: 1024 }),

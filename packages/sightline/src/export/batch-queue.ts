@@ -1,22 +1,30 @@
-// The bounded in-process queue between span.end() and the exporter. end() only pushes a reference;
-// batches leave on a timer or as soon as a batch is full, and a full queue drops and counts rather
-// than grows. Flushing beyond this queue is the export worker's business (lifecycle/ wires both).
+// The bounded in-process queue between the hot path (span.end(), a logger's emit) and the exporter.
+// The hot path only pushes a reference; batches leave on a timer or as soon as a batch is full.
+// What a full queue does is the signal's choice: spans are dropped and counted (the specification's
+// batch span processor), log records are handed over at once on the emitting call (see log-queue.ts).
+// Flushing beyond this queue is the export worker's business (lifecycle/ wires both).
 import { TraceFlags } from '@opentelemetry/api';
 import type { RecordingSpan, SpanSink } from '../trace/span.js';
-import type { SpanExporter } from './span-exporter.js';
 import type { StatsRecorder } from './stats.js';
 
-/** OTEL_BSP_*: the batch span processor's settings, which bound this queue only. */
+/** OTEL_BSP_* (or OTEL_BLRP_*): a batch processor's settings, which bound this queue only. */
 export interface BatchConfig {
-  /** OTEL_BSP_MAX_QUEUE_SIZE: spans waiting here to be encoded. */
+  /** Items waiting here to be encoded. */
   maxQueueSize: number;
   scheduledDelayMillis: number;
   maxExportBatchSize: number;
   exportTimeoutMillis: number;
 }
 
-export class BatchQueue implements SpanSink {
-  private queue: RecordingSpan[] = [];
+/** Where a batch queue hands its batches: the OTLP export worker or the console. */
+export interface BatchExporter<T> {
+  export(items: T[]): void;
+}
+
+export type WhenFull = 'drop' | 'hand over';
+
+export class BatchQueue<T> {
+  private queue: T[] = [];
   private drainScheduled = false;
   /** Batches handed to the exporter since the last flush began. */
   private exportedSinceFlush = false;
@@ -25,8 +33,9 @@ export class BatchQueue implements SpanSink {
 
   constructor(
     private readonly config: BatchConfig,
-    private readonly exporter: SpanExporter,
+    private readonly exporter: BatchExporter<T>,
     private readonly stats: StatsRecorder,
+    private readonly whenFull: WhenFull,
   ) {
     if (config.scheduledDelayMillis > 0) {
       this.timer = setInterval(() => this.drain(), config.scheduledDelayMillis);
@@ -34,15 +43,18 @@ export class BatchQueue implements SpanSink {
     }
   }
 
-  onEnd(span: RecordingSpan): void {
-    if ((span.context.traceFlags & TraceFlags.SAMPLED) === 0 || this.closed) return;
+  offer(item: T): void {
+    if (this.closed) return;
     this.stats.ended++;
-    const queue = this.queue;
-    if (queue.length >= this.config.maxQueueSize) {
-      this.stats.droppedQueueFull();
-      return;
+    if (this.queue.length >= this.config.maxQueueSize) {
+      if (this.whenFull === 'drop') {
+        this.stats.droppedQueueFull();
+        return;
+      }
+      this.drain();
     }
-    queue.push(span);
+    const queue = this.queue;
+    queue.push(item);
     if (!this.drainScheduled && (queue.length >= this.config.maxExportBatchSize || this.config.scheduledDelayMillis === 0)) {
       this.drainScheduled = true;
       setImmediate(() => this.drain());
@@ -53,17 +65,17 @@ export class BatchQueue implements SpanSink {
     return this.queue.length;
   }
 
-  /** Whether anything ended since the last flush began: waiting here, or handed to the exporter. */
+  /** Whether anything was offered since the last flush began: waiting here, or handed to the exporter. */
   get unflushed(): boolean {
     return this.queue.length > 0 || this.exportedSinceFlush;
   }
 
-  /** Hands everything queued to the exporter, in batches of at most OTEL_BSP_MAX_EXPORT_BATCH_SIZE. */
+  /** Hands everything queued to the exporter, in batches of at most the export batch size. */
   drain(): void {
     this.drainScheduled = false;
     const size = this.config.maxExportBatchSize;
     while (this.queue.length > 0) {
-      let batch: RecordingSpan[];
+      let batch: T[];
       if (this.queue.length <= size) {
         batch = this.queue;
         this.queue = [];
@@ -75,22 +87,34 @@ export class BatchQueue implements SpanSink {
       try {
         this.exporter.export(batch);
       } catch (error) {
-        // drain() can run inside span.end() or forceFlush(): nothing may be thrown into the app.
+        // drain() runs inside span.end(), a logger call or forceFlush(): nothing may be thrown into the app.
         this.stats.failed(batch.length, `export failed: ${(error as Error).message}`);
       }
     }
   }
 
-  /** Drains for a flush: what ends from now on counts as unflushed again. */
+  /** Drains for a flush: what is offered from now on counts as unflushed again. */
   drainForFlush(): void {
     this.drain();
     this.exportedSinceFlush = false;
   }
 
-  /** Drains one last time; spans ended afterwards are not taken (nor counted). */
+  /** Drains one last time; items offered afterwards are not taken (nor counted). */
   close(): void {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.drain();
     this.closed = true;
+  }
+}
+
+/** The batch span processor: sampled spans only, and a full queue drops (OTEL_BSP_MAX_QUEUE_SIZE). */
+export class SpanBatchQueue extends BatchQueue<RecordingSpan> implements SpanSink {
+  constructor(config: BatchConfig, exporter: BatchExporter<RecordingSpan>, stats: StatsRecorder) {
+    super(config, exporter, stats, 'drop');
+  }
+
+  onEnd(span: RecordingSpan): void {
+    if ((span.context.traceFlags & TraceFlags.SAMPLED) === 0) return;
+    this.offer(span);
   }
 }

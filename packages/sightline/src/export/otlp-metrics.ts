@@ -9,10 +9,10 @@ import type {
   HistogramPoint,
   MetricData,
   ResourceMetrics,
-  Scope,
   Temporality,
 } from '../metrics/types.js';
 import { writeAttributes } from './otlp-attributes.js';
+import { OtlpEnvelope } from './otlp-envelope.js';
 
 const TWO_32 = 4294967296;
 const ORIGIN = performance.timeOrigin;
@@ -59,43 +59,15 @@ export function countPoints(metrics: MetricData[]): number {
 }
 
 export class OtlpMetricsEncoder {
-  private readonly resourceBytes: Uint8Array;
+  private readonly envelope: OtlpEnvelope;
 
   constructor(resource: ResourceMetrics['resource']) {
-    const w = new ProtoWriter(4096);
-    writeAttributes(w, 1, resource);
-    this.resourceBytes = Uint8Array.from(w.finish());
+    this.envelope = new OtlpEnvelope(resource);
   }
 
   encode(metrics: MetricData[]): Uint8Array {
-    const w = new ProtoWriter(Math.max(4096, countPoints(metrics) * 200));
-    w.fork(1); // ResourceMetrics
-    w.fork(1); // Resource
-    w.raw(this.resourceBytes);
-    w.join();
-    for (const [scope, scoped] of groupByScope(metrics)) {
-      w.fork(2); // ScopeMetrics
-      w.fork(1); // InstrumentationScope
-      w.string(1, scope.name);
-      if (scope.version) w.string(2, scope.version);
-      w.join();
-      for (const metric of scoped) writeMetric(w, metric);
-      if (scope.schemaUrl) w.string(3, scope.schemaUrl);
-      w.join();
-    }
-    w.join();
-    return w.finish();
+    return this.envelope.encode(metrics, Math.ceil((countPoints(metrics) * 200) / Math.max(1, metrics.length)), writeMetric);
   }
-}
-
-function groupByScope(metrics: MetricData[]): Map<Scope, MetricData[]> {
-  const groups = new Map<Scope, MetricData[]>();
-  for (const metric of metrics) {
-    const group = groups.get(metric.scope);
-    if (group === undefined) groups.set(metric.scope, [metric]);
-    else group.push(metric);
-  }
-  return groups;
 }
 
 function writeMetric(w: ProtoWriter, metric: MetricData): void {

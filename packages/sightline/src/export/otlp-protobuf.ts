@@ -1,9 +1,10 @@
 // Encodes ended spans as an OTLP ExportTraceServiceRequest (opentelemetry/proto/trace/v1/trace.proto).
 import type { Attributes } from '@opentelemetry/api';
-import type { InstrumentationScope, RecordingSpan, SpanEvent, SpanLink } from '../trace/span.js';
+import type { RecordingSpan, SpanEvent, SpanLink } from '../trace/span.js';
 import { unixNanoParts } from '../trace/time.js';
-import { ProtoWriter, WIRE_FIXED32, WIRE_FIXED64, WIRE_VARINT } from '@sightline/otlp';
+import { WIRE_FIXED32, WIRE_FIXED64, WIRE_VARINT, type ProtoWriter } from '@sightline/otlp';
 import { writeAttributes } from './otlp-attributes.js';
+import { OtlpEnvelope } from './otlp-envelope.js';
 
 const time = { hi: 0, lo: 0 };
 
@@ -11,55 +12,15 @@ const time = { hi: 0, lo: 0 };
 const OTLP_SPAN_FLAGS_HAS_IS_REMOTE = 0x100;
 const OTLP_SPAN_FLAGS_IS_REMOTE = 0x200;
 
-function groupByScope(spans: RecordingSpan[]): Map<InstrumentationScope, RecordingSpan[]> {
-  const groups = new Map<InstrumentationScope, RecordingSpan[]>();
-  for (const span of spans) {
-    const group = groups.get(span.scope);
-    if (group === undefined) groups.set(span.scope, [span]);
-    else group.push(span);
-  }
-  return groups;
-}
-
 export class OtlpProtobufEncoder {
-  private readonly resourceBytes: Uint8Array;
-  private readonly scopeBytes = new WeakMap<InstrumentationScope, Uint8Array>();
+  private readonly envelope: OtlpEnvelope;
 
   constructor(resource: Attributes) {
-    const w = new ProtoWriter(4096);
-    writeAttributes(w, 1, resource);
-    this.resourceBytes = Uint8Array.from(w.finish());
+    this.envelope = new OtlpEnvelope(resource);
   }
 
   encode(spans: RecordingSpan[]): Uint8Array {
-    const w = new ProtoWriter(Math.max(4096, spans.length * 320));
-    w.fork(1); // ResourceSpans
-    w.fork(1); // Resource
-    w.raw(this.resourceBytes);
-    w.join();
-    for (const [scope, scopeSpans] of groupByScope(spans)) {
-      w.fork(2); // ScopeSpans
-      w.fork(1); // InstrumentationScope
-      w.raw(this.scope(scope));
-      w.join();
-      for (const span of scopeSpans) writeSpan(w, span);
-      if (scope.schemaUrl) w.string(3, scope.schemaUrl);
-      w.join();
-    }
-    w.join();
-    return w.finish();
-  }
-
-  private scope(scope: InstrumentationScope): Uint8Array {
-    let bytes = this.scopeBytes.get(scope);
-    if (bytes === undefined) {
-      const w = new ProtoWriter(256);
-      w.string(1, scope.name);
-      if (scope.version) w.string(2, scope.version);
-      bytes = Uint8Array.from(w.finish());
-      this.scopeBytes.set(scope, bytes);
-    }
-    return bytes;
+    return this.envelope.encode(spans, 320, writeSpan);
   }
 }
 

@@ -5,9 +5,10 @@ import type { Attributes } from '@opentelemetry/api';
 import type { OtlpConfig } from '../export/otlp-config.js';
 import { ConsoleLogExporter } from '../export/console-log-exporter.js';
 import type { ExportWorker } from '../export/export-worker.js';
-import { OtlpLogExporter } from '../export/otlp-log-exporter.js';
+import { OtlpExporter } from '../export/otlp-exporter.js';
 import { OtlpLogsEncoder } from '../export/otlp-logs.js';
 import { StatsRecorder, type SignalCounts } from '../export/stats.js';
+import { log } from '../diag/logger.js';
 import { LogRecordQueue } from '../logs/log-queue.js';
 import { SightlineLoggerProvider } from '../logs/logger-provider.js';
 import type { LogsSettings } from '../logs/settings.js';
@@ -20,6 +21,7 @@ export interface LogStats {
   logRecordsFailed: number;
   /** Dropped by the export worker to stay within SIGHTLINE_EXPORT_MAX_QUEUE_BYTES while the collector was slow or down. */
   logRecordsDroppedBacklog: number;
+  /** Still unsent when the process exited or shutdown() ended (SIGHTLINE_SHUTDOWN_TIMEOUT), or written after the final flush. */
   logRecordsAbandoned: number;
   logRecordsQueued: number;
   logRecordsInExport: number;
@@ -40,6 +42,8 @@ export class LogsPipeline {
   readonly provider: SightlineLoggerProvider;
   private readonly queue: LogRecordQueue;
   private readonly stats: StatsRecorder;
+  /** Records emitted after close(), which are not exported. */
+  private late = 0;
 
   constructor(
     settings: LogsSettings & { otlp: OtlpConfig },
@@ -56,11 +60,18 @@ export class LogsPipeline {
     });
     const exporter =
       settings.exporter === 'otlp' && worker !== undefined
-        ? new OtlpLogExporter(worker, new OtlpLogsEncoder(resource), this.stats)
+        ? new OtlpExporter(worker, 'logs', 'log records', new OtlpLogsEncoder(resource), this.stats)
         : new ConsoleLogExporter();
     if (worker !== undefined && settings.exporter === 'otlp') this.stats.attach(worker);
     this.queue = new LogRecordQueue(settings.batch, exporter, this.stats);
-    this.provider = new SightlineLoggerProvider({ limits: settings.limits, minSeverity: settings.minSeverity }, this.queue);
+    this.provider = new SightlineLoggerProvider({ limits: settings.limits, minSeverity: settings.minSeverity }, this.queue, () => {
+      // Not silent: typically an 'exit' listener the app added after init(), which runs after the final flush.
+      this.late++;
+      if (this.late === 1)
+        log.warn(
+          'a log record was written after the final flush (an exit listener added after Sightline started?); records written this late are not exported',
+        );
+    });
   }
 
   /** The export worker reports a failed request or a drop. */
@@ -90,12 +101,12 @@ export class LogsPipeline {
   snapshot(): LogStats {
     const c: SignalCounts = this.stats.counts(this.queue.length);
     return {
-      logRecordsEmitted: c.ended,
+      logRecordsEmitted: c.ended + this.late,
       logRecordsExported: c.exported,
       logRecordsRejected: c.rejected,
       logRecordsFailed: c.failed,
       logRecordsDroppedBacklog: c.droppedBacklog + c.droppedQueueFull,
-      logRecordsAbandoned: c.abandoned,
+      logRecordsAbandoned: c.abandoned + this.late,
       logRecordsQueued: c.queued,
       logRecordsInExport: c.inExport,
     };

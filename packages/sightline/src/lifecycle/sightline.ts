@@ -5,11 +5,11 @@ import { logs, type Logger } from '@opentelemetry/api-logs';
 import type { Config } from '../config/config.js';
 import { AsyncLocalStorageContextManager } from '../context/async-local-storage-context-manager.js';
 import { log, toDiagLogLevel } from '../diag/logger.js';
-import { BatchQueue } from '../export/batch-queue.js';
+import { SpanBatchQueue } from '../export/batch-queue.js';
 import { ConsoleSpanExporter } from '../export/console-exporter.js';
 import { ExportWorker } from '../export/export-worker.js';
 import { OtlpProtobufEncoder } from '../export/otlp-protobuf.js';
-import { OtlpSpanExporter } from '../export/otlp-span-exporter.js';
+import { OtlpExporter } from '../export/otlp-exporter.js';
 import type { SpanExporter } from '../export/span-exporter.js';
 import { StatsRecorder, type ExportStats } from '../export/stats.js';
 import { enableInstrumentations } from '../instrumentation/index.js';
@@ -30,7 +30,7 @@ export class Sightline {
   readonly tracerProvider: SightlineTracerProvider;
   readonly resource;
   private readonly recorder: StatsRecorder;
-  private readonly queue: BatchQueue | undefined;
+  private readonly queue: SpanBatchQueue | undefined;
   /** The export worker, shared by every signal exported over OTLP. */
   private readonly worker: ExportWorker | undefined;
   /** Undefined when OTEL_METRICS_EXPORTER is none: the API's meters stay no-ops and cost nothing. */
@@ -71,7 +71,7 @@ export class Sightline {
         ? undefined
         : new LogsPipeline(config.logRecords, this.resource, this.worker, config.exportQueue.maxQueueBytes);
     const exporter = this.createExporter();
-    this.queue = exporter === undefined ? undefined : new BatchQueue(config.batch, exporter, this.recorder);
+    this.queue = exporter === undefined ? undefined : new SpanBatchQueue(config.batch, exporter, this.recorder);
     const sink: SpanSink = this.queue ?? { onEnd() {} };
     this.tracerProvider = new SightlineTracerProvider(samplerFromConfig(config.sampler), config.spanLimits, sink);
   }
@@ -86,7 +86,7 @@ export class Sightline {
       case 'otlp':
         if (this.worker === undefined) return undefined;
         // Always protobuf here: the export worker transcodes to JSON for http/json, off the main thread.
-        return new OtlpSpanExporter(this.worker!, new OtlpProtobufEncoder(this.resource), this.recorder);
+        return new OtlpExporter(this.worker, 'traces', 'spans', new OtlpProtobufEncoder(this.resource), this.recorder);
     }
   }
 

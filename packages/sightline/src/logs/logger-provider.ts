@@ -13,8 +13,8 @@ export class SightlineLoggerProvider implements LoggerProvider {
   private readonly loggers = new Map<string, SightlineLogger>();
   private readonly state: LoggerState;
 
-  constructor(settings: LoggerProviderSettings, sink: LogRecordSink) {
-    this.state = { limits: settings.limits, minSeverity: settings.minSeverity, sink, open: true };
+  constructor(settings: LoggerProviderSettings, sink: LogRecordSink, onLate: () => void = () => {}) {
+    this.state = { limits: settings.limits, minSeverity: settings.minSeverity, sink, open: true, onLate };
   }
 
   getLogger(name: string, version?: string, options?: LoggerOptions): Logger {

@@ -17,6 +17,8 @@ export interface LoggerState {
   sink: LogRecordSink;
   /** False once the provider is shut down. */
   open: boolean;
+  /** Told of each record emitted after shutdown, which is not exported. */
+  onLate: () => void;
 }
 
 /** Set while a record is being made: a logger called from inside (a getter, a toJSON()) is not recorded again. */
@@ -35,7 +37,11 @@ export class SightlineLogger implements Logger {
 
   emit(record: LogRecord): void {
     const state = this.state;
-    if (!state.open || emitting) return;
+    if (!state.open) {
+      state.onLate();
+      return;
+    }
+    if (emitting) return;
     const severity = typeof record.severityNumber === 'number' ? record.severityNumber : 0;
     if (severity > 0 && severity < state.minSeverity) return;
     emitting = true;

@@ -1,0 +1,66 @@
+// The envelope every OTLP export request shares, whatever the signal:
+// Export{Trace,Metrics,Logs}ServiceRequest holds Resource{Spans,Metrics,Logs} (field 1), whose
+// resource is field 1 and whose Scope{Spans,Metrics,Logs} are field 2, each with its instrumentation
+// scope (1), its items (2) and its schema URL (3). The resource and each scope are encoded once.
+import type { Attributes } from '@opentelemetry/api';
+import { ProtoWriter } from '@sightline/otlp';
+import { writeAttributes } from './otlp-attributes.js';
+
+export interface EnvelopeScope {
+  name: string;
+  version?: string | undefined;
+  schemaUrl?: string | undefined;
+}
+
+export class OtlpEnvelope {
+  private readonly resourceBytes: Uint8Array;
+  private readonly scopeBytes = new WeakMap<EnvelopeScope, Uint8Array>();
+
+  constructor(resource: Attributes) {
+    const w = new ProtoWriter(4096);
+    writeAttributes(w, 1, resource);
+    this.resourceBytes = Uint8Array.from(w.finish());
+  }
+
+  /** One request: the resource once, then the items grouped by scope, each written by `writeItem` as field 2. */
+  encode<T extends { scope: EnvelopeScope }>(items: T[], bytesPerItem: number, writeItem: (w: ProtoWriter, item: T) => void): Uint8Array {
+    const w = new ProtoWriter(Math.max(4096, items.length * bytesPerItem));
+    w.fork(1); // Resource{Spans,Metrics,Logs}
+    w.fork(1); // Resource
+    w.raw(this.resourceBytes);
+    w.join();
+    for (const [scope, scoped] of groupByScope(items)) {
+      w.fork(2); // Scope{Spans,Metrics,Logs}
+      w.fork(1); // InstrumentationScope
+      w.raw(this.scope(scope));
+      w.join();
+      for (const item of scoped) writeItem(w, item);
+      if (scope.schemaUrl) w.string(3, scope.schemaUrl);
+      w.join();
+    }
+    w.join();
+    return w.finish();
+  }
+
+  private scope(scope: EnvelopeScope): Uint8Array {
+    let bytes = this.scopeBytes.get(scope);
+    if (bytes === undefined) {
+      const w = new ProtoWriter(256);
+      w.string(1, scope.name);
+      if (scope.version) w.string(2, scope.version);
+      bytes = Uint8Array.from(w.finish());
+      this.scopeBytes.set(scope, bytes);
+    }
+    return bytes;
+  }
+}
+
+function groupByScope<T extends { scope: EnvelopeScope }>(items: T[]): Map<EnvelopeScope, T[]> {
+  const groups = new Map<EnvelopeScope, T[]>();
+  for (const item of items) {
+    const group = groups.get(item.scope);
+    if (group === undefined) groups.set(item.scope, [item]);
+    else group.push(item);
+  }
+  return groups;
+}
