@@ -1,11 +1,9 @@
 // A real OTLP receiver for logs tests: POST /v1/logs in protobuf (decoded with the official
 // opentelemetry-proto schema, protobufjs code generated from the .proto files) or JSON, gzip or not.
 // Traces sent to the same place are decoded too, so records can be matched with their spans.
-import http from 'node:http';
 import { createRequire } from 'node:module';
-import { gunzipSync } from 'node:zlib';
-import type { AddressInfo } from 'node:net';
 import { decodeJson, decodeProtobuf, type ReceivedSpan } from './otlp-receiver.js';
+import { serveOtlp, until } from './otlp-http-server.js';
 
 const require = createRequire(import.meta.url);
 const root = require('otlp-proto-schema/build/src/generated/root.js');
@@ -92,42 +90,21 @@ export function decodeLogsProtobuf(body: Uint8Array): ReceivedLogRecord[] {
 export async function startLogsReceiver(): Promise<LogsReceiver> {
   const records: ReceivedLogRecord[] = [];
   const spans: ReceivedSpan[] = [];
-  const requests: Array<{ contentType: string; path: string }> = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      let body = Buffer.concat(chunks);
-      if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
-      const contentType = String(req.headers['content-type'] ?? '');
-      const json = contentType.includes('json');
-      const path = req.url ?? '';
-      requests.push({ contentType, path });
-      if (path.endsWith('/v1/logs'))
-        records.push(...(json ? normalise(JSON.parse(body.toString('utf8')), false) : decodeLogsProtobuf(body)));
-      else if (path.endsWith('/v1/traces')) spans.push(...(json ? decodeJson(body.toString('utf8')) : decodeProtobuf(body)));
-      res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' });
-      res.end(json ? '{}' : '');
-    });
+  const server = await serveOtlp((path, body, json) => {
+    if (path.endsWith('/v1/logs')) records.push(...(json ? normalise(JSON.parse(body.toString('utf8')), false) : decodeLogsProtobuf(body)));
+    else if (path.endsWith('/v1/traces')) spans.push(...(json ? decodeJson(body.toString('utf8')) : decodeProtobuf(body)));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     records,
     spans,
-    requests,
-    async waitFor(predicate, timeoutMillis = 15_000) {
-      const deadline = Date.now() + timeoutMillis;
-      while (!predicate(records)) {
-        if (Date.now() > deadline) throw new Error(`log records never matched; received ${records.length}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    requests: server.requests,
+    waitFor: (predicate, timeoutMillis = 15_000) =>
+      until(
+        () => predicate(records),
+        timeoutMillis,
+        () => `log records never matched; received ${records.length}`,
+      ),
+    close: server.close,
   };
 }

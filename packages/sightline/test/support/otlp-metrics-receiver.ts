@@ -1,11 +1,9 @@
 // A real OTLP receiver for metrics tests: POST /v1/metrics in protobuf (decoded with the official
 // opentelemetry-proto schema, protobufjs code generated from the .proto files) or JSON, gzip or not.
 // Traces sent to the same place are decoded too, so exemplars can be matched with spans.
-import http from 'node:http';
 import { createRequire } from 'node:module';
-import { gunzipSync } from 'node:zlib';
-import type { AddressInfo } from 'node:net';
 import { decodeJson, decodeProtobuf, type ReceivedSpan } from './otlp-receiver.js';
+import { serveOtlp, until } from './otlp-http-server.js';
 
 const require = createRequire(import.meta.url);
 const root = require('otlp-proto-schema/build/src/generated/root.js');
@@ -122,52 +120,32 @@ function normalise(request: any, binary: boolean): ReceivedMetric[] {
 export async function startMetricsReceiver(): Promise<MetricsReceiver> {
   const metrics: ReceivedMetric[] = [];
   const spans: ReceivedSpan[] = [];
-  const requests: Array<{ contentType: string; path: string }> = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      let body = Buffer.concat(chunks);
-      if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
-      const contentType = String(req.headers['content-type'] ?? '');
-      const json = contentType.includes('json');
-      const path = req.url ?? '';
-      requests.push({ contentType, path });
-      if (path.endsWith('/v1/metrics')) {
-        const decoded = json
+  const server = await serveOtlp((path, body, json) => {
+    if (path.endsWith('/v1/metrics')) {
+      metrics.push(
+        ...(json
           ? normalise(JSON.parse(body.toString('utf8')), false)
           : normalise(
               ExportMetricsServiceRequest.toObject(ExportMetricsServiceRequest.decode(body), { longs: String, defaults: false }),
               true,
-            );
-        metrics.push(...decoded);
-      } else if (path.endsWith('/v1/traces')) {
-        spans.push(...(json ? decodeJson(body.toString('utf8')) : decodeProtobuf(body)));
-      }
-      res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' });
-      res.end(json ? '{}' : '');
-    });
+            )),
+      );
+    } else if (path.endsWith('/v1/traces')) {
+      spans.push(...(json ? decodeJson(body.toString('utf8')) : decodeProtobuf(body)));
+    }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     metrics,
     spans,
-    requests,
-    async waitFor(predicate, timeoutMillis = 15_000) {
-      const deadline = Date.now() + timeoutMillis;
-      while (!predicate(metrics)) {
-        if (Date.now() > deadline)
-          throw new Error(`metrics never matched; received: ${[...new Set(metrics.map((m) => m.name))].join(', ')}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    requests: server.requests,
+    waitFor: (predicate, timeoutMillis = 15_000) =>
+      until(
+        () => predicate(metrics),
+        timeoutMillis,
+        () => `metrics never matched; received: ${[...new Set(metrics.map((m) => m.name))].join(', ')}`,
+      ),
+    close: server.close,
   };
 }
 
