@@ -7,8 +7,10 @@ import {
   type Context,
   type Link,
   type SpanKind,
-  type TraceState,
+  type TraceState as ApiTraceState,
 } from '@opentelemetry/api';
+import { otValue, parseTh, randomnessOf, thresholdOf, withTh, type Threshold } from './probability.js';
+import { TraceState } from './trace-state.js';
 
 /** OTEL_TRACES_SAMPLER values. */
 export const SAMPLER_NAMES = [
@@ -35,7 +37,7 @@ export enum SamplingDecision {
 export interface SamplingResult {
   decision: SamplingDecision;
   attributes?: Attributes;
-  traceState?: TraceState;
+  traceState?: ApiTraceState;
 }
 
 export interface Sampler {
@@ -71,25 +73,36 @@ export class AlwaysOffSampler implements Sampler {
   }
 }
 
-const TWO_56 = 2 ** 56;
-
 /**
- * Samples by the trace id's rightmost 56 bits, the part W3C Level 2 guarantees random. The rule is the
- * OpenTelemetry consistent-probability one (sample when randomness >= (1 - ratio) * 2^56), so every
- * service with the same ratio makes the same decision for the same trace.
+ * Consistent probability sampling (OpenTelemetry's TraceIdRatioBased, as the current specification
+ * defines it): sampled when the trace's randomness (the trace id's rightmost 56 bits, random under
+ * W3C Level 2, or an `rv` the tracestate carries) is at or above the rejection threshold
+ * (1 - ratio) * 2^56. Every service with the same ratio makes the same decision for the same trace,
+ * and one with a lower ratio keeps a subset of another's. A sampled span carries the threshold as
+ * `th` in the tracestate's `ot` entry, so downstream services and backends know its adjusted count.
  */
 export class TraceIdRatioSampler implements Sampler {
-  private readonly threshold: number;
+  private readonly threshold: Threshold;
+  /** The results for a trace that starts here with no tracestate, made once. */
+  private readonly rootSampled: SamplingResult;
+  private readonly rootDropped: SamplingResult = DROP;
 
   constructor(readonly ratio: number) {
-    this.threshold = (1 - ratio) * TWO_56;
+    this.threshold = thresholdOf(ratio);
+    this.rootSampled = Object.freeze({
+      decision: SamplingDecision.RECORD_AND_SAMPLED,
+      traceState: withTh(TraceState.empty(), this.threshold.th),
+    });
   }
 
-  shouldSample(_context: Context, traceId: string): SamplingResult {
-    if (this.ratio >= 1) return SAMPLE;
-    if (this.ratio <= 0) return DROP;
-    const randomness = parseInt(traceId.slice(18), 16);
-    return randomness >= this.threshold ? SAMPLE : DROP;
+  shouldSample(context: Context, traceId: string): SamplingResult {
+    const parentState = trace.getSpanContext(context)?.traceState;
+    const sampled = randomnessOf(traceId, parentState) >= this.threshold.hex;
+    if (parentState === undefined || parentState.serialize() === '') return sampled ? this.rootSampled : this.rootDropped;
+    return {
+      decision: sampled ? SamplingDecision.RECORD_AND_SAMPLED : SamplingDecision.NOT_RECORD,
+      traceState: withTh(parentState, sampled ? this.threshold.th : undefined),
+    };
   }
 
   toString(): string {
@@ -111,14 +124,25 @@ export class ParentBasedSampler implements Sampler {
     const parent = trace.getSpanContext(context);
     if (parent === undefined || !isSpanContextValid(parent)) return this.root.shouldSample(context, traceId, name, kind, attributes, links);
     const sampled = (parent.traceFlags & TraceFlags.SAMPLED) !== 0;
-    const delegate = parent.isRemote
-      ? sampled
-        ? this.remoteSampled
-        : this.remoteNotSampled
-      : sampled
-        ? this.localSampled
-        : this.localNotSampled;
-    return delegate.shouldSample(context, traceId, name, kind, attributes, links);
+    if (parent.isRemote && parent.traceState !== undefined) {
+      // The specification's invariants: an unsampled context carries no threshold, and a sampled one's
+      // threshold must admit its own randomness; a threshold that breaks them is erased, not trusted.
+      const th = otValue(parent.traceState, 'th');
+      if (th !== undefined) {
+        const threshold = parseTh(th);
+        const consistent = sampled && threshold !== undefined && randomnessOf(traceId, parent.traceState) >= threshold.hex;
+        if (!consistent) {
+          const result = this.delegate(parent.isRemote, sampled).shouldSample(context, traceId, name, kind, attributes, links);
+          return { ...result, traceState: withTh(result.traceState ?? parent.traceState, undefined) };
+        }
+      }
+    }
+    return this.delegate(parent.isRemote === true, sampled).shouldSample(context, traceId, name, kind, attributes, links);
+  }
+
+  private delegate(remote: boolean, sampled: boolean): Sampler {
+    if (remote) return sampled ? this.remoteSampled : this.remoteNotSampled;
+    return sampled ? this.localSampled : this.localNotSampled;
   }
 
   toString(): string {

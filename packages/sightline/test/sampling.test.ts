@@ -1,0 +1,93 @@
+// Consistent probability sampling: thresholds as the specification writes them, decisions from the
+// trace id's randomness (or an explicit rv), `th` carried in the tracestate's `ot` entry, services in
+// a chain deciding alike, and thresholds that contradict their context erased.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { ROOT_CONTEXT, trace, TraceFlags, type Context } from '@opentelemetry/api';
+import { describe, it } from 'node:test';
+import { thresholdOf } from '../src/trace/probability.js';
+import { ParentBasedSampler, SamplingDecision, TraceIdRatioSampler, type Sampler } from '../src/trace/sampler.js';
+import { TraceState } from '../src/trace/trace-state.js';
+
+const traceIdWith = (randomness: string): string => randomBytes(9).toString('hex') + randomness;
+const decide = (sampler: Sampler, context: Context, traceId: string) => sampler.shouldSample(context, traceId, 'op', 0, {}, []);
+
+function remoteParent(traceId: string, sampled: boolean, traceState?: string): Context {
+  return trace.setSpanContext(ROOT_CONTEXT, {
+    traceId,
+    spanId: randomBytes(8).toString('hex'),
+    traceFlags: (sampled ? TraceFlags.SAMPLED : TraceFlags.NONE) | 0x02,
+    isRemote: true,
+    traceState: traceState === undefined ? undefined : TraceState.parse(traceState),
+  });
+}
+
+describe('consistent probability sampling', () => {
+  it('writes thresholds as the specification does: th:0 for 100%, th:8 for 50%, th:c for 25%, nothing for 0%', () => {
+    assert.deepEqual(
+      [1, 0.5, 0.25, 0.1, 0.01].map((p) => thresholdOf(p).th),
+      ['0', '8', 'c', 'e6666666666666', 'fd70a3d70a3d71'],
+    );
+    assert.equal(thresholdOf(0).th, undefined);
+    assert.equal(
+      decide(new TraceIdRatioSampler(0), ROOT_CONTEXT, traceIdWith('ffffffffffffff')).decision,
+      SamplingDecision.NOT_RECORD,
+      '0% keeps not even the largest randomness',
+    );
+    assert.equal(thresholdOf(Number.NaN).th, undefined, 'a ratio that is not a number samples nothing');
+  });
+
+  it('samples by the trace id’s rightmost 56 bits against the threshold, and says so in ot=th', () => {
+    const sampler = new TraceIdRatioSampler(0.5);
+    const kept = decide(sampler, ROOT_CONTEXT, traceIdWith('80000000000000'));
+    assert.equal(kept.decision, SamplingDecision.RECORD_AND_SAMPLED, 'R = T is sampled');
+    assert.equal(kept.traceState?.get('ot'), 'th:8');
+    const dropped = decide(sampler, ROOT_CONTEXT, traceIdWith('7fffffffffffff'));
+    assert.equal(dropped.decision, SamplingDecision.NOT_RECORD);
+    assert.equal(dropped.traceState?.get('ot'), undefined, 'no threshold on an unsampled context');
+  });
+
+  it('an explicit rv in the tracestate overrides the trace id’s randomness; other ot keys and vendors are kept', () => {
+    const sampler = new TraceIdRatioSampler(0.25);
+    const traceId = traceIdWith('ffffffffffffff');
+    const result = decide(sampler, remoteParent(traceId, true, 'vendor=x,ot=rv:00000000000001;foo:bar'), traceId);
+    assert.equal(result.decision, SamplingDecision.NOT_RECORD, 'rv 1 is below th:c');
+    const kept = decide(sampler, remoteParent(traceId, true, 'vendor=x,ot=rv:c0000000000000;foo:bar'), traceId);
+    assert.equal(kept.decision, SamplingDecision.RECORD_AND_SAMPLED);
+    assert.equal(kept.traceState?.serialize(), 'ot=th:c;rv:c0000000000000;foo:bar,vendor=x');
+  });
+
+  it('two services in a chain decide alike for every trace; a lower ratio keeps a subset of a higher one', () => {
+    const front = new ParentBasedSampler(new TraceIdRatioSampler(0.1));
+    // The next service samples by ratio too, not by the parent's flag: it still agrees.
+    const back = new TraceIdRatioSampler(0.1);
+    const stricter = new TraceIdRatioSampler(0.05);
+    let kept = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const traceId = randomBytes(16).toString('hex');
+      const a = decide(front, ROOT_CONTEXT, traceId);
+      const sampled = a.decision === SamplingDecision.RECORD_AND_SAMPLED;
+      const downstream = remoteParent(traceId, sampled, a.traceState?.serialize() || undefined);
+      const b = decide(back, downstream, traceId);
+      assert.equal(b.decision, a.decision, `trace ${traceId}`);
+      if (decide(stricter, downstream, traceId).decision === SamplingDecision.RECORD_AND_SAMPLED) assert.ok(sampled, 'subset');
+      if (sampled) kept++;
+    }
+    // 20,000 draws at p = 0.1: the standard deviation is 42, so ±300 is over seven of them.
+    assert.ok(Math.abs(kept - 2000) < 300, `kept ${kept} of 20,000`);
+  });
+
+  it('a parent-based sampler keeps a remote parent’s valid threshold and erases one its context contradicts', () => {
+    const sampler = new ParentBasedSampler(new TraceIdRatioSampler(0.1));
+    const traceId = traceIdWith('10000000000000');
+    const consistent = decide(sampler, remoteParent(traceId, true, 'ot=th:0;rv:f0000000000000'), traceId);
+    assert.equal(consistent.decision, SamplingDecision.RECORD_AND_SAMPLED);
+    assert.equal(consistent.traceState, undefined, 'a valid tracestate is left as it is (inherited)');
+    const contradicted = decide(sampler, remoteParent(traceId, true, 'ot=th:f;foo:bar'), traceId);
+    assert.equal(contradicted.decision, SamplingDecision.RECORD_AND_SAMPLED, 'the parent’s flag still decides');
+    assert.equal(contradicted.traceState?.get('ot'), 'foo:bar', 'R 0x10… is below th:f: the threshold is erased');
+    const unsampled = decide(sampler, remoteParent(traceId, false, 'ot=th:0'), traceId);
+    assert.equal(unsampled.decision, SamplingDecision.NOT_RECORD);
+    assert.equal(unsampled.traceState?.get('ot'), undefined, 'an unsampled context carries no threshold');
+  });
+});
