@@ -1,13 +1,20 @@
 // Consistent probability sampling: thresholds as the specification writes them, decisions from the
 // trace id's randomness (or an explicit rv), `th` carried in the tracestate's `ot` entry, services in
-// a chain deciding alike, and thresholds that contradict their context erased.
+// a chain deciding alike, and thresholds that contradict their context erased. Tail sampling in the
+// process, on a clock the test moves: what is kept and why, late spans, bounds, rate limit.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { ROOT_CONTEXT, trace, TraceFlags, type Context } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanStatusCode, trace, TraceFlags, type Context } from '@opentelemetry/api';
 import { describe, it } from 'node:test';
 import { thresholdOf } from '../src/trace/probability.js';
 import { ParentBasedSampler, SamplingDecision, TraceIdRatioSampler, type Sampler } from '../src/trace/sampler.js';
 import { TraceState } from '../src/trace/trace-state.js';
+import { loadConfig } from '../src/config/config.js';
+import { OtlpProtobufEncoder } from '../src/export/otlp-protobuf.js';
+import type { RecordingSpan } from '../src/trace/span.js';
+import { TailSampler, type TailSamplingSettings } from '../src/trace/tail-sampler.js';
+import { SightlineTracerProvider } from '../src/trace/tracer-provider.js';
+import { decodeProtobuf } from './support/otlp-receiver.js';
 
 const traceIdWith = (randomness: string): string => randomBytes(9).toString('hex') + randomness;
 const decide = (sampler: Sampler, context: Context, traceId: string) => sampler.shouldSample(context, traceId, 'op', 0, {}, []);
@@ -89,5 +96,108 @@ describe('consistent probability sampling', () => {
     const unsampled = decide(sampler, remoteParent(traceId, false, 'ot=th:0'), traceId);
     assert.equal(unsampled.decision, SamplingDecision.NOT_RECORD);
     assert.equal(unsampled.traceState?.get('ot'), undefined, 'an unsampled context carries no threshold');
+  });
+});
+
+describe('tail sampling in the process', () => {
+  const limits = loadConfig({}, {}).spanLimits;
+  const settings = (over: Partial<TailSamplingSettings> = {}): TailSamplingSettings => ({
+    enabled: true,
+    latencyMillis: 500,
+    graceMillis: 1000,
+    maxTraces: 100,
+    maxSpans: 1000,
+    maxKeptPerSecond: 100,
+    attributes: [],
+    ...over,
+  });
+
+  /** A tracer whose head sampler drops everything, a tail sampler on a clock the test moves, and what reaches the queue. */
+  function setup(over: Partial<TailSamplingSettings> = {}, headRatio = 0) {
+    let now = 0;
+    const exported: RecordingSpan[] = [];
+    const downstream = { onEnd: (span: RecordingSpan) => exported.push(span), offer: (span: RecordingSpan) => exported.push(span) };
+    const tail = new TailSampler(settings(over), downstream, () => now, 0);
+    const provider = new SightlineTracerProvider(new ParentBasedSampler(new TraceIdRatioSampler(headRatio)), limits, tail, true);
+    const tracer = provider.getTracer('t');
+    return { tail, tracer, exported, advance: (ms: number) => (now += ms) };
+  }
+
+  /** A local root with one child; the child fails when asked. */
+  function request(tracer: ReturnType<typeof setup>['tracer'], { fail = false, durationMs = 10 } = {}) {
+    const start = performance.now();
+    const root = tracer.startSpan('GET /items/:id', { startTime: start });
+    const child = tracer.startSpan('SELECT items', { startTime: start }, trace.setSpan(ROOT_CONTEXT, root));
+    if (fail) child.setStatus({ code: SpanStatusCode.ERROR, message: 'boom' });
+    child.end(start + 1);
+    root.end(start + durationMs);
+    return { root, child, traceId: root.spanContext().traceId };
+  }
+
+  it('keeps a failing trace whole, late spans included, and drops an ordinary one, late spans included', () => {
+    const { tail, tracer, exported, advance } = setup();
+    const failed = request(tracer, { fail: true });
+    const ordinary = request(tracer);
+    const lateKept = tracer.startSpan('background', {}, trace.setSpan(ROOT_CONTEXT, failed.root));
+    const lateDropped = tracer.startSpan('background', {}, trace.setSpan(ROOT_CONTEXT, ordinary.root));
+    assert.equal(exported.length, 0, 'nothing leaves before the grace period');
+    advance(1000);
+    tail.sweep();
+    assert.deepEqual(exported.map((s) => s.name).sort(), ['GET /items/:id', 'SELECT items']);
+    assert.ok(exported.every((s) => s.context.traceId === failed.traceId && s.keptBy === 'error'));
+    lateKept.end();
+    lateDropped.end();
+    assert.equal(exported.length, 3, 'the late span of the kept trace follows it');
+    assert.equal(exported[2]!.name, 'background');
+    assert.equal(exported[2]!.context.traceId, failed.traceId, 'and none of the dropped trace’s');
+    assert.deepEqual(
+      { ...tail.stats },
+      { tailTracesKept: 1, tailTracesDropped: 1, tailTracesDecidedEarly: 0, tailTracesRateLimited: 0, tailSpansBuffered: 0 },
+    );
+  });
+
+  it('keeps slow traces and traces matching an attribute rule; head-sampled spans pass straight through', () => {
+    const { tail, tracer, exported, advance } = setup({ attributes: [['tenant', 'gold']] });
+    request(tracer, { durationMs: 600 });
+    const tagged = tracer.startSpan('job', { attributes: { tenant: 'gold' } });
+    tagged.end();
+    request(tracer, { durationMs: 100 });
+    advance(1000);
+    tail.sweep();
+    assert.deepEqual(exported.map((s) => s.keptBy).sort(), ['attribute', 'latency', 'latency']);
+    const head = setup({}, 1);
+    request(head.tracer);
+    assert.equal(head.exported.length, 2, 'sampled by the head: no wait');
+    assert.ok(head.exported.every((s) => s.keptBy === undefined));
+  });
+
+  it('bounds what waits: past maxTraces the oldest trace is decided early; a rate limit caps kept traces', () => {
+    const bounded = setup({ maxTraces: 2 });
+    const first = request(bounded.tracer, { fail: true });
+    request(bounded.tracer);
+    request(bounded.tracer);
+    assert.equal(bounded.tail.stats.tailTracesDecidedEarly, 1);
+    assert.equal(bounded.tail.pending, 2);
+    assert.ok(
+      bounded.exported.every((s) => s.context.traceId === first.traceId),
+      'the oldest, failing trace was kept early',
+    );
+    const limited = setup({ maxKeptPerSecond: 1 });
+    request(limited.tracer, { fail: true });
+    request(limited.tracer, { fail: true });
+    limited.advance(1000);
+    limited.tail.sweep();
+    assert.equal(limited.tail.stats.tailTracesKept, 1);
+    assert.equal(limited.tail.stats.tailTracesRateLimited, 1);
+  });
+
+  it('exports a tail-kept span as sampled, with the reason', () => {
+    const { tail, tracer, exported, advance } = setup();
+    request(tracer, { fail: true });
+    advance(1000);
+    tail.flush();
+    const [decoded] = decodeProtobuf(new OtlpProtobufEncoder({ 'service.name': 't' }).encode(exported.slice(0, 1)));
+    assert.equal(decoded!.flags & 1, 1, 'sampled flag set');
+    assert.equal(decoded!.attributes['sightline.sampling.kept_by'], 'error');
   });
 });

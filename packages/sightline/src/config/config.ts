@@ -21,6 +21,7 @@ import { GRACEFUL_TIMEOUT_VARIABLE, WORKER_INDEX_VARIABLE } from '../lifecycle/r
 import type { RunWorkerSettings } from '../lifecycle/run-worker.js';
 import type { SpanLimits } from '../trace/limits.js';
 import { SAMPLER_NAMES, type Sampler, type SamplerConfig, type SamplerName } from '../trace/sampler.js';
+import type { TailSamplingSettings } from '../trace/tail-sampler.js';
 import { HTTP_PATHS, type Signal } from '@sightline/otlp';
 import { DEFAULT_HISTOGRAMS, type DefaultHistogram } from '../metrics/aggregation/select.js';
 import { EXEMPLAR_FILTERS, type ExemplarFilter } from '../metrics/exemplars.js';
@@ -42,6 +43,8 @@ export interface Config {
   serviceName: string | undefined;
   resourceAttributes: Attributes;
   sampler: SamplerConfig | Sampler;
+  /** In-process tail sampling of the traces head sampling drops (SIGHTLINE_TAIL_*). */
+  tailSampling: TailSamplingSettings;
   propagators: PropagatorName[];
   spanLimits: SpanLimits;
   batch: BatchConfig;
@@ -74,6 +77,8 @@ export interface InitOptions {
   sampler?: SamplerName | SamplerConfig | Sampler;
   /** Shorthand for parentbased_traceidratio with this ratio. */
   sampleRatio?: number;
+  /** Keep, in the process, the traces head sampling dropped that failed, were slow or match an attribute rule. */
+  tailSampling?: Partial<TailSamplingSettings>;
   propagators?: PropagatorName[];
   spanLimits?: Partial<SpanLimits>;
   batch?: Partial<BatchConfig>;
@@ -152,6 +157,7 @@ export function loadConfig(options: InitOptions = {}, env: Env = process.env): C
     serviceName,
     resourceAttributes,
     sampler: samplerConfig(r, options),
+    tailSampling: tailSamplingConfig(r, options.tailSampling),
     propagators: options.propagators ?? propagators(r),
     spanLimits: { ...spanLimits(r), ...options.spanLimits },
     batch: batchConfig(r, options.batch),
@@ -518,4 +524,18 @@ function minSeverity(r: EnvReader, option: SeverityName | number | undefined): n
     `${option === undefined ? name : 'logs.minSeverity'}="${value}" is not one of ${SEVERITY_NAMES.join(', ')} or a severity number from 1 to 24; exporting every severity`,
   );
   return 1;
+}
+
+/** SIGHTLINE_TAIL_*: in-process tail sampling, off unless asked for. */
+function tailSamplingConfig(r: EnvReader, t: Partial<TailSamplingSettings> | undefined): TailSamplingSettings {
+  const switchValue = r.oneOf('SIGHTLINE_TAIL_SAMPLING', ['on', 'off', 'true', 'false'] as const, 'off');
+  return {
+    enabled: t?.enabled ?? (switchValue === 'on' || switchValue === 'true'),
+    latencyMillis: t?.latencyMillis ?? r.integer('SIGHTLINE_TAIL_LATENCY_MS', 1000, 0),
+    graceMillis: t?.graceMillis ?? r.integer('SIGHTLINE_TAIL_GRACE_MS', 1000, 0, 60_000),
+    maxTraces: t?.maxTraces ?? r.integer('SIGHTLINE_TAIL_MAX_TRACES', 5000, 1),
+    maxSpans: t?.maxSpans ?? r.integer('SIGHTLINE_TAIL_MAX_SPANS', 20_000, 1),
+    maxKeptPerSecond: t?.maxKeptPerSecond ?? r.integer('SIGHTLINE_TAIL_MAX_KEPT_PER_SECOND', 100, 1),
+    attributes: t?.attributes ?? Object.entries(r.keyValues('SIGHTLINE_TAIL_ATTRIBUTES') ?? {}),
+  };
 }

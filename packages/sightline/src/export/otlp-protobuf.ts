@@ -1,5 +1,5 @@
 // Encodes ended spans as an OTLP ExportTraceServiceRequest (opentelemetry/proto/trace/v1/trace.proto).
-import type { Attributes } from '@opentelemetry/api';
+import { TraceFlags, type Attributes } from '@opentelemetry/api';
 import type { RecordingSpan, SpanEvent, SpanLink } from '../trace/span.js';
 import { unixNanoParts } from '../trace/time.js';
 import { WIRE_FIXED32, WIRE_FIXED64, WIRE_VARINT, type ProtoWriter } from '@sightline/otlp';
@@ -42,6 +42,8 @@ function writeSpan(w: ProtoWriter, span: RecordingSpan): void {
   w.tag(8, WIRE_FIXED64);
   w.fixed64(time.hi, time.lo);
   writeAttributes(w, 9, span.attributes);
+  // A span the tail sampler kept: why, as an attribute (its flags say sampled, below).
+  if (span.keptBy !== undefined) writeAttributes(w, 9, { 'sightline.sampling.kept_by': span.keptBy });
   if (span.droppedAttributesCount > 0) {
     w.tag(10, WIRE_VARINT);
     w.uint32(span.droppedAttributesCount);
@@ -66,7 +68,8 @@ function writeSpan(w: ProtoWriter, span: RecordingSpan): void {
     w.join();
   }
   w.tag(16, WIRE_FIXED32);
-  w.fixed32((ctx.traceFlags & 0xff) | OTLP_SPAN_FLAGS_HAS_IS_REMOTE | (span.parentIsRemote ? OTLP_SPAN_FLAGS_IS_REMOTE : 0));
+  const flags = (ctx.traceFlags & 0xff) | (span.keptBy !== undefined ? TraceFlags.SAMPLED : 0);
+  w.fixed32(flags | OTLP_SPAN_FLAGS_HAS_IS_REMOTE | (span.parentIsRemote ? OTLP_SPAN_FLAGS_IS_REMOTE : 0));
   w.join();
 }
 

@@ -20,10 +20,11 @@ import { buildResource } from '../resource/resource.js';
 import { samplerFromConfig } from '../trace/sampler.js';
 import type { SpanSink } from '../trace/span.js';
 import { SightlineTracerProvider } from '../trace/tracer-provider.js';
+import { NO_TAIL_STATS, TailSampler, type TailSamplingStats } from '../trace/tail-sampler.js';
 import { LogsPipeline, NO_LOG_STATS, type LogStats } from './logs-pipeline.js';
 import { MetricsPipeline } from './metrics-pipeline.js';
 
-export type SightlineStats = ExportStats & LogStats;
+export type SightlineStats = ExportStats & LogStats & TailSamplingStats;
 
 export class Sightline {
   readonly contextManager = new AsyncLocalStorageContextManager();
@@ -31,6 +32,8 @@ export class Sightline {
   readonly resource;
   private readonly recorder: StatsRecorder;
   private readonly queue: SpanBatchQueue | undefined;
+  /** Set when SIGHTLINE_TAIL_SAMPLING is on (and spans are exported). */
+  private readonly tail: TailSampler | undefined;
   /** The export worker, shared by every signal exported over OTLP. */
   private readonly worker: ExportWorker | undefined;
   /** Undefined when OTEL_METRICS_EXPORTER is none: the API's meters stay no-ops and cost nothing. */
@@ -72,8 +75,9 @@ export class Sightline {
         : new LogsPipeline(config.logRecords, this.resource, this.worker, config.exportQueue.maxQueueBytes);
     const exporter = this.createExporter();
     this.queue = exporter === undefined ? undefined : new SpanBatchQueue(config.batch, exporter, this.recorder);
-    const sink: SpanSink = this.queue ?? { onEnd() {} };
-    this.tracerProvider = new SightlineTracerProvider(samplerFromConfig(config.sampler), config.spanLimits, sink);
+    this.tail = config.tailSampling.enabled && this.queue !== undefined ? new TailSampler(config.tailSampling, this.queue) : undefined;
+    const sink: SpanSink = this.tail ?? this.queue ?? { onEnd() {} };
+    this.tracerProvider = new SightlineTracerProvider(samplerFromConfig(config.sampler), config.spanLimits, sink, this.tail !== undefined);
   }
 
   private createExporter(): SpanExporter | undefined {
@@ -147,12 +151,16 @@ export class Sightline {
   }
 
   hasUnflushed(): boolean {
-    return this.state === 'running' && ((this.queue !== undefined && this.queue.unflushed) || this.logs?.unflushed === true);
+    return (
+      this.state === 'running' &&
+      ((this.queue !== undefined && this.queue.unflushed) || this.logs?.unflushed === true || (this.tail?.pending ?? 0) > 0)
+    );
   }
 
   async forceFlush(timeoutMillis = this.config.shutdownTimeoutMillis): Promise<boolean> {
     if (this.state === 'shut down') return true;
     await this.metrics?.collectNow();
+    this.tail?.flush();
     this.queue?.drainForFlush();
     this.logs?.drainForFlush();
     if (this.worker === undefined) return true;
@@ -168,6 +176,7 @@ export class Sightline {
   flushSync(timeoutMillis = this.config.shutdownTimeoutMillis): boolean {
     if (this.state === 'shut down') return true;
     this.metrics?.collectSync();
+    this.tail?.close();
     this.queue?.close();
     this.logs?.close();
     let complete = true;
@@ -185,6 +194,7 @@ export class Sightline {
     this.shutdownPromise ??= (async () => {
       this.state = 'shutting down';
       this.disableInstrumentations();
+      this.tail?.close();
       this.queue?.close();
       this.logs?.close();
       await this.metrics?.shutdown();
@@ -203,6 +213,10 @@ export class Sightline {
   }
 
   getStats(): SightlineStats {
-    return { ...this.recorder.snapshot(this.queue?.length ?? 0), ...(this.logs?.snapshot() ?? NO_LOG_STATS) };
+    return {
+      ...this.recorder.snapshot(this.queue?.length ?? 0),
+      ...(this.logs?.snapshot() ?? NO_LOG_STATS),
+      ...(this.tail?.stats ?? NO_TAIL_STATS),
+    };
   }
 }

@@ -53,6 +53,8 @@ export class RecordingSpan implements Span {
   droppedLinksCount = 0;
   statusCode: SpanStatusCode = SpanStatusCode.UNSET;
   statusMessage: string | undefined = undefined;
+  /** Set by the tail sampler when it keeps a span head sampling dropped: exported as sampled, with the reason. */
+  keptBy: string | undefined = undefined;
 
   constructor(
     readonly context: SpanContext,

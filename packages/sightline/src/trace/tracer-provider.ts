@@ -12,6 +12,8 @@ export class SightlineTracerProvider implements TracerProvider {
     private readonly sampler: Sampler,
     private readonly limits: SpanLimits,
     private readonly sink: SpanSink,
+    /** With tail sampling, spans head sampling drops are recorded (unsampled) for the tail sampler. */
+    private readonly recordDropped = false,
   ) {}
 
   getTracer(name: string, version?: string, options?: TracerOptions): Tracer {
@@ -23,6 +25,7 @@ export class SightlineTracerProvider implements TracerProvider {
         this.sampler,
         this.limits,
         this.sink,
+        this.recordDropped,
       );
       this.tracers.set(key, tracer);
     }

@@ -39,6 +39,7 @@ export class SightlineTracer implements Tracer {
     private readonly sampler: Sampler,
     private readonly limits: SpanLimits,
     private readonly sink: SpanSink,
+    private readonly recordDropped = false,
   ) {}
 
   startSpan(name: string, options: SpanOptions = {}, context: Context = apiContext.active()): Span {
@@ -55,7 +56,7 @@ export class SightlineTracer implements Tracer {
     const traceState = result.traceState ?? (hasParent ? parent.traceState : undefined);
     const randomFlag = hasParent ? parent.traceFlags & RANDOM_TRACE_FLAG : RANDOM_TRACE_FLAG;
 
-    if (result.decision === SamplingDecision.NOT_RECORD) {
+    if (result.decision === SamplingDecision.NOT_RECORD && !this.recordDropped) {
       // Even unrecorded, the span has its own id: each outgoing request must name a new parent-id
       // (W3C Trace Context), or downstream services could not tell sibling calls apart.
       return new NonRecordingSpan({ traceId, spanId: newSpanId(), traceFlags: randomFlag, traceState });

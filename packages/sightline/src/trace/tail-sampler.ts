@@ -1,0 +1,196 @@
+// Tail sampling in the process: spans of traces that head sampling dropped are recorded anyway and
+// held here, per trace, until the local root span ends and a grace period passes; then the local
+// trace is kept when any span failed (ERROR status), when the local root took longer than the latency
+// threshold, or when an attribute rule matches, and dropped otherwise. Kept spans go to the export
+// queue marked sampled, with the reason as `sightline.sampling.kept_by`; spans that end after their
+// trace was decided follow the decision (remembered for a while), so a kept trace loses no late span
+// and a dropped one leaks none.
+//
+// Bounds: at most `maxTraces` traces and `maxSpans` spans wait here; past either, the oldest waiting
+// trace is decided at once on what it has (counted as decided early). Kept traces are limited to
+// `maxKeptPerSecond` (a token bucket); the rest are dropped and counted. Head-sampled spans pass
+// straight through.
+import { SpanStatusCode, TraceFlags } from '@opentelemetry/api';
+import type { RecordingSpan, SpanSink } from './span.js';
+
+export interface TailSamplingSettings {
+  enabled: boolean;
+  /** A local root at least this long keeps its trace (SIGHTLINE_TAIL_LATENCY_MS). */
+  latencyMillis: number;
+  /** How long after the local root ends its trace waits for late children. */
+  graceMillis: number;
+  maxTraces: number;
+  maxSpans: number;
+  maxKeptPerSecond: number;
+  /** Attribute rules: any span with one of these key/value pairs keeps its trace. */
+  attributes: Array<[string, string]>;
+}
+
+export type KeptBy = 'error' | 'latency' | 'attribute';
+
+/** The counts getStats() reports. */
+export interface TailSamplingStats {
+  tailTracesKept: number;
+  tailTracesDropped: number;
+  tailTracesDecidedEarly: number;
+  tailTracesRateLimited: number;
+  tailSpansBuffered: number;
+}
+
+/** Where kept spans go: the span queue, taking a span whatever its sampled flag. */
+export interface TailDownstream extends SpanSink {
+  offer(span: RecordingSpan): void;
+}
+
+interface Waiting {
+  spans: RecordingSpan[];
+  /** Set when the local root ended: the decision is due then plus the grace period. */
+  dueAt: number;
+  keptBy: KeptBy | undefined;
+}
+
+/** How long a decision is remembered for spans that end after it. */
+const DECISION_MEMORY_MILLIS = 60_000;
+
+export class TailSampler implements SpanSink {
+  private readonly waiting = new Map<string, Waiting>();
+  /** Decisions by trace id, oldest first: true for kept, with the reason. */
+  private readonly decided = new Map<string, { keptBy: KeptBy | undefined; at: number }>();
+  private spans = 0;
+  private tokens: number;
+  private lastRefill: number;
+  private readonly timer: NodeJS.Timeout | undefined;
+  readonly stats: TailSamplingStats = {
+    tailTracesKept: 0,
+    tailTracesDropped: 0,
+    tailTracesDecidedEarly: 0,
+    tailTracesRateLimited: 0,
+    tailSpansBuffered: 0,
+  };
+
+  constructor(
+    private readonly settings: TailSamplingSettings,
+    private readonly downstream: TailDownstream,
+    private readonly clock: () => number = () => performance.now(),
+    sweepEveryMillis = Math.max(20, Math.min(250, settings.graceMillis / 2)),
+  ) {
+    this.tokens = settings.maxKeptPerSecond;
+    this.lastRefill = clock();
+    if (sweepEveryMillis > 0) {
+      this.timer = setInterval(() => this.sweep(), sweepEveryMillis);
+      this.timer.unref();
+    }
+  }
+
+  onEnd(span: RecordingSpan): void {
+    if ((span.context.traceFlags & TraceFlags.SAMPLED) !== 0) {
+      this.downstream.onEnd(span);
+      return;
+    }
+    const traceId = span.context.traceId;
+    const decision = this.decided.get(traceId);
+    if (decision !== undefined) {
+      // A late span follows its trace's decision.
+      if (decision.keptBy !== undefined) this.keep(span, decision.keptBy);
+      return;
+    }
+    let trace = this.waiting.get(traceId);
+    if (trace === undefined) {
+      trace = { spans: [], dueAt: Infinity, keptBy: undefined };
+      this.waiting.set(traceId, trace);
+    }
+    trace.spans.push(span);
+    this.spans++;
+    trace.keptBy ??= this.reasonToKeep(span);
+    if (span.parentSpanId === undefined || span.parentIsRemote) trace.dueAt = this.clock() + this.settings.graceMillis;
+    while (this.waiting.size > this.settings.maxTraces || this.spans > this.settings.maxSpans) this.decideOldest();
+    this.stats.tailSpansBuffered = this.spans;
+  }
+
+  private reasonToKeep(span: RecordingSpan): KeptBy | undefined {
+    if (span.statusCode === SpanStatusCode.ERROR) return 'error';
+    if ((span.parentSpanId === undefined || span.parentIsRemote) && span.endTime - span.startTime >= this.settings.latencyMillis)
+      return 'latency';
+    for (const [key, value] of this.settings.attributes) if (String(span.attributes[key]) === value) return 'attribute';
+    return undefined;
+  }
+
+  /** Decides every trace whose grace period is over (all of them with `all`). */
+  sweep(all = false): void {
+    const now = this.clock();
+    for (const [traceId, trace] of this.waiting) if (all || trace.dueAt <= now) this.decide(traceId, trace);
+    this.forget(now);
+    this.stats.tailSpansBuffered = this.spans;
+  }
+
+  /** Traces waiting for their decision. */
+  get pending(): number {
+    return this.waiting.size;
+  }
+
+  /** Before a flush or at exit: every waiting trace is decided on what it has. */
+  flush(): void {
+    this.sweep(true);
+  }
+
+  close(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.flush();
+  }
+
+  private decideOldest(): void {
+    const oldest = this.waiting.entries().next();
+    if (oldest.done) return;
+    this.stats.tailTracesDecidedEarly++;
+    this.decide(oldest.value[0], oldest.value[1]);
+  }
+
+  private decide(traceId: string, trace: Waiting): void {
+    this.waiting.delete(traceId);
+    this.spans -= trace.spans.length;
+    let keptBy = trace.keptBy;
+    if (keptBy !== undefined && !this.takeToken()) {
+      this.stats.tailTracesRateLimited++;
+      keptBy = undefined;
+    }
+    this.decided.set(traceId, { keptBy, at: this.clock() });
+    if (keptBy === undefined) {
+      this.stats.tailTracesDropped++;
+      return;
+    }
+    this.stats.tailTracesKept++;
+    for (const span of trace.spans) this.keep(span, keptBy);
+  }
+
+  private keep(span: RecordingSpan, keptBy: KeptBy): void {
+    span.keptBy = keptBy;
+    this.downstream.offer(span);
+  }
+
+  private takeToken(): boolean {
+    const now = this.clock();
+    const rate = this.settings.maxKeptPerSecond;
+    this.tokens = Math.min(rate, this.tokens + ((now - this.lastRefill) / 1000) * rate);
+    this.lastRefill = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  /** Forgets decisions older than the memory, and the oldest past a bound on their number. */
+  private forget(now: number): void {
+    const limit = this.settings.maxTraces * 10;
+    for (const [traceId, decision] of this.decided) {
+      if (now - decision.at < DECISION_MEMORY_MILLIS && this.decided.size <= limit) break;
+      this.decided.delete(traceId);
+    }
+  }
+}
+
+export const NO_TAIL_STATS: TailSamplingStats = Object.freeze({
+  tailTracesKept: 0,
+  tailTracesDropped: 0,
+  tailTracesDecidedEarly: 0,
+  tailTracesRateLimited: 0,
+  tailSpansBuffered: 0,
+});
