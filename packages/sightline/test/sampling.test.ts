@@ -14,7 +14,8 @@ import { OtlpProtobufEncoder } from '../src/export/otlp-protobuf.js';
 import type { RecordingSpan } from '../src/trace/span.js';
 import { TailSampler, type TailSamplingSettings } from '../src/trace/tail-sampler.js';
 import { SightlineTracerProvider } from '../src/trace/tracer-provider.js';
-import { decodeProtobuf } from './support/otlp-receiver.js';
+import { startApp } from './support/child-app.js';
+import { decodeProtobuf, duplicateSpanIds, startHttpReceiver } from './support/otlp-receiver.js';
 
 const traceIdWith = (randomness: string): string => randomBytes(9).toString('hex') + randomness;
 const decide = (sampler: Sampler, context: Context, traceId: string) => sampler.shouldSample(context, traceId, 'op', 0, {}, []);
@@ -199,5 +200,70 @@ describe('tail sampling in the process', () => {
     const [decoded] = decodeProtobuf(new OtlpProtobufEncoder({ 'service.name': 't' }).encode(exported.slice(0, 1)));
     assert.equal(decoded!.flags & 1, 1, 'sampled flag set');
     assert.equal(decoded!.attributes['sightline.sampling.kept_by'], 'error');
+  });
+});
+
+describe('tail sampling in a running service', () => {
+  it('10,000 requests at 10% head sampling: every failing and slow trace arrives whole, the rest at 10% ± 2%, no span twice', async () => {
+    const receiver = await startHttpReceiver();
+    const app = await startApp('tail-app.mjs', {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_SERVICE_NAME: 'tail',
+      OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'undici',
+      OTEL_METRICS_EXPORTER: 'none',
+      OTEL_LOGS_EXPORTER: 'none',
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0.1',
+      SIGHTLINE_TAIL_SAMPLING: 'on',
+      SIGHTLINE_TAIL_LATENCY_MS: '200',
+      SIGHTLINE_TAIL_GRACE_MS: '200',
+      // The default (100 kept traces a second) would cap a test that runs as fast as the machine allows.
+      SIGHTLINE_TAIL_MAX_KEPT_PER_SECOND: '100000',
+    });
+    try {
+      const total = 10_000;
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 32 }, async () => {
+          while (next < total) {
+            const n = next++;
+            await (await fetch(`http://127.0.0.1:${app.port}/r/${n}`)).text();
+          }
+        }),
+      );
+      app.child.kill('SIGTERM');
+      await app.exited;
+      const spans = receiver.spans;
+      assert.deepEqual(duplicateSpanIds(spans), [], 'no span twice');
+      const byTrace = new Map<string, typeof spans>();
+      for (const span of spans) byTrace.set(span.traceId, [...(byTrace.get(span.traceId) ?? []), span]);
+      const servers = spans.filter((s) => s.kind === 2);
+      const pathOf = (n: number) => `/r/${n}`;
+      const arrived = new Map(servers.map((s) => [String(s.attributes['url.path']), s]));
+      let others = 0;
+      let othersKept = 0;
+      for (let n = 0; n < total; n++) {
+        const server = arrived.get(pathOf(n));
+        const special = n % 50 === 0 ? 'error' : n % 100 === 1 ? 'latency' : undefined;
+        if (special !== undefined) {
+          assert.ok(server, `request ${n} (${special}) arrived`);
+          assert.equal(byTrace.get(server.traceId)!.length, 2, `request ${n}: its whole trace`);
+          if (server.flags & 1 && server.attributes['sightline.sampling.kept_by'] === undefined) continue; // head-sampled anyway
+          assert.equal(server.attributes['sightline.sampling.kept_by'], special, `request ${n}: why`);
+        } else {
+          others++;
+          if (server !== undefined) {
+            othersKept++;
+            assert.equal(byTrace.get(server.traceId)!.length, 2, `request ${n}: whole`);
+            assert.equal(server.attributes['sightline.sampling.kept_by'], undefined, 'kept by the head, not the tail');
+          }
+        }
+      }
+      const share = othersKept / others;
+      assert.ok(Math.abs(share - 0.1) <= 0.02, `the other traces arrived at ${(share * 100).toFixed(1)}%`);
+    } finally {
+      app.child.kill('SIGKILL');
+      await receiver.close();
+    }
   });
 });
