@@ -16,6 +16,10 @@ import { SightlineMeterProvider } from '../packages/sightline/src/metrics/meter-
 import { AttributeSets } from '../packages/sightline/src/instrumentation/toolkit/attribute-sets.ts';
 import { HTTP_DURATION_BUCKETS } from '../packages/sightline/src/instrumentation/semconv.ts';
 import { DURATION_KEYS } from '../packages/sightline/src/instrumentation/http-server/http-server.ts';
+import { loadConfig } from '../packages/sightline/src/config/config.ts';
+import { ParentBasedSampler, TraceIdRatioSampler } from '../packages/sightline/src/trace/sampler.ts';
+import { TailSampler } from '../packages/sightline/src/trace/tail-sampler.ts';
+import { SightlineTracerProvider } from '../packages/sightline/src/trace/tracer-provider.ts';
 
 const ROUNDS = 5;
 
@@ -111,6 +115,59 @@ results.push(
     for (let i = 0; i < n; i++) context.with(active, () => 0);
   }),
 );
+
+// Tail sampling on, head sampling dropping everything: each unsampled span is recorded and held per
+// trace (a root and a child per "request"), and traces are decided as the buffer's bound is reached,
+// as under a burst. Then the heap held by a full buffer of 20,000 spans, per span.
+{
+  const spanLimits = loadConfig({}, {}).spanLimits;
+  const tailSettings = {
+    enabled: true,
+    latencyMillis: 1000,
+    graceMillis: 60_000,
+    maxTraces: 10_000,
+    maxSpans: 20_000,
+    maxKeptPerSecond: 100,
+    attributes: [] as Array<[string, string]>,
+  };
+  const noop = { onEnd() {}, offer() {} };
+  const tailTracer = (tail: TailSampler) =>
+    new SightlineTracerProvider(new ParentBasedSampler(new TraceIdRatioSampler(0)), spanLimits, tail, true).getTracer('bench');
+  const tail = new TailSampler(tailSettings, noop, undefined, 0);
+  const t = tailTracer(tail);
+  const notSampled = new ParentBasedSampler(new TraceIdRatioSampler(0));
+  const headOnly = new SightlineTracerProvider(notSampled, spanLimits, noop).getTracer('bench');
+  const requestOf = (tr: typeof t) => (n: number) => {
+    for (let i = 0; i < n; i++) {
+      const root = tr.startSpan('GET /items/:id', { kind: 1, attributes: attrs });
+      tr.startSpan('SELECT items', { kind: 2 }, trace.setSpan(ROOT_CONTEXT, root)).end();
+      root.end();
+    }
+  };
+  results.push(measure('request of 2 spans, head sampling drops it, tail sampling off', 200_000, requestOf(headOnly)));
+  results.push(
+    measure('request of 2 spans, head sampling drops it, tail sampling on (10,000 traces held, then dropped)', 200_000, requestOf(t)),
+  );
+  tail.close();
+  const small = new TailSampler({ ...tailSettings, maxTraces: 500 }, noop, undefined, 0);
+  results.push(measure('the same with 500 traces held', 200_000, requestOf(tailTracer(small))));
+  small.close();
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc !== undefined) {
+    const full = new TailSampler({ ...tailSettings, maxTraces: 20_000 }, noop, undefined, 0);
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    requestOf(tailTracer(full))(10_000);
+    gc();
+    const held = process.memoryUsage().heapUsed - before;
+    results.push({
+      name: `heap held per buffered span (${full.stats.tailSpansBuffered} spans waiting)`,
+      nsPerOp: held / full.stats.tailSpansBuffered,
+      best: Number.NaN,
+    });
+    full.close();
+  }
+}
 
 // The HTTP server duration metric, per request: what http-server.ts does when the response ends (find
 // the frozen attribute set for method, scheme, route, status and protocol, then record into the
@@ -270,6 +327,6 @@ try {
 await shutdown();
 
 console.log(`Sightline microbenchmarks: Node ${process.version}, ${ROUNDS} rounds, median (best) ns per operation\n`);
-console.log('| operation | ns/op (median) | ns/op (best) |');
+console.log('| operation | ns/op (median), or bytes where it says so | ns/op (best) |');
 console.log('|---|---:|---:|');
 for (const r of results) console.log(`| ${r.name} | ${r.nsPerOp.toFixed(0)} | ${Number.isNaN(r.best) ? '–' : r.best.toFixed(0)} |`);

@@ -192,6 +192,18 @@ describe('tail sampling in the process', () => {
     assert.equal(limited.tail.stats.tailTracesRateLimited, 1);
   });
 
+  it('a burst of 100,000 unsampled requests never holds more than maxSpans spans, and says what it decided early', () => {
+    const { tail, tracer } = setup({ maxTraces: 5000, maxSpans: 20_000 });
+    let most = 0;
+    for (let i = 0; i < 100_000; i++) {
+      request(tracer);
+      most = Math.max(most, tail.stats.tailSpansBuffered);
+    }
+    assert.ok(most <= 20_000, `at most ${most} spans held`);
+    assert.ok(tail.pending <= 5000);
+    assert.equal(tail.stats.tailTracesDecidedEarly, 100_000 - tail.pending, 'every trace decided before its grace period is counted');
+  });
+
   it('exports a tail-kept span as sampled, with the reason', () => {
     const { tail, tracer, exported, advance } = setup();
     request(tracer, { fail: true });

@@ -44,6 +44,8 @@ export interface TailDownstream extends SpanSink {
 
 interface Waiting {
   spans: RecordingSpan[];
+  /** When the trace was first seen: its decision is remembered for a while counted from then. */
+  firstSeen: number;
   /** Set when the local root ended: the decision is due then plus the grace period. */
   dueAt: number;
   keptBy: KeptBy | undefined;
@@ -54,8 +56,12 @@ const DECISION_MEMORY_MILLIS = 60_000;
 
 export class TailSampler implements SpanSink {
   private readonly waiting = new Map<string, Waiting>();
-  /** Decisions by trace id, oldest first: true for kept, with the reason. */
-  private readonly decided = new Map<string, { keptBy: KeptBy | undefined; at: number }>();
+  /** Decisions by trace id: the reason a trace was kept, or null for dropped. */
+  private readonly decided = new Map<string, KeptBy | null>();
+  // Arrival orders, as queues with a moving head: asking a Map for its first entry walks over the
+  // slots of every entry deleted before it, which under a burst made each early decision O(n).
+  private readonly waitingOrder = new IdQueue();
+  private readonly decidedOrder = new IdQueue();
   private spans = 0;
   private tokens: number;
   private lastRefill: number;
@@ -91,13 +97,14 @@ export class TailSampler implements SpanSink {
     const decision = this.decided.get(traceId);
     if (decision !== undefined) {
       // A late span follows its trace's decision.
-      if (decision.keptBy !== undefined) this.keep(span, decision.keptBy);
+      if (decision !== null) this.keep(span, decision);
       return;
     }
     let trace = this.waiting.get(traceId);
     if (trace === undefined) {
-      trace = { spans: [], dueAt: Infinity, keptBy: undefined };
+      trace = { spans: [], firstSeen: this.clock(), dueAt: Infinity, keptBy: undefined };
       this.waiting.set(traceId, trace);
+      this.waitingOrder.push(traceId);
     }
     trace.spans.push(span);
     this.spans++;
@@ -139,10 +146,13 @@ export class TailSampler implements SpanSink {
   }
 
   private decideOldest(): void {
-    const oldest = this.waiting.entries().next();
-    if (oldest.done) return;
-    this.stats.tailTracesDecidedEarly++;
-    this.decide(oldest.value[0], oldest.value[1]);
+    for (let traceId = this.waitingOrder.shift(); traceId !== undefined; traceId = this.waitingOrder.shift()) {
+      const trace = this.waiting.get(traceId);
+      if (trace === undefined) continue; // decided already, by a sweep
+      this.stats.tailTracesDecidedEarly++;
+      this.decide(traceId, trace);
+      return;
+    }
   }
 
   private decide(traceId: string, trace: Waiting): void {
@@ -153,7 +163,10 @@ export class TailSampler implements SpanSink {
       this.stats.tailTracesRateLimited++;
       keptBy = undefined;
     }
-    this.decided.set(traceId, { keptBy, at: this.clock() });
+    this.decided.set(traceId, keptBy ?? null);
+    this.decidedOrder.push(traceId, trace.firstSeen);
+    // Remembered decisions are bounded too, also between sweeps (a burst decides thousands at once).
+    if (this.decided.size > this.settings.maxTraces * 10) this.decided.delete(this.decidedOrder.shift()!);
     if (keptBy === undefined) {
       this.stats.tailTracesDropped++;
       return;
@@ -177,13 +190,44 @@ export class TailSampler implements SpanSink {
     return true;
   }
 
-  /** Forgets decisions older than the memory, and the oldest past a bound on their number. */
+  /** Forgets decisions older than the memory. */
   private forget(now: number): void {
-    const limit = this.settings.maxTraces * 10;
-    for (const [traceId, decision] of this.decided) {
-      if (now - decision.at < DECISION_MEMORY_MILLIS && this.decided.size <= limit) break;
+    for (let traceId = this.decidedOrder.peek(); traceId !== undefined; traceId = this.decidedOrder.peek()) {
+      if (now - this.decidedOrder.peekTime() < DECISION_MEMORY_MILLIS) break;
+      this.decidedOrder.shift();
       this.decided.delete(traceId);
     }
+  }
+}
+
+/** Trace ids (with a time) in arrival order: push at the back, take from the front, in amortised constant time. */
+class IdQueue {
+  private ids: string[] = [];
+  private times: number[] = [];
+  private head = 0;
+
+  push(id: string, time = 0): void {
+    this.ids.push(id);
+    this.times.push(time);
+  }
+
+  peek(): string | undefined {
+    return this.ids[this.head];
+  }
+
+  peekTime(): number {
+    return this.times[this.head] ?? 0;
+  }
+
+  shift(): string | undefined {
+    if (this.head >= this.ids.length) return undefined;
+    const id = this.ids[this.head++];
+    if (this.head >= 1024 && this.head * 2 >= this.ids.length) {
+      this.ids = this.ids.slice(this.head);
+      this.times = this.times.slice(this.head);
+      this.head = 0;
+    }
+    return id;
   }
 }
 
