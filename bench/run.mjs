@@ -102,6 +102,12 @@ function contenders(sink, nodeMajor) {
     { name: 'Sightline, traces + metrics', sampling: '100%', args: ['--import', 'sightline/register'], env: sightline },
     { name: 'Sightline, traces + metrics', sampling: '10%', args: ['--import', 'sightline/register'], env: { ...sightline, ...ratio } },
     { name: 'Sightline, traces only', sampling: '100%', args: ['--import', 'sightline/register'], env: { ...sightline, ...tracesOnly } },
+    {
+      name: 'Sightline, traces + metrics, tail sampling on',
+      sampling: '10%',
+      args: ['--import', 'sightline/register'],
+      env: { ...sightline, ...ratio, SIGHTLINE_TAIL_SAMPLING: 'on' },
+    },
     { name: 'OpenTelemetry JS, traces + metrics', sampling: '100%', args: OTEL_ARGS, env: otel },
     { name: 'OpenTelemetry JS, traces + metrics', sampling: '10%', args: OTEL_ARGS, env: { ...otel, ...ratio } },
     { name: 'OpenTelemetry JS, traces only', sampling: '100%', args: OTEL_ARGS, env: { ...otel, ...tracesOnly } },

@@ -14,6 +14,7 @@ import { OtlpProtobufEncoder } from '../src/export/otlp-protobuf.js';
 import type { RecordingSpan } from '../src/trace/span.js';
 import { TailSampler, type TailSamplingSettings } from '../src/trace/tail-sampler.js';
 import { SightlineTracerProvider } from '../src/trace/tracer-provider.js';
+import { captureLog } from './support/capture-log.js';
 import { startApp } from './support/child-app.js';
 import { decodeProtobuf, duplicateSpanIds, startHttpReceiver } from './support/otlp-receiver.js';
 
@@ -212,6 +213,7 @@ describe('tail sampling in the process', () => {
     const [decoded] = decodeProtobuf(new OtlpProtobufEncoder({ 'service.name': 't' }).encode(exported.slice(0, 1)));
     assert.equal(decoded!.flags & 1, 1, 'sampled flag set');
     assert.equal(decoded!.attributes['sightline.sampling.kept_by'], 'error');
+    assert.equal(decoded!.attributes['sightline.sampling.adjusted_count'], 1);
   });
 });
 
@@ -277,5 +279,42 @@ describe('tail sampling in a running service', () => {
       app.child.kill('SIGKILL');
       await receiver.close();
     }
+  });
+});
+
+describe('tail sampling settings', () => {
+  it('are off by default, read from SIGHTLINE_TAIL_*, and a bad value says what is used instead', () => {
+    const defaults = loadConfig({}, {}).tailSampling;
+    assert.deepEqual(defaults, {
+      enabled: false,
+      latencyMillis: 1000,
+      graceMillis: 1000,
+      maxTraces: 5000,
+      maxSpans: 20_000,
+      maxKeptPerSecond: 100,
+      attributes: [],
+    });
+    const set = loadConfig(
+      {},
+      { SIGHTLINE_TAIL_SAMPLING: 'on', SIGHTLINE_TAIL_LATENCY_MS: '250', SIGHTLINE_TAIL_ATTRIBUTES: 'tenant=gold,http.route=/checkout' },
+    ).tailSampling;
+    assert.equal(set.enabled, true);
+    assert.equal(set.latencyMillis, 250);
+    assert.deepEqual(set.attributes, [
+      ['tenant', 'gold'],
+      ['http.route', '/checkout'],
+    ]);
+    const captured = captureLog();
+    try {
+      assert.equal(loadConfig({}, { SIGHTLINE_TAIL_SAMPLING: 'sometimes' }).tailSampling.enabled, false);
+      assert.equal(loadConfig({}, { SIGHTLINE_TAIL_MAX_SPANS: '-3' }).tailSampling.maxSpans, 20_000);
+    } finally {
+      captured.restore();
+    }
+    assert.ok(
+      captured.lines.some((l) => /SIGHTLINE_TAIL_SAMPLING="sometimes" is not one of on, off, true, false; using off/.test(l)),
+      captured.lines.join('\n'),
+    );
+    assert.ok(captured.lines.some((l) => /SIGHTLINE_TAIL_MAX_SPANS="-3"/.test(l)));
   });
 });

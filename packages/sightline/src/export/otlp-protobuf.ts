@@ -42,8 +42,10 @@ function writeSpan(w: ProtoWriter, span: RecordingSpan): void {
   w.tag(8, WIRE_FIXED64);
   w.fixed64(time.hi, time.lo);
   writeAttributes(w, 9, span.attributes);
-  // A span the tail sampler kept: why, as an attribute (its flags say sampled, below).
-  if (span.keptBy !== undefined) writeAttributes(w, 9, { 'sightline.sampling.kept_by': span.keptBy });
+  // A span the tail sampler kept: why, and its adjusted count (1: every such trace is kept, up to the
+  // rate limit), as attributes; its flags say sampled, below. Head-sampled spans carry theirs as ot=th.
+  if (span.keptBy !== undefined)
+    writeAttributes(w, 9, { 'sightline.sampling.kept_by': span.keptBy, 'sightline.sampling.adjusted_count': 1 });
   if (span.droppedAttributesCount > 0) {
     w.tag(10, WIRE_VARINT);
     w.uint32(span.droppedAttributesCount);
