@@ -138,24 +138,40 @@ describe('tail sampling in the process', () => {
 
   it('keeps a failing trace whole, late spans included, and drops an ordinary one, late spans included', () => {
     const { tail, tracer, exported, advance } = setup();
-    const failed = request(tracer, { fail: true });
-    const ordinary = request(tracer);
-    const lateKept = tracer.startSpan('background', {}, trace.setSpan(ROOT_CONTEXT, failed.root));
-    const lateDropped = tracer.startSpan('background', {}, trace.setSpan(ROOT_CONTEXT, ordinary.root));
-    assert.equal(exported.length, 0, 'nothing leaves before the grace period');
+    // Each request starts background work that is still running when the request ends.
+    const start = performance.now();
+    const failedRoot = tracer.startSpan('GET /items/:id', { startTime: start });
+    const failedChild = tracer.startSpan('SELECT items', { startTime: start }, trace.setSpan(ROOT_CONTEXT, failedRoot));
+    const lateKept = tracer.startSpan('background', {}, trace.setSpan(ROOT_CONTEXT, failedRoot));
+    failedChild.setStatus({ code: SpanStatusCode.ERROR }).end();
+    failedRoot.end();
+    const ordinaryRoot = tracer.startSpan('GET /items/:id');
+    const lateDropped = tracer.startSpan('background', {}, trace.setSpan(ROOT_CONTEXT, ordinaryRoot));
+    ordinaryRoot.end();
+    assert.equal(exported.length, 0, 'a trace with a span still open waits for the grace period');
+    assert.equal(tail.pending, 2);
     advance(1000);
     tail.sweep();
     assert.deepEqual(exported.map((s) => s.name).sort(), ['GET /items/:id', 'SELECT items']);
-    assert.ok(exported.every((s) => s.context.traceId === failed.traceId && s.keptBy === 'error'));
+    const failedTrace = failedRoot.spanContext().traceId;
+    assert.ok(exported.every((s) => s.context.traceId === failedTrace && s.keptBy === 'error'));
     lateKept.end();
     lateDropped.end();
     assert.equal(exported.length, 3, 'the late span of the kept trace follows it');
     assert.equal(exported[2]!.name, 'background');
-    assert.equal(exported[2]!.context.traceId, failed.traceId, 'and none of the dropped trace’s');
+    assert.equal(exported[2]!.context.traceId, failedTrace, 'and none of the dropped trace’s');
     assert.deepEqual(
       { ...tail.stats },
       { tailTracesKept: 1, tailTracesDropped: 1, tailTracesDecidedEarly: 0, tailTracesRateLimited: 0, tailSpansBuffered: 0 },
     );
+  });
+
+  it('decides a trace as soon as its local root ends when nothing of it is still open', () => {
+    const { tail, tracer, exported } = setup();
+    request(tracer, { fail: true });
+    request(tracer);
+    assert.equal(tail.pending, 0, 'nothing held');
+    assert.equal(exported.length, 2, 'the failing request, at once');
   });
 
   it('keeps slow traces and traces matching an attribute rule; head-sampled spans pass straight through', () => {
@@ -175,9 +191,17 @@ describe('tail sampling in the process', () => {
 
   it('bounds what waits: past maxTraces the oldest trace is decided early; a rate limit caps kept traces', () => {
     const bounded = setup({ maxTraces: 2 });
-    const first = request(bounded.tracer, { fail: true });
-    request(bounded.tracer);
-    request(bounded.tracer);
+    // Requests that leave background work running are held until the grace period is over.
+    const held = (fail: boolean) => {
+      const root = bounded.tracer.startSpan('GET /items/:id');
+      bounded.tracer.startSpan('background', {}, trace.setSpan(ROOT_CONTEXT, root));
+      if (fail) root.setStatus({ code: SpanStatusCode.ERROR });
+      root.end();
+      return root.spanContext();
+    };
+    const first = held(true);
+    held(false);
+    held(false);
     assert.equal(bounded.tail.stats.tailTracesDecidedEarly, 1);
     assert.equal(bounded.tail.pending, 2);
     assert.ok(
@@ -194,14 +218,18 @@ describe('tail sampling in the process', () => {
   });
 
   it('a burst of 100,000 unsampled requests never holds more than maxSpans spans, and says what it decided early', () => {
-    const { tail, tracer } = setup({ maxTraces: 5000, maxSpans: 20_000 });
+    const { tail, tracer } = setup({ maxTraces: 50_000, maxSpans: 20_000 });
     let most = 0;
     for (let i = 0; i < 100_000; i++) {
-      request(tracer);
+      // Each leaves background work open, so each is held for the grace period.
+      const root = tracer.startSpan('GET /items/:id');
+      tracer.startSpan('background', {}, trace.setSpan(ROOT_CONTEXT, root));
+      tracer.startSpan('SELECT items', {}, trace.setSpan(ROOT_CONTEXT, root)).end();
+      root.end();
       most = Math.max(most, tail.stats.tailSpansBuffered);
     }
     assert.ok(most <= 20_000, `at most ${most} spans held`);
-    assert.ok(tail.pending <= 5000);
+    assert.ok(tail.pending <= 10_000, `${tail.pending} traces held`);
     assert.equal(tail.stats.tailTracesDecidedEarly, 100_000 - tail.pending, 'every trace decided before its grace period is counted');
   });
 

@@ -38,6 +38,8 @@ export interface SpanLink {
 /** Where ended, sampled spans go: the batch queue, a test's collector. */
 export interface SpanSink {
   onEnd(span: RecordingSpan): void;
+  /** Told of each recorded span that is not sampled as it starts (the tail sampler counts open spans). */
+  onStartUnsampled?(span: RecordingSpan): void;
 }
 
 export class RecordingSpan implements Span {

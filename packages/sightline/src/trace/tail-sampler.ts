@@ -1,5 +1,6 @@
 // Tail sampling in the process: spans of traces that head sampling dropped are recorded anyway and
-// held here, per trace, until the local root span ends and a grace period passes; then the local
+// held here, per trace, until the local root span ends (at once when no span of the trace is still
+// open here, else after a grace period for the late ones); then the local
 // trace is kept when any span failed (ERROR status), when the local root took longer than the latency
 // threshold, or when an attribute rule matches, and dropped otherwise. Kept spans go to the export
 // queue marked sampled, with the reason as `sightline.sampling.kept_by`; spans that end after their
@@ -44,6 +45,8 @@ export interface TailDownstream extends SpanSink {
 
 interface Waiting {
   spans: RecordingSpan[];
+  /** Spans of the trace started here and not ended yet. */
+  open: number;
   /** When the trace was first seen: its decision is remembered for a while counted from then. */
   firstSeen: number;
   /** Set when the local root ended: the decision is due then plus the grace period. */
@@ -88,6 +91,12 @@ export class TailSampler implements SpanSink {
     }
   }
 
+  onStartUnsampled(span: RecordingSpan): void {
+    const traceId = span.context.traceId;
+    if (this.decided.has(traceId)) return;
+    this.waitingFor(traceId).open++;
+  }
+
   onEnd(span: RecordingSpan): void {
     if ((span.context.traceFlags & TraceFlags.SAMPLED) !== 0) {
       this.downstream.onEnd(span);
@@ -100,18 +109,27 @@ export class TailSampler implements SpanSink {
       if (decision !== null) this.keep(span, decision);
       return;
     }
-    let trace = this.waiting.get(traceId);
-    if (trace === undefined) {
-      trace = { spans: [], firstSeen: this.clock(), dueAt: Infinity, keptBy: undefined };
-      this.waiting.set(traceId, trace);
-      this.waitingOrder.push(traceId);
-    }
+    const trace = this.waitingFor(traceId);
     trace.spans.push(span);
+    if (trace.open > 0) trace.open--;
     this.spans++;
     trace.keptBy ??= this.reasonToKeep(span);
     if (span.parentSpanId === undefined || span.parentIsRemote) trace.dueAt = this.clock() + this.settings.graceMillis;
+    // Nothing of the trace is still running here once its local root has ended: decide at once,
+    // rather than hold the spans through the grace period (most requests leave nothing behind).
+    if (trace.open === 0 && trace.dueAt !== Infinity) this.decide(traceId, trace);
     while (this.waiting.size > this.settings.maxTraces || this.spans > this.settings.maxSpans) this.decideOldest();
     this.stats.tailSpansBuffered = this.spans;
+  }
+
+  private waitingFor(traceId: string): Waiting {
+    let trace = this.waiting.get(traceId);
+    if (trace === undefined) {
+      trace = { spans: [], open: 0, firstSeen: this.clock(), dueAt: Infinity, keptBy: undefined };
+      this.waiting.set(traceId, trace);
+      this.waitingOrder.push(traceId);
+    }
+    return trace;
   }
 
   private reasonToKeep(span: RecordingSpan): KeptBy | undefined {

@@ -83,6 +83,7 @@ export class SightlineTracer implements Tracer {
     if (options.attributes !== undefined) span.setAttributes(options.attributes);
     if (result.attributes !== undefined) span.setAttributes(result.attributes);
     if (options.links !== undefined) span.addLinks(options.links);
+    if (!sampled) this.sink.onStartUnsampled?.(span);
     return span;
   }
 
