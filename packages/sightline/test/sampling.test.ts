@@ -166,12 +166,15 @@ describe('tail sampling in the process', () => {
     );
   });
 
-  it('decides a trace as soon as its local root ends when nothing of it is still open', () => {
+  it('decides a trace as soon as its local root ends when nothing of it is still open, and keeps no trace of it waiting', () => {
     const { tail, tracer, exported } = setup();
     request(tracer, { fail: true });
     request(tracer);
     assert.equal(tail.pending, 0, 'nothing held');
     assert.equal(exported.length, 2, 'the failing request, at once');
+    for (let i = 0; i < 50_000; i++) request(tracer);
+    const order = (tail as unknown as { waitingOrder: { length: number } }).waitingOrder;
+    assert.ok(order.length <= 1024, `the arrival queue holds ${order.length} ids for ${tail.pending} waiting traces`);
   });
 
   it('keeps slow traces and traces matching an attribute rule; head-sampled spans pass straight through', () => {

@@ -175,6 +175,9 @@ export class TailSampler implements SpanSink {
 
   private decide(traceId: string, trace: Waiting): void {
     this.waiting.delete(traceId);
+    // Most traces are decided in place, not from the front of the arrival queue: rebuild it from the
+    // waiting traces once it holds mostly decided ones, so that it stays bounded (amortised O(1)).
+    if (this.waitingOrder.length > 2 * this.waiting.size + 1024) this.waitingOrder.reset(this.waiting.keys());
     this.spans -= trace.spans.length;
     let keptBy = trace.keptBy;
     if (keptBy !== undefined && !this.takeToken()) {
@@ -231,6 +234,17 @@ class IdQueue {
 
   peek(): string | undefined {
     return this.ids[this.head];
+  }
+
+  get length(): number {
+    return this.ids.length - this.head;
+  }
+
+  /** Replaces the contents (for a queue whose entries are mostly stale). */
+  reset(ids: Iterable<string>, time = 0): void {
+    this.ids = [...ids];
+    this.times = this.ids.map(() => time);
+    this.head = 0;
   }
 
   peekTime(): number {
