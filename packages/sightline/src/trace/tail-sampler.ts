@@ -54,13 +54,16 @@ interface Waiting {
   keptBy: KeptBy | undefined;
 }
 
-/** How long a decision is remembered for spans that end after it. */
-const DECISION_MEMORY_MILLIS = 60_000;
+/** How long a decision is remembered for spans that end after it (and at most 2 x maxTraces of them). */
+const DECISION_MEMORY_MILLIS = 30_000;
+/** A trace whose local root never ends here (a span orphaned by an ended trace) is decided after this. */
+const MAX_WAIT_MILLIS = 60_000;
 
 export class TailSampler implements SpanSink {
   private readonly waiting = new Map<string, Waiting>();
   /** Decisions by trace id: the reason a trace was kept, or null for dropped. */
   private readonly decided = new Map<string, KeptBy | null>();
+
   // Arrival orders, as queues with a moving head: asking a Map for its first entry walks over the
   // slots of every entry deleted before it, which under a burst made each early decision O(n).
   private readonly waitingOrder = new IdQueue();
@@ -143,7 +146,9 @@ export class TailSampler implements SpanSink {
   /** Decides every trace whose grace period is over (all of them with `all`). */
   sweep(all = false): void {
     const now = this.clock();
-    for (const [traceId, trace] of this.waiting) if (all || trace.dueAt <= now) this.decide(traceId, trace);
+    for (const [traceId, trace] of this.waiting) {
+      if (all || trace.dueAt <= now || now - trace.firstSeen >= MAX_WAIT_MILLIS) this.decide(traceId, trace);
+    }
     this.forget(now);
     this.stats.tailSpansBuffered = this.spans;
   }
@@ -187,7 +192,7 @@ export class TailSampler implements SpanSink {
     this.decided.set(traceId, keptBy ?? null);
     this.decidedOrder.push(traceId, trace.firstSeen);
     // Remembered decisions are bounded too, also between sweeps (a burst decides thousands at once).
-    if (this.decided.size > this.settings.maxTraces * 10) this.decided.delete(this.decidedOrder.shift()!);
+    if (this.decided.size > this.settings.maxTraces * 2) this.decided.delete(this.decidedOrder.shift()!);
     if (keptBy === undefined) {
       this.stats.tailTracesDropped++;
       return;
