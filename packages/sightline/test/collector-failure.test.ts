@@ -168,7 +168,8 @@ describe('collector failures', () => {
     try {
       await hit(app.port, '/items/1', 10, 1);
       let s = await stats(app.port);
-      while (s.spansFailed! < 10) {
+      // The count is shared memory, the reason a message from the export worker: wait for both.
+      while (s.spansFailed! < 10 || s.lastExportError === undefined) {
         await sleep(50);
         s = await stats(app.port);
       }
@@ -209,7 +210,8 @@ describe('collector failures', () => {
       await hit(app.port, '/huge', 1, 1);
       await receiver.waitForSpans(2);
       let s = await stats(app.port);
-      while (s.spansFailed! < 1) {
+      // The count is shared memory, the reason a message from the export worker: wait for both.
+      while (s.spansFailed! < 1 || s.lastExportError === undefined) {
         await sleep(50);
         s = await stats(app.port);
       }
