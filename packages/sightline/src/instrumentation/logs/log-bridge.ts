@@ -3,6 +3,7 @@
 // console writing through a logger) is recorded once, not twice or in a loop.
 import type { Logger, LogRecord } from '@opentelemetry/api-logs';
 import { log } from '../../diag/logger.js';
+import type { LogCorrelationSettings } from '../settings.js';
 
 let depth = 0;
 
@@ -28,11 +29,15 @@ export function emitFromBridge(bridge: string, logger: Logger, make: () => LogRe
   }
 }
 
-/** Removes the fields Sightline itself stamped into the line: the record carries the ids natively. */
-export function withoutStampedFields(
-  attributes: Record<string, unknown>,
-  keys: { traceIdKey: string; spanIdKey: string; traceFlagsKey: string },
-): void {
+type StampKeys = Pick<LogCorrelationSettings, 'traceIdKey' | 'spanIdKey' | 'traceFlagsKey'>;
+
+/** Whether a field is one Sightline itself stamped into the line: the record carries the ids natively. */
+export function isStampedField(key: string, keys: StampKeys): boolean {
+  return key === keys.traceIdKey || key === keys.spanIdKey || key === keys.traceFlagsKey;
+}
+
+/** Removes the fields Sightline itself stamped into the line (a line read back as a whole). */
+export function withoutStampedFields(attributes: Record<string, unknown>, keys: StampKeys): void {
   delete attributes[keys.traceIdKey];
   delete attributes[keys.spanIdKey];
   delete attributes[keys.traceFlagsKey];

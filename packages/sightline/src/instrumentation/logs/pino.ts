@@ -18,7 +18,7 @@ import type { Patcher } from '../toolkit/patcher.js';
 import { PatchingInstrumentation } from '../toolkit/patching-instrumentation.js';
 import { severityOfTenLevel } from '../../logs/severity.js';
 import { correlateOnLoad, traceFields } from './log-correlation.js';
-import { emitFromBridge, withoutStampedFields } from './log-bridge.js';
+import { emitFromBridge, isStampedField, withoutStampedFields } from './log-bridge.js';
 
 type Write = (this: PinoLogger, obj: unknown, msg: unknown, num: number) => unknown;
 type AsJson = (this: PinoLogger, obj: unknown, msg: unknown, num: number, time: string) => string;
@@ -143,7 +143,7 @@ function recordFromInputs(
       if (!Object.prototype.hasOwnProperty.call(fields, key)) continue;
       let value = fields[key];
       // The ids this bridge stamped: the record carries them natively.
-      if (value === undefined || key === keys.traceIdKey || key === keys.spanIdKey || key === keys.traceFlagsKey) continue;
+      if (value === undefined || isStampedField(key, keys)) continue;
       const serializer = serializers[key] ?? (key === errorKey ? serializers.err : undefined);
       if (serializer !== undefined) value = serializer(value);
       if (key === errorKey && value !== null && typeof value === 'object') error = value;

@@ -14,7 +14,7 @@ import type { Patcher } from '../toolkit/patcher.js';
 import { PatchingInstrumentation } from '../toolkit/patching-instrumentation.js';
 import { SEVERITY } from '../../logs/severity.js';
 import { correlateOnLoad, traceFields } from './log-correlation.js';
-import { emitFromBridge } from './log-bridge.js';
+import { emitFromBridge, isStampedField } from './log-bridge.js';
 
 type Write = (this: WinstonLogger, info: unknown, ...rest: unknown[]) => boolean;
 type Transform = (this: WinstonLogger, info: unknown, ...rest: unknown[]) => unknown;
@@ -111,7 +111,7 @@ function recordOf(info: Record<string | symbol, unknown>, caller: Context, keys:
   const attributes: Record<string, unknown> = {};
   for (const key in info) {
     // The ids this bridge stamped are carried by the record natively.
-    if (RECORD_FIELDS.includes(key) || key === keys.traceIdKey || key === keys.spanIdKey || key === keys.traceFlagsKey) continue;
+    if (RECORD_FIELDS.includes(key) || isStampedField(key, keys)) continue;
     attributes[key] = info[key];
   }
   const stack = info.stack;
