@@ -1,7 +1,7 @@
 // The overhead benchmark (`npm run bench`): Sightline against no tracing, OpenTelemetry JS and dd-trace,
 // side by side in one run, on this machine's Node and on Node 24. See bench/README.md.
 //
-// Settings (environment): BENCH_CONTENDERS=<text>  BENCH_SCENARIOS=hello,realistic,hello-log  BENCH_NODES=current,24  BENCH_ROUNDS=3
+// Settings (environment): BENCH_CONTENDERS=<text>[,<text>…]  BENCH_SCENARIOS=hello,realistic,hello-log  BENCH_NODES=current,24  BENCH_ROUNDS=3
 // BENCH_DURATION=8 (s)  BENCH_WARMUP=3 (s)  BENCH_CONNECTIONS=64
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -307,10 +307,11 @@ async function main() {
           console.log(line + '\n');
           continue;
         }
-        // BENCH_CONTENDERS=Sightline keeps the untraced row and those whose name contains the text.
-        const only = env.BENCH_CONTENDERS;
+        // BENCH_CONTENDERS=Sightline keeps the untraced row and those whose name and sampling ("Sightline,
+        // traces + metrics 10%") contain the text, or one of several texts separated by commas.
+        const only = env.BENCH_CONTENDERS?.split(',');
         const list = (scenario === 'hello-log' ? logContenders(sink) : contenders(sink, Number(version.slice(1).split('.')[0]))).filter(
-          (c) => only === undefined || c.name === 'no tracing' || c.name.includes(only),
+          (c) => only === undefined || c.name === 'no tracing' || only.some((text) => `${c.name} ${c.sampling}`.includes(text)),
         );
         const rounds = list.map(() => []);
         for (let round = 0; round < ROUNDS; round++) {

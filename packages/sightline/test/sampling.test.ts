@@ -167,14 +167,51 @@ describe('tail sampling in the process', () => {
   });
 
   it('decides a trace as soon as its local root ends when nothing of it is still open, and keeps no trace of it waiting', () => {
-    const { tail, tracer, exported } = setup();
+    const { tail, tracer, exported, advance } = setup();
     request(tracer, { fail: true });
     request(tracer);
     assert.equal(tail.pending, 0, 'nothing held');
     assert.equal(exported.length, 2, 'the failing request, at once');
     for (let i = 0; i < 50_000; i++) request(tracer);
-    const order = (tail as unknown as { waitingOrder: { length: number } }).waitingOrder;
-    assert.ok(order.length <= 1024, `the arrival queue holds ${order.length} ids for ${tail.pending} waiting traces`);
+    assert.equal(tail.pending, 0);
+    assert.equal(tail.stats.tailSpansBuffered, 0);
+    // A span still running long after its request was decided follows the decision, however late.
+    const root = tracer.startSpan('GET /slow-background');
+    const late = tracer.startSpan('background', {}, trace.setSpan(ROOT_CONTEXT, root));
+    root.setStatus({ code: SpanStatusCode.ERROR });
+    root.end();
+    advance(1000);
+    tail.sweep();
+    advance(10 * 60_000);
+    tail.sweep();
+    late.end();
+    assert.deepEqual(
+      exported.slice(2).map((s) => s.name),
+      ['GET /slow-background', 'background'],
+    );
+  });
+
+  it('decides each local root of a trace on its own, and keeps a later one of a kept trace whole', () => {
+    const { tracer, exported } = setup();
+    // A request queues a job that this process runs after the request ended: the job's span is a
+    // second local root of the same trace, with the producer's context as its remote parent.
+    const job = (producer: ReturnType<typeof request>, fail: boolean) => {
+      const remote = trace.wrapSpanContext({ ...producer.root.spanContext(), isRemote: true });
+      const span = tracer.startSpan('process jobs', {}, trace.setSpan(ROOT_CONTEXT, remote));
+      if (fail) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+      return span;
+    };
+    const keptRequest = request(tracer, { fail: true });
+    job(keptRequest, false);
+    assert.equal(exported.length, 3, 'the ordinary job of a kept request is kept with it');
+    assert.ok(exported.every((s) => s.context.traceId === keptRequest.traceId && s.keptBy === 'error'));
+    const droppedRequest = request(tracer);
+    job(droppedRequest, false);
+    assert.equal(exported.length, 3, 'an ordinary job of a dropped request is dropped');
+    job(droppedRequest, true);
+    assert.equal(exported.length, 4, 'a failing job is kept though its request was dropped');
+    assert.equal(exported[3]!.context.traceId, droppedRequest.traceId);
   });
 
   it('keeps slow traces and traces matching an attribute rule; head-sampled spans pass straight through', () => {

@@ -13,6 +13,7 @@ import {
   type TimeInput,
 } from '@opentelemetry/api';
 import type { SpanLimits } from './limits.js';
+import type { TailTrace } from './tail-sampler.js';
 import { log } from '../diag/logger.js';
 import { now, toRelative } from './time.js';
 
@@ -39,7 +40,7 @@ export interface SpanLink {
 export interface SpanSink {
   onEnd(span: RecordingSpan): void;
   /** Told of each recorded span that is not sampled as it starts (the tail sampler counts open spans). */
-  onStartUnsampled?(span: RecordingSpan): void;
+  onStartUnsampled?(span: RecordingSpan, parent: RecordingSpan | undefined): void;
 }
 
 export class RecordingSpan implements Span {
@@ -57,6 +58,8 @@ export class RecordingSpan implements Span {
   statusMessage: string | undefined = undefined;
   /** Set by the tail sampler when it keeps a span head sampling dropped: exported as sampled, with the reason. */
   keptBy: string | undefined = undefined;
+  /** The tail sampler's local trace this unsampled span belongs to (shared with its parent's). */
+  tail: TailTrace | undefined = undefined;
 
   constructor(
     readonly context: SpanContext,

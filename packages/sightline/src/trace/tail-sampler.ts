@@ -1,16 +1,17 @@
 // Tail sampling in the process: spans of traces that head sampling dropped are recorded anyway and
-// held here, per trace, until the local root span ends (at once when no span of the trace is still
-// open here, else after a grace period for the late ones); then the local
-// trace is kept when any span failed (ERROR status), when the local root took longer than the latency
-// threshold, or when an attribute rule matches, and dropped otherwise. Kept spans go to the export
-// queue marked sampled, with the reason as `sightline.sampling.kept_by`; spans that end after their
-// trace was decided follow the decision (remembered for a while), so a kept trace loses no late span
-// and a dropped one leaks none.
+// held per local trace (the spans under one local root: a request, a job run) until the local root
+// ends (at once when no span of it is still open here, else after a grace period for the late ones);
+// then the local trace is kept when any span failed (ERROR status), when the local root took longer
+// than the latency threshold, or when an attribute rule matches, and dropped otherwise. Kept spans go
+// to the export queue marked sampled, with the reason as `sightline.sampling.kept_by`; spans that end
+// after their trace was decided follow the decision (each span holds its local trace, so the decision
+// is found without a lookup and never forgotten), so a kept trace loses no late span and a dropped one
+// leaks none. Another local root of a trace kept here (a job the request queued) is kept too.
 //
 // Bounds: at most `maxTraces` traces and `maxSpans` spans wait here; past either, the oldest waiting
 // trace is decided at once on what it has (counted as decided early). Kept traces are limited to
 // `maxKeptPerSecond` (a token bucket); the rest are dropped and counted. Head-sampled spans pass
-// straight through.
+// straight through. A request whose single span ends with nothing else open costs one small object.
 import { SpanStatusCode, TraceFlags } from '@opentelemetry/api';
 import type { RecordingSpan, SpanSink } from './span.js';
 
@@ -43,31 +44,43 @@ export interface TailDownstream extends SpanSink {
   offer(span: RecordingSpan): void;
 }
 
-interface Waiting {
-  spans: RecordingSpan[];
+/**
+ * One local trace waiting for its decision: the spans of a trace under one local root (a request, a
+ * job run), shared by reference from each of its spans, so that no span looks its trace up by id.
+ * It stays reachable from its spans after the decision, which is how a late span finds the decision.
+ */
+export class TailTrace {
+  /** Ended spans held until the decision (null until the first one that must wait). */
+  spans: RecordingSpan[] | null = null;
   /** Spans of the trace started here and not ended yet. */
-  open: number;
-  /** When the trace was first seen: its decision is remembered for a while counted from then. */
-  firstSeen: number;
-  /** Set when the local root ended: the decision is due then plus the grace period. */
-  dueAt: number;
-  keptBy: KeptBy | undefined;
+  open = 0;
+  /** When a sweep first saw the trace waiting (NaN before): a trace waiting too long is decided anyway. */
+  seenAt = NaN;
+  /** Set when the local root ended with spans still open: the decision is due then. */
+  dueAt = Infinity;
+  keptBy: KeptBy | undefined = undefined;
+  /** undefined while waiting; then the reason it was kept, or null for dropped. */
+  decision: KeptBy | null | undefined = undefined;
+  // The waiting traces in arrival order, as an intrusive list: O(1) in and out, nothing allocated.
+  prev: TailTrace | null = null;
+  next: TailTrace | null = null;
+
+  constructor(readonly root: RecordingSpan) {}
 }
 
-/** How long a decision is remembered for spans that end after it (and at most 2 x maxTraces of them). */
-const DECISION_MEMORY_MILLIS = 30_000;
+/** How long the decision of a kept trace is remembered for another local root of it (a job run later). */
+const KEPT_MEMORY_MILLIS = 30_000;
 /** A trace whose local root never ends here (a span orphaned by an ended trace) is decided after this. */
 const MAX_WAIT_MILLIS = 60_000;
 
 export class TailSampler implements SpanSink {
-  private readonly waiting = new Map<string, Waiting>();
-  /** Decisions by trace id: the reason a trace was kept, or null for dropped. */
-  private readonly decided = new Map<string, KeptBy | null>();
-
-  // Arrival orders, as queues with a moving head: asking a Map for its first entry walks over the
-  // slots of every entry deleted before it, which under a burst made each early decision O(n).
-  private readonly waitingOrder = new IdQueue();
-  private readonly decidedOrder = new IdQueue();
+  // Oldest and newest waiting trace.
+  private first: TailTrace | null = null;
+  private last: TailTrace | null = null;
+  private waitingCount = 0;
+  /** Kept traces by id, so that another local root of the same trace (a job this process runs later) is kept too. */
+  private readonly keptTraces = new Map<string, KeptBy>();
+  private readonly keptOrder = new IdQueue();
   private spans = 0;
   private tokens: number;
   private lastRefill: number;
@@ -94,10 +107,16 @@ export class TailSampler implements SpanSink {
     }
   }
 
-  onStartUnsampled(span: RecordingSpan): void {
-    const traceId = span.context.traceId;
-    if (this.decided.has(traceId)) return;
-    this.waitingFor(traceId).open++;
+  /** A recorded span head sampling dropped starts: it joins its parent's local trace, or begins one. */
+  onStartUnsampled(span: RecordingSpan, parent: RecordingSpan | undefined): void {
+    let trace = parent?.tail;
+    if (trace === undefined) {
+      trace = new TailTrace(span);
+      this.append(trace);
+      if (this.waitingCount > this.settings.maxTraces) this.decideOldest();
+    }
+    span.tail = trace;
+    if (trace.decision === undefined) trace.open++;
   }
 
   onEnd(span: RecordingSpan): void {
@@ -105,40 +124,43 @@ export class TailSampler implements SpanSink {
       this.downstream.onEnd(span);
       return;
     }
-    const traceId = span.context.traceId;
-    const decision = this.decided.get(traceId);
+    let trace = span.tail;
+    if (trace === undefined) {
+      // Never announced (started before this sampler existed): a trace of its own.
+      trace = span.tail = new TailTrace(span);
+      this.append(trace);
+      trace.open = 1;
+    }
+    const decision = trace.decision;
     if (decision !== undefined) {
       // A late span follows its trace's decision.
       if (decision !== null) this.keep(span, decision);
       return;
     }
-    const trace = this.waitingFor(traceId);
-    trace.spans.push(span);
-    if (trace.open > 0) trace.open--;
+    trace.open--;
+    const isRoot = trace.root === span;
+    trace.keptBy ??= this.reasonToKeep(span, isRoot);
+    if (isRoot) {
+      // Nothing of the trace still running here once its local root has ended: decide at once,
+      // rather than hold the spans through the grace period (most requests leave nothing behind).
+      if (trace.open <= 0) {
+        this.decide(trace, span);
+        return;
+      }
+      trace.dueAt = this.clock() + this.settings.graceMillis;
+    } else if (trace.open <= 0 && trace.dueAt !== Infinity) {
+      this.decide(trace, span);
+      return;
+    }
+    (trace.spans ??= []).push(span);
     this.spans++;
-    trace.keptBy ??= this.reasonToKeep(span);
-    if (span.parentSpanId === undefined || span.parentIsRemote) trace.dueAt = this.clock() + this.settings.graceMillis;
-    // Nothing of the trace is still running here once its local root has ended: decide at once,
-    // rather than hold the spans through the grace period (most requests leave nothing behind).
-    if (trace.open === 0 && trace.dueAt !== Infinity) this.decide(traceId, trace);
-    while (this.waiting.size > this.settings.maxTraces || this.spans > this.settings.maxSpans) this.decideOldest();
+    while (this.spans > this.settings.maxSpans && this.first !== null) this.decideOldest();
     this.stats.tailSpansBuffered = this.spans;
   }
 
-  private waitingFor(traceId: string): Waiting {
-    let trace = this.waiting.get(traceId);
-    if (trace === undefined) {
-      trace = { spans: [], open: 0, firstSeen: this.clock(), dueAt: Infinity, keptBy: undefined };
-      this.waiting.set(traceId, trace);
-      this.waitingOrder.push(traceId);
-    }
-    return trace;
-  }
-
-  private reasonToKeep(span: RecordingSpan): KeptBy | undefined {
+  private reasonToKeep(span: RecordingSpan, isRoot: boolean): KeptBy | undefined {
     if (span.statusCode === SpanStatusCode.ERROR) return 'error';
-    if ((span.parentSpanId === undefined || span.parentIsRemote) && span.endTime - span.startTime >= this.settings.latencyMillis)
-      return 'latency';
+    if (isRoot && span.endTime - span.startTime >= this.settings.latencyMillis) return 'latency';
     for (const [key, value] of this.settings.attributes) if (String(span.attributes[key]) === value) return 'attribute';
     return undefined;
   }
@@ -146,16 +168,19 @@ export class TailSampler implements SpanSink {
   /** Decides every trace whose grace period is over (all of them with `all`). */
   sweep(all = false): void {
     const now = this.clock();
-    for (const [traceId, trace] of this.waiting) {
-      if (all || trace.dueAt <= now || now - trace.firstSeen >= MAX_WAIT_MILLIS) this.decide(traceId, trace);
+    for (let trace = this.first; trace !== null;) {
+      const next = trace.next;
+      if (Number.isNaN(trace.seenAt)) trace.seenAt = now;
+      if (all || trace.dueAt <= now || now - trace.seenAt >= MAX_WAIT_MILLIS) this.decide(trace, undefined);
+      trace = next;
     }
     this.forget(now);
     this.stats.tailSpansBuffered = this.spans;
   }
 
-  /** Traces waiting for their decision. */
+  /** Traces waiting for their decision (requests still running included). */
   get pending(): number {
-    return this.waiting.size;
+    return this.waitingCount;
   }
 
   /** Before a flush or at exit: every waiting trace is decided on what it has. */
@@ -168,42 +193,71 @@ export class TailSampler implements SpanSink {
     this.flush();
   }
 
-  private decideOldest(): void {
-    for (let traceId = this.waitingOrder.shift(); traceId !== undefined; traceId = this.waitingOrder.shift()) {
-      const trace = this.waiting.get(traceId);
-      if (trace === undefined) continue; // decided already, by a sweep
-      this.stats.tailTracesDecidedEarly++;
-      this.decide(traceId, trace);
-      return;
-    }
+  private append(trace: TailTrace): void {
+    trace.prev = this.last;
+    if (this.last === null) this.first = trace;
+    else this.last.next = trace;
+    this.last = trace;
+    this.waitingCount++;
   }
 
-  private decide(traceId: string, trace: Waiting): void {
-    this.waiting.delete(traceId);
-    // Most traces are decided in place, not from the front of the arrival queue: rebuild it from the
-    // waiting traces once it holds mostly decided ones, so that it stays bounded (amortised O(1)).
-    if (this.waitingOrder.length > 2 * this.waiting.size + 1024) this.waitingOrder.reset(this.waiting.keys());
-    this.spans -= trace.spans.length;
+  private unlink(trace: TailTrace): void {
+    if (trace.prev === null) this.first = trace.next;
+    else trace.prev.next = trace.next;
+    if (trace.next === null) this.last = trace.prev;
+    else trace.next.prev = trace.prev;
+    trace.prev = trace.next = null;
+    this.waitingCount--;
+  }
+
+  private decideOldest(): void {
+    if (this.first === null) return;
+    this.stats.tailTracesDecidedEarly++;
+    this.decide(this.first, undefined);
+  }
+
+  /** Decides a waiting trace; `last` is the span whose end decided it, not yet held. */
+  private decide(trace: TailTrace, last: RecordingSpan | undefined): void {
+    this.unlink(trace);
+    const held = trace.spans;
+    trace.spans = null;
+    if (held !== null) {
+      this.spans -= held.length;
+      this.stats.tailSpansBuffered = this.spans;
+    }
     let keptBy = trace.keptBy;
     if (keptBy !== undefined && !this.takeToken()) {
       this.stats.tailTracesRateLimited++;
       keptBy = undefined;
     }
-    this.decided.set(traceId, keptBy ?? null);
-    this.decidedOrder.push(traceId, trace.firstSeen);
-    // Remembered decisions are bounded too, also between sweeps (a burst decides thousands at once).
-    if (this.decided.size > this.settings.maxTraces * 2) this.decided.delete(this.decidedOrder.shift()!);
+    const traceId = trace.root.context.traceId;
+    if (keptBy === undefined && this.keptTraces.size > 0) {
+      // Another local root of a trace kept here already (its request, before this job): keep it whole.
+      keptBy = this.keptTraces.get(traceId);
+    } else if (keptBy !== undefined) {
+      this.remember(traceId, keptBy);
+    }
+    trace.decision = keptBy ?? null;
     if (keptBy === undefined) {
       this.stats.tailTracesDropped++;
       return;
     }
     this.stats.tailTracesKept++;
-    for (const span of trace.spans) this.keep(span, keptBy);
+    if (held !== null) for (const span of held) this.keep(span, keptBy);
+    if (last !== undefined) this.keep(last, keptBy);
   }
 
   private keep(span: RecordingSpan, keptBy: KeptBy): void {
     span.keptBy = keptBy;
     this.downstream.offer(span);
+  }
+
+  private remember(traceId: string, keptBy: KeptBy): void {
+    if (this.keptTraces.has(traceId)) return;
+    this.keptTraces.set(traceId, keptBy);
+    this.keptOrder.push(traceId, this.clock());
+    // Bounded between sweeps too (the rate limit bounds it already; this is the backstop).
+    if (this.keptTraces.size > this.settings.maxTraces * 2) this.keptTraces.delete(this.keptOrder.shift()!);
   }
 
   private takeToken(): boolean {
@@ -216,12 +270,12 @@ export class TailSampler implements SpanSink {
     return true;
   }
 
-  /** Forgets decisions older than the memory. */
+  /** Forgets kept decisions older than the memory. */
   private forget(now: number): void {
-    for (let traceId = this.decidedOrder.peek(); traceId !== undefined; traceId = this.decidedOrder.peek()) {
-      if (now - this.decidedOrder.peekTime() < DECISION_MEMORY_MILLIS) break;
-      this.decidedOrder.shift();
-      this.decided.delete(traceId);
+    for (let traceId = this.keptOrder.peek(); traceId !== undefined; traceId = this.keptOrder.peek()) {
+      if (now - this.keptOrder.peekTime() < KEPT_MEMORY_MILLIS) break;
+      this.keptOrder.shift();
+      this.keptTraces.delete(traceId);
     }
   }
 }
@@ -243,13 +297,6 @@ class IdQueue {
 
   get length(): number {
     return this.ids.length - this.head;
-  }
-
-  /** Replaces the contents (for a queue whose entries are mostly stale). */
-  reset(ids: Iterable<string>, time = 0): void {
-    this.ids = [...ids];
-    this.times = this.ids.map(() => time);
-    this.head = 0;
   }
 
   peekTime(): number {

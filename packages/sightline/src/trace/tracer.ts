@@ -45,7 +45,8 @@ export class SightlineTracer implements Tracer {
   startSpan(name: string, options: SpanOptions = {}, context: Context = apiContext.active()): Span {
     // Under suppressTracing() (excluded URLs, an exporter's own requests) nothing is recorded.
     if (context.getValue(SUPPRESS_TRACING_KEY) === true) return SUPPRESSED_SPAN;
-    const parent = options.root ? undefined : trace.getSpanContext(context);
+    const parentSpan = options.root ? undefined : trace.getSpan(context);
+    const parent = parentSpan?.spanContext();
     const hasParent = parent !== undefined && isSpanContextValid(parent);
     const traceId = hasParent ? parent.traceId : newTraceId();
     const kind = options.kind ?? SpanKind.INTERNAL;
@@ -83,7 +84,7 @@ export class SightlineTracer implements Tracer {
     if (options.attributes !== undefined) span.setAttributes(options.attributes);
     if (result.attributes !== undefined) span.setAttributes(result.attributes);
     if (options.links !== undefined) span.addLinks(options.links);
-    if (!sampled) this.sink.onStartUnsampled?.(span);
+    if (!sampled) this.sink.onStartUnsampled?.(span, parentSpan instanceof RecordingSpan ? parentSpan : undefined);
     return span;
   }
 
