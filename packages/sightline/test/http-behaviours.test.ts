@@ -83,6 +83,22 @@ describe('HTTP instrumentation behaviours', () => {
     }
   });
 
+  it('adds its entry to a copy of a headers object the app passes to every response, never to the app’s own', async () => {
+    // Written into, the object would grow an entry per response; the list is frozen, so a write would throw.
+    for (const [path, expected] of [
+      ['/shared-headers', (tp: string) => `app;dur=1, trace;desc=${tp}`],
+      ['/shared-list', (tp: string) => `app;dur=2, trace;desc=${tp}`],
+    ] as const) {
+      for (let i = 0; i < 3; i++) {
+        const res = await fetch(base + path);
+        await res.text();
+        const traceparent = /trace;desc=(\S+)$/.exec(res.headers.get('server-timing') ?? '')?.[1] ?? '';
+        assert.match(traceparent, /^00-[0-9a-f]{32}-[0-9a-f]{16}-03$/, path);
+        assert.equal(res.headers.get('server-timing'), expected(traceparent), `${path}: one entry, the app's kept`);
+      }
+    }
+  });
+
   it('continues an incoming trace, and propagates an unsampled one without recording it', async () => {
     const traceId = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
     await (

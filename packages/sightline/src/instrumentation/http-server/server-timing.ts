@@ -27,18 +27,23 @@ function addEntry(res: ServerResponse, args: unknown[]): void {
 
   // Server-Timing is a list-valued header: a second field line means the same as a joined value, so with
   // no headers passed to writeHead() the entry is simply appended. Headers passed there replace what
-  // setHeader() set under the same name, so then the entry joins them instead.
-  const last = args[args.length - 1];
+  // setHeader() set under the same name, so then the entry joins them instead, in a copy: the app's
+  // object may be a constant it passes to every response, which must not grow an entry per response.
+  const lastIndex = args.length - 1;
+  const last = args[lastIndex];
   if (last !== null && typeof last === 'object') {
     if (Array.isArray(last)) {
       for (let i = 0; i < last.length; i += 2) {
         if (isServerTiming(last[i])) {
-          last[i + 1] = withEntry(last[i + 1], entry);
+          const copy = [...(last as unknown[])];
+          copy[i + 1] = withEntry(last[i + 1], entry);
+          args[lastIndex] = copy;
           return;
         }
       }
     } else {
-      const headers = last as OutgoingHttpHeaders;
+      const headers: OutgoingHttpHeaders = { ...(last as OutgoingHttpHeaders) };
+      args[lastIndex] = headers;
       for (const key in headers) {
         if (isServerTiming(key)) {
           headers[key] = withEntry(headers[key], entry);
