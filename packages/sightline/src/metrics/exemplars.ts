@@ -19,7 +19,8 @@ export class ExemplarSlots {
     this.slots = Array.from({ length: size }, () => ({ filled: false, value: 0, time: 0, traceId: '', spanId: '' }));
   }
 
-  offer(slot: number, value: number, time: number, filter: ExemplarFilter, ctx: Context | undefined): void {
+  /** `now` is called only for a measurement that is kept (most are not sampled, and need no time). */
+  offer(slot: number, value: number, now: () => number, filter: ExemplarFilter, ctx: Context | undefined): void {
     const span = trace.getSpan(ctx ?? contextApi.active());
     if (span === undefined) return;
     const spanContext = span.spanContext();
@@ -29,7 +30,7 @@ export class ExemplarSlots {
     if (target === undefined) return;
     target.filled = true;
     target.value = value;
-    target.time = time;
+    target.time = now();
     target.traceId = spanContext.traceId;
     target.spanId = spanContext.spanId;
   }

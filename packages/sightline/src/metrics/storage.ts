@@ -64,7 +64,7 @@ export class MetricStorage {
     series.updates++;
     if (this.exemplarsOn) {
       series.exemplars ??= new ExemplarSlots(this.aggregator.exemplarSlots());
-      series.exemplars.offer(slot, value, epochNow(), this.settings.exemplarFilter, ctx);
+      series.exemplars.offer(slot, value, epochNow, this.settings.exemplarFilter, ctx);
     }
   }
 

@@ -69,6 +69,24 @@ export function otValue(traceState: TraceState | undefined, key: string): string
 }
 
 /** The trace's randomness: a valid `rv` from the tracestate, else the trace id's rightmost 56 bits. */
+/**
+ * Whether a trace's randomness is at or above a threshold's 14 hex digits: the trace id's last 14
+ * digits compared in place, without the string randomnessOf() makes (an unsampled request pays for
+ * this); an `rv` in the tracestate is compared as randomnessOf() reads it.
+ */
+export function randomnessAtLeast(traceId: string, traceState: TraceState | undefined, thresholdHex: string): boolean {
+  if (traceState !== undefined || thresholdHex.length !== DIGITS || traceId.length !== 32) {
+    return randomnessOf(traceId, traceState) >= thresholdHex;
+  }
+  for (let i = 0; i < DIGITS; i++) {
+    let c = traceId.charCodeAt(32 - DIGITS + i);
+    if (c >= 0x41 && c <= 0x46) c += 0x20; // A-F compare as a-f
+    const t = thresholdHex.charCodeAt(i);
+    if (c !== t) return c > t;
+  }
+  return true;
+}
+
 export function randomnessOf(traceId: string, traceState: TraceState | undefined): string {
   const rv = traceState === undefined ? undefined : otValue(traceState, 'rv');
   return rv !== undefined && HEX14.test(rv) ? rv : traceId.slice(32 - DIGITS).toLowerCase();

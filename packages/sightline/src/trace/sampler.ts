@@ -9,7 +9,7 @@ import {
   type SpanKind,
   type TraceState as ApiTraceState,
 } from '@opentelemetry/api';
-import { otValue, parseTh, randomnessOf, thresholdOf, withTh, type Threshold } from './probability.js';
+import { otValue, parseTh, randomnessAtLeast, randomnessOf, thresholdOf, withTh, type Threshold } from './probability.js';
 import { TraceState } from './trace-state.js';
 
 /** OTEL_TRACES_SAMPLER values. */
@@ -97,7 +97,7 @@ export class TraceIdRatioSampler implements Sampler {
 
   shouldSample(context: Context, traceId: string): SamplingResult {
     const parentState = trace.getSpanContext(context)?.traceState;
-    const sampled = randomnessOf(traceId, parentState) >= this.threshold.hex;
+    const sampled = randomnessAtLeast(traceId, parentState, this.threshold.hex);
     if (parentState === undefined || parentState.serialize() === '') return sampled ? this.rootSampled : this.rootDropped;
     return {
       decision: sampled ? SamplingDecision.RECORD_AND_SAMPLED : SamplingDecision.NOT_RECORD,

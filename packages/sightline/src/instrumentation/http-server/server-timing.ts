@@ -18,11 +18,14 @@ function isServerTiming(name: unknown): boolean {
   return typeof name === 'string' && name.length === 13 && name.toLowerCase() === 'server-timing';
 }
 
-function addEntry(res: ServerResponse, args: unknown[]): void {
+/** Whether the response's request has a sampled server span (an unsampled one has no trace to look up). */
+function isTraced(res: ServerResponse): boolean {
   const span = (res.req as TracedRequest | undefined)?.[SERVER_SPAN];
-  if (span === undefined) return;
-  const ctx = span.spanContext();
-  if ((ctx.traceFlags & TraceFlags.SAMPLED) === 0) return; // no trace to look up
+  return span !== undefined && (span.spanContext().traceFlags & TraceFlags.SAMPLED) !== 0;
+}
+
+function addEntry(res: ServerResponse, args: unknown[]): void {
+  const ctx = (res.req as TracedRequest)[SERVER_SPAN]!.spanContext();
   const entry = `trace;desc=${formatTraceparent(ctx)}`;
 
   // Server-Timing is a list-valued header: a second field line means the same as a joined value, so with
@@ -60,20 +63,33 @@ function addEntry(res: ServerResponse, args: unknown[]): void {
   res.appendHeader('server-timing', entry);
 }
 
+/** The arguments with the entry added, or undefined when it cannot be added (never stopping the response). */
+function withServerTiming(res: ServerResponse, args: ArrayLike<unknown>): unknown[] | undefined {
+  try {
+    const copy = Array.prototype.slice.call(args) as unknown[];
+    addEntry(res, copy);
+    return copy;
+  } catch {
+    return undefined;
+  }
+}
+
 export function enableServerTiming(patcher: Patcher): void {
   patcher.wrap<WriteHead>(
     http.ServerResponse.prototype,
     'writeHead',
     (original) =>
-      function writeHead(this: ServerResponse, ...args: unknown[]) {
-        if (!this.headersSent) {
-          try {
-            addEntry(this, args);
-          } catch {
-            // A header we cannot add never stops the response.
-          }
+      // `arguments`, not a rest parameter: V8 passes it through apply() without building an array,
+      // and only a sampled response's entry needs the arguments as an array.
+      function writeHead(this: ServerResponse) {
+        const write = original as (...a: unknown[]) => ServerResponse;
+        if (!this.headersSent && isTraced(this)) {
+          // eslint-disable-next-line prefer-rest-params
+          const withEntry = withServerTiming(this, arguments);
+          if (withEntry !== undefined) return write.apply(this, withEntry);
         }
-        return (original as (...a: unknown[]) => ServerResponse).apply(this, args);
+        // eslint-disable-next-line prefer-rest-params
+        return write.apply(this, arguments as unknown as unknown[]);
       } as WriteHead,
   );
 }

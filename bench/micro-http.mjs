@@ -1,0 +1,69 @@
+// Part of `npm run bench:micro`, run in its own process per setting against the built package: ns per
+// HTTP request that Sightline's server instrumentation adds, with no socket and no framework in the
+// way. Each "request" is what Node's HTTP server does around the app: a new IncomingMessage and
+// ServerResponse, the request-start diagnostics message, writeHead, the response-finish message. The
+// loop runs before init() (the baseline) and after it; the difference is Sightline's cost: span (or
+// none), context entry, the duration metric, Server-Timing, and for a sampled span its export, encoded
+// and sent by the export worker to a local endpoint that answers 200. Prints one JSON line.
+//
+// node bench/micro-http.mjs <ratio>   (0: every request unsampled; 1: every request sampled)
+import dc from 'node:diagnostics_channel';
+import http from 'node:http';
+import { Socket } from 'node:net';
+
+const ROUNDS = 7;
+const N = Number(process.env.MICRO_N ?? 100_000);
+const ratio = Number(process.argv[2] ?? 0);
+
+function measure(fn) {
+  const results = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const started = process.hrtime.bigint();
+    fn(N);
+    results.push(Number(process.hrtime.bigint() - started) / N);
+  }
+  results.sort((a, b) => a - b);
+  return { nsPerOp: results[Math.floor(ROUNDS / 2)], best: results[0] };
+}
+
+const collector = http.createServer((req, res) => req.resume().on('end', () => res.end())).listen(0, '127.0.0.1');
+await new Promise((resolve) => collector.once('listening', resolve));
+
+// Node publishes these itself only when someone subscribes; here the loop publishes them.
+const requestStart = dc.channel('http.server.request.start');
+const responseFinish = dc.channel('http.server.response.finish');
+const server = http.createServer();
+const socket = new Socket();
+const headers = { host: 'localhost:3000', 'user-agent': 'wrk', accept: '*/*' };
+const body = { 'content-type': 'application/json; charset=utf-8', 'content-length': '42' };
+
+function requests(n) {
+  for (let i = 0; i < n; i++) {
+    const request = new http.IncomingMessage(socket);
+    request.method = 'GET';
+    request.url = '/items/42';
+    request.headers = headers;
+    request.httpVersion = '1.1';
+    const response = new http.ServerResponse(request);
+    const message = { request, response, socket, server };
+    if (requestStart.hasSubscribers) requestStart.publish(message);
+    response.writeHead(200, body);
+    if (responseFinish.hasSubscribers) responseFinish.publish(message);
+  }
+}
+
+const baseline = measure(requests);
+const { init, shutdown } = await import('sightline');
+init({
+  serviceName: 'bench',
+  logLevel: 'error',
+  sampler: 'parentbased_traceidratio',
+  sampleRatio: ratio,
+  metrics: { exporters: ['otlp'], intervalMillis: 600_000 },
+  logs: { exporter: 'none' },
+  otlp: { endpoint: `http://127.0.0.1:${collector.address().port}` },
+});
+const traced = measure(requests);
+await shutdown();
+collector.close();
+console.log(JSON.stringify({ ratio, baseline, traced, cost: traced.nsPerOp - baseline.nsPerOp }));
