@@ -10,7 +10,7 @@ const SDK = './packages/sightline/src';
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', 'test-artifacts/**', 'bench/contenders/**', 'bench/results/**', 'bench/apps/**'],
+    ignores: ['**/dist/**', '**/node_modules/**', 'test-artifacts/**', 'bench/contenders/**', 'bench/results/**', 'bench/apps/**', 'bench/.previous/**'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

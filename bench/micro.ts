@@ -225,6 +225,23 @@ results.push(
   });
 }
 
+// What the HTTP server instrumentation adds to a request, unsampled and sampled (span, context, duration
+// metric, Server-Timing, and for the sampled one its export): in its own process per setting, against
+// the built package (micro-http.mjs).
+for (const ratio of [0, 1]) {
+  const out = execFileSync(process.execPath, [fileURLToPath(new URL('./micro-http.mjs', import.meta.url)), String(ratio)], {
+    encoding: 'utf8',
+  });
+  const { baseline, traced } = JSON.parse(out.trim().split('\n').pop()!) as Record<string, { nsPerOp: number; best: number }>;
+  const which = ratio === 0 ? 'unsampled' : 'sampled, exported';
+  if (ratio === 0) results.push({ name: 'HTTP request through Node’s objects and channels, without Sightline', ...baseline! });
+  results.push({
+    name: `HTTP request, ${which}: Sightline’s cost (difference of medians; baseline ${Math.round(baseline!.nsPerOp)} ns)`,
+    nsPerOp: traced!.nsPerOp - baseline!.nsPerOp,
+    best: Number.NaN,
+  });
+}
+
 // Encoders, on a realistic batch of 512 server spans.
 const { provider, ended: batch } = inProcessProvider();
 const batchTracer = provider.getTracer('@sightline/http', '0.1.0');

@@ -1,6 +1,10 @@
 // The overhead benchmark (`npm run bench`): Sightline against no tracing, OpenTelemetry JS and dd-trace,
 // side by side in one run, on this machine's Node and on Node 24. See bench/README.md.
 //
+// `npm run bench -- --quick [--against <commit>]`: before a change to a hot path lands, `hello` on Node
+// 24 only, this build against the previous one (HEAD when the sources have uncommitted changes, else
+// HEAD~1) side by side, 100% and 10% sampling, 3 short rounds, no fixed-rate phase: under 3 minutes.
+//
 // Settings (environment): BENCH_CONTENDERS=<text>[,<text>…]  BENCH_SCENARIOS=hello,realistic,hello-log  BENCH_NODES=current,24  BENCH_ROUNDS=3
 // BENCH_DURATION=8 (s)  BENCH_WARMUP=3 (s)  BENCH_CONNECTIONS=64
 import { execFileSync, spawn } from 'node:child_process';
@@ -9,15 +13,19 @@ import net from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildPrevious, previousRef, removePrevious } from './previous-build.mjs';
 
 const BENCH = fileURLToPath(new URL('.', import.meta.url));
 const env = process.env;
+const QUICK = process.argv.includes('--quick');
+const against = process.argv.indexOf('--against');
+const AGAINST = against === -1 ? undefined : process.argv[against + 1];
 const ROUNDS = Number(env.BENCH_ROUNDS ?? 3);
-const DURATION = Number(env.BENCH_DURATION ?? 8);
-const WARMUP = Number(env.BENCH_WARMUP ?? 3);
+const DURATION = Number(env.BENCH_DURATION ?? (QUICK ? 5 : 8));
+const WARMUP = Number(env.BENCH_WARMUP ?? (QUICK ? 2 : 3));
 const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 64);
-const SCENARIOS = (env.BENCH_SCENARIOS ?? 'hello,realistic,hello-log').split(',');
-const NODES = (env.BENCH_NODES ?? 'current,24').split(',');
+const SCENARIOS = QUICK ? ['hello'] : (env.BENCH_SCENARIOS ?? 'hello,realistic,hello-log').split(',');
+const NODES = QUICK ? ['24'] : (env.BENCH_NODES ?? 'current,24').split(',');
 const REQUIRE_SERVICES = env.SIGHTLINE_REQUIRE_SERVICES === '1';
 const DATABASE_URL = env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -113,6 +121,24 @@ function contenders(sink, nodeMajor) {
     { name: 'OpenTelemetry JS, traces only', sampling: '100%', args: OTEL_ARGS, env: { ...otel, ...tracesOnly } },
     { name: 'dd-trace', sampling: '100%', args: DD_ARGS, env: dd },
     { name: 'dd-trace', sampling: '10%', args: DD_ARGS, env: { ...dd, DD_TRACE_SAMPLE_RATE: '0.1' } },
+  ];
+}
+
+/** --quick: this build and the previous one, alternated within each round. */
+function quickContenders(sink, previous) {
+  const sightline = {
+    OTEL_SERVICE_NAME: 'bench',
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sink.otlp}`,
+    OTEL_METRICS_EXPORTER: 'otlp',
+  };
+  const ratio = { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' };
+  const current = ['--import', 'sightline/register'];
+  return [
+    { name: 'no tracing', sampling: '-', args: [], env: {} },
+    { name: 'this build', sampling: '100%', args: current, env: sightline },
+    { name: `previous: ${previous.label}`, sampling: '100%', args: previous.args, env: sightline },
+    { name: 'this build', sampling: '10%', args: current, env: { ...sightline, ...ratio } },
+    { name: `previous: ${previous.label}`, sampling: '10%', args: previous.args, env: { ...sightline, ...ratio } },
   ];
 }
 
@@ -265,6 +291,22 @@ const median = (values) => {
 
 const fmt = (v, digits = 0) => (Number.isNaN(v) ? 'n/a' : v.toFixed(digits));
 
+/**
+ * --quick's verdict: this build's throughput over the previous one's, per round (each round runs both
+ * back to back, so a pair shares the machine's state) and as the median of those ratios.
+ */
+function printQuickComparison(rows) {
+  for (const sampling of ['100%', '10%']) {
+    const current = rows.find((r) => r.contender === 'this build' && r.sampling === sampling);
+    const previous = rows.find((r) => r.contender.startsWith('previous') && r.sampling === sampling);
+    if (current === undefined || previous === undefined) continue;
+    const ratios = current.rounds.map((r, i) => r.rps / previous.rounds[i].rps);
+    const shown = ratios.map((r) => r.toFixed(2)).join(', ');
+    console.log(`${sampling} sampling: this build / previous = ${median(ratios).toFixed(2)} (rounds: ${shown})`);
+  }
+  console.log('');
+}
+
 async function main() {
   const stamp = new Date().toISOString();
   const machine = `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${cpus} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`;
@@ -296,6 +338,13 @@ async function main() {
   const stubProc = startProcess(process.execPath, ['apps/stub.mjs'], {}, LOAD_CPU);
   const stubUrl = `http://127.0.0.1:${(await stubProc.ready).port}/quote`;
   const all = [];
+  let previous;
+  if (QUICK) {
+    const ref = previousRef(AGAINST);
+    process.stderr.write(`bench: building ${ref} beside this checkout, in bench/.previous\n`);
+    previous = await buildPrevious(ref);
+    console.log(`Quick mode: this build against ${previous.label}, hello on Node 24 only, no fixed-rate phase.\n`);
+  }
   try {
     for (const nodeName of NODES) {
       const nodeBin = nodeName === 'current' ? process.execPath : node24();
@@ -310,7 +359,12 @@ async function main() {
         // BENCH_CONTENDERS=Sightline keeps the untraced row and those whose name and sampling ("Sightline,
         // traces + metrics 10%") contain the text, or one of several texts separated by commas.
         const only = env.BENCH_CONTENDERS?.split(',');
-        const list = (scenario === 'hello-log' ? logContenders(sink) : contenders(sink, Number(version.slice(1).split('.')[0]))).filter(
+        const candidates = QUICK
+          ? quickContenders(sink, previous)
+          : scenario === 'hello-log'
+            ? logContenders(sink)
+            : contenders(sink, Number(version.slice(1).split('.')[0]));
+        const list = candidates.filter(
           (c) => only === undefined || c.name === 'no tracing' || only.some((text) => `${c.name} ${c.sampling}`.includes(text)),
         );
         const rounds = list.map(() => []);
@@ -334,6 +388,10 @@ async function main() {
         const base = rows[0];
         const halfLoad = base.rps / 2;
         for (let i = 0; i < list.length; i++) {
+          if (QUICK) {
+            rows[i].fixedRate = { p99: NaN };
+            continue;
+          }
           process.stderr.write(`bench: ${version} ${scenario} p99 at ${fmt(halfLoad)} req/s: ${list[i].name} ${list[i].sampling}\n`);
           rows[i].fixedRate = await fixedRateRun(nodeBin, scenario, list[i], sink, stubUrl, halfLoad);
         }
@@ -349,12 +407,14 @@ async function main() {
           );
         }
         console.log('');
+        if (QUICK) printQuickComparison(rows);
         all.push({ node: version, scenario, halfLoad, rows });
       }
     }
   } finally {
     await stop(sinkProc.child, 'SIGKILL');
     await stop(stubProc.child, 'SIGKILL');
+    if (QUICK) removePrevious();
   }
   mkdirSync(join(BENCH, 'results'), { recursive: true });
   const file = join(BENCH, 'results', `${stamp.replace(/[:.]/g, '-')}.json`);
