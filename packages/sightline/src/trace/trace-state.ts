@@ -60,9 +60,14 @@ export class TraceState implements ApiTraceState {
     return new TraceState(this.entries.filter(([k]) => k !== key));
   }
 
+  /** Immutable, so the text is built once: every sampled span's encoding and injection asks for it. */
+  private text: string | undefined = undefined;
+
   serialize(): string {
+    if (this.text !== undefined) return this.text;
     let out = '';
     for (const [k, v] of this.entries) out += (out === '' ? '' : ',') + k + '=' + v;
+    this.text = out;
     return out;
   }
 
