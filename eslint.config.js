@@ -10,7 +10,15 @@ const SDK = './packages/sightline/src';
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', 'test-artifacts/**', 'bench/contenders/**', 'bench/results/**', 'bench/apps/**', 'bench/.previous/**'],
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      'test-artifacts/**',
+      'bench/contenders/**',
+      'bench/results/**',
+      'bench/apps/**',
+      'bench/.previous/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
