@@ -5,7 +5,7 @@
 // 24 only, this build against the previous one (HEAD when the sources have uncommitted changes, else
 // HEAD~1) side by side, 100% and 10% sampling, 3 short rounds, no fixed-rate phase: under 3 minutes.
 //
-// Settings (environment): BENCH_CONTENDERS=<text>[,<text>…]  BENCH_SCENARIOS=hello,realistic,hello-log  BENCH_NODES=current,24  BENCH_ROUNDS=3
+// Settings (environment): BENCH_CONTENDERS=<text>[,<text>…]  BENCH_SCENARIOS=hello,realistic,hello-log  BENCH_NODES=current,24 (or 22, 26…)  BENCH_ROUNDS=3
 // BENCH_DURATION=8 (s)  BENCH_WARMUP=3 (s)  BENCH_CONNECTIONS=64
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -142,12 +142,15 @@ function quickContenders(sink, previous) {
   ];
 }
 
-function node24() {
-  const dir = join(BENCH, '.node24');
+/** The node binary for a BENCH_NODES entry: `current`, or a major line (22, 24, 26) from npm's `node` package. */
+function nodeFor(name) {
+  if (name === 'current') return process.execPath;
+  if (!/^\d+$/.test(name)) throw new Error(`BENCH_NODES entry "${name}" is neither "current" nor a Node major version such as 24`);
+  const dir = join(BENCH, `.node${name}`);
   const bin = join(dir, 'node_modules/node/bin/node');
   if (!existsSync(bin)) {
-    console.error('bench: installing Node 24 (the `node` package from npm) into bench/.node24');
-    execFileSync('npm', ['install', '--prefix', dir, '--no-save', '--no-audit', '--no-fund', 'node@24'], { stdio: 'inherit' });
+    console.error(`bench: installing Node ${name} (the \`node\` package from npm) into bench/.node${name}`);
+    execFileSync('npm', ['install', '--prefix', dir, '--no-save', '--no-audit', '--no-fund', `node@${name}`], { stdio: 'inherit' });
   }
   return bin;
 }
@@ -347,7 +350,7 @@ async function main() {
   }
   try {
     for (const nodeName of NODES) {
-      const nodeBin = nodeName === 'current' ? process.execPath : node24();
+      const nodeBin = nodeFor(nodeName);
       const version = execFileSync(nodeBin, ['--version'], { encoding: 'utf8' }).trim();
       for (const scenario of SCENARIOS) {
         if (scenario === 'realistic' && !((await reachable(DATABASE_URL)) && (await reachable(REDIS_URL)))) {
