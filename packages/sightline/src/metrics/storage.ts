@@ -49,6 +49,8 @@ export class MetricStorage {
   private readonly series = new Map<string, Series>();
   private readonly byIdentity = new WeakMap<object, Series>();
   private overflow: Series | undefined;
+  private lastAttributes: Attributes | undefined = undefined;
+  private lastSeries: Series | undefined = undefined;
   private readonly exemplarsOn: boolean;
 
   constructor(private readonly settings: StorageSettings) {
@@ -78,11 +80,17 @@ export class MetricStorage {
 
   private seriesFor(attributes: Attributes | undefined): Series {
     if (attributes === undefined) return this.lookup(NO_ATTRIBUTES, '');
+    // The same frozen set as the last measurement (an instrumentation's interned set, request after
+    // request): its series, without the WeakMap. Series are never removed, so this never goes stale.
+    if (attributes === this.lastAttributes) return this.lastSeries!;
     if (Object.isFrozen(attributes)) {
-      const known = this.byIdentity.get(attributes);
-      if (known !== undefined) return known;
-      const series = this.lookup(attributes, attributesKey(this.kept(attributes)));
-      this.byIdentity.set(attributes, series);
+      let series = this.byIdentity.get(attributes);
+      if (series === undefined) {
+        series = this.lookup(attributes, attributesKey(this.kept(attributes)));
+        this.byIdentity.set(attributes, series);
+      }
+      this.lastAttributes = attributes;
+      this.lastSeries = series;
       return series;
     }
     return this.lookup(attributes, attributesKey(this.kept(attributes)));
