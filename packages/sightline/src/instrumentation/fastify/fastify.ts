@@ -5,6 +5,9 @@ import type { IncomingMessage } from 'node:http';
 import type { Instrumentation } from '../instrumentation.js';
 import { recordHandlerError, setRoute } from '../http-server/route.js';
 
+const START = 'tracing:fastify.request.handler:start';
+const ERROR = 'tracing:fastify.request.handler:error';
+
 interface HandlerMessage {
   request: { raw: IncomingMessage };
   route?: { url?: string };
@@ -13,26 +16,24 @@ interface HandlerMessage {
 
 export class FastifyInstrumentation implements Instrumentation {
   readonly name = 'fastify' as const;
-  private readonly channel = dc.tracingChannel('fastify.request.handler');
-  private readonly subscribers = {
-    start: (message: unknown): void => {
-      const { request, route } = message as HandlerMessage;
-      if (route?.url !== undefined && request?.raw !== undefined) setRoute(request.raw, route.url);
-    },
-    end: (): void => {},
-    asyncStart: (): void => {},
-    asyncEnd: (): void => {},
-    error: (message: unknown): void => {
-      const { request, error } = message as HandlerMessage;
-      if (request?.raw !== undefined) recordHandlerError(request.raw, error);
-    },
+  // Only the two events used, not the whole tracing channel: Fastify publishes the others (end,
+  // asyncStart, asyncEnd) to no one then, rather than to three empty functions per request.
+  private readonly onStart = (message: unknown): void => {
+    const { request, route } = message as HandlerMessage;
+    if (route?.url !== undefined && request?.raw !== undefined) setRoute(request.raw, route.url);
+  };
+  private readonly onError = (message: unknown): void => {
+    const { request, error } = message as HandlerMessage;
+    if (request?.raw !== undefined) recordHandlerError(request.raw, error);
   };
 
   enable(): void {
-    this.channel.subscribe(this.subscribers);
+    dc.subscribe(START, this.onStart);
+    dc.subscribe(ERROR, this.onError);
   }
 
   disable(): void {
-    this.channel.unsubscribe(this.subscribers);
+    dc.unsubscribe(START, this.onStart);
+    dc.unsubscribe(ERROR, this.onError);
   }
 }
