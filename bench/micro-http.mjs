@@ -7,6 +7,7 @@
 // and sent by the export worker to a local endpoint that answers 200. Prints one JSON line.
 //
 // node bench/micro-http.mjs <ratio>   (0: every request unsampled; 1: every request sampled)
+// MICRO_SIGHTLINE=<file URL of another build's dist/index.js> measures that build instead.
 import dc from 'node:diagnostics_channel';
 import http from 'node:http';
 import { Socket } from 'node:net';
@@ -35,7 +36,6 @@ const responseFinish = dc.channel('http.server.response.finish');
 const server = http.createServer();
 const socket = new Socket();
 const headers = { host: 'localhost:3000', 'user-agent': 'wrk', accept: '*/*' };
-const body = { 'content-type': 'application/json; charset=utf-8', 'content-length': '42' };
 
 function requests(n) {
   for (let i = 0; i < n; i++) {
@@ -47,13 +47,15 @@ function requests(n) {
     const response = new http.ServerResponse(request);
     const message = { request, response, socket, server };
     if (requestStart.hasSubscribers) requestStart.publish(message);
-    response.writeHead(200, body);
+    // A new headers object per response, as Fastify passes.
+    response.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': '42' });
     if (responseFinish.hasSubscribers) responseFinish.publish(message);
   }
 }
 
 const baseline = measure(requests);
-const { init, shutdown } = await import('sightline');
+// MICRO_SIGHTLINE=<file URL of a build's dist/index.js> measures another build (a previous commit's).
+const { init, shutdown } = await import(process.env.MICRO_SIGHTLINE ?? 'sightline');
 init({
   serviceName: 'bench',
   logLevel: 'error',
