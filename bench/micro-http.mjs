@@ -11,21 +11,11 @@
 import dc from 'node:diagnostics_channel';
 import http from 'node:http';
 import { Socket } from 'node:net';
+import { measure } from './measure.mjs';
 
 const ROUNDS = 7;
 const N = Number(process.env.MICRO_N ?? 100_000);
 const ratio = Number(process.argv[2] ?? 0);
-
-function measure(fn) {
-  const results = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    const started = process.hrtime.bigint();
-    fn(N);
-    results.push(Number(process.hrtime.bigint() - started) / N);
-  }
-  results.sort((a, b) => a - b);
-  return { nsPerOp: results[Math.floor(ROUNDS / 2)], best: results[0] };
-}
 
 const collector = http.createServer((req, res) => req.resume().on('end', () => res.end())).listen(0, '127.0.0.1');
 await new Promise((resolve) => collector.once('listening', resolve));
@@ -53,8 +43,7 @@ function requests(n) {
   }
 }
 
-const baseline = measure(requests);
-// MICRO_SIGHTLINE=<file URL of a build's dist/index.js> measures another build (a previous commit's).
+const baseline = measure(requests, N, ROUNDS);
 const { init, shutdown } = await import(process.env.MICRO_SIGHTLINE ?? 'sightline');
 init({
   serviceName: 'bench',
@@ -65,7 +54,7 @@ init({
   logs: { exporter: 'none' },
   otlp: { endpoint: `http://127.0.0.1:${collector.address().port}` },
 });
-const traced = measure(requests);
+const traced = measure(requests, N, ROUNDS);
 await shutdown();
 collector.close();
 console.log(JSON.stringify({ ratio, baseline, traced, cost: traced.nsPerOp - baseline.nsPerOp }));

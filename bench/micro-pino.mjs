@@ -5,19 +5,10 @@
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import pino from 'pino';
+import { measure } from './measure.mjs';
 
 const ROUNDS = 5;
 const N = 200_000;
-function measure(fn) {
-  const results = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    const started = process.hrtime.bigint();
-    fn(N);
-    results.push(Number(process.hrtime.bigint() - started) / N);
-  }
-  results.sort((a, b) => a - b);
-  return { nsPerOp: results[Math.floor(ROUNDS / 2)], best: results[0] };
-}
 
 const collector = http.createServer((req, res) => req.resume().on('end', () => res.end())).listen(0, '127.0.0.1');
 await new Promise((resolve) => collector.once('listening', resolve));
@@ -25,7 +16,7 @@ const logger = pino({ base: { pid: 1, hostname: 'bench' } }, { write() {} }).chi
 const line = (n) => {
   for (let i = 0; i < n; i++) logger.info({ itemId: i, route: '/items/:id' }, 'item served');
 };
-const baseline = measure(line);
+const baseline = measure(line, N, ROUNDS);
 
 const { init, shutdown } = await import('sightline');
 init({
@@ -38,7 +29,7 @@ init({
 // The API copy Sightline resolves: bench/ has its own newer copy, which would not see Sightline's globals.
 const { context, ROOT_CONTEXT, trace } = createRequire(import.meta.resolve('sightline'))('@opentelemetry/api');
 const span = trace.setSpan(ROOT_CONTEXT, trace.getTracer('bench').startSpan('GET /items/:id'));
-const exported = measure((n) => context.with(span, () => line(n)));
+const exported = measure((n) => context.with(span, () => line(n)), N, ROUNDS);
 await shutdown();
 collector.close();
 console.log(JSON.stringify({ baseline, exported }));
