@@ -21,19 +21,13 @@ import { DURATION_KEYS } from '../packages/sightline/src/instrumentation/http-se
 import { loadConfig } from '../packages/sightline/src/config/config.ts';
 import { ParentBasedSampler, TraceIdRatioSampler } from '../packages/sightline/src/trace/sampler.ts';
 import { TailSampler } from '../packages/sightline/src/trace/tail-sampler.ts';
+import { measure as measureLoop } from './measure.mjs';
 import { SightlineTracerProvider } from '../packages/sightline/src/trace/tracer-provider.ts';
 
 const ROUNDS = 5;
 
-function measure(name, iterations, fn) {
-  const results = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    const started = process.hrtime.bigint();
-    fn(iterations);
-    results.push(Number(process.hrtime.bigint() - started) / iterations);
-  }
-  results.sort((a, b) => a - b);
-  return { name, nsPerOp: results[Math.floor(ROUNDS / 2)], best: results[0] };
+function measure(name: string, iterations: number, fn: (n: number) => void) {
+  return { name, ...measureLoop(fn, iterations, ROUNDS) };
 }
 
 // No exporter: this measures the span path alone; the encoders are measured below.
