@@ -295,10 +295,6 @@ class IdQueue {
     return this.ids[this.head];
   }
 
-  get length(): number {
-    return this.ids.length - this.head;
-  }
-
   peekTime(): number {
     return this.times[this.head] ?? 0;
   }
