@@ -5,6 +5,7 @@ export { ProtoWriter, WIRE_FIXED32, WIRE_FIXED64, WIRE_LDELIM, WIRE_VARINT } fro
 export { ProtoError, Reader } from './protobuf-reader.js';
 export { logsRequestToObject, traceRequestToJson, traceRequestToObject } from './json-transcoder.js';
 export { metricsRequestToObject } from './json-metrics.js';
+export { profilesRequestToObject } from './json-profiles.js';
 export { countItems, splitRequest, type SplitHalves } from './request-items.js';
 export { GRPC_PATHS, HTTP_PATHS, JSON_REJECTED_KEYS, JSON_TRANSCODERS, SIGNALS, type Signal } from './signals.js';
 export { decodePartialSuccess, decodeStatusMessage, encodeExportResponse, encodeStatus, type PartialSuccess } from './responses.js';

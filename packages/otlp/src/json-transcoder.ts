@@ -15,7 +15,7 @@ export function push(obj: Json, key: string, value: unknown): void {
 /** Deeper nesting than any real attribute or log body; a hostile request could otherwise exhaust the stack. */
 const MAX_VALUE_DEPTH = 32;
 
-function anyValue(r: Reader, depth = 0): Json {
+export function anyValue(r: Reader, depth = 0): Json {
   if (depth > MAX_VALUE_DEPTH) throw new ProtoError(`a value is nested more than ${MAX_VALUE_DEPTH} levels deep`);
   const out: Json = {};
   r.each((n) => {

@@ -23,7 +23,8 @@ const common = {
   bundle: true,
   platform: 'node',
   target: 'node22',
-  external: ['@opentelemetry/api', '@opentelemetry/api-logs'],
+  // @datadog/pprof: an optional dependency with a native part, loaded only when profiling is on.
+  external: ['@opentelemetry/api', '@opentelemetry/api-logs', '@datadog/pprof'],
   define: { SIGHTLINE_VERSION: JSON.stringify(pkg.version) },
   sourcemap: true,
   logLevel: 'warning',

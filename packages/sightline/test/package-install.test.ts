@@ -47,7 +47,9 @@ describe('the packed package, installed into an empty app', () => {
     execFileSync('rm', ['-rf', work]);
   });
 
-  it('installs nothing but itself, its peer and @opentelemetry/api-logs, and no install script runs', () => {
+  // The optional dependency, @datadog/pprof (the profiler's native part), cannot be fetched offline:
+  // npm leaves it out and the install succeeds, as it must wherever that package cannot install.
+  it('installs nothing but itself, its peer and @opentelemetry/api-logs (the optional profiler left out offline), and no install script runs', () => {
     const modules = readdirSync(join(app, 'node_modules')).filter((d) => !d.startsWith('.'));
     assert.deepEqual(modules.sort(), ['@opentelemetry', 'sightline']);
     assert.deepEqual(readdirSync(join(app, 'node_modules', '@opentelemetry')).sort(), ['api', 'api-logs']);

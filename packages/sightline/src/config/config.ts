@@ -22,6 +22,7 @@ import type { RunWorkerSettings } from '../lifecycle/run-worker.js';
 import type { SpanLimits } from '../trace/limits.js';
 import { SAMPLER_NAMES, type Sampler, type SamplerConfig, type SamplerName } from '../trace/sampler.js';
 import type { TailSamplingSettings } from '../trace/tail-sampler.js';
+import type { ProfilingSettings } from '../profiling/settings.js';
 import { HTTP_PATHS, type Signal } from '@sightline/otlp';
 import { DEFAULT_HISTOGRAMS, type DefaultHistogram } from '../metrics/aggregation/select.js';
 import { EXEMPLAR_FILTERS, type ExemplarFilter } from '../metrics/exemplars.js';
@@ -45,6 +46,8 @@ export interface Config {
   sampler: SamplerConfig | Sampler;
   /** In-process tail sampling of the traces head sampling drops (SIGHTLINE_TAIL_*). */
   tailSampling: TailSamplingSettings;
+  /** The continuous profiler, its samples labelled with spans (SIGHTLINE_PROFILING_*), and where OTLP profiles go. */
+  profiling: ProfilingSettings & { otlp: OtlpConfig };
   propagators: PropagatorName[];
   spanLimits: SpanLimits;
   batch: BatchConfig;
@@ -79,6 +82,8 @@ export interface InitOptions {
   sampleRatio?: number;
   /** Keep, in the process, the traces head sampling dropped that failed, were slow or match an attribute rule. */
   tailSampling?: Partial<TailSamplingSettings>;
+  /** A continuous CPU and wall-time profiler whose samples name the span and route they ran under. */
+  profiling?: Partial<ProfilingSettings>;
   propagators?: PropagatorName[];
   spanLimits?: Partial<SpanLimits>;
   batch?: Partial<BatchConfig>;
@@ -158,6 +163,7 @@ export function loadConfig(options: InitOptions = {}, env: Env = process.env): C
     resourceAttributes,
     sampler: samplerConfig(r, options),
     tailSampling: tailSamplingConfig(r, options.tailSampling),
+    profiling: { ...profilingConfig(r, options.profiling), otlp: otlpConfig(r, 'profiles', options.otlp) },
     propagators: options.propagators ?? propagators(r),
     spanLimits: { ...spanLimits(r), ...options.spanLimits },
     batch: batchConfig(r, options.batch),
@@ -524,6 +530,29 @@ function minSeverity(r: EnvReader, option: SeverityName | number | undefined): n
     `${option === undefined ? name : 'logs.minSeverity'}="${value}" is not one of ${SEVERITY_NAMES.join(', ')} or a severity number from 1 to 24; exporting every severity`,
   );
   return 1;
+}
+
+/** SIGHTLINE_PROFILING_*: the continuous profiler, off unless asked for. */
+function profilingConfig(r: EnvReader, p: Partial<ProfilingSettings> | undefined): ProfilingSettings {
+  const switchValue = r.oneOf('SIGHTLINE_PROFILING', ['on', 'off', 'true', 'false'] as const, 'off');
+  let endpoint = p?.endpoint ?? r.raw('SIGHTLINE_PROFILING_ENDPOINT');
+  if (endpoint !== undefined) {
+    try {
+      const url = new URL(endpoint);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http(s)');
+      endpoint = url.href.replace(/\/+$/, '');
+    } catch {
+      log.warn(`SIGHTLINE_PROFILING_ENDPOINT="${endpoint}" is not an http(s) URL; profiles are not sent to a Pyroscope server`);
+      endpoint = undefined;
+    }
+  }
+  return {
+    enabled: p?.enabled ?? (switchValue === 'on' || switchValue === 'true'),
+    endpoint,
+    otlpExport: p?.otlpExport ?? r.boolean('SIGHTLINE_PROFILING_OTLP', true),
+    exportIntervalMillis: p?.exportIntervalMillis ?? r.integer('SIGHTLINE_PROFILING_EXPORT_INTERVAL', 30_000, 1000, 600_000),
+    samplingIntervalMicros: p?.samplingIntervalMicros ?? 10_000,
+  };
 }
 
 /** SIGHTLINE_TAIL_*: in-process tail sampling, off unless asked for. */

@@ -13,6 +13,8 @@ export class AsyncLocalStorageContextManager implements ContextManager {
   private storage = new AsyncLocalStorage<Context>();
   /** What is active outside any with(): the root, or the context a parent process passed in its environment. */
   private base: Context = ROOT_CONTEXT;
+  /** Told of each context as it becomes active, from inside it (the profiler labels samples with its span). */
+  private onEnter: ((context: Context) => void) | undefined;
 
   active(): Context {
     return this.storage.getStore() ?? this.base;
@@ -23,6 +25,11 @@ export class AsyncLocalStorageContextManager implements ContextManager {
     this.base = context;
   }
 
+  /** Set while profiling: `hook` runs inside every context entered, before the code that runs in it. */
+  setEnterHook(hook: ((context: Context) => void) | undefined): void {
+    this.onEnter = hook;
+  }
+
   with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(
     context: Context,
     fn: F,
@@ -30,13 +37,19 @@ export class AsyncLocalStorageContextManager implements ContextManager {
     ...args: A
   ): ReturnType<F> {
     const call = thisArg === undefined ? fn : fn.bind(thisArg);
-    return this.storage.run(context, call as (...a: A) => ReturnType<F>, ...args);
+    const onEnter = this.onEnter;
+    if (onEnter === undefined) return this.storage.run(context, call as (...a: A) => ReturnType<F>, ...args);
+    return this.storage.run(context, () => {
+      onEnter(context);
+      return (call as (...a: A) => ReturnType<F>)(...args);
+    });
   }
 
   /** Sets the active context for the rest of the current synchronous execution and what it schedules.
    * Instrumentations of channel-based hooks use it where there is no callback to wrap. */
   enterWith(context: Context): void {
     this.storage.enterWith(context);
+    this.onEnter?.(context);
   }
 
   bind<T>(context: Context, target: T): T {

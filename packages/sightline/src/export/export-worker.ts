@@ -34,7 +34,7 @@ export interface WorkerSignalStats {
 export class ExportWorker {
   private readonly worker: Worker;
   private readonly counters = new ExportCounters();
-  private readonly handedOff: Record<Signal, number> = { traces: 0, metrics: 0, logs: 0 };
+  private readonly handedOff: Record<Signal, number> = { traces: 0, metrics: 0, logs: 0, profiles: 0 };
   private abandoned: Record<Signal, number> | undefined;
   private alive = true;
   private nextFlushId = 1;
@@ -130,7 +130,7 @@ export class ExportWorker {
   closeBooks(): void {
     if (this.abandoned !== undefined) return;
     this.counters.close();
-    const abandoned = { traces: 0, metrics: 0, logs: 0 };
+    const abandoned = { traces: 0, metrics: 0, logs: 0, profiles: 0 };
     for (const signal of SIGNALS) abandoned[signal] = this.inExport(signal);
     this.abandoned = abandoned;
   }

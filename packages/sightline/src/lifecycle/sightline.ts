@@ -22,9 +22,12 @@ import type { SpanSink } from '../trace/span.js';
 import { SightlineTracerProvider } from '../trace/tracer-provider.js';
 import { NO_TAIL_STATS, TailSampler, type TailSamplingStats } from '../trace/tail-sampler.js';
 import { LogsPipeline, NO_LOG_STATS, type LogStats } from './logs-pipeline.js';
+import { ProfiledSpanSink, Profiler, type ProfilingStats } from '../profiling/profiler.js';
 import { MetricsPipeline } from './metrics-pipeline.js';
 
-export type SightlineStats = ExportStats & LogStats & TailSamplingStats;
+export type SightlineStats = ExportStats & LogStats & TailSamplingStats & ProfilingStats;
+
+const NO_PROFILING_STATS: ProfilingStats = { profilesExported: 0, profilesFailed: 0 };
 
 export class Sightline {
   readonly contextManager = new AsyncLocalStorageContextManager();
@@ -40,6 +43,8 @@ export class Sightline {
   readonly metrics: MetricsPipeline | undefined;
   /** Undefined when OTEL_LOGS_EXPORTER is none: the bridges only stamp trace ids. */
   readonly logs: LogsPipeline | undefined;
+  /** Set when SIGHTLINE_PROFILING is on. */
+  private readonly profiler: Profiler | undefined;
   private disableInstrumentations: () => void = () => {};
   private state: 'running' | 'shutting down' | 'shut down' = 'running';
   private shutdownPromise: Promise<void> | undefined;
@@ -52,18 +57,23 @@ export class Sightline {
     const tracesOverOtlp = config.exporter === 'otlp';
     const metricsOverOtlp = config.metrics.exporters.includes('otlp');
     const logsOverOtlp = config.logRecords.exporter === 'otlp';
+    // OTLP profiles go where traces go, unless SIGHTLINE_PROFILING_OTLP turns them off.
+    const profilesOverOtlp = config.profiling.enabled && config.profiling.otlpExport && tracesOverOtlp;
     if (tracesOverOtlp || metricsOverOtlp || logsOverOtlp) {
       const signals = {
         ...(tracesOverOtlp ? { traces: config.otlp } : {}),
         ...(metricsOverOtlp ? { metrics: config.metrics.otlp } : {}),
         ...(logsOverOtlp ? { logs: config.logRecords.otlp } : {}),
+        ...(profilesOverOtlp ? { profiles: config.profiling.otlp } : {}),
       };
       this.worker = new ExportWorker({ signals, queue: config.exportQueue, logLevel: config.logLevel }, (signal, reason) =>
         signal === 'metrics'
           ? this.metrics?.exportError(reason)
           : signal === 'logs'
             ? this.logs?.exportError(reason)
-            : this.recorder.exportError(reason),
+            : signal === 'profiles'
+              ? this.profiler?.exportError(reason)
+              : this.recorder.exportError(reason),
       );
       if (tracesOverOtlp) this.recorder.attach(this.worker);
     }
@@ -76,7 +86,16 @@ export class Sightline {
     const exporter = this.createExporter();
     this.queue = exporter === undefined ? undefined : new SpanBatchQueue(config.batch, exporter, this.recorder);
     this.tail = config.tailSampling.enabled && this.queue !== undefined ? new TailSampler(config.tailSampling, this.queue) : undefined;
-    const sink: SpanSink = this.tail ?? this.queue ?? { onEnd() {} };
+    let sink: SpanSink = this.tail ?? this.queue ?? { onEnd() {} };
+    if (config.profiling.enabled) {
+      const worker = profilesOverOtlp ? this.worker : undefined;
+      this.profiler = new Profiler(
+        config.profiling,
+        this.resource,
+        worker && ((body, profiles) => worker.send('profiles', body, profiles)),
+      );
+      sink = new ProfiledSpanSink(sink, this.profiler);
+    }
     this.tracerProvider = new SightlineTracerProvider(samplerFromConfig(config.sampler), config.spanLimits, sink, this.tail !== undefined);
   }
 
@@ -106,6 +125,7 @@ export class Sightline {
     const loggerProvider = this.logs?.provider;
     if (loggerProvider !== undefined) logs.setGlobalLoggerProvider(loggerProvider);
     this.continueInheritedContext();
+    if (this.profiler?.start() === true) this.contextManager.setEnterHook(this.profiler.onEnter);
     const { http, messaging } = this.config;
     const meterProvider = this.metrics?.provider;
     this.disableInstrumentations = enableInstrumentations(
@@ -160,6 +180,7 @@ export class Sightline {
   async forceFlush(timeoutMillis = this.config.shutdownTimeoutMillis): Promise<boolean> {
     if (this.state === 'shut down') return true;
     await this.metrics?.collectNow();
+    await this.profiler?.exportNow();
     this.tail?.flush();
     this.queue?.drainForFlush();
     this.logs?.drainForFlush();
@@ -176,6 +197,7 @@ export class Sightline {
   flushSync(timeoutMillis = this.config.shutdownTimeoutMillis): boolean {
     if (this.state === 'shut down') return true;
     this.metrics?.collectSync();
+    this.profiler?.stopSync();
     this.tail?.close();
     this.queue?.close();
     this.logs?.close();
@@ -194,6 +216,8 @@ export class Sightline {
     this.shutdownPromise ??= (async () => {
       this.state = 'shutting down';
       this.disableInstrumentations();
+      this.contextManager.setEnterHook(undefined);
+      await this.profiler?.shutdown();
       this.tail?.close();
       this.queue?.close();
       this.logs?.close();
@@ -217,6 +241,7 @@ export class Sightline {
       ...this.recorder.snapshot(this.queue?.length ?? 0),
       ...(this.logs?.snapshot() ?? NO_LOG_STATS),
       ...(this.tail?.stats ?? NO_TAIL_STATS),
+      ...(this.profiler?.stats ?? NO_PROFILING_STATS),
     };
   }
 }

@@ -60,6 +60,8 @@ export class RecordingSpan implements Span {
   keptBy: string | undefined = undefined;
   /** The tail sampler's local trace this unsampled span belongs to (shared with its parent's). */
   tail: TailTrace | undefined = undefined;
+  /** Set by the profiler while it runs: the labels its samples under this span carry. */
+  profileLabels: object | undefined = undefined;
 
   constructor(
     readonly context: SpanContext,

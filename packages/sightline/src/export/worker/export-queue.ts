@@ -198,7 +198,8 @@ export class ExportQueue {
         this.counters.update(batch.signal, { failedRequests: 1 });
         let split;
         try {
-          split = splitRequest(batch.body);
+          // A profiles request's items share one dictionary beside them: it is not split.
+          split = batch.signal === 'profiles' ? undefined : splitRequest(batch.body);
         } catch {
           split = undefined; // a body we cannot read cannot be split; it fails whole below
         }

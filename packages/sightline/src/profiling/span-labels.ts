@@ -1,0 +1,46 @@
+// What a profile sample says about the code that was running: the span active in its async context,
+// that span's local root (the request or job), and the root's route. The profiler keeps one
+// SpanSampleLabels per span, hands it to @datadog/pprof as the context of each async frame the span is
+// entered in, and turns it into pprof labels only when a profile is collected, after the root ended
+// and knows its route.
+import type { RecordingSpan } from '../trace/span.js';
+import type { LabelSet } from './pprof-module.js';
+
+/** pprof label keys. `span_id` (of the local root) and `span_name` are what Grafana's Pyroscope matches spans on. */
+export const LABEL_ROOT_SPAN_ID = 'span_id';
+export const LABEL_ROOT_SPAN_NAME = 'span_name';
+export const LABEL_SPAN_ID = 'active_span_id';
+export const LABEL_TRACE_ID = 'trace_id';
+export const LABEL_ROUTE = 'http_route';
+
+/** Labels that name one span or trace each: kept for the viewer, left out of what Pyroscope indexes as series. */
+export const PER_SPAN_LABELS = [LABEL_SPAN_ID, LABEL_TRACE_ID];
+
+export class SpanSampleLabels {
+  constructor(
+    readonly spanId: string,
+    /** The span's local root: a span without a parent in this process (a request, a job). */
+    readonly root: RecordingSpan,
+    /** The profiler's sample count when the span was first entered: the root names its profile only if it moved. */
+    readonly samplesAtStart: number,
+  ) {}
+
+  toLabels(): LabelSet {
+    const root = this.root;
+    const rootContext = root.spanContext();
+    const labels: LabelSet = {
+      [LABEL_ROOT_SPAN_ID]: rootContext.spanId,
+      [LABEL_ROOT_SPAN_NAME]: root.name,
+      [LABEL_SPAN_ID]: this.spanId,
+      [LABEL_TRACE_ID]: rootContext.traceId,
+    };
+    const route = root.attributes['http.route'];
+    if (typeof route === 'string') labels[LABEL_ROUTE] = route;
+    return labels;
+  }
+}
+
+/** Whether a span has no parent in this process. */
+export function isLocalRoot(span: RecordingSpan): boolean {
+  return span.parentSpanId === undefined || span.parentIsRemote;
+}
