@@ -110,6 +110,13 @@ function contenders(sink, nodeMajor) {
     { name: 'Sightline, traces + metrics', sampling: '100%', args: ['--import', 'sightline/register'], env: sightline },
     { name: 'Sightline, traces + metrics', sampling: '10%', args: ['--import', 'sightline/register'], env: { ...sightline, ...ratio } },
     { name: 'Sightline, traces only', sampling: '100%', args: ['--import', 'sightline/register'], env: { ...sightline, ...tracesOnly } },
+    // The continuous profiler (~100 Hz, samples labelled with spans), its OTLP profiles to the sink.
+    {
+      name: 'Sightline, traces + metrics, profiling on',
+      sampling: '100%',
+      args: ['--import', 'sightline/register'],
+      env: { ...sightline, SIGHTLINE_PROFILING: 'on' },
+    },
     {
       name: 'Sightline, traces + metrics, tail sampling on',
       sampling: '10%',

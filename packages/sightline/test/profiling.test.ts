@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FIXTURES, startApp } from './support/child-app.js';
 import { profilesRequestToObject } from '@sightline/otlp';
+import { startViewer } from 'sightline-viewer';
 import { startHttpReceiver } from './support/otlp-receiver.js';
 import { samplesOf, startPyroscopeReceiver } from './support/pyroscope-receiver.js';
 
@@ -22,6 +23,12 @@ const appEnv = (otlp: string, pyroscope: string): Record<string, string> => ({
   SIGHTLINE_PROFILING_ENDPOINT: pyroscope,
   ...ASYNC_CONTEXT_FRAME,
 });
+
+interface FlameNode {
+  name: string;
+  value: number;
+  children: FlameNode[];
+}
 
 interface OtlpSample {
   traceId: string;
@@ -134,6 +141,30 @@ describe('profiling', () => {
       app.child.kill('SIGKILL');
       await receiver.close();
       await pyroscope.close();
+    }
+  });
+
+  it('in the viewer, the /slow request’s flame graph is mostly the function that burned its CPU', async () => {
+    const viewer = await startViewer({ port: 0, otlpHttpPort: 0, otlpGrpcPort: 0, host: '127.0.0.1' });
+    const env = appEnv(viewer.otlpHttpUrl, 'http://127.0.0.1:1');
+    delete env.SIGHTLINE_PROFILING_ENDPOINT;
+    const app = await startApp('profiling-app.mjs', env);
+    try {
+      await (await fetch(`http://127.0.0.1:${app.port}/slow`)).text();
+      await (await fetch(`http://127.0.0.1:${app.port}/fast`)).text();
+      app.child.kill('SIGTERM');
+      await app.exited;
+      const [slow] = viewer.store.search({ name: 'GET /slow', limit: 10 });
+      assert.ok(slow, app.stderr());
+      const root = viewer.store.trace(slow.traceId).find((s) => s.span.name === 'GET /slow')!.span;
+      const response = await fetch(`${viewer.uiUrl}/api/profiles/flame?traceId=${slow.traceId}&spanId=${String(root.spanId)}`);
+      const graph = (await response.json()) as { root: FlameNode };
+      let node = graph.root;
+      while (node.children.length > 0) node = node.children[0]!;
+      assert.match(node.name, /^burnCpuInSlowRoute /, 'the heaviest path of the span’s flame graph ends in the burning function');
+    } finally {
+      app.child.kill('SIGKILL');
+      await viewer.close();
     }
   });
 

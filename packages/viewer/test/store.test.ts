@@ -86,7 +86,7 @@ test('a database written by another schema version is refused with a message, no
   old.close();
   assert.throws(
     () => new TraceStore({ path, maxBytes: 1e9, maxAgeMs: 0 }),
-    /written by another version of the viewer \(schema 0, this one reads 4\); move it away or start with another --data directory/,
+    /written by another version of the viewer \(schema 0, this one reads 5\); move it away or start with another --data directory/,
   );
 });
 

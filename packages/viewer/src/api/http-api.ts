@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { readFileSync } from 'node:fs';
 import { hostAllowed, hostName } from '../host-check.js';
 import { PayloadError } from '../store/normalize.js';
-import type { LogQuery, MetricsQuery, TraceQuery, TraceStore } from '../store/store.js';
+import type { FlameSelection, LogQuery, MetricsQuery, TraceQuery, TraceStore } from '../store/store.js';
 import { BodyError, decompress, readBody } from '../receiver/body.js';
 import type { Counters } from '../receiver/ingest.js';
 import { importOtlpJson } from './import-file.js';
@@ -107,6 +107,49 @@ export function parseTraceQuery(params: URLSearchParams, now = Date.now()): Trac
     sinceNs: instantNs('since', params.get('since'), now),
     untilNs: instantNs('until', params.get('until'), now),
     limit,
+  };
+}
+
+/** The span and every span under it, from the trace's outline. */
+function subtree(store: TraceStore, traceId: string, spanId: string): string[] {
+  const children = new Map<string, string[]>();
+  for (const [id, parent] of store.traceOutline(traceId)) children.set(parent, [...(children.get(parent) ?? []), id]);
+  const out: string[] = [];
+  const stack = [spanId];
+  while (stack.length > 0 && out.length < 100_000) {
+    const id = stack.pop()!;
+    out.push(id);
+    stack.push(...(children.get(id) ?? []));
+  }
+  return out;
+}
+
+/**
+ * Which samples a flame graph sums: `traceId` (with `spanId`, that span and its descendants), or
+ * `service` with optional `route` and a time range (`since`/`until`, or the `prefix`ed pair of a
+ * diff's baseline); `type` is the sample type (cpu by default).
+ */
+export function parseFlameSelection(params: URLSearchParams, store: TraceStore, prefix = '', now = Date.now()): FlameSelection {
+  const type = params.get('type') || 'cpu';
+  const traceId = params.get('traceId')?.toLowerCase() || undefined;
+  const spanId = params.get('spanId')?.toLowerCase() || undefined;
+  if (traceId !== undefined) {
+    if (!TRACE_ID.test(traceId)) throw new QueryError(`traceId="${traceId}" is not a trace id (32 hex digits)`);
+    if (spanId !== undefined && !SPAN_ID.test(spanId)) throw new QueryError(`spanId="${spanId}" is not a span id (16 hex digits)`);
+    return { type, traceId, spanIds: spanId === undefined ? undefined : subtree(store, traceId, spanId) };
+  }
+  if (spanId !== undefined) throw new QueryError('spanId needs traceId');
+  const service = params.get('service') || undefined;
+  if (service === undefined) throw new QueryError('a flame graph needs traceId, or service (with route and a time range if wanted)');
+  const route = params.get('route');
+  const since = prefix === '' ? 'since' : `${prefix}Since`;
+  const until = prefix === '' ? 'until' : `${prefix}Until`;
+  return {
+    type,
+    service,
+    route: route === null ? undefined : route,
+    fromNs: instantNs(since, params.get(since), now),
+    toNs: instantNs(until, params.get(until), now),
   };
 }
 
@@ -270,6 +313,19 @@ async function route(ctx: ApiContext, request: IncomingMessage, response: Server
   if (path === '/api/metrics/red' && method === 'GET') return json(response, 200, ctx.store.red(parseMetricsQuery(url.searchParams)));
   if (path === '/api/metrics/runtime' && method === 'GET')
     return json(response, 200, ctx.store.runtime(parseMetricsQuery(url.searchParams)));
+  if (path === '/api/profiles/routes' && method === 'GET') {
+    const type = url.searchParams.get('type') || 'cpu';
+    const service = url.searchParams.get('service') || undefined;
+    return json(response, 200, { types: ctx.store.profileTypes(), routes: ctx.store.profiledRoutes(type, service) });
+  }
+  if (path === '/api/profiles/flame' && method === 'GET')
+    return json(response, 200, ctx.store.flame(parseFlameSelection(url.searchParams, ctx.store)));
+  if (path === '/api/profiles/diff' && method === 'GET')
+    return json(
+      response,
+      200,
+      ctx.store.flameDiff(parseFlameSelection(url.searchParams, ctx.store, 'base'), parseFlameSelection(url.searchParams, ctx.store)),
+    );
   if (path === '/api/import' && method === 'POST') {
     if (!fromUi(request)) return fail(response, 403, 'imports need the x-sightline-ui: 1 header');
     const raw = await readBody(request, ctx.maxBodyBytes, request.headers['content-length']);

@@ -2,7 +2,15 @@
 // JSON): decode, normalise, store (spans, log records, metric points), and say how many items were
 // rejected.
 
-import { logsRequestToObject, metricsRequestToObject, ProtoError, traceRequestToObject, type Signal } from '@sightline/otlp';
+import {
+  logsRequestToObject,
+  metricsRequestToObject,
+  profilesRequestToObject,
+  ProtoError,
+  traceRequestToObject,
+  type Signal,
+} from '@sightline/otlp';
+import { normalizeProfilesRequest } from '../store/normalize-profiles.js';
 import { normalizeLogsRequest, normalizeTraceRequest, PayloadError } from '../store/normalize.js';
 import { normalizeMetricsRequest } from '../store/normalize-metrics.js';
 import type { TraceStore } from '../store/store.js';
@@ -30,6 +38,8 @@ export interface Counters {
   rejectedLogRecords: number;
   metricPoints: number;
   rejectedMetricPoints: number;
+  profileSamples: number;
+  rejectedProfileSamples: number;
   /** Requests refused as malformed (bad protobuf, JSON or compression). */
   malformed: number;
   /** Requests refused for size. */
@@ -44,6 +54,8 @@ export function newCounters(): Counters {
     rejectedLogRecords: 0,
     metricPoints: 0,
     rejectedMetricPoints: 0,
+    profileSamples: 0,
+    rejectedProfileSamples: 0,
     malformed: 0,
     oversized: 0,
   };
@@ -67,6 +79,10 @@ export function handleExport(store: TraceStore, counters: Counters, signal: Sign
     if (signal === 'logs') {
       const request = encoding === 'protobuf' ? logsRequestToObject(body) : parseJson(body, signal);
       return ingestLogsRequest(store, counters, request);
+    }
+    if (signal === 'profiles') {
+      const request = encoding === 'protobuf' ? profilesRequestToObject(body) : parseJson(body, signal);
+      return ingestProfilesRequest(store, counters, request);
     }
     const request = encoding === 'protobuf' ? metricsRequestToObject(body) : parseJson(body, signal);
     return ingestMetricsRequest(store, counters, request);
@@ -105,4 +121,20 @@ export function ingestMetricsRequest(store: TraceStore, counters: Counters, requ
   counters.rejectedMetricPoints += normalized.rejected;
   const message = normalized.rejected ? `${normalized.rejected} data point(s) rejected; first: ${normalized.firstError}` : '';
   return { accepted: normalized.points.length, rejected: normalized.rejected, message, traceIds: [], notify: normalized.points.length > 0 };
+}
+
+/** Stores one OTLP/JSON profiles request object (the development signal). */
+export function ingestProfilesRequest(store: TraceStore, counters: Counters, request: unknown): ExportResult {
+  const normalized = normalizeProfilesRequest(request);
+  store.ingestProfiles(normalized.samples);
+  counters.profileSamples += normalized.samples.length;
+  counters.rejectedProfileSamples += normalized.rejected;
+  const message = normalized.rejected ? `${normalized.rejected} profile sample(s) rejected; first: ${normalized.firstError}` : '';
+  return {
+    accepted: normalized.samples.length,
+    rejected: normalized.rejected,
+    message,
+    traceIds: [],
+    notify: normalized.samples.length > 0,
+  };
 }

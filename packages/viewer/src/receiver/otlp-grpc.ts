@@ -14,6 +14,7 @@ const METHODS: Record<string, Signal> = {
   '/opentelemetry.proto.collector.trace.v1.TraceService/Export': 'traces',
   '/opentelemetry.proto.collector.logs.v1.LogsService/Export': 'logs',
   '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export': 'metrics',
+  '/opentelemetry.proto.collector.profiles.v1development.ProfilesService/Export': 'profiles',
 };
 const OK = 0;
 const INVALID_ARGUMENT = 3;

@@ -1,4 +1,4 @@
-// OTLP/HTTP receiver (POST /v1/traces, /v1/logs, /v1/metrics), protobuf and JSON on the same port,
+// OTLP/HTTP receiver (POST /v1/traces, /v1/logs, /v1/metrics, /v1development/profiles), protobuf and JSON on the same port,
 // answering in the request's own encoding as the OTLP specification requires.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -6,10 +6,15 @@ import { hostAllowed, hostName } from '../host-check.js';
 import { PayloadError } from '../store/normalize.js';
 import { BodyError, decompress, readBody } from './body.js';
 import { handleExport, type Counters, type Encoding, type ExportResult, type Signal } from './ingest.js';
-import { encodeExportResponse, encodeStatus } from '@sightline/otlp';
+import { encodeExportResponse, encodeStatus, JSON_REJECTED_KEYS } from '@sightline/otlp';
 import type { TraceStore } from '../store/store.js';
 
-const PATHS: Record<string, Signal> = { '/v1/traces': 'traces', '/v1/logs': 'logs', '/v1/metrics': 'metrics' };
+const PATHS: Record<string, Signal> = {
+  '/v1/traces': 'traces',
+  '/v1/logs': 'logs',
+  '/v1/metrics': 'metrics',
+  '/v1development/profiles': 'profiles',
+};
 const GRPC_INVALID_ARGUMENT = 3;
 const GRPC_PERMISSION_DENIED = 7;
 const GRPC_RESOURCE_EXHAUSTED = 8;
@@ -46,7 +51,7 @@ function sendStatus(response: ServerResponse, status: number, encoding: Encoding
 
 function sendResult(response: ServerResponse, encoding: Encoding, signal: Signal, result: ExportResult): void {
   if (encoding === 'protobuf') return send(response, 200, encoding, encodeExportResponse(result.rejected, result.message));
-  const rejectedKey = signal === 'traces' ? 'rejectedSpans' : signal === 'logs' ? 'rejectedLogRecords' : 'rejectedDataPoints';
+  const rejectedKey = JSON_REJECTED_KEYS[signal];
   const body = result.rejected ? { partialSuccess: { [rejectedKey]: String(result.rejected), errorMessage: result.message } } : {};
   send(response, 200, encoding, JSON.stringify(body));
 }
@@ -64,7 +69,14 @@ async function handle(hooks: ReceiverHooks, request: IncomingMessage, response: 
     );
   }
   const signal = PATHS[path];
-  if (!signal) return sendStatus(response, 404, 'json', 5, `no OTLP endpoint at ${path}; use /v1/traces, /v1/logs or /v1/metrics`);
+  if (!signal)
+    return sendStatus(
+      response,
+      404,
+      'json',
+      5,
+      `no OTLP endpoint at ${path}; use /v1/traces, /v1/logs, /v1/metrics or /v1development/profiles`,
+    );
   if (request.method !== 'POST') {
     response.setHeader('allow', 'POST');
     return sendStatus(response, 405, 'json', 12, `${request.method} is not allowed on ${path}; OTLP uses POST`);

@@ -1,5 +1,5 @@
 // Size and age limits evict in arrival order: whole traces (with their log records), batches of log
-// records and batches of metric points, whichever arrived first. A size overrun evicts down to 90% of the limit, so a store at
+// records, of metric points and of profile samples, whichever arrived first. A size overrun evicts down to 90% of the limit, so a store at
 // its limit does not evict on every batch.
 import type { Sqlite, Statement } from './sqlite.js';
 import type { StoreState } from './state.js';
@@ -28,6 +28,9 @@ export class Eviction {
   private readonly oldestMetricSeq: Statement;
   private readonly oldestMetricBatch: Statement;
   private readonly deleteMetricBatchRows: Statement;
+  private readonly oldestProfileSeq: Statement;
+  private readonly oldestProfileBatch: Statement;
+  private readonly deleteProfileBatchRows: Statement;
 
   constructor(
     private readonly db: Sqlite,
@@ -47,6 +50,9 @@ export class Eviction {
     this.oldestMetricSeq = db.prepare('SELECT min(seq) FROM metric_points', { pluck: true });
     this.oldestMetricBatch = db.prepare('SELECT seq, received_ms AS receivedMs FROM metric_points ORDER BY seq LIMIT 1');
     this.deleteMetricBatchRows = db.prepare('DELETE FROM metric_points WHERE seq = ? RETURNING bytes', { pluck: true });
+    this.oldestProfileSeq = db.prepare('SELECT min(seq) FROM profile_samples', { pluck: true });
+    this.oldestProfileBatch = db.prepare('SELECT seq, received_ms AS receivedMs FROM profile_samples ORDER BY seq LIMIT 1');
+    this.deleteProfileBatchRows = db.prepare('DELETE FROM profile_samples WHERE seq = ? RETURNING bytes', { pluck: true });
   }
 
   /** After an ingest: evicts what is over the size limit, and (at most once a second) what is too old. */
@@ -59,7 +65,12 @@ export class Eviction {
           const traceSeq = this.oldestTraceSeq.get() as number | null;
           const logSeq = this.oldestLogSeq.get() as number | null;
           const metricSeq = this.oldestMetricSeq.get() as number | null;
-          if (traceSeq === null && logSeq === null && metricSeq === null) break;
+          const profileSeq = this.oldestProfileSeq.get() as number | null;
+          if (traceSeq === null && logSeq === null && metricSeq === null && profileSeq === null) break;
+          if (profileSeq !== null && [traceSeq, logSeq, metricSeq].every((other) => other === null || profileSeq < other)) {
+            this.deleteProfileBatch(profileSeq);
+            continue;
+          }
           if (metricSeq !== null && (traceSeq === null || metricSeq < traceSeq) && (logSeq === null || metricSeq < logSeq)) {
             this.deleteMetricBatch(metricSeq);
             continue;
@@ -103,6 +114,11 @@ export class Eviction {
         if (!oldest || oldest.receivedMs >= cutoffMs) break;
         this.deleteMetricBatch(oldest.seq);
       }
+      for (;;) {
+        const oldest = this.oldestProfileBatch.get() as { seq: number; receivedMs: number } | undefined;
+        if (!oldest || oldest.receivedMs >= cutoffMs) break;
+        this.deleteProfileBatch(oldest.seq);
+      }
     });
   }
 
@@ -121,6 +137,12 @@ export class Eviction {
     const bytes = this.deleteMetricBatchRows.all(seq) as number[];
     for (const b of bytes) this.state.totalBytes -= b;
     this.state.evictedMetricPoints += bytes.length;
+  }
+
+  private deleteProfileBatch(seq: number): void {
+    const bytes = this.deleteProfileBatchRows.all(seq) as number[];
+    for (const b of bytes) this.state.totalBytes -= b;
+    this.state.evictedProfileSamples += bytes.length;
   }
 
   private deleteLogBatch(seq: number): void {

@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import { Sqlite } from './sqlite.js';
 
 /** Bumped when the tables change shape; a file of another version is refused, not misread. */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS resources (id INTEGER PRIMARY KEY, body TEXT NOT NULL UNIQUE);
@@ -103,11 +103,30 @@ CREATE TABLE IF NOT EXISTS metric_points (
 );
 CREATE INDEX IF NOT EXISTS metric_points_series_time ON metric_points (series_id, time_ns);
 CREATE INDEX IF NOT EXISTS metric_points_seq ON metric_points (seq);
+CREATE TABLE IF NOT EXISTS profile_stacks (id INTEGER PRIMARY KEY, frames TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS profile_samples (
+  id INTEGER PRIMARY KEY,
+  seq INTEGER NOT NULL,
+  received_ms INTEGER NOT NULL,
+  service TEXT NOT NULL,
+  type TEXT NOT NULL,
+  unit TEXT NOT NULL,
+  time_ns INTEGER NOT NULL,
+  trace_id TEXT NOT NULL,
+  span_id TEXT NOT NULL,
+  route TEXT NOT NULL,
+  stack_id INTEGER NOT NULL,
+  value REAL NOT NULL,
+  bytes INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS profile_samples_span ON profile_samples (trace_id, span_id);
+CREATE INDEX IF NOT EXISTS profile_samples_route ON profile_samples (service, route, time_ns);
+CREATE INDEX IF NOT EXISTS profile_samples_seq ON profile_samples (seq);
 `;
 
 /**
- * Opens (or creates) the store's database and brings it to SCHEMA_VERSION. Versions 2 and 3 lacked
- * only tables (logs; the metric tables), which the schema adds; a file of any other version is
+ * Opens (or creates) the store's database and brings it to SCHEMA_VERSION. Versions 2, 3 and 4 lacked
+ * only tables (logs; the metric tables; the profile tables), which the schema adds; a file of any other version is
  * refused with a message.
  */
 export function openStoreDatabase(path: string | undefined): Sqlite {
@@ -121,7 +140,7 @@ export function openStoreDatabase(path: string | undefined): Sqlite {
   db.pragma('cache_size = -65536');
   const version = Number(db.pragma('user_version'));
   const empty = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }).n === 0;
-  if (!empty && version !== SCHEMA_VERSION && version !== 2 && version !== 3) {
+  if (!empty && version !== SCHEMA_VERSION && version !== 2 && version !== 3 && version !== 4) {
     db.close();
     throw new Error(
       `the trace database ${path} was written by another version of the viewer (schema ${version}, this one reads ${SCHEMA_VERSION}); move it away or start with another --data directory`,

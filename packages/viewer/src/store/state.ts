@@ -10,6 +10,7 @@ export class StoreState {
   evictedTraces = 0;
   evictedLogRecords = 0;
   evictedMetricPoints = 0;
+  evictedProfileSamples = 0;
 }
 
 /** Each distinct resource and scope is stored once and referred to by id; the ids are cached. */

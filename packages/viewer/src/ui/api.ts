@@ -1,9 +1,10 @@
 // The UI's only data source: the viewer's JSON API (see the package README).
 import type { TraceOutline } from '../api/trace-json.js';
-import type { RedResult, RuntimeResult, TraceSummary } from '../store/store.js';
+import type { FlameGraph, ProfiledRoute, RedResult, RuntimeResult, TraceSummary } from '../store/store.js';
+import type { FlameNode } from '../store/profile-queries.js';
 
 // The search answer's and the outline's shapes are the server's own (types only: nothing of the server is bundled).
-export type { RedResult, RuntimeResult, TraceOutline, TraceSummary };
+export type { FlameGraph, FlameNode, ProfiledRoute, RedResult, RuntimeResult, TraceOutline, TraceSummary };
 
 export interface SpanEvent {
   name: string;
@@ -63,6 +64,9 @@ export const api = {
   metricServices: () => call<{ services: string[]; withMetrics: string[] }>('/api/metrics/services'),
   red: (params: URLSearchParams) => call<RedResult>(`/api/metrics/red?${params}`),
   runtime: (params: URLSearchParams) => call<RuntimeResult>(`/api/metrics/runtime?${params}`),
+  flame: (params: URLSearchParams) => call<FlameGraph>(`/api/profiles/flame?${params}`),
+  flameDiff: (params: URLSearchParams) => call<FlameGraph>(`/api/profiles/diff?${params}`),
+  profiledRoutes: (params: URLSearchParams) => call<{ types: string[]; routes: ProfiledRoute[] }>(`/api/profiles/routes?${params}`),
   clear: () => call<unknown>('/api/traces', { method: 'DELETE', headers: { 'x-sightline-ui': '1' } }),
   import: (file: File) =>
     call<{ traces: number; rejectedSpans: number; logRecords: number }>('/api/import', {

@@ -5,12 +5,13 @@ import { api } from './api.js';
 import { clear } from './dom.js';
 import { logsPage, type LogsPage } from './logs-page.js';
 import { metricsPage, type MetricsPage } from './metrics-page.js';
+import { profilesPage, type ProfilesPage } from './profiles-page.js';
 import { searchPage, type SearchPage } from './search-page.js';
 import { tracePage, type TracePage } from './trace-page.js';
 
 const app = document.getElementById('app')!;
 const live = document.getElementById('live')!;
-let page: SearchPage | TracePage | LogsPage | MetricsPage | undefined;
+let page: SearchPage | TracePage | LogsPage | MetricsPage | ProfilesPage | undefined;
 
 function route(): void {
   const hash = location.hash.replace(/^#/, '') || '/';
@@ -19,6 +20,7 @@ function route(): void {
   const traceMatch = /^\/trace\/([0-9a-fA-F]{32})$/.exec(path);
   const logs = path === '/logs';
   const metrics = path === '/metrics';
+  const profiles = path === '/profiles';
   if (page && 'dispose' in page) page.dispose();
   page = traceMatch
     ? tracePage(traceMatch[1]!.toLowerCase(), params)
@@ -26,7 +28,9 @@ function route(): void {
       ? logsPage(params)
       : metrics
         ? metricsPage(params)
-        : searchPage(params);
+        : profiles
+          ? profilesPage(params)
+          : searchPage(params);
   clear(app);
   app.append(page.element);
   document.title = traceMatch
@@ -35,9 +39,12 @@ function route(): void {
       ? 'Logs · Sightline'
       : metrics
         ? 'Metrics · Sightline'
-        : 'Search · Sightline';
+        : profiles
+          ? 'Profiles · Sightline'
+          : 'Search · Sightline';
   for (const link of document.querySelectorAll('nav a')) {
-    const current = link.getAttribute('href') === (logs ? '#/logs' : metrics ? '#/metrics' : traceMatch ? '' : '#/');
+    const current =
+      link.getAttribute('href') === (logs ? '#/logs' : metrics ? '#/metrics' : profiles ? '#/profiles' : traceMatch ? '' : '#/');
     if (current) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }

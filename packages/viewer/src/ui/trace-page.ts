@@ -7,6 +7,7 @@
 import { api, type LogRecord, type Span } from './api.js';
 import { clear, h } from './dom.js';
 import { displayValue, formatDuration, formatTime, serviceColor } from './format.js';
+import { flameGraph } from './flame-graph.js';
 import { logList } from './log-list.js';
 import { buildTrace, criticalPath, type SpanNode, type TraceModel } from './trace-model.js';
 
@@ -25,7 +26,7 @@ function table(caption: string, values: Record<string, unknown>): HTMLElement | 
   );
 }
 
-function details(node: SpanNode, s: Span | undefined, model: TraceModel, logs: LogRecord[]): HTMLElement {
+function details(node: SpanNode, s: Span | undefined, model: TraceModel, logs: LogRecord[], profile: HTMLElement): HTMLElement {
   const o = node.span;
   const status = s
     ? h('dd', { class: s.status.code === 'ERROR' ? 'status-error' : '' }, s.status.code, s.status.message ? `: ${s.status.message}` : '')
@@ -84,6 +85,7 @@ function details(node: SpanNode, s: Span | undefined, model: TraceModel, logs: L
     logs.length
       ? h('div', {}, h('h3', {}, `Logs (${logs.length})`), logList(logs, 'Logs of this span', { originNs: model.startNs }))
       : null,
+    profile,
     s ? table('Resource', s.resource) : null,
   );
 }
@@ -133,6 +135,38 @@ export function tracePage(traceId: string, params: URLSearchParams): TracePage {
   let logs: LogRecord[] = [];
   const logsBySpan = new Map<string, LogRecord[]>();
   const spanDetails = new Map<string, Span>();
+  // Each span's CPU flame graph (its samples and its descendants'), fetched once it is selected. An
+  // empty one is not kept: profiles arrive every 30 s, often after the spans.
+  const profiles = new Map<string, HTMLElement>();
+  const profileOf = (spanId: string, name: string): HTMLElement => {
+    const cached = profiles.get(spanId);
+    if (cached) return cached;
+    const el = h('section', { class: 'span-profile', 'aria-label': 'CPU profile', 'aria-busy': 'true' }, h('h3', {}, 'CPU profile'));
+    profiles.set(spanId, el);
+    api.flame(new URLSearchParams({ traceId, spanId, type: 'cpu' })).then(
+      (graph) => {
+        el.setAttribute('aria-busy', 'false');
+        if (graph.root.value > 0) {
+          el.append(flameGraph(graph, `CPU profile of ${name} and the spans under it`));
+          return;
+        }
+        profiles.delete(spanId);
+        el.append(
+          h(
+            'p',
+            { class: 'empty' },
+            'No CPU samples under this span (yet): profiling is off (SIGHTLINE_PROFILING=on turns it on), the span ran too briefly for a ~100 Hz sampler, or its profile has not arrived (they are sent every 30 s).',
+          ),
+        );
+      },
+      (error: Error) => {
+        profiles.delete(spanId);
+        el.setAttribute('aria-busy', 'false');
+        el.append(h('p', { role: 'alert' }, `The profile could not be loaded: ${error.message}`));
+      },
+    );
+    return el;
+  };
   let tree: HTMLElement | undefined;
   let detailsSlot: HTMLElement | undefined;
   let drawn = { from: -1, to: -1 };
@@ -209,7 +243,7 @@ export function tracePage(traceId: string, params: URLSearchParams): TracePage {
     if (!model || !detailsSlot) return;
     const node = model.byId.get(selected)!;
     const full = spanDetails.get(selected);
-    detailsSlot.replaceChildren(details(node, full, model, logsBySpan.get(selected) ?? []));
+    detailsSlot.replaceChildren(details(node, full, model, logsBySpan.get(selected) ?? [], profileOf(selected, node.span.name)));
     if (full) return;
     const wanted = selected;
     api.span(traceId, wanted).then(

@@ -58,3 +58,54 @@ export function span(traceId: string, fields: Record<string, unknown> = {}): Rec
     ...fields,
   };
 }
+
+export interface ProfileSampleSpec {
+  /** Frame names from the root to the leaf. */
+  stack: string[];
+  traceId?: string;
+  spanId?: string;
+  route?: string;
+  /** Nanoseconds of the profile's type. */
+  value: number;
+}
+
+/** An OTLP/JSON profiles request (v1development): one profile of `type` with these samples, over a dictionary built from them. */
+export function otlpProfilesJson(service: string, type: string, timeMs: number, samples: ProfileSampleSpec[]): Record<string, unknown> {
+  const strings = [''];
+  const str = (s: string): number => {
+    const i = strings.indexOf(s);
+    return i === -1 ? strings.push(s) - 1 : i;
+  };
+  const functionTable: Array<Record<string, unknown>> = [{}];
+  const locationTable: Array<Record<string, unknown>> = [{}];
+  const stackTable: Array<Record<string, unknown>> = [{}];
+  const linkTable: Array<Record<string, unknown>> = [{ traceId: '0'.repeat(32), spanId: '0'.repeat(16) }];
+  const attributeTable: Array<Record<string, unknown>> = [{}];
+  const location = (name: string): number => {
+    functionTable.push({ nameStrindex: str(name), filenameStrindex: str('/app/src/server.js') });
+    return locationTable.push({ lines: [{ functionIndex: functionTable.length - 1, line: '10' }] }) - 1;
+  };
+  const jsonSamples = samples.map((s) => {
+    // Leaf first on the wire.
+    const locationIndices = [...s.stack].reverse().map(location);
+    const stackIndex = stackTable.push({ locationIndices }) - 1;
+    const linkIndex = s.traceId && s.spanId ? linkTable.push({ traceId: s.traceId, spanId: s.spanId }) - 1 : 0;
+    const attributeIndices = s.route ? [attributeTable.push({ keyStrindex: str('http.route'), value: { stringValue: s.route } }) - 1] : [];
+    return { stackIndex, linkIndex, attributeIndices, values: [String(s.value)] };
+  });
+  const profile = {
+    sampleType: { typeStrindex: str(type), unitStrindex: str('nanoseconds') },
+    samples: jsonSamples,
+    timeUnixNano: String(BigInt(timeMs) * 1_000_000n),
+    durationNano: '30000000000',
+  };
+  return {
+    resourceProfiles: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
+        scopeProfiles: [{ scope: { name: 'test' }, profiles: [profile] }],
+      },
+    ],
+    dictionary: { mappingTable: [{}], locationTable, functionTable, linkTable, stringTable: strings, attributeTable, stackTable },
+  };
+}
