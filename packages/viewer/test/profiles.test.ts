@@ -118,7 +118,7 @@ test('profile batches are evicted in arrival order with traces; a schema-4 datab
 test('a profile whose time cannot be read is rejected with its samples counted; a malformed body gets 400', async () => {
   const viewer = await testViewer();
   try {
-    const request = otlpProfilesJson('bad', 'cpu', Date.now(), [{ stack: ['main'], value: 1e6 }]) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const request = otlpProfilesJson('bad', 'cpu', Date.now(), [{ stack: ['main'], value: 1e6 }]) as any;
     request.resourceProfiles[0].scopeProfiles[0].profiles[0].timeUnixNano = 'soon';
     const answer = await post(`${viewer.otlpHttpUrl}/v1development/profiles`, request);
     assert.equal(answer.status, 200);
