@@ -8,6 +8,7 @@
 //
 // node bench/micro-http.mjs <ratio>   (0: every request unsampled; 1: every request sampled)
 // MICRO_SIGHTLINE=<file URL of another build's dist/index.js> measures that build instead.
+// MICRO_PROFILING=1 turns the continuous profiler on.
 import dc from 'node:diagnostics_channel';
 import http from 'node:http';
 import { Socket } from 'node:net';
@@ -53,6 +54,8 @@ init({
   metrics: { exporters: ['otlp'], intervalMillis: 600_000 },
   logs: { exporter: 'none' },
   otlp: { endpoint: `http://127.0.0.1:${collector.address().port}` },
+  // MICRO_PROFILING=1: with the continuous profiler on (its samples labelled with each request's span).
+  profiling: { enabled: process.env.MICRO_PROFILING === '1' },
 });
 const traced = measure(requests, N, ROUNDS);
 await shutdown();

@@ -5,7 +5,7 @@
 // 24 only, this build against the previous one (HEAD when the sources have uncommitted changes, else
 // HEAD~1) side by side, 100% and 10% sampling, 3 short rounds, no fixed-rate phase: under 3 minutes.
 //
-// Settings (environment): BENCH_CONTENDERS=<text>[,<text>…]  BENCH_SCENARIOS=hello,realistic,hello-log  BENCH_NODES=current,24 (or 22, 26…)  BENCH_ROUNDS=3
+// Settings (environment): BENCH_CONTENDERS=<text>[,<text>…] (or | between texts)  BENCH_SCENARIOS=hello,realistic,hello-log  BENCH_NODES=current,24 (or 22, 26…)  BENCH_ROUNDS=3
 // BENCH_DURATION=8 (s)  BENCH_WARMUP=3 (s)  BENCH_CONNECTIONS=64
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -367,8 +367,9 @@ async function main() {
           continue;
         }
         // BENCH_CONTENDERS=Sightline keeps the untraced row and those whose name and sampling ("Sightline,
-        // traces + metrics 10%") contain the text, or one of several texts separated by commas.
-        const only = env.BENCH_CONTENDERS?.split(',');
+        // traces + metrics 10%") contain the text, or one of several texts separated by commas (by `|`
+        // when the texts themselves hold commas).
+        const only = env.BENCH_CONTENDERS?.split(env.BENCH_CONTENDERS.includes('|') ? '|' : ',');
         const candidates = QUICK
           ? quickContenders(sink, previous)
           : scenario === 'hello-log'

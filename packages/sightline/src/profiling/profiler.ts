@@ -12,7 +12,7 @@ import { SUPPRESS_TRACING_KEY } from '../context/suppress-tracing.js';
 import { log } from '../diag/logger.js';
 import { RecordingSpan, type SpanSink } from '../trace/span.js';
 import { loadPprof, type LabelSet, type PprofModule, type PprofProfile, type TimeProfiler } from './pprof-module.js';
-import { PER_SPAN_LABELS, SpanSampleLabels, isLocalRoot } from './span-labels.js';
+import { PER_SPAN_LABELS, RootLabels, SpanSampleLabels, isLocalRoot } from './span-labels.js';
 import type { ProfilingSettings } from './settings.js';
 import { PyroscopeExporter } from './pyroscope-exporter.js';
 import { encodeOtlpProfiles } from './otlp-profiles.js';
@@ -134,13 +134,14 @@ export class Profiler {
       }
       let labels = span.profileLabels as SpanSampleLabels | undefined;
       if (labels === undefined) {
-        let root = span;
+        const { spanId, traceId } = span.spanContext();
+        let root: RootLabels | undefined;
         if (!isLocalRoot(span)) {
           // The frame entered was copied from the parent's: its labels, if any, are the parent span's.
           const current = time.getContext();
-          if (current instanceof SpanSampleLabels && current.root.spanContext().traceId === span.spanContext().traceId) root = current.root;
+          if (current instanceof SpanSampleLabels && current.root.traceId === traceId) root = current.root;
         }
-        labels = new SpanSampleLabels(span.spanContext().spanId, root, this.samples());
+        labels = new SpanSampleLabels(spanId, root ?? new RootLabels(spanId, traceId, span.name), this.samples());
         span.profileLabels = labels;
       }
       time.setContext(labels);
@@ -152,7 +153,8 @@ export class Profiler {
   /** A local root span during whose life samples were taken names its profile. */
   onSpanEnd(span: RecordingSpan): void {
     const labels = span.profileLabels;
-    if (!(labels instanceof SpanSampleLabels) || labels.root !== span) return;
+    if (!(labels instanceof SpanSampleLabels) || labels.root.spanId !== labels.spanId) return;
+    labels.root.update(span);
     if (this.samples() === labels.samplesAtStart) return;
     span.attributes[PROFILE_ID_ATTRIBUTE] = span.spanContext().spanId;
     span.attributeCount++;

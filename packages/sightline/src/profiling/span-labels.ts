@@ -16,26 +16,46 @@ export const LABEL_ROUTE = 'http_route';
 /** Labels that name one span or trace each: kept for the viewer, left out of what Pyroscope indexes as series. */
 export const PER_SPAN_LABELS = [LABEL_SPAN_ID, LABEL_TRACE_ID];
 
+/**
+ * What the samples of a local root (a span without a parent in this process: a request, a job) say
+ * about it. Its name and route are copied in when the root ends (a server span learns its route late).
+ * Labels hold this, never the span: @datadog/pprof keeps each context alive through a persistent
+ * handle until the async frames holding it are collected, and a span with its attributes kept that
+ * long was promoted to the old generation, request after request.
+ */
+export class RootLabels {
+  route: string | undefined = undefined;
+  constructor(
+    readonly spanId: string,
+    readonly traceId: string,
+    public name: string,
+  ) {}
+
+  /** The root ended: its final name and route. */
+  update(span: RecordingSpan): void {
+    this.name = span.name;
+    const route = span.attributes['http.route'];
+    this.route = typeof route === 'string' ? route : undefined;
+  }
+}
+
 export class SpanSampleLabels {
   constructor(
     readonly spanId: string,
-    /** The span's local root: a span without a parent in this process (a request, a job). */
-    readonly root: RecordingSpan,
+    readonly root: RootLabels,
     /** The profiler's sample count when the span was first entered: the root names its profile only if it moved. */
     readonly samplesAtStart: number,
   ) {}
 
   toLabels(): LabelSet {
     const root = this.root;
-    const rootContext = root.spanContext();
     const labels: LabelSet = {
-      [LABEL_ROOT_SPAN_ID]: rootContext.spanId,
+      [LABEL_ROOT_SPAN_ID]: root.spanId,
       [LABEL_ROOT_SPAN_NAME]: root.name,
       [LABEL_SPAN_ID]: this.spanId,
-      [LABEL_TRACE_ID]: rootContext.traceId,
+      [LABEL_TRACE_ID]: root.traceId,
     };
-    const route = root.attributes['http.route'];
-    if (typeof route === 'string') labels[LABEL_ROUTE] = route;
+    if (root.route !== undefined) labels[LABEL_ROUTE] = root.route;
     return labels;
   }
 }
