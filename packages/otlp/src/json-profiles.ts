@@ -25,16 +25,10 @@ function sample(r: Reader): Json {
     else if (n === 2) (out.attributeIndices as number[]).push(...r.repeated((p) => p.varint(), VARINT));
     else if (n === 3) out.linkIndex = r.varint();
     else if (n === 4) (out.values as string[]).push(...r.repeated((p) => p.varintString(), VARINT));
-    else if (n === 5)
-      push(
-        out,
-        'timestampsUnixNano',
-        r.repeated((p) => p.fixed64String(), FIXED64),
-      );
+    else if (n === 5) for (const time of r.repeated((p) => p.fixed64String(), FIXED64)) push(out, 'timestampsUnixNano', time);
     else return false;
     return true;
   });
-  if (Array.isArray(out.timestampsUnixNano)) out.timestampsUnixNano = (out.timestampsUnixNano as string[][]).flat();
   return out;
 }
 

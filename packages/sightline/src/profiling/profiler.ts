@@ -25,6 +25,8 @@ const gzipAsync = promisify(gzip);
 /** The attribute naming a local root's profile (Grafana's convention): the root's span id, which its samples carry as `span_id`. */
 export const PROFILE_ID_ATTRIBUTE = 'pyroscope.profile.id';
 const NO_LABELS: LabelSet = Object.freeze({}) as LabelSet;
+/** The shortest time a flush collects a profile for (see exportNow). */
+const MIN_COLLECTION_MILLIS = 1000;
 // The export request is the profiler's own: never traced.
 const SUPPRESSED: Context = LinkedContext.ROOT.setValue(SUPPRESS_TRACING_KEY, true);
 
@@ -180,9 +182,14 @@ export class Profiler {
     return { profile, fromMillis, untilMillis };
   }
 
-  /** Collects and sends what was sampled since the last export. */
+  /**
+   * Collects and sends what was sampled since the last export. A collection stops the main thread for
+   * tens of milliseconds, so a flush within a second of the last one (forceFlush() called per
+   * invocation) leaves the samples for the next; the final one (`restart` false) always collects.
+   */
   async exportNow(restart = true): Promise<void> {
     await this.inFlight;
+    if (restart && Date.now() - this.startedAt < MIN_COLLECTION_MILLIS) return;
     const collected = this.collect(restart);
     if (collected === undefined) return;
     this.handToWorker(collected);

@@ -113,7 +113,11 @@ export function parseTraceQuery(params: URLSearchParams, now = Date.now()): Trac
 /** The span and every span under it, from the trace's outline. */
 function subtree(store: TraceStore, traceId: string, spanId: string): string[] {
   const children = new Map<string, string[]>();
-  for (const [id, parent] of store.traceOutline(traceId)) children.set(parent, [...(children.get(parent) ?? []), id]);
+  for (const [id, parent] of store.traceOutline(traceId)) {
+    const siblings = children.get(parent);
+    if (siblings === undefined) children.set(parent, [id]);
+    else siblings.push(id);
+  }
   const out: string[] = [];
   const stack = [spanId];
   while (stack.length > 0 && out.length < 100_000) {
