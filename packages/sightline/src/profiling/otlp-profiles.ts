@@ -5,8 +5,9 @@
 // so the viewer can draw the flame graph of one span, of a trace, or of a route over time.
 import { randomBytes } from 'node:crypto';
 import type { Attributes } from '@opentelemetry/api';
-import { ProtoWriter } from '@sightline/otlp';
-import { writeAttributes } from '../export/otlp-attributes.js';
+import { ProtoWriter, WIRE_FIXED64, WIRE_VARINT } from '@sightline/otlp';
+import { OtlpEnvelope, type EnvelopeScope } from '../export/otlp-envelope.js';
+import { toRelative, unixNanoParts } from '../trace/time.js';
 import { SDK_VERSION } from '../version.js';
 import type { PprofProfile } from './pprof-module.js';
 import { LABEL_ROUTE, LABEL_SPAN_ID, LABEL_TRACE_ID } from './span-labels.js';
@@ -39,11 +40,33 @@ interface EncodedSample {
   values: number[];
 }
 
-function splitNanos(nanos: bigint): [number, number] {
-  return [Number(nanos >> 32n), Number(nanos & 0xffffffffn)];
+const SCOPE: EnvelopeScope = { name: 'sightline', version: SDK_VERSION };
+
+/** ValueType { type_strindex = 1; unit_strindex = 2 } as field `field`. */
+function writeValueType(w: ProtoWriter, field: number, type: number, unit: number): void {
+  w.fork(field);
+  w.tag(1, WIRE_VARINT);
+  w.uint32(type);
+  w.tag(2, WIRE_VARINT);
+  w.uint32(unit);
+  w.join();
 }
 
-export function encodeOtlpProfiles(profile: PprofProfile, resource: Attributes, fromMillis: number, untilMillis: number): Uint8Array {
+export class OtlpProfilesEncoder {
+  /** The resource and scope, encoded once, as for the other signals. */
+  private readonly envelope: OtlpEnvelope;
+
+  constructor(resource: Attributes) {
+    this.envelope = new OtlpEnvelope(resource);
+  }
+
+  /** The profile sampled between two epoch-millisecond times, as an ExportProfilesServiceRequest. */
+  encode(profile: PprofProfile, fromMillis: number, untilMillis: number): Uint8Array {
+    return encodeProfiles(this.envelope, profile, fromMillis, untilMillis);
+  }
+}
+
+function encodeProfiles(envelope: OtlpEnvelope, profile: PprofProfile, fromMillis: number, untilMillis: number): Uint8Array {
   const pprofStrings = profile.stringTable.strings;
   const strings = new Table<string>('', '');
   const str = (value: string): number => strings.add(value, () => value);
@@ -71,7 +94,7 @@ export function encodeOtlpProfiles(profile: PprofProfile, resource: Attributes, 
   const links = new Table<[string, string]>([ZERO_TRACE_ID, ZERO_SPAN_ID], '');
   const attributes = new Table<[number, string]>([0, ''], '');
 
-  const keyOf = (name: string): number => profile.stringTable.strings.indexOf(name);
+  const keyOf = (name: string): number => pprofStrings.indexOf(name);
   const traceKey = keyOf(LABEL_TRACE_ID);
   const spanKey = keyOf(LABEL_SPAN_ID);
   const routeKey = keyOf(LABEL_ROUTE);
@@ -99,65 +122,51 @@ export function encodeOtlpProfiles(profile: PprofProfile, resource: Attributes, 
     samples.push({ stack, link, attribute, values: types.map((t) => Number(s.value[t.i] ?? 0)) });
   }
 
-  const w = new ProtoWriter(64 * 1024);
-  w.fork(1); // ResourceProfiles
-  w.fork(1); // Resource
-  writeAttributes(w, 1, resource);
-  w.join();
-  w.fork(2); // ScopeProfiles
-  w.fork(1); // InstrumentationScope
-  w.string(1, 'sightline');
-  w.string(2, SDK_VERSION);
-  w.join();
-  const [timeHi, timeLo] = splitNanos(BigInt(Math.round(fromMillis)) * 1_000_000n);
+  const start = { hi: 0, lo: 0 };
+  unixNanoParts(toRelative(fromMillis), start);
   const duration = Math.max(0, Math.round(untilMillis - fromMillis)) * 1_000_000;
   const periodType = profile.periodType;
-  types.forEach((type, t) => {
+  const profiles = types.map((type, t) => ({ scope: SCOPE, type, t }));
+  // Resource, scope and the profiles (Profile is field 2 of ScopeProfiles, as other signals' items).
+  const envelopeBytes = envelope.encode(profiles, 16 * samples.length, (w, { type, t }) => {
     w.fork(2); // Profile
-    w.fork(1); // sample_type
-    w.tag(1, 0);
-    w.uint32(str(type.type));
-    w.tag(2, 0);
-    w.uint32(str(type.unit));
-    w.join();
+    writeValueType(w, 1, str(type.type), str(type.unit));
     for (const sample of samples) {
       const value = sample.values[t]!;
       if (value === 0) continue;
       w.fork(2); // Sample
-      w.tag(1, 0);
+      w.tag(1, WIRE_VARINT);
       w.uint32(sample.stack);
       if (sample.attribute !== 0) {
-        w.tag(2, 0);
+        w.tag(2, WIRE_VARINT);
         w.uint32(sample.attribute);
       }
       if (sample.link !== 0) {
-        w.tag(3, 0);
+        w.tag(3, WIRE_VARINT);
         w.uint32(sample.link);
       }
-      w.tag(4, 0);
+      w.tag(4, WIRE_VARINT);
       w.int64(value);
       w.join();
     }
-    w.tag(3, 1);
-    w.fixed64(timeHi, timeLo);
-    w.tag(4, 0);
+    w.tag(3, WIRE_FIXED64);
+    w.fixed64(start.hi, start.lo);
+    w.tag(4, WIRE_VARINT);
     w.int64(duration);
     if (periodType !== undefined) {
-      w.fork(5);
-      w.tag(1, 0);
-      w.uint32(str(pprofStrings[Number(periodType.type)] ?? ''));
-      w.tag(2, 0);
-      w.uint32(str(pprofStrings[Number(periodType.unit)] ?? ''));
-      w.join();
-      w.tag(6, 0);
+      writeValueType(w, 5, str(pprofStrings[Number(periodType.type)] ?? ''), str(pprofStrings[Number(periodType.unit)] ?? ''));
+      w.tag(6, WIRE_VARINT);
       w.int64(Number(profile.period));
     }
     w.bytes(7, randomBytes(16));
     w.join();
   });
-  w.join(); // ScopeProfiles
-  w.join(); // ResourceProfiles
 
+  // The dictionary every profile indexes into: field 2 of the request, after the resource groups.
+  // Written last, once the profiles above have added their strings, into a writer of its own whose
+  // (unpooled) buffer the export worker can take over whole.
+  const w = new ProtoWriter(envelopeBytes.length + 64 * 1024);
+  w.raw(envelopeBytes);
   w.fork(2); // ProfilesDictionary
   w.fork(1); // mapping_table[0], the zero Mapping
   w.join();

@@ -15,7 +15,7 @@ import { loadPprof, type LabelSet, type PprofModule, type PprofProfile, type Tim
 import { PER_SPAN_LABELS, RootLabels, SpanSampleLabels, isLocalRoot } from './span-labels.js';
 import type { ProfilingSettings } from './settings.js';
 import { PyroscopeExporter } from './pyroscope-exporter.js';
-import { encodeOtlpProfiles } from './otlp-profiles.js';
+import { OtlpProfilesEncoder } from './otlp-profiles.js';
 import type { Attributes } from '@opentelemetry/api';
 
 /** Hands an encoded OTLP profiles request to the export worker; false when it could not. */
@@ -51,6 +51,7 @@ export class Profiler {
   private timer: NodeJS.Timeout | undefined;
   private exporter: PyroscopeExporter | undefined;
   private inFlight: Promise<void> | undefined;
+  private encoder: OtlpProfilesEncoder | undefined;
   readonly stats: ProfilingStats = { profilesExported: 0, profilesFailed: 0 };
 
   constructor(
@@ -215,7 +216,8 @@ export class Profiler {
   private handToWorker(collected: CollectedProfile): void {
     if (this.sendOtlp === undefined) return;
     try {
-      const body = encodeOtlpProfiles(collected.profile, this.resource, collected.fromMillis, collected.untilMillis);
+      this.encoder ??= new OtlpProfilesEncoder(this.resource);
+      const body = this.encoder.encode(collected.profile, collected.fromMillis, collected.untilMillis);
       if (this.sendOtlp(body, 1)) this.stats.profilesExported++;
       else this.stats.profilesFailed++;
     } catch (error) {
