@@ -27,6 +27,21 @@ export function clear(el: Element): void {
   while (el.firstChild) el.firstChild.remove();
 }
 
+/** A <select> named `name` offering `options` ([value, label] pairs), with `value` chosen. */
+export function choice(name: string, options: ReadonlyArray<readonly [string, string]>, value: string): HTMLSelectElement {
+  const select = h('select', { name }, ...options.map(([v, label]) => h('option', { value: v }, label)));
+  select.value = value;
+  return select;
+}
+
+/** The recent time ranges the metrics and profiles pages offer: look-backs the API reads as `since`. */
+export const RECENT_RANGES: ReadonlyArray<readonly [string, string]> = [
+  ['15m', 'Last 15 minutes'],
+  ['1h', 'Last hour'],
+  ['6h', 'Last 6 hours'],
+  ['24h', 'Last 24 hours'],
+];
+
 /** A labelled form control, as the search forms lay them out. */
 export function field(label: string, control: HTMLElement): HTMLElement {
   return h('label', { class: 'field' }, h('span', {}, label), control);

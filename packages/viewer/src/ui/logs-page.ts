@@ -2,7 +2,7 @@
 // and time range (kept in the URL like the trace search). Records written inside a span link to it.
 
 import { api } from './api.js';
-import { clear, field, formParams, h } from './dom.js';
+import { choice, clear, field, formParams, h } from './dom.js';
 import { logList } from './log-list.js';
 
 const RANGES: Array<[string, string]> = [
@@ -26,14 +26,12 @@ export interface LogsPage {
 
 export function logsPage(params: URLSearchParams): LogsPage {
   const service = h('select', { name: 'service' }, h('option', { value: '' }, 'All services'));
-  const severity = h('select', { name: 'severity' }, ...SEVERITIES.map(([v, label]) => h('option', { value: v }, label)));
+  const severity = choice('severity', SEVERITIES, params.get('severity') ?? '');
   const text = h('input', { name: 'text', placeholder: 'text in the body or attributes', size: 28 });
-  const since = h('select', { name: 'since' }, ...RANGES.map(([v, label]) => h('option', { value: v }, label)));
+  const since = choice('since', RANGES, params.get('since') ?? '');
   const status = h('p', { class: 'search-status', role: 'status', 'aria-live': 'polite' });
   const results = h('div', { class: 'log-results' });
-  severity.value = params.get('severity') ?? '';
   text.value = params.get('text') ?? '';
-  since.value = params.get('since') ?? '';
 
   const form = h(
     'form',

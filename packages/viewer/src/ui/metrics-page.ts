@@ -3,14 +3,8 @@
 // metrics), then its runtime health per instance. A click on any point lists the traces behind it.
 import { api, type RedResult, type RuntimeResult } from './api.js';
 import { timeChart } from './chart.js';
-import { clear, field, formParams, h } from './dom.js';
+import { choice, clear, field, formParams, h, RECENT_RANGES } from './dom.js';
 
-const RANGES: Array<[string, string]> = [
-  ['15m', 'Last 15 minutes'],
-  ['1h', 'Last hour'],
-  ['6h', 'Last 6 hours'],
-  ['24h', 'Last 24 hours'],
-];
 const MAX_ROUTES = 12;
 /** Live updates redraw at most this often: charts do not need every new span. */
 const REFRESH_MILLIS = 5000;
@@ -34,8 +28,7 @@ export interface MetricsPage {
 
 export function metricsPage(params: URLSearchParams): MetricsPage {
   const service = h('select', { name: 'service' });
-  const since = h('select', { name: 'since' }, ...RANGES.map(([v, label]) => h('option', { value: v }, label)));
-  since.value = params.get('since') ?? '1h';
+  const since = choice('since', RECENT_RANGES, params.get('since') ?? '1h');
   const status = h('p', { class: 'search-status', role: 'status', 'aria-live': 'polite' });
   const red = h('div', { class: 'metrics-routes' });
   const runtime = h('div', { class: 'metrics-runtime' });

@@ -1,15 +1,9 @@
 // The profiles page: for one service, where its CPU (or wall) time went over a time range, for one
 // route or all of them, as a flame graph; with a baseline range, the difference between the two.
 import { api } from './api.js';
-import { clear, field, formParams, h } from './dom.js';
+import { choice, clear, field, formParams, h, RECENT_RANGES } from './dom.js';
 import { flameGraph } from './flame-graph.js';
 
-const RANGES: Array<[string, string]> = [
-  ['15m', 'Last 15 minutes'],
-  ['1h', 'Last hour'],
-  ['6h', 'Last 6 hours'],
-  ['24h', 'Last 24 hours'],
-];
 const BASELINES: Array<[string, string]> = [
   ['', 'No comparison'],
   ['1h', 'The hour before'],
@@ -28,12 +22,16 @@ const hoursOf = (range: string): number => Number(range.slice(0, -1)) / (range.e
 export function profilesPage(params: URLSearchParams): ProfilesPage {
   const service = h('select', { name: 'service' });
   const route = h('select', { name: 'route' });
-  const type = h('select', { name: 'type' }, h('option', { value: 'cpu' }, 'CPU time'), h('option', { value: 'wall' }, 'Wall time'));
-  type.value = params.get('type') ?? 'cpu';
-  const since = h('select', { name: 'since' }, ...RANGES.map(([v, label]) => h('option', { value: v }, label)));
-  since.value = params.get('since') ?? '1h';
-  const baseline = h('select', { name: 'baseline' }, ...BASELINES.map(([v, label]) => h('option', { value: v }, label)));
-  baseline.value = params.get('baseline') ?? '';
+  const type = choice(
+    'type',
+    [
+      ['cpu', 'CPU time'],
+      ['wall', 'Wall time'],
+    ],
+    params.get('type') ?? 'cpu',
+  );
+  const since = choice('since', RECENT_RANGES, params.get('since') ?? '1h');
+  const baseline = choice('baseline', BASELINES, params.get('baseline') ?? '');
   const status = h('p', { class: 'search-status', role: 'status', 'aria-live': 'polite' });
   const graphSlot = h('div', { class: 'profiles-graph' });
   const form = h(

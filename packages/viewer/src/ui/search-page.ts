@@ -2,7 +2,7 @@
 // results newest first with duration, span count, services and errors at a glance.
 
 import { api, type TraceSummary } from './api.js';
-import { clear, field, formParams, h } from './dom.js';
+import { choice, clear, field, formParams, h } from './dom.js';
 import { formatDuration, formatTime, serviceColor } from './format.js';
 
 const RANGES: Array<[string, string]> = [
@@ -58,7 +58,7 @@ export function searchPage(params: URLSearchParams): SearchPage {
   const minDuration = h('input', { name: 'minDurationMs', inputmode: 'decimal', placeholder: 'e.g. 100', size: 6 });
   const maxDuration = h('input', { name: 'maxDurationMs', inputmode: 'decimal', placeholder: 'ms', size: 6 });
   const attr = h('input', { name: 'attr', placeholder: 'http.route=/orders/:id', size: 24 });
-  const since = h('select', { name: 'since' }, ...RANGES.map(([v, label]) => h('option', { value: v }, label)));
+  const since = choice('since', RANGES, params.get('since') ?? '');
   const limit = h('select', { name: 'limit' }, ...['20', '50', '100', '500'].map((v) => h('option', { value: v }, v)));
   const status = h('p', { class: 'search-status', role: 'status', 'aria-live': 'polite' });
   const results = h('ol', { class: 'results', 'aria-label': 'Traces' });
@@ -67,7 +67,6 @@ export function searchPage(params: URLSearchParams): SearchPage {
   minDuration.value = params.get('minDurationMs') ?? '';
   maxDuration.value = params.get('maxDurationMs') ?? '';
   attr.value = params.get('attr') ?? '';
-  since.value = params.get('since') ?? '';
   limit.value = params.get('limit') ?? '50';
 
   const form = h(
