@@ -62,10 +62,6 @@ export class Profiler {
     private readonly load: () => ReturnType<typeof loadPprof> = loadPprof,
   ) {}
 
-  get running(): boolean {
-    return this.time !== undefined;
-  }
-
   /** Starts sampling; returns false, having said why once, when profiling cannot run here. */
   start(): boolean {
     if (this.settings.endpoint === undefined && this.sendOtlp === undefined) {
