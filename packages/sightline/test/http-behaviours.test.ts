@@ -178,6 +178,23 @@ describe('HTTP instrumentation behaviours', () => {
     assert.equal(span.attributes['http.response.status_code'], undefined);
   });
 
+  it('ends the spans of pipelined requests the client abandons, each once', async () => {
+    const socket = net.connect(app.port, '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    // The second request arrives while the first response is still pending on the connection.
+    socket.write('GET /slow?n=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /slow?n=2 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    await new Promise((r) => setTimeout(r, 200));
+    socket.destroy();
+    const pipelined = (s: typeof receiver.spans) =>
+      s.filter((x) => x.attributes['url.path'] === '/slow' && /^n=[12]$/.test(String(x.attributes['url.query'])));
+    const spans = pipelined(await until(receiver, (s) => pipelined(s).length >= 2, 'both aborted pipelined /slow spans'));
+    assert.deepEqual(spans.map((x) => x.attributes['url.query']).sort(), ['n=1', 'n=2']);
+    for (const span of spans) {
+      assert.equal(span.attributes['error.type'], 'aborted');
+      assert.equal(span.status.code, 2);
+    }
+  });
+
   it('never traces the exporter’s own requests', () => {
     assert.equal(
       receiver.spans.filter(

@@ -229,6 +229,33 @@ describe('tail sampling in the process', () => {
     assert.ok(head.exported.every((s) => s.keptBy === undefined));
   });
 
+  it('builds a held span’s export-only attributes only when its trace is kept, or for an attribute rule to read', () => {
+    let built = 0;
+    const span = (tracer: ReturnType<typeof setup>['tracer'], tenant: string, fail: boolean) => {
+      const s = tracer.startSpan('GET /') as RecordingSpan;
+      s.setExportAttributes(() => (built++, { tenant, 'client.address': '10.0.0.1' }));
+      if (fail) s.setStatus({ code: SpanStatusCode.ERROR });
+      s.end();
+      return s;
+    };
+    const plain = setup();
+    span(plain.tracer, 'silver', false);
+    assert.equal(built, 0, 'a dropped trace never builds them');
+    const failed = span(plain.tracer, 'silver', true);
+    assert.equal(built, 1);
+    assert.deepEqual(plain.exported, [failed]);
+    assert.equal(failed.attributes['client.address'], '10.0.0.1', 'set although the span had ended');
+    const ruled = setup({ attributes: [['tenant', 'gold']] });
+    const gold = span(ruled.tracer, 'gold', false);
+    span(ruled.tracer, 'silver', false);
+    assert.deepEqual(ruled.exported, [gold]);
+    assert.equal(gold.keptBy, 'attribute', 'a rule sees them');
+    const sampled = setup({}, 1);
+    const now = sampled.tracer.startSpan('GET /') as RecordingSpan;
+    now.setExportAttributes(() => ({ 'client.address': '10.0.0.2' }));
+    assert.equal(now.attributes['client.address'], '10.0.0.2', 'a sampled span gets them at once');
+  });
+
   it('bounds what waits: past maxTraces the oldest trace is decided early; a rate limit caps kept traces', () => {
     const bounded = setup({ maxTraces: 2 });
     // Requests that leave background work running are held until the grace period is over.
@@ -332,6 +359,10 @@ describe('tail sampling in a running service', () => {
           assert.equal(byTrace.get(server.traceId)!.length, 2, `request ${n}: its whole trace`);
           if (server.flags & 1 && server.attributes['sightline.sampling.kept_by'] === undefined) continue; // head-sampled anyway
           assert.equal(server.attributes['sightline.sampling.kept_by'], special, `request ${n}: why`);
+          // The attributes a held span builds only once its trace is kept are there.
+          assert.equal(server.attributes['client.address'], '127.0.0.1', `request ${n}: client.address`);
+          assert.equal(server.attributes['url.scheme'], 'http', `request ${n}: url.scheme`);
+          assert.equal(server.attributes['server.port'], app.port, `request ${n}: server.port`);
         } else {
           others++;
           if (server !== undefined) {

@@ -8,14 +8,13 @@ import {
   type TextMapPropagator,
   type TextMapSetter,
 } from '@opentelemetry/api';
+import { isAllZeros } from '../trace/ids.js';
 import { TraceState } from '../trace/trace-state.js';
 
 export const TRACEPARENT = 'traceparent';
 export const TRACESTATE = 'tracestate';
 
 const TRACEPARENT_PATTERN = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
-const ZERO_TRACE_ID = '00000000000000000000000000000000';
-const ZERO_SPAN_ID = '0000000000000000';
 /** Flags Sightline understands and forwards: sampled (0x01) and random (0x02). */
 const KNOWN_FLAGS = 0x03;
 
@@ -26,7 +25,7 @@ export function parseTraceparent(value: string): SpanContext | undefined {
   const [, version, traceId, spanId, flags, rest] = match as unknown as [string, string, string, string, string, string | undefined];
   if (version === 'ff') return undefined;
   if (version === '00' && rest !== undefined) return undefined;
-  if (traceId === ZERO_TRACE_ID || spanId === ZERO_SPAN_ID) return undefined;
+  if (isAllZeros(traceId) || isAllZeros(spanId)) return undefined;
   return { traceId, spanId, traceFlags: parseInt(flags, 16) & KNOWN_FLAGS, isRemote: true };
 }
 

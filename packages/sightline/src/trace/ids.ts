@@ -27,19 +27,27 @@ function randomHex(digits: number): string {
   return chunk.slice(at, at + digits);
 }
 
-const ZERO_TRACE_ID = '00000000000000000000000000000000';
-const ZERO_SPAN_ID = '0000000000000000';
+/**
+ * Whether an id is all zeros (invalid in W3C trace context), read digit by digit: a random id fails on
+ * its first digit 15 times in 16. Comparing with a string of zeros instead cost ~300 instructions per
+ * id, because an id is a slice of a longer string and V8 compares unequal kinds of string in its
+ * runtime, not in generated code.
+ */
+export function isAllZeros(id: string): boolean {
+  for (let i = 0; i < id.length; i++) if (id.charCodeAt(i) !== 48) return false;
+  return true;
+}
 
 /** 32 lowercase hex digits, never all zero; every bit random, so the W3C Level 2 random flag holds. */
 export function newTraceId(): string {
   const id = randomHex(32);
-  return id === ZERO_TRACE_ID ? newTraceId() : id;
+  return isAllZeros(id) ? newTraceId() : id;
 }
 
 /** 16 lowercase hex digits, never all zero. */
 export function newSpanId(): string {
   const id = randomHex(16);
-  return id === ZERO_SPAN_ID ? newSpanId() : id;
+  return isAllZeros(id) ? newSpanId() : id;
 }
 
 /**
@@ -48,5 +56,5 @@ export function newSpanId(): string {
  * hex are the caller's own doing and still encode without harm.
  */
 export function hasUsableIds(sc: { traceId: string; spanId: string }): boolean {
-  return sc.traceId.length === 32 && sc.spanId.length === 16 && sc.traceId !== ZERO_TRACE_ID && sc.spanId !== ZERO_SPAN_ID;
+  return sc.traceId.length === 32 && sc.spanId.length === 16 && !isAllZeros(sc.traceId) && !isAllZeros(sc.spanId);
 }

@@ -62,6 +62,8 @@ export class RecordingSpan implements Span {
   tail: TailTrace | undefined = undefined;
   /** Set by the profiler while it runs: the labels its samples under this span carry. */
   profileLabels: object | undefined = undefined;
+  /** Attributes setExportAttributes() left to build if the tail sampler keeps the span. */
+  private deferredAttributes: (() => Attributes) | undefined = undefined;
 
   constructor(
     readonly context: SpanContext,
@@ -84,21 +86,54 @@ export class RecordingSpan implements Span {
   }
 
   setAttribute(key: string, value: AttributeValue): this {
-    if (this.ended) return this;
+    if (!this.ended) this.putAttribute(key, value);
+    return this;
+  }
+
+  private putAttribute(key: string, value: AttributeValue): void {
     if (!isValidKey(key) || !isAttributeValue(value)) {
       invalidAttribute(key, value);
-      return this;
+      return;
     }
     const attrs = this.attributes;
     if (attrs[key] === undefined) {
       if (this.attributeCount >= this.limits.attributeCountLimit) {
         this.droppedAttributesCount++;
-        return this;
+        return;
       }
       this.attributeCount++;
     }
     attrs[key] = truncate(value, this.limits.attributeValueLengthLimit);
-    return this;
+  }
+
+  /**
+   * Attributes that only an exported span needs (an HTTP server span's client address, user agent…):
+   * set now on a span that will be exported; on a span the tail sampler holds, built only if its trace
+   * is kept, which most are not. Building them was most of what a held request cost.
+   */
+  setExportAttributes(build: () => Attributes): void {
+    if (this.ended) return;
+    if (this.tail === undefined) {
+      this.setAttributes(build());
+      return;
+    }
+    const earlier = this.deferredAttributes;
+    this.deferredAttributes = earlier === undefined ? build : () => ({ ...earlier(), ...build() });
+  }
+
+  /** Sets the attributes setExportAttributes() deferred, even after the span ended (the tail sampler keeps it, or reads its attributes). */
+  resolveDeferredAttributes(): void {
+    const build = this.deferredAttributes;
+    if (build === undefined) return;
+    this.deferredAttributes = undefined;
+    let attributes: Attributes;
+    try {
+      attributes = build();
+    } catch (error) {
+      log.warnOnce('deferred-attributes', `could not build a span's attributes; it is exported without them: ${(error as Error).message}`);
+      return;
+    }
+    for (const key in attributes) this.putAttribute(key, attributes[key] as AttributeValue);
   }
 
   setAttributes(attributes: Attributes): this {

@@ -161,7 +161,10 @@ export class TailSampler implements SpanSink {
   private reasonToKeep(span: RecordingSpan, isRoot: boolean): KeptBy | undefined {
     if (span.statusCode === SpanStatusCode.ERROR) return 'error';
     if (isRoot && span.endTime - span.startTime >= this.settings.latencyMillis) return 'latency';
-    for (const [key, value] of this.settings.attributes) if (String(span.attributes[key]) === value) return 'attribute';
+    const rules = this.settings.attributes;
+    if (rules.length === 0) return undefined;
+    span.resolveDeferredAttributes();
+    for (const [key, value] of rules) if (String(span.attributes[key]) === value) return 'attribute';
     return undefined;
   }
 
@@ -248,6 +251,7 @@ export class TailSampler implements SpanSink {
   }
 
   private keep(span: RecordingSpan, keptBy: KeptBy): void {
+    span.resolveDeferredAttributes();
     span.keptBy = keptBy;
     this.downstream.offer(span);
   }

@@ -18,18 +18,19 @@ import {
 import type { HttpSettings } from '../settings.js';
 import { LinkedContext } from '../../context/linked-context.js';
 import { log } from '../../diag/logger.js';
+import { RecordingSpan } from '../../trace/span.js';
 import { isInternalServer, SUPPRESS_TRACING_KEY } from '../../context/suppress-tracing.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
 import { QueryRedactor } from '../redaction/url-query.js';
 import { captureHeaders, methodForName, normalizeMethod, parseHost } from '../semconv.js';
-import { ERROR_MESSAGE, REQUEST_CONTEXT, ROUTE, SERVER_SPAN, STARTED_AT, type TracedRequest } from './route.js';
+import { requestStateOf, ServerRequestState, setRequestState } from './route.js';
 import { AttributeSets } from '../toolkit/attribute-sets.js';
 import { HTTP_DURATION_BUCKETS } from '../semconv.js';
 import { Patcher } from '../toolkit/patcher.js';
 import { enableServerTiming } from './server-timing.js';
 
 interface RequestMessage {
-  request: TracedRequest;
+  request: IncomingMessage;
   response: ServerResponse;
   socket: Socket;
   server?: unknown;
@@ -120,14 +121,19 @@ export class HttpServerInstrumentation implements Instrumentation {
       const query = url.indexOf('?');
       const sampling: Attributes = { 'http.request.method': method, 'url.path': query === -1 ? url : url.slice(0, query) };
       const span = this.tracer.startSpan(methodForName(method), { kind: SpanKind.SERVER, attributes: sampling }, parent);
-      request[SERVER_SPAN] = span;
       const active = trace.setSpan(parent, span);
-      if (this.duration !== undefined) {
-        request[STARTED_AT] = performance.now();
-        request[REQUEST_CONTEXT] = active;
-      }
+      setRequestState(request, new ServerRequestState(span, this.duration === undefined ? NaN : performance.now(), active));
       if (span.isRecording() || this.duration !== undefined) watchForAbort(socket, response);
-      if (span.isRecording()) span.setAttributes(this.attributes(request, socket, url, query, method));
+      if (span.isRecording()) {
+        if (span instanceof RecordingSpan && span.tail !== undefined) {
+          // Held by the tail sampler, which drops most such requests: built only if it keeps this one.
+          // The client address is read now, while the connection is surely open.
+          const client = socket.remoteAddress;
+          span.setExportAttributes(() => this.attributes(request, socket, url, query, method, client));
+        } else {
+          span.setAttributes(this.attributes(request, socket, url, query, method, socket.remoteAddress));
+        }
+      }
       this.enterWith(active);
     } catch (error) {
       log.warnOnce('http-server-start', `could not start the HTTP server span; requests are served untraced: ${(error as Error).message}`);
@@ -142,7 +148,14 @@ export class HttpServerInstrumentation implements Instrumentation {
     return false;
   }
 
-  private attributes(request: IncomingMessage, socket: Socket, url: string, query: number, method: string): Attributes {
+  private attributes(
+    request: IncomingMessage,
+    socket: Socket,
+    url: string,
+    query: number,
+    method: string,
+    client: string | undefined,
+  ): Attributes {
     const encrypted = (socket as Socket & { encrypted?: boolean }).encrypted === true;
     const headers = request.headers;
     const host = parseHost(headers.host, encrypted ? 443 : 80);
@@ -154,41 +167,40 @@ export class HttpServerInstrumentation implements Instrumentation {
     if (query !== -1) attributes['url.query'] = this.redactor.redactQuery(url.slice(query + 1));
     if (method === '_OTHER') attributes['http.request.method_original'] = request.method;
     if (host.address !== undefined) attributes['server.address'] = host.address;
-    if (socket.remoteAddress !== undefined) attributes['client.address'] = socket.remoteAddress;
+    if (client !== undefined) attributes['client.address'] = client;
     if (headers['user-agent'] !== undefined) attributes['user_agent.original'] = headers['user-agent'];
     const captured = this.http.captureHeaders.serverRequest;
     if (captured.length > 0) captureHeaders(attributes, 'request', captured, (name) => headers[name], this.redactor);
     return attributes;
   }
 
-  private finish({ request, response, socket }: RequestMessage): void {
-    const span = request[SERVER_SPAN];
+  private finish({ request, response }: RequestMessage): void {
+    const state = requestStateOf(request);
+    const span = state?.span;
     if (span === undefined) return;
-    request[SERVER_SPAN] = undefined;
-    if (socket !== undefined && socket !== null && (socket as WatchedSocket)[PENDING] === response)
-      (socket as WatchedSocket)[PENDING] = undefined;
+    state!.span = undefined;
     try {
-      this.recordDuration(request, response, undefined);
-      endServerSpan(span, request, response, undefined, this.http.captureHeaders.serverResponse, this.redactor);
+      this.recordDuration(request, state!, response, undefined);
+      endServerSpan(span, request, state!, response, undefined, this.http.captureHeaders.serverResponse, this.redactor);
     } catch (error) {
       log.warnOnce('http-server-finish', `could not end an HTTP server span: ${(error as Error).message}`);
     }
   }
 
   /** Every request counts, sampled or not: rates and latencies must not depend on the trace sampler. */
-  recordDuration(request: TracedRequest, response: ServerResponse, aborted: string | undefined): void {
-    const started = request[STARTED_AT];
-    if (this.duration === undefined || started === undefined) return;
+  recordDuration(request: IncomingMessage, state: ServerRequestState, response: ServerResponse, aborted: string | undefined): void {
+    const started = state.startedAt;
+    if (this.duration === undefined || Number.isNaN(started)) return;
     const status = aborted === undefined ? response.statusCode : undefined;
     const attributes = this.durationAttributes.get(
       normalizeMethod(request.method),
       (request.socket as (Socket & { encrypted?: boolean }) | null)?.encrypted === true ? 'https' : 'http',
-      routeOf(request),
+      routeOf(request, state),
       status,
       aborted ?? (status !== undefined && status >= 500 ? String(status) : undefined),
       request.httpVersion,
     );
-    this.duration.record((performance.now() - started) / 1000, attributes, request[REQUEST_CONTEXT]);
+    this.duration.record((performance.now() - started) / 1000, attributes, state.context);
   }
 }
 
@@ -197,46 +209,49 @@ let instrumentation: HttpServerInstrumentation | undefined;
 
 // A request whose connection closes before its response finished gets no response-finish message: its
 // span ends, and its duration is recorded, as aborted when the socket closes. One listener per
-// connection, not one per response (that was ~150 ns of every request), and the response waiting on
-// the socket in a property; a second one at once (HTTP pipelining) listens on its own response.
-const PENDING = Symbol('sightline.pendingResponse');
-const WATCHED = Symbol('sightline.watched');
-type WatchedSocket = Socket & { [PENDING]?: ServerResponse; [WATCHED]?: boolean };
+// connection, not one per response (that was ~150 ns of every request); the socket's current response
+// is Node's own `_httpMessage`. Nothing is stored on the socket (the WeakSet only marks it watched):
+// each property added there is one more hidden class for Node's socket and stream code to handle. A
+// second request at once on the same connection (HTTP pipelining) is not yet the socket's response:
+// it listens on its own response.
+const watchedSockets = new WeakSet<Socket>();
+type HttpSocket = Socket & { _httpMessage?: ServerResponse | null };
 
-function watchForAbort(socket: WatchedSocket | undefined, response: ServerResponse): void {
-  if (socket === undefined || socket === null || socket[PENDING] !== undefined) {
+function watchForAbort(socket: HttpSocket | undefined | null, response: ServerResponse): void {
+  // At request start Node has not yet given the socket to this response; a response already there
+  // is an earlier request's, still being written.
+  if (socket === undefined || socket === null || (socket._httpMessage !== null && socket._httpMessage !== undefined)) {
     response.on('close', () => abort(response));
     return;
   }
-  if (socket[WATCHED] !== true) {
-    socket[WATCHED] = true;
+  if (!watchedSockets.has(socket)) {
+    watchedSockets.add(socket);
     socket.once('close', onSocketClose);
   }
-  socket[PENDING] = response;
 }
 
-function onSocketClose(this: WatchedSocket): void {
-  const response = this[PENDING];
-  this[PENDING] = undefined;
-  if (response !== undefined) abort(response);
+function onSocketClose(this: HttpSocket): void {
+  const response = this._httpMessage;
+  if (response !== null && response !== undefined) abort(response);
 }
 
 /** Ends the span of a request whose connection closed before the response finished. */
 function abort(response: ServerResponse): void {
-  const request = response.req as TracedRequest | undefined;
-  const span = request?.[SERVER_SPAN];
-  if (request === undefined || span === undefined) return;
-  request[SERVER_SPAN] = undefined;
+  const request = response.req as IncomingMessage | undefined;
+  const state = requestStateOf(request);
+  const span = state?.span;
+  if (span === undefined) return;
+  state!.span = undefined;
   try {
-    instrumentation?.recordDuration(request, response, 'aborted');
-    endServerSpan(span, request, response, 'aborted', []);
+    instrumentation?.recordDuration(request!, state!, response, 'aborted');
+    endServerSpan(span, request!, state!, response, 'aborted', []);
   } catch {
     // Never throw from a listener on the app's socket.
   }
 }
 
-function routeOf(request: TracedRequest): string | undefined {
-  const route = request[ROUTE];
+function routeOf(request: IncomingMessage, state: ServerRequestState): string | undefined {
+  const route = state.route;
   if (route !== undefined) return route;
   for (const read of routeReaders) {
     const found = read(request);
@@ -247,14 +262,15 @@ function routeOf(request: TracedRequest): string | undefined {
 
 function endServerSpan(
   span: Span,
-  request: TracedRequest,
+  request: IncomingMessage,
+  state: ServerRequestState,
   response: ServerResponse,
   errorType: string | undefined,
   responseHeaders: string[],
   redactor?: QueryRedactor,
 ): void {
   if (!span.isRecording()) return;
-  const route = routeOf(request);
+  const route = routeOf(request, state);
   if (route !== undefined) {
     span.setAttribute('http.route', route);
     span.updateName(`${methodForName(normalizeMethod(request.method))} ${route}`);
@@ -265,7 +281,7 @@ function endServerSpan(
     // 4xx is the client's error: the server span's status stays unset (semantic conventions).
     if (status >= 500) {
       span.setAttribute('error.type', String(status));
-      span.setStatus({ code: SpanStatusCode.ERROR, message: request[ERROR_MESSAGE] });
+      span.setStatus({ code: SpanStatusCode.ERROR, message: state.errorMessage });
     }
     if (responseHeaders.length > 0 && redactor !== undefined) {
       const attributes: Attributes = {};

@@ -5,7 +5,7 @@ import http, { type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { TraceFlags } from '@opentelemetry/api';
 import { formatTraceparent } from '../../propagation/trace-context.js';
 import type { Patcher } from '../toolkit/patcher.js';
-import { SERVER_SPAN, type TracedRequest } from './route.js';
+import { requestStateOf } from './route.js';
 
 type WriteHead = (this: ServerResponse, ...args: unknown[]) => ServerResponse;
 
@@ -20,12 +20,12 @@ function isServerTiming(name: unknown): boolean {
 
 /** Whether the response's request has a sampled server span (an unsampled one has no trace to look up). */
 function isTraced(res: ServerResponse): boolean {
-  const span = (res.req as TracedRequest | undefined)?.[SERVER_SPAN];
+  const span = requestStateOf(res.req)?.span;
   return span !== undefined && (span.spanContext().traceFlags & TraceFlags.SAMPLED) !== 0;
 }
 
 function addEntry(res: ServerResponse, args: unknown[]): void {
-  const ctx = (res.req as TracedRequest)[SERVER_SPAN]!.spanContext();
+  const ctx = requestStateOf(res.req)!.span!.spanContext();
   const entry = `trace;desc=${formatTraceparent(ctx)}`;
 
   // Server-Timing is a list-valued header: a second field line means the same as a joined value, so with
