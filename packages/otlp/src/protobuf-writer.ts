@@ -275,6 +275,13 @@ export class ProtoWriter {
     buf[p] = v;
   }
 
+  /** Back to `pos`, outside any open field: undoes a message left half-written by an exception. */
+  rewind(pos: number): void {
+    this.pos = pos;
+    this.starts.length = 0;
+    this.reserved.length = 0;
+  }
+
   /** The written bytes, as a view on this writer's own (transferable) buffer. */
   finish(): Uint8Array {
     return new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.pos);

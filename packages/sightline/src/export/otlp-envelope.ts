@@ -24,17 +24,29 @@ export class OtlpEnvelope {
 
   /** One request: the resource once, then the items grouped by scope, each written by `writeItem` as field 2. */
   encode<T extends { scope: EnvelopeScope }>(items: T[], bytesPerItem: number, writeItem: (w: ProtoWriter, item: T) => void): Uint8Array {
-    const w = new ProtoWriter(Math.max(4096, items.length * bytesPerItem));
+    const groups = groupByScope(items);
+    return this.request(groups.keys(), Math.max(4096, items.length * bytesPerItem), (w, scope) => {
+      for (const item of groups.get(scope)!) writeItem(w, item);
+    });
+  }
+
+  /** One request from items encoded already, as field-2 entries, by scope (spans encoded as they ended). */
+  wrap(encoded: Map<EnvelopeScope, Uint8Array>, bytes: number): Uint8Array {
+    return this.request(encoded.keys(), bytes + 1024, (w, scope) => w.raw(encoded.get(scope)!));
+  }
+
+  private request(scopes: Iterable<EnvelopeScope>, size: number, writeItems: (w: ProtoWriter, scope: EnvelopeScope) => void): Uint8Array {
+    const w = new ProtoWriter(size);
     w.fork(1); // Resource{Spans,Metrics,Logs}
     w.fork(1); // Resource
     w.raw(this.resourceBytes);
     w.join();
-    for (const [scope, scoped] of groupByScope(items)) {
+    for (const scope of scopes) {
       w.fork(2); // Scope{Spans,Metrics,Logs}
       w.fork(1); // InstrumentationScope
       w.raw(this.scope(scope));
       w.join();
-      for (const item of scoped) writeItem(w, item);
+      writeItems(w, scope);
       if (scope.schemaUrl) w.string(3, scope.schemaUrl);
       w.join();
     }

@@ -1,10 +1,12 @@
-// Encodes ended spans as an OTLP ExportTraceServiceRequest (opentelemetry/proto/trace/v1/trace.proto).
+// Encodes ended spans as an OTLP ExportTraceServiceRequest (opentelemetry/proto/trace/v1/trace.proto):
+// a batch of span objects at once (the console path's tests, the micro benchmark), or each span as it
+// ends (OtlpSpanArena, the OTLP span queue's).
 import { TraceFlags, type Attributes } from '@opentelemetry/api';
 import type { RecordingSpan, SpanEvent, SpanLink } from '../trace/span.js';
 import { unixNanoParts } from '../trace/time.js';
-import { WIRE_FIXED32, WIRE_FIXED64, WIRE_VARINT, type ProtoWriter } from '@sightline/otlp';
+import { ProtoWriter, WIRE_FIXED32, WIRE_FIXED64, WIRE_VARINT } from '@sightline/otlp';
 import { writeAttributes } from './otlp-attributes.js';
-import { OtlpEnvelope } from './otlp-envelope.js';
+import { OtlpEnvelope, type EnvelopeScope } from './otlp-envelope.js';
 
 const time = { hi: 0, lo: 0 };
 
@@ -21,6 +23,63 @@ export class OtlpProtobufEncoder {
 
   encode(spans: RecordingSpan[]): Uint8Array {
     return this.envelope.encode(spans, 320, writeSpan);
+  }
+}
+
+/** More scopes than this and a scope with nothing in a batch gives its buffer back. */
+const KEPT_SCOPE_BUFFERS = 32;
+
+/**
+ * Spans encoded as they end, into one reusable buffer per instrumentation scope, so that span objects
+ * die young. A queue of span objects kept a batch's worth alive across garbage collections, which
+ * copied and promoted them and made V8 grow its young generation to the maximum: most of the memory
+ * Sightline added to a busy service. A batch is these bytes, wrapped in one request envelope.
+ */
+export class OtlpSpanArena {
+  private readonly envelope: OtlpEnvelope;
+  private readonly writers = new Map<EnvelopeScope, ProtoWriter>();
+  /** Spans added since the last take(). */
+  count = 0;
+
+  constructor(resource: Attributes) {
+    this.envelope = new OtlpEnvelope(resource);
+  }
+
+  /** Encodes one span; if that throws, nothing of it stays. */
+  add(span: RecordingSpan): void {
+    let w = this.writers.get(span.scope);
+    if (w === undefined) {
+      w = new ProtoWriter(8192);
+      this.writers.set(span.scope, w);
+    }
+    const start = w.pos;
+    try {
+      writeSpan(w, span);
+    } catch (error) {
+      w.rewind(start);
+      throw error;
+    }
+    this.count++;
+  }
+
+  /** The export request for every span added since the last take(); the buffers are then reused. */
+  take(): Uint8Array {
+    const encoded = new Map<EnvelopeScope, Uint8Array>();
+    let bytes = 0;
+    for (const [scope, w] of this.writers) {
+      if (w.pos > 0) {
+        encoded.set(scope, w.finish());
+        bytes += w.pos;
+      } else if (this.writers.size > KEPT_SCOPE_BUFFERS) {
+        this.writers.delete(scope);
+      }
+    }
+    try {
+      return this.envelope.wrap(encoded, bytes);
+    } finally {
+      for (const w of this.writers.values()) w.rewind(0);
+      this.count = 0;
+    }
   }
 }
 

@@ -8,9 +8,7 @@ import { log, toDiagLogLevel } from '../diag/logger.js';
 import { SpanBatchQueue } from '../export/batch-queue.js';
 import { ConsoleSpanExporter } from '../export/console-exporter.js';
 import { ExportWorker } from '../export/export-worker.js';
-import { OtlpProtobufEncoder } from '../export/otlp-protobuf.js';
-import { OtlpExporter } from '../export/otlp-exporter.js';
-import type { SpanExporter } from '../export/span-exporter.js';
+import { OtlpSpanQueue, type SpanQueue } from '../export/otlp-span-queue.js';
 import { StatsRecorder, type ExportStats } from '../export/stats.js';
 import { enableInstrumentations } from '../instrumentation/index.js';
 import { propagatorFromConfig } from '../propagation/composite.js';
@@ -34,7 +32,7 @@ export class Sightline {
   readonly tracerProvider: SightlineTracerProvider;
   readonly resource;
   private readonly recorder: StatsRecorder;
-  private readonly queue: SpanBatchQueue | undefined;
+  private readonly queue: SpanQueue | undefined;
   /** Set when SIGHTLINE_TAIL_SAMPLING is on (and spans are exported). */
   private readonly tail: TailSampler | undefined;
   /** The export worker, shared by every signal exported over OTLP. */
@@ -83,8 +81,7 @@ export class Sightline {
       config.logRecords.exporter === 'none'
         ? undefined
         : new LogsPipeline(config.logRecords, this.resource, this.worker, config.exportQueue.maxQueueBytes);
-    const exporter = this.createExporter();
-    this.queue = exporter === undefined ? undefined : new SpanBatchQueue(config.batch, exporter, this.recorder);
+    this.queue = this.createQueue();
     this.tail = config.tailSampling.enabled && this.queue !== undefined ? new TailSampler(config.tailSampling, this.queue) : undefined;
     let sink: SpanSink = this.tail ?? this.queue ?? { onEnd() {} };
     if (config.profiling.enabled) {
@@ -99,17 +96,17 @@ export class Sightline {
     this.tracerProvider = new SightlineTracerProvider(samplerFromConfig(config.sampler), config.spanLimits, sink, this.tail !== undefined);
   }
 
-  private createExporter(): SpanExporter | undefined {
+  private createQueue(): SpanQueue | undefined {
     const { config } = this;
     switch (config.exporter) {
       case 'none':
         return undefined;
       case 'console':
-        return new ConsoleSpanExporter();
+        return new SpanBatchQueue(config.batch, new ConsoleSpanExporter(), this.recorder);
       case 'otlp':
         if (this.worker === undefined) return undefined;
         // Always protobuf here: the export worker transcodes to JSON for http/json, off the main thread.
-        return new OtlpExporter(this.worker, 'traces', 'spans', new OtlpProtobufEncoder(this.resource), this.recorder);
+        return new OtlpSpanQueue(config.batch, this.resource, this.worker, this.recorder);
     }
   }
 
