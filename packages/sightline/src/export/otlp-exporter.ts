@@ -29,6 +29,12 @@ export class OtlpExporter<T> implements BatchExporter<T> {
       this.stats.failed(items.length, `encoding failed: ${(error as Error).message}`);
       return;
     }
-    if (!this.worker.send(this.signal, body, items.length)) this.stats.failed(items.length, 'the export worker could not take the batch');
+    handToWorker(this.worker, this.signal, body, items.length, this.stats);
   }
+}
+
+/** Gives an encoded request to the export worker; what it cannot take is counted as failed. */
+export function handToWorker(worker: ExportWorker, signal: Signal, body: Uint8Array, items: number, stats: StatsRecorder): void {
+  if (!worker.running) stats.failed(items, 'the export worker is not running');
+  else if (!worker.send(signal, body, items)) stats.failed(items, 'the export worker could not take the batch');
 }

@@ -7,6 +7,7 @@ import { TraceFlags, type Attributes } from '@opentelemetry/api';
 import type { RecordingSpan } from '../trace/span.js';
 import type { BatchConfig } from './batch-queue.js';
 import type { ExportWorker } from './export-worker.js';
+import { handToWorker } from './otlp-exporter.js';
 import { OtlpSpanArena } from './otlp-protobuf.js';
 import type { StatsRecorder } from './stats.js';
 
@@ -95,10 +96,7 @@ export class OtlpSpanQueue implements SpanQueue {
     this.sealed = [];
     this.sealedSpans = 0;
     this.exportedSinceFlush = true;
-    for (const { body, spans } of batches) {
-      if (!this.worker.running) this.stats.failed(spans, 'the export worker is not running');
-      else if (!this.worker.send('traces', body, spans)) this.stats.failed(spans, 'the export worker could not take the batch');
-    }
+    for (const { body, spans } of batches) handToWorker(this.worker, 'traces', body, spans, this.stats);
   }
 
   drainForFlush(): void {

@@ -109,7 +109,7 @@ export class RecordingSpan implements Span {
   /**
    * Attributes that only an exported span needs (an HTTP server span's client address, user agent…):
    * set now on a span that will be exported; on a span the tail sampler holds, built only if its trace
-   * is kept, which most are not. Building them was most of what a held request cost.
+   * is kept, which most are not.
    */
   setExportAttributes(build: () => Attributes): void {
     if (this.ended) return;
