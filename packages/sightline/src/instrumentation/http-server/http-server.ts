@@ -122,7 +122,7 @@ export class HttpServerInstrumentation implements Instrumentation {
       const sampling: Attributes = { 'http.request.method': method, 'url.path': query === -1 ? url : url.slice(0, query) };
       const span = this.tracer.startSpan(methodForName(method), { kind: SpanKind.SERVER, attributes: sampling }, parent);
       const active = trace.setSpan(parent, span);
-      setRequestState(request, new ServerRequestState(span, this.duration === undefined ? NaN : performance.now(), active));
+      setRequestState(request, new ServerRequestState(span, this.duration === undefined ? NaN : performance.now(), active, method));
       if (span.isRecording() || this.duration !== undefined) watchForAbort(socket, response);
       if (span.isRecording()) {
         if (span instanceof RecordingSpan && span.tail !== undefined) {
@@ -174,11 +174,12 @@ export class HttpServerInstrumentation implements Instrumentation {
     return attributes;
   }
 
-  private finish({ request, response }: RequestMessage): void {
+  private finish({ request, response, socket }: RequestMessage): void {
     const state = requestStateOf(request);
     const span = state?.span;
     if (span === undefined) return;
     state!.span = undefined;
+    forgetQueued(socket, response);
     try {
       this.recordDuration(request, state!, response, undefined);
       endServerSpan(span, request, state!, response, undefined, this.http.captureHeaders.serverResponse, this.redactor);
@@ -193,7 +194,7 @@ export class HttpServerInstrumentation implements Instrumentation {
     if (this.duration === undefined || Number.isNaN(started)) return;
     const status = aborted === undefined ? response.statusCode : undefined;
     const attributes = this.durationAttributes.get(
-      normalizeMethod(request.method),
+      state.method,
       (request.socket as (Socket & { encrypted?: boolean }) | null)?.encrypted === true ? 'https' : 'http',
       routeOf(request, state),
       status,
@@ -211,16 +212,19 @@ let instrumentation: HttpServerInstrumentation | undefined;
 // span ends, and its duration is recorded, as aborted when the socket closes. One listener per
 // connection, not one per response (that was ~150 ns of every request); the socket's current response
 // is Node's own `_httpMessage`. Nothing is stored on the socket (the WeakSet only marks it watched):
-// each property added there is one more hidden class for Node's socket and stream code to handle. A
-// second request at once on the same connection (HTTP pipelining) is not yet the socket's response:
-// it listens on its own response.
+// each property added there is one more hidden class for Node's socket and stream code to handle.
+//
+// A second request at once on the same connection (HTTP pipelining) is not yet the socket's response:
+// it waits in Node's queue, and Node 22 never emits 'close' on a queued response when the connection
+// closes, so the socket's listener ends those too, from a list kept only for pipelining connections.
 const watchedSockets = new WeakSet<Socket>();
+const queuedResponses = new WeakMap<Socket, ServerResponse[]>();
+/** Whether any connection pipelined: until then, a finished response has no list to leave. */
+let sawPipelining = false;
 type HttpSocket = Socket & { _httpMessage?: ServerResponse | null };
 
 function watchForAbort(socket: HttpSocket | undefined | null, response: ServerResponse): void {
-  // At request start Node has not yet given the socket to this response; a response already there
-  // is an earlier request's, still being written.
-  if (socket === undefined || socket === null || (socket._httpMessage !== null && socket._httpMessage !== undefined)) {
+  if (socket === undefined || socket === null) {
     response.on('close', () => abort(response));
     return;
   }
@@ -228,11 +232,33 @@ function watchForAbort(socket: HttpSocket | undefined | null, response: ServerRe
     watchedSockets.add(socket);
     socket.once('close', onSocketClose);
   }
+  // At request start Node has not yet given the socket to this response; a response already there
+  // is an earlier request's, still being written, and this one waits behind it.
+  if (socket._httpMessage !== null && socket._httpMessage !== undefined) {
+    sawPipelining = true;
+    const queued = queuedResponses.get(socket);
+    if (queued === undefined) queuedResponses.set(socket, [response]);
+    else queued.push(response);
+  }
+}
+
+/** A response that finished no longer waits to be aborted with its connection. */
+function forgetQueued(socket: Socket | undefined | null, response: ServerResponse): void {
+  if (!sawPipelining || socket === undefined || socket === null) return;
+  const queued = queuedResponses.get(socket);
+  if (queued === undefined) return;
+  const index = queued.indexOf(response);
+  if (index !== -1) queued.splice(index, 1);
+  if (queued.length === 0) queuedResponses.delete(socket);
 }
 
 function onSocketClose(this: HttpSocket): void {
   const response = this._httpMessage;
   if (response !== null && response !== undefined) abort(response);
+  const queued = queuedResponses.get(this);
+  if (queued === undefined) return;
+  queuedResponses.delete(this);
+  for (const waiting of queued) abort(waiting);
 }
 
 /** Ends the span of a request whose connection closed before the response finished. */
@@ -273,7 +299,7 @@ function endServerSpan(
   const route = routeOf(request, state);
   if (route !== undefined) {
     span.setAttribute('http.route', route);
-    span.updateName(`${methodForName(normalizeMethod(request.method))} ${route}`);
+    span.updateName(`${methodForName(state.method)} ${route}`);
   }
   if (errorType === undefined) {
     const status = response.statusCode;

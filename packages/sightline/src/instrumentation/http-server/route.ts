@@ -17,14 +17,17 @@ export class ServerRequestState {
   startedAt: number;
   /** The context the span made active: the duration's exemplar is taken in it. */
   context: Context | undefined;
+  /** The request's method, normalised (GET, POST… or _OTHER). */
+  readonly method: string;
   route: string | undefined = undefined;
   /** The message of an error a handler raised, for the span's status if the response is a 5xx. */
   errorMessage: string | undefined = undefined;
 
-  constructor(span: Span, startedAt: number, context: Context | undefined) {
+  constructor(span: Span, startedAt: number, context: Context | undefined, method: string) {
     this.span = span;
     this.startedAt = startedAt;
     this.context = context;
+    this.method = method;
   }
 }
 
