@@ -23,13 +23,63 @@ export interface BatchExporter<T> {
 
 export type WhenFull = 'drop' | 'hand over';
 
-export class BatchQueue<T> {
-  private queue: T[] = [];
+/**
+ * What every in-process queue shares, whatever it holds: a drain on the schedule (OTEL_BSP_SCHEDULE_DELAY
+ * and its kin), a drain on the next turn once a batch is full, and the bookkeeping a flush needs.
+ */
+export abstract class ScheduledQueue {
   private drainScheduled = false;
   /** Batches handed to the exporter since the last flush began. */
   private exportedSinceFlush = false;
   private readonly timer: NodeJS.Timeout | undefined;
-  private closed = false;
+  protected closed = false;
+
+  constructor(scheduledDelayMillis: number) {
+    if (scheduledDelayMillis > 0) {
+      this.timer = setInterval(() => this.drain(), scheduledDelayMillis);
+      this.timer.unref();
+    }
+  }
+
+  /** Items waiting here. */
+  abstract get length(): number;
+
+  /** Hands everything waiting to the exporter; whether anything was handed. */
+  protected abstract handOver(): boolean;
+
+  /** A drain on the next turn of the event loop, unless one is due already. */
+  protected scheduleDrain(): void {
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    setImmediate(() => this.drain());
+  }
+
+  /** Whether anything was offered since the last flush began: waiting here, or handed to the exporter. */
+  get unflushed(): boolean {
+    return this.length > 0 || this.exportedSinceFlush;
+  }
+
+  drain(): void {
+    this.drainScheduled = false;
+    if (this.handOver()) this.exportedSinceFlush = true;
+  }
+
+  /** Drains for a flush: what is offered from now on counts as unflushed again. */
+  drainForFlush(): void {
+    this.drain();
+    this.exportedSinceFlush = false;
+  }
+
+  /** Drains one last time; items offered afterwards are not taken (nor counted). */
+  close(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.drain();
+    this.closed = true;
+  }
+}
+
+export class BatchQueue<T> extends ScheduledQueue {
+  private queue: T[] = [];
 
   constructor(
     private readonly config: BatchConfig,
@@ -37,10 +87,7 @@ export class BatchQueue<T> {
     private readonly stats: StatsRecorder,
     private readonly whenFull: WhenFull,
   ) {
-    if (config.scheduledDelayMillis > 0) {
-      this.timer = setInterval(() => this.drain(), config.scheduledDelayMillis);
-      this.timer.unref();
-    }
+    super(config.scheduledDelayMillis);
   }
 
   offer(item: T): void {
@@ -55,25 +102,17 @@ export class BatchQueue<T> {
     }
     const queue = this.queue;
     queue.push(item);
-    if (!this.drainScheduled && (queue.length >= this.config.maxExportBatchSize || this.config.scheduledDelayMillis === 0)) {
-      this.drainScheduled = true;
-      setImmediate(() => this.drain());
-    }
+    if (queue.length >= this.config.maxExportBatchSize || this.config.scheduledDelayMillis === 0) this.scheduleDrain();
   }
 
   get length(): number {
     return this.queue.length;
   }
 
-  /** Whether anything was offered since the last flush began: waiting here, or handed to the exporter. */
-  get unflushed(): boolean {
-    return this.queue.length > 0 || this.exportedSinceFlush;
-  }
-
-  /** Hands everything queued to the exporter, in batches of at most the export batch size. */
-  drain(): void {
-    this.drainScheduled = false;
+  /** Everything queued, in batches of at most the export batch size. */
+  protected handOver(): boolean {
     const size = this.config.maxExportBatchSize;
+    let handed = false;
     while (this.queue.length > 0) {
       let batch: T[];
       if (this.queue.length <= size) {
@@ -83,7 +122,7 @@ export class BatchQueue<T> {
         batch = this.queue.slice(0, size);
         this.queue = this.queue.slice(size);
       }
-      this.exportedSinceFlush = true;
+      handed = true;
       try {
         this.exporter.export(batch);
       } catch (error) {
@@ -91,19 +130,7 @@ export class BatchQueue<T> {
         this.stats.failed(batch.length, `export failed: ${(error as Error).message}`);
       }
     }
-  }
-
-  /** Drains for a flush: what is offered from now on counts as unflushed again. */
-  drainForFlush(): void {
-    this.drain();
-    this.exportedSinceFlush = false;
-  }
-
-  /** Drains one last time; items offered afterwards are not taken (nor counted). */
-  close(): void {
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.drain();
-    this.closed = true;
+    return handed;
   }
 }
 

@@ -5,7 +5,7 @@
 // the schedule, and every span is counted as exported, dropped or failed.
 import { TraceFlags, type Attributes } from '@opentelemetry/api';
 import type { RecordingSpan } from '../trace/span.js';
-import type { BatchConfig } from './batch-queue.js';
+import { ScheduledQueue, type BatchConfig } from './batch-queue.js';
 import type { ExportWorker } from './export-worker.js';
 import { handToWorker } from './otlp-exporter.js';
 import { OtlpSpanArena } from './otlp-protobuf.js';
@@ -28,15 +28,11 @@ interface SealedBatch {
   spans: number;
 }
 
-export class OtlpSpanQueue implements SpanQueue {
+export class OtlpSpanQueue extends ScheduledQueue implements SpanQueue {
   private readonly arena: OtlpSpanArena;
   /** Full batches, encoded, waiting for the next drain (a burst within one turn of the event loop). */
   private sealed: SealedBatch[] = [];
   private sealedSpans = 0;
-  private drainScheduled = false;
-  private exportedSinceFlush = false;
-  private closed = false;
-  private readonly timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly config: BatchConfig,
@@ -44,11 +40,8 @@ export class OtlpSpanQueue implements SpanQueue {
     private readonly worker: ExportWorker,
     private readonly stats: StatsRecorder,
   ) {
+    super(config.scheduledDelayMillis);
     this.arena = new OtlpSpanArena(resource);
-    if (config.scheduledDelayMillis > 0) {
-      this.timer = setInterval(() => this.drain(), config.scheduledDelayMillis);
-      this.timer.unref();
-    }
   }
 
   onEnd(span: RecordingSpan): void {
@@ -71,10 +64,7 @@ export class OtlpSpanQueue implements SpanQueue {
       return;
     }
     if (this.arena.count >= this.config.maxExportBatchSize) this.seal();
-    if (!this.drainScheduled && (this.sealed.length > 0 || this.config.scheduledDelayMillis === 0)) {
-      this.drainScheduled = true;
-      setImmediate(() => this.drain());
-    }
+    if (this.sealed.length > 0 || this.config.scheduledDelayMillis === 0) this.scheduleDrain();
   }
 
   /** Spans waiting to leave. */
@@ -82,32 +72,15 @@ export class OtlpSpanQueue implements SpanQueue {
     return this.sealedSpans + this.arena.count;
   }
 
-  /** Whether anything was offered since the last flush began: waiting here, or handed to the worker. */
-  get unflushed(): boolean {
-    return this.length > 0 || this.exportedSinceFlush;
-  }
-
-  /** Hands every waiting batch to the export worker. */
-  drain(): void {
-    this.drainScheduled = false;
+  /** Every waiting batch, to the export worker. */
+  protected handOver(): boolean {
     if (this.arena.count > 0) this.seal();
     const batches = this.sealed;
-    if (batches.length === 0) return;
+    if (batches.length === 0) return false;
     this.sealed = [];
     this.sealedSpans = 0;
-    this.exportedSinceFlush = true;
     for (const { body, spans } of batches) handToWorker(this.worker, 'traces', body, spans, this.stats);
-  }
-
-  drainForFlush(): void {
-    this.drain();
-    this.exportedSinceFlush = false;
-  }
-
-  close(): void {
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.drain();
-    this.closed = true;
+    return true;
   }
 
   private seal(): void {
