@@ -14,16 +14,16 @@ export class ServerRequestState {
   /** The server span until it ends (cleared then, so that it ends once). */
   span: Span | undefined;
   /** performance.now() when the request began, NaN when no duration is recorded. */
-  startedAt: number;
+  readonly startedAt: number;
   /** The context the span made active: the duration's exemplar is taken in it. */
-  context: Context | undefined;
+  readonly context: Context;
   /** The request's method, normalised (GET, POST… or _OTHER). */
   readonly method: string;
   route: string | undefined = undefined;
   /** The message of an error a handler raised, for the span's status if the response is a 5xx. */
   errorMessage: string | undefined = undefined;
 
-  constructor(span: Span, startedAt: number, context: Context | undefined, method: string) {
+  constructor(span: Span, startedAt: number, context: Context, method: string) {
     this.span = span;
     this.startedAt = startedAt;
     this.context = context;
