@@ -2,7 +2,9 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { startApp, type ChildApp } from './support/child-app.js';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { FIXTURES, startApp, type ChildApp } from './support/child-app.js';
 import { startHttpReceiver, type ReceivedSpan, type Receiver } from './support/otlp-receiver.js';
 
 const SERVER = 2;
@@ -249,6 +251,60 @@ describe('switching instrumentations by name', () => {
     } finally {
       app.child.kill('SIGKILL');
       downstream.child.kill('SIGKILL');
+      await receiver.close();
+    }
+  });
+});
+
+// Node caches a socket's peer address in a property added on first read. Read only when a sampled request
+// wants it, that property lands at a different point in each socket's life, Node's sockets take several
+// hidden classes, and every property read in Node's socket and stream code turns megamorphic.
+describe('HTTP server sockets', () => {
+  /** Sends each request on one connection, waiting for each response before the next. */
+  async function sequential(port: number, requests: string[]): Promise<void> {
+    const socket = net.connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    let received = '';
+    socket.on('data', (d: Buffer) => (received += d.toString()));
+    for (let i = 0; i < requests.length; i++) {
+      socket.write(requests[i]!);
+      while ((received.match(/\r\n\r\nok/g) ?? []).length <= i) await once(socket, 'data');
+    }
+    socket.destroy();
+  }
+
+  it('keep one hidden class whichever of their requests is sampled first', async () => {
+    const receiver = await startHttpReceiver();
+    const child = spawn(process.execPath, ['--allow-natives-syntax', '--import', 'sightline/register', FIXTURES + 'socket-shape.mjs'], {
+      cwd: FIXTURES,
+      env: {
+        PATH: process.env.PATH ?? '',
+        OTEL_SERVICE_NAME: 'app',
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_BSP_SCHEDULE_DELAY: '200',
+        OTEL_METRICS_EXPORTER: 'none',
+        OTEL_TRACES_SAMPLER: 'parentbased_always_off',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      while (!/\{"port":\d+\}/.test(out)) await once(child.stdout!, 'data');
+      const port = Number(/\{"port":(\d+)\}/.exec(out)![1]);
+      // The parent's sampled flag decides: connection A's second request is sampled, B's first.
+      const request = (connection: string, sampled: boolean): string =>
+        `GET /${connection} HTTP/1.1\r\nHost: x\r\nx-connection: ${connection}\r\n` +
+        `traceparent: 00-${'ab'.repeat(16)}-${'cd'.repeat(8)}-${sampled ? '01' : '00'}\r\n\r\n`;
+      await sequential(port, [request('A', false), request('A', true), request('A', false)]);
+      await sequential(port, [request('B', true), request('B', false), request('B', false)]);
+      await sequential(port, [request('C', false), request('C', false), request('C', false)]);
+      const report = (await (await fetch(`http://127.0.0.1:${port}/report`)).json()) as { sockets: number; sameMap: boolean };
+      assert.equal(report.sockets, 3);
+      assert.equal(report.sameMap, true, 'every connection socket has the same hidden class');
+      await receiver.waitForSpans(2);
+    } finally {
+      child.kill('SIGKILL');
       await receiver.close();
     }
   });
