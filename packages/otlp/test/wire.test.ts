@@ -18,7 +18,7 @@ const root = createRequire(import.meta.url)('otlp-proto-schema/build/src/generat
 const proto = root.opentelemetry.proto;
 
 describe('protobuf writer', () => {
-  it('writes hex ids as bytes, and a malformed id as zeros after its first bad digit, lengths intact', () => {
+  it('writes hex ids as bytes, and a digit of a malformed id as zero, lengths intact', () => {
     const w = new ProtoWriter(8);
     const sliced = ('x' + '0af1b2c3d4e5f60718293a4b5c6d7e8f').slice(1); // ids are slices of a longer string
     w.hexBytes(1, sliced);
@@ -28,8 +28,8 @@ describe('protobuf writer', () => {
     assert.deepEqual(
       bytes,
       [
-        0x0a, 16, 0x0a, 0xf1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6, 0x07, 0x18, 0x29, 0x3a, 0x4b, 0x5c, 0x6d, 0x7e, 0x8f, 0x12, 4, 0x12, 0, 0, 0,
-        0x1a, 4, 0xab, 0xcd, 0xef, 0x01,
+        0x0a, 16, 0x0a, 0xf1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6, 0x07, 0x18, 0x29, 0x3a, 0x4b, 0x5c, 0x6d, 0x7e, 0x8f, 0x12, 4, 0x12, 0x00, 0x56,
+        0x78, 0x1a, 4, 0xab, 0xcd, 0xef, 0x01,
       ],
     );
   });
