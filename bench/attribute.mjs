@@ -1,0 +1,276 @@
+// Where the time of a traced request goes (`npm run bench:attribute`): `hello` untraced, with Sightline at
+// 100% and at 10% sampling, each profiled with Linux perf (every thread of the app, with call stacks)
+// while wrk drives it, and each sample charged to one cause. Prints microseconds of CPU per request by
+// cause, and Sightline's own functions by self time, so a change to the hot path can be judged by what
+// it removes rather than by throughput ratios, which move by ±10% on a shared machine.
+//
+// Needs `perf` (Debian's linux-perf) allowed to profile this user's processes, `wrk` and `taskset`; the
+// app runs on CPU 0, wrk and the sink on CPU 1, as in `npm run bench`.
+//
+// Settings (environment): BENCH_NODES=24 (one line: current, 22, 24 or 26)  BENCH_ROUNDS=2
+// BENCH_DURATION=5 (s profiled per contender and round)  BENCH_WARMUP=3 (s)  BENCH_CONNECTIONS=64
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BENCH = fileURLToPath(new URL('.', import.meta.url));
+const env = process.env;
+const ROUNDS = Number(env.BENCH_ROUNDS ?? 2);
+const DURATION = Number(env.BENCH_DURATION ?? 5);
+const WARMUP = Number(env.BENCH_WARMUP ?? 3);
+const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 64);
+const NODE_LINE = env.BENCH_NODES ?? '24';
+const FREQUENCY = 1999;
+
+for (const tool of [
+  ['perf', ['--version']],
+  ['wrk', ['--version']],
+  ['taskset', ['--version']],
+]) {
+  try {
+    execFileSync(tool[0], tool[1], { stdio: 'ignore' });
+  } catch (error) {
+    // wrk --version exits 1 after printing its version.
+    if (error.code === 'ENOENT') throw new Error(`bench:attribute needs ${tool[0]}, which is not installed`);
+  }
+}
+if (os.cpus().length < 2) throw new Error('bench:attribute needs two CPUs: the app on one, the load generator on the other');
+
+function nodeBinary(line) {
+  if (line === 'current') return process.execPath;
+  const bin = join(BENCH, `.node${line}`, 'node_modules/node/bin/node');
+  if (!existsSync(bin)) {
+    console.error(`bench: installing Node ${line} (the \`node\` package from npm) into bench/.node${line}`);
+    execFileSync('npm', ['install', '--prefix', join(BENCH, `.node${line}`), '--no-save', '--no-audit', '--no-fund', `node@${line}`], {
+      stdio: 'inherit',
+    });
+  }
+  return bin;
+}
+
+function start(cpu, command, args, extraEnv = {}) {
+  const child = spawn('taskset', ['-c', String(cpu), command, ...args], {
+    cwd: BENCH,
+    env: { PATH: env.PATH, HOME: env.HOME, ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
+  const ready = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start: ${err}`)), 30_000);
+    child.stdout.on('data', () => {
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) {
+        clearTimeout(timer);
+        resolve(JSON.parse(line));
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited (${code}): ${err}`)));
+  });
+  ready.catch(() => {});
+  return { child, ready };
+}
+
+function wrk(url, seconds) {
+  return new Promise((resolve, reject) => {
+    const child = spawn('taskset', ['-c', '1', 'wrk', '-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, url], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('exit', () => {
+      const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
+      if (Number.isNaN(requests)) reject(new Error(`wrk gave no result: ${out}`));
+      else if (/Non-2xx or 3xx responses/.test(out)) reject(new Error(`${url} answered non-2xx responses`));
+      else resolve({ requests, rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]) });
+    });
+  });
+}
+
+// One sample's cause, from its call stack (innermost frame first). Order matters: a collection that
+// interrupts Sightline's code is the collector's; kernel work under Sightline's frames (its own I/O) is
+// Sightline's; the load generator's wake-up is the kernel delivering a response over loopback.
+const GC = /Scaveng|Heap::|MarkCompact|MarkingVisitor|Evacuat|Sweep|MinorMS|IncrementalMarking|ConcurrentMarking|GlobalHandles/;
+const SIGHTLINE = /sightline\/dist\//;
+function causeOf(frames) {
+  if (frames.some((f) => GC.test(f))) return 'garbage collection';
+  if (frames.some((f) => SIGHTLINE.test(f))) return 'Sightline code';
+  if (frames.some((f) => f.startsWith('JS:') && f.includes('node:diagnostics_channel'))) return 'diagnostics channels (Node)';
+  if (frames.includes('sock_def_readable')) return 'kernel: waking the load generator';
+  if (frames.some((f) => f === 'entry_SYSCALL_64_after_hwframe' || f === 'do_syscall_64')) return 'kernel: other system calls';
+  return 'app, Fastify and Node';
+}
+
+function threadOf(comm) {
+  if (comm === 'MainThread' || comm === 'node') return 'main thread';
+  if (comm.startsWith('sightline-expor')) return 'export worker';
+  if (comm.startsWith('V8Worker') || comm.startsWith('V8 ')) return 'V8 background (GC, compiler)';
+  return 'other threads';
+}
+
+/** Samples of one `perf script` output: thread, and frames innermost first, with paths shortened. */
+function* samples(script) {
+  let comm;
+  let frames = [];
+  for (const line of script.split('\n')) {
+    if (line.trim() === '') {
+      if (comm !== undefined) yield { comm, frames };
+      comm = undefined;
+      frames = [];
+    } else if (!/^\s/.test(line)) {
+      comm = line.trim().split(/\s+/)[0];
+    } else {
+      const m = /^\s*[0-9a-f]+ (.*?)(\+0x[0-9a-f]+)? \((.*)\)$/.exec(line);
+      if (m) frames.push(m[1]);
+    }
+  }
+  if (comm !== undefined) yield { comm, frames };
+}
+
+async function profile(nodeBin, contender, sinkPort, dir) {
+  const app = start(0, nodeBin, ['--perf-basic-prof', ...contender.args, 'apps/hello.mjs'], {
+    OTEL_SERVICE_NAME: 'bench',
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sinkPort}`,
+    OTEL_METRICS_EXPORTER: 'otlp',
+    ...contender.env,
+  });
+  const { port } = await app.ready;
+  const url = `http://127.0.0.1:${port}/items/42`;
+  const data = join(dir, 'perf.data');
+  try {
+    await wrk(url, WARMUP);
+    const perf = spawn(
+      'taskset',
+      [
+        '-c',
+        '1',
+        'perf',
+        'record',
+        '-g',
+        '-F',
+        String(FREQUENCY),
+        '-p',
+        String(app.child.pid),
+        '-o',
+        data,
+        '--',
+        'sleep',
+        String(DURATION),
+      ],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let perfErr = '';
+    perf.stderr.on('data', (d) => (perfErr += d));
+    const perfDone = new Promise((resolve) => perf.on('exit', resolve));
+    const load = await wrk(url, DURATION);
+    const code = await perfDone;
+    if (code !== 0) throw new Error(`perf record failed (${code}): ${perfErr.trim()}`);
+    const script = execFileSync('perf', ['script', '-i', data], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 30,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    const byCause = new Map();
+    const byThread = new Map();
+    const sightlineSelf = new Map();
+    for (const { comm, frames } of samples(script)) {
+      const thread = threadOf(comm);
+      byThread.set(thread, (byThread.get(thread) ?? 0) + 1);
+      if (thread !== 'main thread') continue;
+      const cause = causeOf(frames);
+      byCause.set(cause, (byCause.get(cause) ?? 0) + 1);
+      const leaf = frames[0];
+      if (leaf !== undefined && SIGHTLINE.test(leaf)) {
+        const name = leaf.replace(/^JS:[~^+*]?'?/, '').replace(/file:\/\/\S*?dist\//, '');
+        sightlineSelf.set(name, (sightlineSelf.get(name) ?? 0) + 1);
+      }
+    }
+    // Samples are FREQUENCY per second of CPU; the load ran as long as perf, so requests ≈ rps × DURATION.
+    const perRequest = (count) => (count / FREQUENCY / (load.rps * DURATION)) * 1e6;
+    const convert = (map) => new Map([...map].map(([k, v]) => [k, perRequest(v)]));
+    return { rps: load.rps, byCause: convert(byCause), byThread: convert(byThread), sightlineSelf: convert(sightlineSelf) };
+  } finally {
+    app.child.kill('SIGKILL');
+    rmSync(data, { force: true });
+  }
+}
+
+const median = (values) => {
+  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  return sorted.length === 0 ? NaN : sorted[Math.floor(sorted.length / 2)];
+};
+
+async function main() {
+  const nodeBin = nodeBinary(NODE_LINE);
+  execFileSync('npm', ['run', 'build', '-w', 'sightline'], { cwd: join(BENCH, '..'), stdio: 'ignore' });
+  const ratio = { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' };
+  const contenders = [
+    { name: 'no tracing', args: [], env: {} },
+    { name: 'Sightline 100%', args: ['--import', 'sightline/register'], env: {} },
+    { name: 'Sightline 10%', args: ['--import', 'sightline/register'], env: ratio },
+  ];
+  const sink = start(1, nodeBin, ['sink.mjs']);
+  const { otlp } = await sink.ready;
+  const dir = mkdtempSync(join(os.tmpdir(), 'sightline-attribute-'));
+  const runs = new Map(contenders.map((c) => [c.name, []]));
+  try {
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const contender of contenders) {
+        console.error(`bench:attribute: round ${round}/${ROUNDS}: ${contender.name}`);
+        runs.get(contender.name).push(await profile(nodeBin, contender, otlp, dir));
+      }
+    }
+  } finally {
+    sink.child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  const version = execFileSync(nodeBin, ['--version'], { encoding: 'utf8' }).trim();
+  const medianOf = (name, pick, key) => median(runs.get(name).map((r) => pick(r).get(key) ?? 0));
+  const causes = [...new Set([...runs.values()].flatMap((rs) => rs.flatMap((r) => [...r.byCause.keys()])))];
+  const threads = [...new Set([...runs.values()].flatMap((rs) => rs.flatMap((r) => [...r.byThread.keys()])))];
+  const names = contenders.map((c) => c.name);
+  const row = (label, values) => `| ${label} | ${values.map((v) => (Number.isNaN(v) ? 'n/a' : v.toFixed(2))).join(' | ')} |`;
+  console.log(`## CPU per request by cause: hello, Node ${version}, ${ROUNDS} rounds of ${DURATION} s, ${CONNECTIONS} connections\n`);
+  console.log(`µs of CPU per request, median of the rounds; req/s for reference.\n`);
+  console.log(`| cause | ${names.join(' | ')} |`);
+  console.log(`|---|${names.map(() => '---:').join('|')}|`);
+  console.log(
+    row(
+      'req/s (thousands)',
+      names.map((n) => median(runs.get(n).map((r) => r.rps / 1000))),
+    ),
+  );
+  for (const thread of threads)
+    console.log(
+      row(
+        `**${thread}**`,
+        names.map((n) => medianOf(n, (r) => r.byThread, thread)),
+      ),
+    );
+  for (const cause of causes)
+    console.log(
+      row(
+        `main thread: ${cause}`,
+        names.map((n) => medianOf(n, (r) => r.byCause, cause)),
+      ),
+    );
+  for (const name of names.slice(1)) {
+    const self = new Map();
+    for (const r of runs.get(name)) for (const [k, v] of r.sightlineSelf) self.set(k, (self.get(k) ?? 0) + v / ROUNDS);
+    const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, 15);
+    if (top.length === 0) continue;
+    console.log(
+      `\n${name}, Sightline's functions by self time (µs per request, mean of the rounds; callees outside Sightline not included):\n`,
+    );
+    for (const [fn, us] of top) console.log(`- ${us.toFixed(3)} ${fn}`);
+  }
+}
+
+await main();
