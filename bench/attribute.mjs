@@ -1,5 +1,5 @@
 // Where the time of a traced request goes (`npm run bench:attribute`): `hello` untraced, with Sightline at
-// 100% and at 10% sampling, each profiled with Linux perf (every thread of the app, with call stacks)
+// 100% and at 10% sampling, and at 10% with tail sampling on, each profiled with Linux perf (every thread of the app, with call stacks)
 // while wrk drives it, and each sample charged to one cause. Prints microseconds of CPU per request by
 // cause, and Sightline's own functions by self time, so a change to the hot path can be judged by what
 // it removes rather than by throughput ratios, which move by ±10% on a shared machine.
@@ -214,6 +214,7 @@ async function main() {
     { name: 'no tracing', args: [], env: {} },
     { name: 'Sightline 100%', args: ['--import', 'sightline/register'], env: {} },
     { name: 'Sightline 10%', args: ['--import', 'sightline/register'], env: ratio },
+    { name: 'Sightline 10%, tail sampling', args: ['--import', 'sightline/register'], env: { ...ratio, SIGHTLINE_TAIL_SAMPLING: 'on' } },
   ];
   const sink = start(1, nodeBin, ['sink.mjs']);
   const { otlp } = await sink.ready;
