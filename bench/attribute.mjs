@@ -10,7 +10,7 @@
 // Settings (environment): BENCH_NODES=24 (one line: current, 22, 24 or 26)  BENCH_ROUNDS=2
 // BENCH_DURATION=5 (s profiled per contender and round)  BENCH_WARMUP=3 (s)  BENCH_CONNECTIONS=64
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -132,7 +132,13 @@ function* samples(script) {
 }
 
 async function profile(nodeBin, contender, sinkPort, dir) {
-  const app = start(0, nodeBin, ['--perf-basic-prof', ...contender.args, 'apps/hello.mjs'], {
+  // JIT code is named through V8's jitdump (--perf-prof) and `perf inject --jit`, which resolve each
+  // sample by the code present at its time. The simpler --perf-basic-prof map names a code range by
+  // whichever function once lived there: V8 reuses the space of code it replaced (Maglev code after
+  // Turbofan's), and that misnamed about a microsecond per request here.
+  for (const f of readdirSync(dir)) rmSync(join(dir, f), { recursive: true, force: true });
+  const v8Files = ['--perf-prof', `--perf-prof-path=${dir}`, '--no-logfile-per-isolate', `--logfile=${join(dir, 'v8.log')}`];
+  const app = start(0, nodeBin, [...v8Files, ...contender.args, 'apps/hello.mjs'], {
     OTEL_SERVICE_NAME: 'bench',
     OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sinkPort}`,
     OTEL_METRICS_EXPORTER: 'otlp',
@@ -140,7 +146,8 @@ async function profile(nodeBin, contender, sinkPort, dir) {
   });
   const { port } = await app.ready;
   const url = `http://127.0.0.1:${port}/items/42`;
-  const data = join(dir, 'perf.data');
+  const recorded = join(dir, 'perf.data');
+  const data = join(dir, 'perf.jit.data');
   try {
     await wrk(url, WARMUP);
     const perf = spawn(
@@ -150,13 +157,15 @@ async function profile(nodeBin, contender, sinkPort, dir) {
         '1',
         'perf',
         'record',
+        '-k',
+        'mono',
         '-g',
         '-F',
         String(FREQUENCY),
         '-p',
         String(app.child.pid),
         '-o',
-        data,
+        recorded,
         '--',
         'sleep',
         String(DURATION),
@@ -171,6 +180,7 @@ async function profile(nodeBin, contender, sinkPort, dir) {
     const load = await wrk(url, DURATION);
     const code = await perfDone;
     if (code !== 0) throw new Error(`perf record failed (${code}): ${perfErr.trim()}`);
+    execFileSync('perf', ['inject', '--jit', '-i', recorded, '-o', data], { stdio: 'ignore' });
     const script = execFileSync('perf', ['script', '-i', data], {
       encoding: 'utf8',
       maxBuffer: 1 << 30,
@@ -197,7 +207,6 @@ async function profile(nodeBin, contender, sinkPort, dir) {
     return { rps: load.rps, byCause: convert(byCause), byThread: convert(byThread), sightlineSelf: convert(sightlineSelf) };
   } finally {
     app.child.kill('SIGKILL');
-    rmSync(data, { force: true });
   }
 }
 
