@@ -14,6 +14,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnReady } from './spawn-ready.mjs';
 
 const BENCH = fileURLToPath(new URL('.', import.meta.url));
 const env = process.env;
@@ -51,28 +52,7 @@ function nodeBinary(line) {
 }
 
 function start(cpu, command, args, extraEnv = {}) {
-  const child = spawn('taskset', ['-c', String(cpu), command, ...args], {
-    cwd: BENCH,
-    env: { PATH: env.PATH, HOME: env.HOME, ...extraEnv },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (err += d));
-  const ready = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start: ${err}`)), 30_000);
-    child.stdout.on('data', () => {
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) {
-        clearTimeout(timer);
-        resolve(JSON.parse(line));
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited (${code}): ${err}`)));
-  });
-  ready.catch(() => {});
-  return { child, ready };
+  return spawnReady('taskset', ['-c', String(cpu), command, ...args], { PATH: env.PATH, HOME: env.HOME, ...extraEnv }, BENCH);
 }
 
 function wrk(url, seconds) {

@@ -7,13 +7,14 @@
 //
 // Settings (environment): BENCH_CONTENDERS=<text>[,<text>…] (or | between texts)  BENCH_SCENARIOS=hello,realistic,hello-log  BENCH_NODES=current,24 (or 22, 26…)  BENCH_ROUNDS=3
 // BENCH_DURATION=8 (s)  BENCH_WARMUP=3 (s)  BENCH_CONNECTIONS=64
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildPrevious, previousRef, removePrevious } from './previous-build.mjs';
+import { spawnReady } from './spawn-ready.mjs';
 
 const BENCH = fileURLToPath(new URL('.', import.meta.url));
 const env = process.env;
@@ -164,24 +165,7 @@ function nodeFor(name) {
 
 function startProcess(command, args, extraEnv, cpu) {
   const [cmd, argv] = pin(cpu, command, args);
-  const child = spawn(cmd, argv, { cwd: BENCH, env: { PATH: env.PATH, HOME: env.HOME, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (err += d));
-  const ready = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start: ${err}`)), 30_000);
-    child.stdout.on('data', () => {
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) {
-        clearTimeout(timer);
-        resolve(JSON.parse(line));
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited (${code}): ${err}`)));
-  });
-  ready.catch(() => {});
-  return { child, ready, stderr: () => err };
+  return spawnReady(cmd, argv, { PATH: env.PATH, HOME: env.HOME, ...extraEnv }, BENCH);
 }
 
 async function stop(child, signal = 'SIGTERM', timeoutMs = 10_000) {
