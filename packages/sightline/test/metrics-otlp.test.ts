@@ -89,6 +89,13 @@ describe('metrics over OTLP', () => {
       assert.match(e.traceId, /^[0-9a-f]{32}$/);
       assert.ok(serverSpans.has(e.spanId), `exemplar span ${e.spanId} is a received SERVER span`);
     }
+    // The duration metric and the server span read one clock at each end: their totals agree to the
+    // nanosecond rounding of the span's timestamps.
+    const orderSpans = receiver.spans.filter((s) => s.kind === 2 && /^\/orders\/\d+$/.test(String(s.attributes['url.path'])));
+    assert.equal(orderSpans.length, 30);
+    const spanSeconds = orderSpans.reduce((sum, s) => sum + Number(s.endTimeUnixNano - s.startTimeUnixNano) / 1e9, 0);
+    const metricSeconds = orders.reduce((sum, p) => sum + p.sum!, 0);
+    assert.ok(Math.abs(spanSeconds - metricSeconds) < 30 * 2e-9, `span durations ${spanSeconds} s, metric ${metricSeconds} s`);
 
     for (const name of [
       'nodejs.eventloop.utilization',

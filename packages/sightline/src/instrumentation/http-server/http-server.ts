@@ -120,9 +120,16 @@ export class HttpServerInstrumentation implements Instrumentation {
       // built only for spans that record, so an unsampled request pays for none of them.
       const query = url.indexOf('?');
       const sampling: Attributes = { 'http.request.method': method, 'url.path': query === -1 ? url : url.slice(0, query) };
-      const span = this.tracer.startSpan(methodForName(method), { kind: SpanKind.SERVER, attributes: sampling }, parent);
+      // One clock reading for the duration metric and the span's start (a recording span reads the clock
+      // otherwise): they then agree exactly, and a request reads the clock once less at each end.
+      const startedAt = this.duration === undefined ? undefined : performance.now();
+      const span = this.tracer.startSpan(
+        methodForName(method),
+        { kind: SpanKind.SERVER, attributes: sampling, startTime: startedAt },
+        parent,
+      );
       const active = trace.setSpan(parent, span);
-      setRequestState(request, new ServerRequestState(span, this.duration === undefined ? NaN : performance.now(), active, method));
+      setRequestState(request, new ServerRequestState(span, startedAt ?? NaN, active, method));
       if (socket !== undefined && socket !== null && !watchedSockets.has(socket)) watchSocket(socket);
       if (span.isRecording() || this.duration !== undefined) watchForAbort(socket, response);
       if (span.isRecording()) {
@@ -182,17 +189,27 @@ export class HttpServerInstrumentation implements Instrumentation {
     state!.span = undefined;
     forgetQueued(socket, response);
     try {
-      this.recordDuration(request, state!, response, undefined);
-      endServerSpan(span, request, state!, response, undefined, this.http.captureHeaders.serverResponse, this.redactor);
+      const endedAt = Number.isNaN(state!.startedAt) ? undefined : performance.now();
+      this.recordDuration(request, state!, response, undefined, endedAt);
+      endServerSpan(span, request, state!, response, undefined, endedAt, this.http.captureHeaders.serverResponse, this.redactor);
     } catch (error) {
       log.warnOnce('http-server-finish', `could not end an HTTP server span: ${(error as Error).message}`);
     }
   }
 
-  /** Every request counts, sampled or not: rates and latencies must not depend on the trace sampler. */
-  recordDuration(request: IncomingMessage, state: ServerRequestState, response: ServerResponse, aborted: string | undefined): void {
+  /**
+   * Every request counts, sampled or not: rates and latencies must not depend on the trace sampler.
+   * `endedAt` is the performance.now() reading the span's end shares.
+   */
+  recordDuration(
+    request: IncomingMessage,
+    state: ServerRequestState,
+    response: ServerResponse,
+    aborted: string | undefined,
+    endedAt: number | undefined,
+  ): void {
     const started = state.startedAt;
-    if (this.duration === undefined || Number.isNaN(started)) return;
+    if (this.duration === undefined || Number.isNaN(started) || endedAt === undefined) return;
     const status = aborted === undefined ? response.statusCode : undefined;
     const attributes = this.durationAttributes.get(
       state.method,
@@ -202,7 +219,7 @@ export class HttpServerInstrumentation implements Instrumentation {
       aborted ?? (status !== undefined && status >= 500 ? String(status) : undefined),
       request.httpVersion,
     );
-    this.duration.record((performance.now() - started) / 1000, attributes, state.context);
+    this.duration.record((endedAt - started) / 1000, attributes, state.context);
   }
 }
 
@@ -281,8 +298,9 @@ function abort(response: ServerResponse): void {
   if (span === undefined) return;
   state!.span = undefined;
   try {
-    instrumentation?.recordDuration(request!, state!, response, 'aborted');
-    endServerSpan(span, request!, state!, response, 'aborted', []);
+    const endedAt = Number.isNaN(state!.startedAt) ? undefined : performance.now();
+    instrumentation?.recordDuration(request!, state!, response, 'aborted', endedAt);
+    endServerSpan(span, request!, state!, response, 'aborted', endedAt, []);
   } catch {
     // Never throw from a listener on the app's socket.
   }
@@ -304,6 +322,7 @@ function endServerSpan(
   state: ServerRequestState,
   response: ServerResponse,
   errorType: string | undefined,
+  endedAt: number | undefined,
   responseHeaders: string[],
   redactor?: QueryRedactor,
 ): void {
@@ -336,5 +355,5 @@ function endServerSpan(
     span.setAttribute('error.type', errorType);
     span.setStatus({ code: SpanStatusCode.ERROR, message: 'the connection closed before the response was complete' });
   }
-  span.end();
+  span.end(endedAt);
 }
