@@ -4,6 +4,7 @@
 // process, on a clock the test moves: what is kept and why, late spans, bounds, rate limit.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import { ROOT_CONTEXT, SpanStatusCode, trace, TraceFlags, type Context } from '@opentelemetry/api';
 import { describe, it } from 'node:test';
 import { thresholdOf } from '../src/trace/probability.js';
@@ -16,6 +17,7 @@ import { TailSampler, type TailSamplingSettings } from '../src/trace/tail-sample
 import { SightlineTracerProvider } from '../src/trace/tracer-provider.js';
 import { captureLog } from './support/capture-log.js';
 import { startApp } from './support/child-app.js';
+import { until } from './support/otlp-http-server.js';
 import { decodeProtobuf, duplicateSpanIds, startHttpReceiver } from './support/otlp-receiver.js';
 
 const traceIdWith = (randomness: string): string => randomBytes(9).toString('hex') + randomness;
@@ -313,6 +315,44 @@ describe('tail sampling in the process', () => {
 });
 
 describe('tail sampling in a running service', () => {
+  it('names the client of a request kept because its client went away, decided after the connection closed', async () => {
+    const receiver = await startHttpReceiver();
+    const app = await startApp('tail-app.mjs', {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_SERVICE_NAME: 'tail',
+      OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'undici',
+      OTEL_METRICS_EXPORTER: 'none',
+      OTEL_LOGS_EXPORTER: 'none',
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0',
+      SIGHTLINE_TAIL_SAMPLING: 'on',
+    });
+    try {
+      // /r/101 answers after 300 ms; each client gives up first. The server span ends, as an error, when
+      // the connection has closed, and only then does the tail sampler keep it and build its attributes.
+      for (const n of [101, 201]) {
+        const req = http.get({ host: '127.0.0.1', port: app.port, path: `/r/${n}`, agent: false });
+        req.on('error', () => {});
+        await new Promise((r) => setTimeout(r, 50));
+        req.destroy();
+      }
+      const serverSpans = () => receiver.spans.filter((s) => s.kind === 2);
+      await until(
+        () => serverSpans().length >= 2,
+        10_000,
+        () => `two aborted server spans; have ${serverSpans().length}`,
+      );
+      for (const server of serverSpans()) {
+        assert.equal(server.attributes['sightline.sampling.kept_by'], 'error');
+        assert.equal(server.attributes['error.type'], 'aborted');
+        assert.equal(server.attributes['client.address'], '127.0.0.1', `${String(server.attributes['url.path'])}: client.address`);
+      }
+    } finally {
+      app.child.kill('SIGKILL');
+      await receiver.close();
+    }
+  });
+
   it('10,000 requests at 10% head sampling: every failing and slow trace arrives whole, the rest at 10% ± 2%, no span twice', async () => {
     const receiver = await startHttpReceiver();
     const app = await startApp('tail-app.mjs', {

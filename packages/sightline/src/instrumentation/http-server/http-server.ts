@@ -135,9 +135,9 @@ export class HttpServerInstrumentation implements Instrumentation {
       if (span.isRecording()) {
         if (span instanceof RecordingSpan && span.tail !== undefined) {
           // Held by the tail sampler, which drops most such requests: built only if it keeps this one.
-          // The client address is read now, while the connection is surely open.
-          const client = socket.remoteAddress;
-          span.setExportAttributes(() => this.attributes(request, socket, url, query, method, client));
+          // The client address can be read then, after the connection closed: watchSocket read it on the
+          // connection's first request, and Node keeps what it read.
+          span.setExportAttributes(() => this.attributes(request, socket, url, query, method, socket.remoteAddress));
         } else {
           span.setAttributes(this.attributes(request, socket, url, query, method, socket.remoteAddress));
         }
