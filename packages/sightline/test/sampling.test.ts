@@ -18,7 +18,7 @@ import { SightlineTracerProvider } from '../src/trace/tracer-provider.js';
 import { captureLog } from './support/capture-log.js';
 import { startApp } from './support/child-app.js';
 import { until } from './support/otlp-http-server.js';
-import { decodeProtobuf, duplicateSpanIds, startHttpReceiver } from './support/otlp-receiver.js';
+import { decodeProtobuf, duplicateSpanIds, startHttpReceiver, type Receiver } from './support/otlp-receiver.js';
 
 const traceIdWith = (randomness: string): string => randomBytes(9).toString('hex') + randomness;
 const decide = (sampler: Sampler, context: Context, traceId: string) => sampler.shouldSample(context, traceId, 'op', 0, {}, []);
@@ -315,18 +315,24 @@ describe('tail sampling in the process', () => {
 });
 
 describe('tail sampling in a running service', () => {
-  it('names the client of a request kept because its client went away, decided after the connection closed', async () => {
-    const receiver = await startHttpReceiver();
-    const app = await startApp('tail-app.mjs', {
+  /** The tail-sampling fixture, traces only, at the head-sampling ratio given, tail sampling on. */
+  function startTailApp(receiver: Receiver, ratio: string, env: Record<string, string> = {}) {
+    return startApp('tail-app.mjs', {
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
       OTEL_SERVICE_NAME: 'tail',
       OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'undici',
       OTEL_METRICS_EXPORTER: 'none',
       OTEL_LOGS_EXPORTER: 'none',
       OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
-      OTEL_TRACES_SAMPLER_ARG: '0',
+      OTEL_TRACES_SAMPLER_ARG: ratio,
       SIGHTLINE_TAIL_SAMPLING: 'on',
+      ...env,
     });
+  }
+
+  it('names the client of a request kept because its client went away, decided after the connection closed', async () => {
+    const receiver = await startHttpReceiver();
+    const app = await startTailApp(receiver, '0');
     try {
       // /r/101 answers after 300 ms; each client gives up first. The server span ends, as an error, when
       // the connection has closed, and only then does the tail sampler keep it and build its attributes.
@@ -355,15 +361,7 @@ describe('tail sampling in a running service', () => {
 
   it('10,000 requests at 10% head sampling: every failing and slow trace arrives whole, the rest at 10% ± 2%, no span twice', async () => {
     const receiver = await startHttpReceiver();
-    const app = await startApp('tail-app.mjs', {
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-      OTEL_SERVICE_NAME: 'tail',
-      OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'undici',
-      OTEL_METRICS_EXPORTER: 'none',
-      OTEL_LOGS_EXPORTER: 'none',
-      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
-      OTEL_TRACES_SAMPLER_ARG: '0.1',
-      SIGHTLINE_TAIL_SAMPLING: 'on',
+    const app = await startTailApp(receiver, '0.1', {
       SIGHTLINE_TAIL_LATENCY_MS: '200',
       SIGHTLINE_TAIL_GRACE_MS: '200',
       // The default (100 kept traces a second) would cap a test that runs as fast as the machine allows.
