@@ -189,7 +189,7 @@ export class HttpServerInstrumentation implements Instrumentation {
     state!.span = undefined;
     forgetQueued(socket, response);
     try {
-      const endedAt = Number.isNaN(state!.startedAt) ? undefined : performance.now();
+      const endedAt = state!.readEnd();
       this.recordDuration(request, state!, response, undefined, endedAt);
       endServerSpan(span, request, state!, response, undefined, endedAt, this.http.captureHeaders.serverResponse, this.redactor);
     } catch (error) {
@@ -298,7 +298,7 @@ function abort(response: ServerResponse): void {
   if (span === undefined) return;
   state!.span = undefined;
   try {
-    const endedAt = Number.isNaN(state!.startedAt) ? undefined : performance.now();
+    const endedAt = state!.readEnd();
     instrumentation?.recordDuration(request!, state!, response, 'aborted', endedAt);
     endServerSpan(span, request!, state!, response, 'aborted', endedAt, []);
   } catch {

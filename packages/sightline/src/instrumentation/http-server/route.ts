@@ -29,6 +29,11 @@ export class ServerRequestState {
     this.context = context;
     this.method = method;
   }
+
+  /** The clock reading at the request's end, which its duration and its span share; none if its start was not read. */
+  readEnd(): number | undefined {
+    return Number.isNaN(this.startedAt) ? undefined : performance.now();
+  }
 }
 
 const STATE = Symbol('sightline.serverRequest');
