@@ -13,15 +13,45 @@ for (let i = 0; i < 10; i++) HEX_VALUE[48 + i] = i;
 for (let i = 0; i < 6; i++) HEX_VALUE[97 + i] = HEX_VALUE[65 + i] = 10 + i;
 
 const KEY_CACHE_LIMIT = 4096;
-/** Encoded `string key = 1` fields of KeyValue messages, by key. */
-const keyFields = new Map<string, Uint8Array>();
-
 const PAIR_CACHE_LIMIT = 4096;
 const PAIR_VALUE_MAX = 64;
-/** Whole encoded KeyValue messages for string attributes whose values repeat (methods, schemes, hosts,
- * routes, status texts): by key, then value. Bounded: once full, new pairs are encoded each time. */
-const pairs = new Map<string, Map<string, Uint8Array>>();
+/** Values cached per key before the key's hit rate is judged. */
+const VALUES_PER_KEY = 64;
+
+/**
+ * What the writer keeps about one attribute key: its encoded `key` field, and whole encoded KeyValues
+ * for the string values that repeat under it (methods, schemes, hosts, routes, status texts).
+ * A key whose values do not repeat (a path, a query, an id) stops being looked up: once its cache is
+ * full and it has missed more often than hit, `values` is dropped. Each lookup of a value costs a hash
+ * of the string, which for a value seen once is pure loss; the pairs of one high-cardinality key used
+ * to fill the cache for good, and every span then paid two Map lookups per string attribute.
+ */
+export class AttributeKey {
+  /** Whole KeyValues without their one-byte tag, by value; null when this key's values are not cached. */
+  values: Map<string, Uint8Array> | null;
+  hits = 0;
+  misses = 0;
+
+  constructor(
+    readonly key: string,
+    /** The encoded `string key = 1` field of a KeyValue. */
+    readonly field: Uint8Array,
+    cacheValues: boolean,
+  ) {
+    this.values = cacheValues ? new Map() : null;
+  }
+}
+
+/** Keys seen, bounded: past the limit a key is encoded each time. */
+const attributeKeys = new Map<string, AttributeKey>();
+/** Cached pairs over every key, bounded. */
 let pairCount = 0;
+
+function encodeKeyField(key: string): Uint8Array {
+  const w = new ProtoWriter(key.length * 3 + 8);
+  w.string(1, key);
+  return Uint8Array.from(w.finish());
+}
 
 export class ProtoWriter {
   buf: Buffer;
@@ -140,14 +170,18 @@ export class ProtoWriter {
 
   /** The `key` field of a KeyValue, from the cache when the key was seen before. */
   keyField(key: string): Uint8Array {
-    let bytes = keyFields.get(key);
-    if (bytes === undefined) {
-      const w = new ProtoWriter(key.length * 3 + 8);
-      w.string(1, key);
-      bytes = Uint8Array.from(w.finish());
-      if (keyFields.size < KEY_CACHE_LIMIT) keyFields.set(key, bytes);
+    return this.attributeKey(key).field;
+  }
+
+  /** What the writer keeps about `key` (its encoded field, its cached values); one Map lookup. */
+  attributeKey(key: string): AttributeKey {
+    let entry = attributeKeys.get(key);
+    if (entry === undefined) {
+      const cached = attributeKeys.size < KEY_CACHE_LIMIT;
+      entry = new AttributeKey(key, encodeKeyField(key), cached);
+      if (cached) attributeKeys.set(key, entry);
     }
-    return bytes;
+    return entry;
   }
 
   /**
@@ -177,23 +211,31 @@ export class ProtoWriter {
    * attributes repeat from one request to the next, and a copy is cheaper than encoding again. The
    * cache holds the KeyValue without its one-byte tag, which names the field it is written in: the
    * same pair goes into span, event, resource and metric-point attributes, each a different field.
+   * Returns false, having written nothing, when the value does not fit stringKeyValue's shape.
    */
-  cachedStringKeyValue(field: number, key: string, value: string): boolean {
-    if (field > 15 || value.length > PAIR_VALUE_MAX) return false;
-    let byValue = pairs.get(key);
-    const cached = byValue?.get(value);
+  cachedStringKeyValue(field: number, key: string | AttributeKey, value: string): boolean {
+    const entry = typeof key === 'string' ? this.attributeKey(key) : key;
+    if (field > 15) return false;
+    const values = entry.values;
+    if (values === null || value.length > PAIR_VALUE_MAX) return this.stringKeyValue(field, entry.field, value);
+    const cached = values.get(value);
     if (cached !== undefined) {
+      entry.hits++;
       this.ensure(1);
       this.buf[this.pos++] = (field << 3) | WIRE_LDELIM;
       this.raw(cached);
       return true;
     }
     const start = this.pos;
-    if (!this.stringKeyValue(field, this.keyField(key), value)) return false;
-    if (pairCount < PAIR_CACHE_LIMIT) {
-      if (byValue === undefined) pairs.set(key, (byValue = new Map()));
-      byValue.set(value, Uint8Array.from(this.buf.subarray(start + 1, this.pos)));
+    if (!this.stringKeyValue(field, entry.field, value)) return false;
+    entry.misses++;
+    if (values.size < VALUES_PER_KEY && pairCount < PAIR_CACHE_LIMIT) {
+      values.set(value, Uint8Array.from(this.buf.subarray(start + 1, this.pos)));
       pairCount++;
+    } else if (entry.misses > entry.hits) {
+      // Full, and missing more than hitting: this key's values do not repeat.
+      entry.values = null;
+      pairCount -= values.size;
     }
     return true;
   }

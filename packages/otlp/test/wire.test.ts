@@ -51,6 +51,30 @@ describe('protobuf writer', () => {
   });
 });
 
+describe('string attribute cache', () => {
+  it('stops looking up the values of a key that never repeat, and still caches the keys that do', () => {
+    const w = new ProtoWriter(1 << 16);
+    const unique = w.attributeKey('test.unique.path');
+    for (let i = 0; i < 200; i++) assert.ok(w.cachedStringKeyValue(9, unique, `/items/${i}`));
+    assert.equal(unique.values, null, 'a key whose values do not repeat is no longer cached');
+    const route = w.attributeKey('test.route');
+    assert.ok(w.cachedStringKeyValue(9, route, '/items/:id'));
+    const before = w.pos;
+    assert.ok(w.cachedStringKeyValue(9, route, '/items/:id'));
+    assert.equal(route.hits, 1, 'a key seen after the unique one still has its repeated value cached');
+    // The cached copy is byte for byte what encoding wrote.
+    const bytes = w.finish();
+    const length = w.pos - before;
+    assert.deepEqual([...bytes.subarray(before, w.pos)], [...bytes.subarray(before - length, before)]);
+    // A key no longer cached still writes exactly what a one-pass encoding writes.
+    const after = w.pos;
+    assert.ok(w.cachedStringKeyValue(9, unique, '/x'));
+    const plain = new ProtoWriter(64);
+    assert.ok(plain.stringKeyValue(9, plain.keyField('test.unique.path'), '/x'));
+    assert.deepEqual([...w.finish().subarray(after)], [...plain.finish()]);
+  });
+});
+
 describe('responses', () => {
   it('writes a cached string attribute with the tag of the field it goes in, whichever field cached it', () => {
     // The same pair as a span attribute (field 9 of Span), then as a metric point's (field 7 of NumberDataPoint).

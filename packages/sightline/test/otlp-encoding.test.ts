@@ -40,6 +40,7 @@ function recordSample() {
         strs: ['a', 'b'],
         ints: [1, -2],
         empty: [],
+        constructor: 'a key Object.prototype has',
       },
     },
     remote,
@@ -83,6 +84,7 @@ describe('OTLP protobuf encoding', () => {
       strs: ['a', 'b'],
       ints: [1, -2],
       empty: [],
+      constructor: 'a key Object.prototype has',
     });
     assert.deepEqual(
       s.events.map((e) => [e.name, e.attributes]),

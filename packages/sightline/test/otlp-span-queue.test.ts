@@ -94,13 +94,16 @@ describe('OTLP span queue', () => {
   it('a span that cannot be encoded is counted as failed and leaves nothing behind; unsampled spans are not taken', () => {
     const { queue, sent, stats } = queueWith();
     const [good, bad, unsampled] = spans(3);
-    // An attribute value whose encoding throws (a getter a misbehaving library left on the object).
-    Object.defineProperty(bad!.attributes, 'boom', {
+    // A value whose encoding throws (a getter a misbehaving library left on an object), put in the
+    // span's list directly: setAttribute would not take it.
+    const throwing = {};
+    Object.defineProperty(throwing, 'boom', {
       enumerable: true,
       get() {
         throw new Error('no value');
       },
     });
+    bad!.attributeList.push('nested', throwing);
     (unsampled!.context as { traceFlags: number }).traceFlags = 0;
     queue.onEnd(good!);
     queue.onEnd(bad!);

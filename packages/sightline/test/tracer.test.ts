@@ -181,6 +181,23 @@ describe('spans', () => {
     assert.equal(s.droppedLinksCount, 1);
   });
 
+  it('keeps attributes in the order first set, and takes keys a plain object would confuse', () => {
+    const { provider, ended } = inProcessProvider({ spanLimits: { attributeCountLimit: 4 } });
+    const span = provider.getTracer('t').startSpan('s', { attributes: { b: 1, constructor: 'c' } });
+    span.setAttribute('__proto__', 'p');
+    span.setAttribute('b', 2);
+    span.setAttribute('toString', 't');
+    span.setAttribute('over', 'the limit');
+    span.end();
+    const s = ended[0]!;
+    // An object's `constructor` looked set already, and `__proto__` set its prototype instead.
+    assert.deepEqual(s.attributeList, ['b', 2, 'constructor', 'c', '__proto__', 'p', 'toString', 't']);
+    assert.equal(s.attributeCount, 4);
+    assert.equal(s.droppedAttributesCount, 1);
+    assert.equal(s.attribute('__proto__'), 'p');
+    assert.equal(s.attribute('missing'), undefined);
+  });
+
   it('gives new trace ids the W3C Level 2 random flag and keeps the parent’s flags for children', () => {
     const { provider } = inProcessProvider();
     const tracer = provider.getTracer('t');

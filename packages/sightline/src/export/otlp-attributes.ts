@@ -8,20 +8,27 @@ import { WIRE_FIXED64, WIRE_VARINT, type ProtoWriter } from '@sightline/otlp';
 export type EncodableAttributes = Readonly<Record<string, unknown>>;
 
 export function writeAttributes(w: ProtoWriter, field: number, attributes: EncodableAttributes): void {
-  for (const key in attributes) {
-    const value = attributes[key];
-    if (value === undefined || value === null) continue;
-    if (typeof value === 'string' && w.cachedStringKeyValue(field, key, value)) continue;
-    const keyField = w.keyField(key);
-    if (typeof value === 'number' && Number.isInteger(value) && w.intKeyValue(field, keyField, value)) continue;
-    const valueMax = typeof value === 'string' ? value.length * 3 + 6 : typeof value === 'object' ? Infinity : 12;
-    w.fork(field, keyField.length + valueMax + 2); // KeyValue
-    w.raw(keyField);
-    w.fork(2, valueMax); // AnyValue
-    writeAnyValueBody(w, value);
-    w.join();
-    w.join();
-  }
+  for (const key in attributes) writeKeyValue(w, field, key, attributes[key]);
+}
+
+/** A span's attributes as its flat list of keys and values in turn ([key, value, key, value…]). */
+export function writeAttributeList(w: ProtoWriter, field: number, list: readonly unknown[]): void {
+  for (let i = 0; i < list.length; i += 2) writeKeyValue(w, field, list[i] as string, list[i + 1]);
+}
+
+function writeKeyValue(w: ProtoWriter, field: number, key: string, value: unknown): void {
+  if (value === undefined || value === null) return;
+  const entry = w.attributeKey(key);
+  if (typeof value === 'string' && w.cachedStringKeyValue(field, entry, value)) return;
+  const keyField = entry.field;
+  if (typeof value === 'number' && Number.isInteger(value) && w.intKeyValue(field, keyField, value)) return;
+  const valueMax = typeof value === 'string' ? value.length * 3 + 6 : typeof value === 'object' ? Infinity : 12;
+  w.fork(field, keyField.length + valueMax + 2); // KeyValue
+  w.raw(keyField);
+  w.fork(2, valueMax); // AnyValue
+  writeAnyValueBody(w, value);
+  w.join();
+  w.join();
 }
 
 /** The fields of an AnyValue; null and undefined (and anything unencodable) leave it empty. */

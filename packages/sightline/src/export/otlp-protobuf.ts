@@ -5,7 +5,7 @@ import { TraceFlags, type Attributes } from '@opentelemetry/api';
 import type { RecordingSpan, SpanEvent, SpanLink } from '../trace/span.js';
 import { unixNanoParts } from '../trace/time.js';
 import { ProtoWriter, WIRE_FIXED32, WIRE_FIXED64, WIRE_VARINT } from '@sightline/otlp';
-import { writeAttributes } from './otlp-attributes.js';
+import { writeAttributeList, writeAttributes } from './otlp-attributes.js';
 import { OtlpEnvelope, type EnvelopeScope } from './otlp-envelope.js';
 
 const time = { hi: 0, lo: 0 };
@@ -100,7 +100,7 @@ function writeSpan(w: ProtoWriter, span: RecordingSpan): void {
   unixNanoParts(span.endTime, time);
   w.tag(8, WIRE_FIXED64);
   w.fixed64(time.hi, time.lo);
-  writeAttributes(w, 9, span.attributes);
+  writeAttributeList(w, 9, span.attributeList);
   // A span the tail sampler kept: why, and its adjusted count (1: every such trace is kept, up to the
   // rate limit), as attributes; its flags say sampled, below. Head-sampled spans carry theirs as ot=th.
   if (span.keptBy !== undefined)

@@ -155,8 +155,7 @@ export class Profiler {
     if (!(labels instanceof SpanSampleLabels) || labels.root.spanId !== labels.spanId) return;
     labels.root.update(span);
     if (this.samples() === labels.samplesAtStart) return;
-    span.attributes[PROFILE_ID_ATTRIBUTE] = span.spanContext().spanId;
-    span.attributeCount++;
+    span.putAttribute(PROFILE_ID_ATTRIBUTE, span.spanContext().spanId);
   }
 
   private samples(): number {

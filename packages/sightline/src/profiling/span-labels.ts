@@ -34,7 +34,7 @@ export class RootLabels {
   /** The root ended: its final name and route. */
   update(span: RecordingSpan): void {
     this.name = span.name;
-    const route = span.attributes['http.route'];
+    const route = span.attribute('http.route');
     this.route = typeof route === 'string' ? route : undefined;
   }
 }

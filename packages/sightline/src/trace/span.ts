@@ -1,5 +1,6 @@
-// The span Sightline records. A plain class with a fixed shape (V8 keeps it monomorphic); attributes,
-// events and links are kept as given and only validated and limited, never copied again.
+// The span Sightline records. A plain class with a fixed shape (V8 keeps it monomorphic). Attributes
+// are one flat list of keys and values; events and links are kept as given and only validated and
+// limited, never copied again.
 import {
   SpanStatusCode,
   type Attributes,
@@ -47,8 +48,13 @@ export class RecordingSpan implements Span {
   ended = false;
   /** Milliseconds relative to performance.timeOrigin, like startTime; negative for times before it. */
   endTime = 0;
-  attributes: Attributes = {};
-  attributeCount = 0;
+  /**
+   * The attributes as keys and values in turn: [key, value, key, value…], in the order first set. An
+   * object per span took a hidden-class transition per key, in a different order per instrumentation,
+   * and its keyed loads and stores were megamorphic in the server span's hot path; a list is pushes
+   * and a short scan for a key set twice, and the encoder walks it in order.
+   */
+  readonly attributeList: unknown[] = [];
   droppedAttributesCount = 0;
   events: SpanEvent[] | null = null;
   droppedEventsCount = 0;
@@ -90,20 +96,45 @@ export class RecordingSpan implements Span {
     return this;
   }
 
-  private putAttribute(key: string, value: AttributeValue): void {
+  /** Sets an attribute even on an ended span: what the tail sampler and the profiler add once it ended. */
+  putAttribute(key: string, value: AttributeValue): void {
     if (!isValidKey(key) || !isAttributeValue(value)) {
       invalidAttribute(key, value);
       return;
     }
-    const attrs = this.attributes;
-    if (attrs[key] === undefined) {
-      if (this.attributeCount >= this.limits.attributeCountLimit) {
-        this.droppedAttributesCount++;
+    const list = this.attributeList;
+    const length = list.length;
+    for (let i = 0; i < length; i += 2) {
+      if (list[i] === key) {
+        list[i + 1] = truncate(value, this.limits.attributeValueLengthLimit);
         return;
       }
-      this.attributeCount++;
     }
-    attrs[key] = truncate(value, this.limits.attributeValueLengthLimit);
+    if (length >= this.limits.attributeCountLimit * 2) {
+      this.droppedAttributesCount++;
+      return;
+    }
+    list.push(key, truncate(value, this.limits.attributeValueLengthLimit));
+  }
+
+  /** One attribute's value, undefined when it is not set. */
+  attribute(key: string): AttributeValue | undefined {
+    const list = this.attributeList;
+    for (let i = 0; i < list.length; i += 2) if (list[i] === key) return list[i + 1] as AttributeValue;
+    return undefined;
+  }
+
+  /** How many attributes are set. */
+  get attributeCount(): number {
+    return this.attributeList.length >> 1;
+  }
+
+  /** The attributes as an object, built on each read (for exporters and tests, not the hot path). */
+  get attributes(): Readonly<Attributes> {
+    const out: Attributes = {};
+    const list = this.attributeList;
+    for (let i = 0; i < list.length; i += 2) out[list[i] as string] = list[i + 1] as AttributeValue;
+    return out;
   }
 
   /**

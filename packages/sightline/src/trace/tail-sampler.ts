@@ -164,7 +164,7 @@ export class TailSampler implements SpanSink {
     const rules = this.settings.attributes;
     if (rules.length === 0) return undefined;
     span.resolveDeferredAttributes();
-    for (const [key, value] of rules) if (String(span.attributes[key]) === value) return 'attribute';
+    for (const [key, value] of rules) if (String(span.attribute(key)) === value) return 'attribute';
     return undefined;
   }
 

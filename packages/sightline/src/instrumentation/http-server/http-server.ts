@@ -28,6 +28,7 @@ import { AttributeSets } from '../toolkit/attribute-sets.js';
 import { HTTP_DURATION_BUCKETS } from '../semconv.js';
 import { Patcher } from '../toolkit/patcher.js';
 import { enableServerTiming } from './server-timing.js';
+import { joinedSpanName } from '../toolkit/span-names.js';
 
 interface RequestMessage {
   request: IncomingMessage;
@@ -330,7 +331,7 @@ function endServerSpan(
   const route = routeOf(request, state);
   if (route !== undefined) {
     span.setAttribute('http.route', route);
-    span.updateName(`${methodForName(state.method)} ${route}`);
+    span.updateName(joinedSpanName(methodForName(state.method), route));
   }
   if (errorType === undefined) {
     const status = response.statusCode;
