@@ -12,6 +12,12 @@ const HEX_VALUE = new Uint8Array(128);
 for (let i = 0; i < 10; i++) HEX_VALUE[48 + i] = i;
 for (let i = 0; i < 6; i++) HEX_VALUE[97 + i] = HEX_VALUE[65 + i] = 10 + i;
 
+/**
+ * From this many bytes a copy is one TypedArray set() (~12 ns on Node 22 to 26, whatever the length)
+ * rather than a loop (~1 ns a byte): attribute keys and cached KeyValues are mostly 20 to 40 bytes.
+ */
+const COPY_BY_SET = 16;
+
 const KEY_CACHE_LIMIT = 4096;
 const PAIR_CACHE_LIMIT = 4096;
 const PAIR_VALUE_MAX = 64;
@@ -248,7 +254,12 @@ export class ProtoWriter {
     let p = this.pos;
     buf[p++] = (field << 3) | WIRE_LDELIM;
     buf[p++] = kvLen;
-    for (let i = 0; i < keyField.length; i++) buf[p++] = keyField[i]!;
+    if (keyField.length >= COPY_BY_SET) {
+      buf.set(keyField, p);
+      p += keyField.length;
+    } else {
+      for (let i = 0; i < keyField.length; i++) buf[p++] = keyField[i]!;
+    }
     buf[p++] = (2 << 3) | WIRE_LDELIM; // KeyValue.value
     return p;
   }
@@ -276,7 +287,7 @@ export class ProtoWriter {
   raw(bytes: Uint8Array): void {
     const len = bytes.length;
     this.ensure(len);
-    if (len > 64) {
+    if (len >= COPY_BY_SET) {
       this.buf.set(bytes, this.pos);
       this.pos += len;
       return;
