@@ -10,10 +10,11 @@
 // Settings (environment): BENCH_NODES=24 (one line: current, 22, 24 or 26)  BENCH_ROUNDS=2
 // BENCH_DURATION=5 (s profiled per contender and round)  BENCH_WARMUP=3 (s)  BENCH_CONNECTIONS=64
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nodeFor } from './node-binary.mjs';
 import { spawnReady } from './spawn-ready.mjs';
 
 const BENCH = fileURLToPath(new URL('.', import.meta.url));
@@ -38,18 +39,6 @@ for (const tool of [
   }
 }
 if (os.cpus().length < 2) throw new Error('bench:attribute needs two CPUs: the app on one, the load generator on the other');
-
-function nodeBinary(line) {
-  if (line === 'current') return process.execPath;
-  const bin = join(BENCH, `.node${line}`, 'node_modules/node/bin/node');
-  if (!existsSync(bin)) {
-    console.error(`bench: installing Node ${line} (the \`node\` package from npm) into bench/.node${line}`);
-    execFileSync('npm', ['install', '--prefix', join(BENCH, `.node${line}`), '--no-save', '--no-audit', '--no-fund', `node@${line}`], {
-      stdio: 'inherit',
-    });
-  }
-  return bin;
-}
 
 function start(cpu, command, args, extraEnv = {}) {
   return spawnReady('taskset', ['-c', String(cpu), command, ...args], { PATH: env.PATH, HOME: env.HOME, ...extraEnv }, BENCH);
@@ -196,7 +185,7 @@ const median = (values) => {
 };
 
 async function main() {
-  const nodeBin = nodeBinary(NODE_LINE);
+  const nodeBin = nodeFor(NODE_LINE);
   execFileSync('npm', ['run', 'build', '-w', 'sightline'], { cwd: join(BENCH, '..'), stdio: 'ignore' });
   const ratio = { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' };
   const contenders = [

@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { buildPrevious, previousRef, removePrevious } from './previous-build.mjs';
+import { nodeFor } from './node-binary.mjs';
 import { spawnReady } from './spawn-ready.mjs';
 
 const BENCH = fileURLToPath(new URL('.', import.meta.url));
@@ -42,18 +43,6 @@ for (const tool of ['valgrind', 'callgrind_control']) {
   } catch {
     throw new Error(`bench:instructions needs ${tool} (Debian's valgrind), which is not installed`);
   }
-}
-
-function nodeBinary(line) {
-  if (line === 'current') return process.execPath;
-  const bin = join(BENCH, `.node${line}`, 'node_modules/node/bin/node');
-  if (!existsSync(bin)) {
-    console.error(`bench: installing Node ${line} (the \`node\` package from npm) into bench/.node${line}`);
-    execFileSync('npm', ['install', '--prefix', join(BENCH, `.node${line}`), '--no-save', '--no-audit', '--no-fund', `node@${line}`], {
-      stdio: 'inherit',
-    });
-  }
-  return bin;
 }
 
 /** Sends `count` requests over keep-alive connections and resolves when all have been answered. */
@@ -207,7 +196,7 @@ function sumBy(costs, pick) {
 }
 
 async function main() {
-  const nodeBin = nodeBinary(NODE_LINE);
+  const nodeBin = nodeFor(NODE_LINE);
   execFileSync('npm', ['run', 'build', '-w', 'sightline'], { cwd: join(BENCH, '..'), stdio: 'ignore' });
   const ratio = { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' };
   const modes = [

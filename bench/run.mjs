@@ -8,12 +8,13 @@
 // Settings (environment): BENCH_CONTENDERS=<text>[,<text>…] (or | between texts)  BENCH_SCENARIOS=hello,realistic,hello-log  BENCH_NODES=current,24 (or 22, 26…)  BENCH_ROUNDS=3
 // BENCH_DURATION=8 (s)  BENCH_WARMUP=3 (s)  BENCH_CONNECTIONS=64
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildPrevious, previousRef, removePrevious } from './previous-build.mjs';
+import { nodeFor } from './node-binary.mjs';
 import { spawnReady } from './spawn-ready.mjs';
 
 const BENCH = fileURLToPath(new URL('.', import.meta.url));
@@ -148,19 +149,6 @@ function quickContenders(sink, previous) {
     { name: 'this build', sampling: '10%', args: current, env: { ...sightline, ...ratio } },
     { name: `previous: ${previous.label}`, sampling: '10%', args: previous.args, env: { ...sightline, ...ratio } },
   ];
-}
-
-/** The node binary for a BENCH_NODES entry: `current`, or a major line (22, 24, 26) from npm's `node` package. */
-function nodeFor(name) {
-  if (name === 'current') return process.execPath;
-  if (!/^\d+$/.test(name)) throw new Error(`BENCH_NODES entry "${name}" is neither "current" nor a Node major version such as 24`);
-  const dir = join(BENCH, `.node${name}`);
-  const bin = join(dir, 'node_modules/node/bin/node');
-  if (!existsSync(bin)) {
-    console.error(`bench: installing Node ${name} (the \`node\` package from npm) into bench/.node${name}`);
-    execFileSync('npm', ['install', '--prefix', dir, '--no-save', '--no-audit', '--no-fund', `node@${name}`], { stdio: 'inherit' });
-  }
-  return bin;
 }
 
 function startProcess(command, args, extraEnv, cpu) {
