@@ -174,6 +174,17 @@ export class ProtoWriter {
     this.pos = p;
   }
 
+  /** A bytes field of `length` bytes copied from `source` at `at` (an id whose bytes are at hand). */
+  bytesAt(field: number, source: Uint8Array, at: number, length: number): void {
+    this.tag(field, WIRE_LDELIM);
+    this.ensure(length + 1);
+    const buf = this.buf;
+    let p = this.pos;
+    buf[p++] = length;
+    for (let i = 0; i < length; i++) buf[p++] = source[at + i]!;
+    this.pos = p;
+  }
+
   /** The `key` field of a KeyValue, from the cache when the key was seen before. */
   keyField(key: string): Uint8Array {
     return this.attributeKey(key).field;

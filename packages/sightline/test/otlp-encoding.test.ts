@@ -7,6 +7,7 @@ import { OtlpProtobufEncoder } from '../src/export/otlp-protobuf.js';
 import { traceRequestToJson } from '@sightline/otlp';
 import { TraceState } from '../src/trace/trace-state.js';
 import { unixNanoString } from '../src/trace/time.js';
+import { idPoolLap } from '../src/trace/ids.js';
 import { inProcessProvider } from './support/in-process.js';
 import { decodeJson, decodeProtobuf } from './support/otlp-receiver.js';
 
@@ -99,6 +100,29 @@ describe('OTLP protobuf encoding', () => {
     assert.equal(internal.kind, 1);
     assert.equal(internal.parentSpanId, '');
     assert.equal(internal.flags, 0x03 | 0x100);
+  });
+
+  it('writes the ids Sightline made from their bytes, and spans that outlived their pool lap from hex', () => {
+    const { provider, ended } = inProcessProvider();
+    const tracer = provider.getTracer('ids');
+    // ~2,700 traces use up the 64 KB pool; the first spans are encoded only after it was refilled.
+    for (let i = 0; i < 4000; i++) {
+      const root = tracer.startSpan('root');
+      tracer.startSpan('child', {}, trace.setSpan(ROOT_CONTEXT, root)).end();
+      root.end();
+    }
+    const decoded = decodeProtobuf(new OtlpProtobufEncoder(resource).encode(ended));
+    assert.equal(decoded.length, 8000);
+    for (let i = 0; i < ended.length; i++) {
+      const span = ended[i]!;
+      assert.equal(decoded[i]!.traceId, span.context.traceId);
+      assert.equal(decoded[i]!.spanId, span.context.spanId);
+      assert.equal(decoded[i]!.parentSpanId, span.parentSpanId ?? '');
+    }
+    // ended[0] is the first child, ended[1] its root: made a lap before the last spans.
+    const last = ended.at(-1)!;
+    assert.ok(ended[0]!.parentIdLap !== last.traceIdLap, 'the first spans outlived their lap (parsed from hex)');
+    assert.ok(last.traceIdLap === idPoolLap() && last.spanIdLap === idPoolLap(), 'the last ids were copied');
   });
 
   it('encodes a batch larger than its first buffer guess', () => {

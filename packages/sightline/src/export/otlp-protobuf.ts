@@ -3,6 +3,7 @@
 // ends (OtlpSpanArena, the OTLP span queue's).
 import { TraceFlags, type Attributes } from '@opentelemetry/api';
 import type { RecordingSpan, SpanEvent, SpanLink } from '../trace/span.js';
+import { idPool, idPoolLap } from '../trace/ids.js';
 import { unixNanoParts } from '../trace/time.js';
 import { ProtoWriter, WIRE_FIXED32, WIRE_FIXED64, WIRE_VARINT } from '@sightline/otlp';
 import { writeAttributeList, writeAttributes } from './otlp-attributes.js';
@@ -86,11 +87,19 @@ export class OtlpSpanArena {
 function writeSpan(w: ProtoWriter, span: RecordingSpan): void {
   w.fork(2);
   const ctx = span.context;
-  w.hexBytes(1, ctx.traceId);
-  w.hexBytes(2, ctx.spanId);
+  // Ids Sightline made are copied from the id pool while it is on the lap they were made in; others (a
+  // remote parent's, a span that outlived its lap) are parsed from hex.
+  const lap = idPoolLap();
+  if (span.traceIdLap === lap) w.bytesAt(1, idPool, span.traceIdAt, 16);
+  else w.hexBytes(1, ctx.traceId);
+  if (span.spanIdLap === lap) w.bytesAt(2, idPool, span.spanIdAt, 8);
+  else w.hexBytes(2, ctx.spanId);
   const state = ctx.traceState?.serialize();
   if (state) w.string(3, state);
-  if (span.parentSpanId !== undefined) w.hexBytes(4, span.parentSpanId);
+  if (span.parentSpanId !== undefined) {
+    if (span.parentIdLap === lap) w.bytesAt(4, idPool, span.parentIdAt, 8);
+    else w.hexBytes(4, span.parentSpanId);
+  }
   w.string(5, span.name);
   w.tag(6, WIRE_VARINT);
   w.uint32(span.kind + 1); // the API's kinds start at INTERNAL = 0; OTLP's at UNSPECIFIED = 0

@@ -68,6 +68,16 @@ export class RecordingSpan implements Span {
   tail: TailTrace | undefined = undefined;
   /** Set by the profiler while it runs: the labels its samples under this span carry. */
   profileLabels: object | undefined = undefined;
+  /**
+   * Where the bytes of the trace id, span id and parent span id lie in trace/ids.ts's pool, and on which
+   * of its laps: -1 for an id that came from elsewhere (a remote parent), which the encoder parses from hex.
+   */
+  traceIdLap = -1;
+  traceIdAt = 0;
+  spanIdLap = -1;
+  spanIdAt = 0;
+  parentIdLap = -1;
+  parentIdAt = 0;
   /** Attributes setExportAttributes() left to build if the tail sampler keeps the span. */
   private deferredAttributes: (() => Attributes) | undefined = undefined;
 

@@ -15,7 +15,7 @@ import {
 } from '@opentelemetry/api';
 import type { SpanLimits } from './limits.js';
 import { SUPPRESS_TRACING_KEY } from '../context/suppress-tracing.js';
-import { newSpanId, newTraceId } from './ids.js';
+import { lastId, newSpanId, newTraceId } from './ids.js';
 import { SamplingDecision, type Sampler } from './sampler.js';
 import { NonRecordingSpan, RecordingSpan, type InstrumentationScope, type SpanSink } from './span.js';
 import { toRelative } from './time.js';
@@ -49,6 +49,10 @@ export class SightlineTracer implements Tracer {
     const parent = parentSpan?.spanContext();
     const hasParent = parent !== undefined && isSpanContextValid(parent);
     const traceId = hasParent ? parent.traceId : newTraceId();
+    // Where the trace id's bytes are, for the encoder: made just now, or the local parent's.
+    const localParent = hasParent && parentSpan instanceof RecordingSpan && parentSpan.context === parent ? parentSpan : undefined;
+    const traceIdLap = hasParent ? (localParent?.traceIdLap ?? -1) : lastId.lap;
+    const traceIdAt = hasParent ? (localParent?.traceIdAt ?? 0) : lastId.at;
     const kind = options.kind ?? SpanKind.INTERNAL;
     const attributes = options.attributes ?? EMPTY_ATTRIBUTES;
     const links = options.links ?? EMPTY_LINKS;
@@ -81,6 +85,14 @@ export class SightlineTracer implements Tracer {
       this.limits,
       this.sink,
     );
+    span.spanIdLap = lastId.lap; // newSpanId() above was the last id made
+    span.spanIdAt = lastId.at;
+    span.traceIdLap = traceIdLap;
+    span.traceIdAt = traceIdAt;
+    if (localParent !== undefined) {
+      span.parentIdLap = localParent.spanIdLap;
+      span.parentIdAt = localParent.spanIdAt;
+    }
     if (options.attributes !== undefined) span.setAttributes(options.attributes);
     if (result.attributes !== undefined) span.setAttributes(result.attributes);
     if (options.links !== undefined) span.addLinks(options.links);
