@@ -1,6 +1,5 @@
 // An app started with --import (ESM) or --require (CommonJS) exports every span, complete, over each protocol.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { hit, startApp } from './support/child-app.js';
 import { startGrpcReceiver, startHttpReceiver, type Receiver } from './support/otlp-receiver.js';
@@ -93,27 +92,4 @@ describe('OTLP export from a zero-code app', () => {
       }
     });
   }
-});
-
-describe('modules loaded up front', () => {
-  // Each Node module loaded is resident memory in every process (node:https ~5 MB of RSS, node:http2
-  // ~5 MB in a worker, on Node 24), and the common export is plain HTTP to a collector: the built
-  // bundles must not import them before an endpoint or a setting needs them.
-  const staticImports = (file: string): string[] => {
-    const bundle = readFileSync(new URL(`../dist/${file}`, import.meta.url), 'utf8');
-    return [...bundle.matchAll(/^import .* from "(node:[a-z0-9/_]+)";$/gm)].map((m) => m[1]!);
-  };
-
-  it('the export worker loads node:https, node:http2 and node:zlib only when an endpoint or a setting needs them', () => {
-    const imports = staticImports('export-worker.mjs');
-    assert.ok(imports.includes('node:http'), `the bundle was read: ${imports.join(', ')}`);
-    for (const lazy of ['node:https', 'node:http2', 'node:zlib', 'node:tls'])
-      assert.ok(!imports.includes(lazy), `${lazy} is imported up front`);
-  });
-
-  it('the main thread loads node:https only for an https:// profiling endpoint', () => {
-    const imports = staticImports('index.js');
-    assert.ok(imports.includes('node:http'), `the bundle was read: ${imports.join(', ')}`);
-    for (const lazy of ['node:https', 'node:http2', 'node:tls']) assert.ok(!imports.includes(lazy), `${lazy} is imported up front`);
-  });
 });

@@ -2,6 +2,7 @@
 // Alloy's pyroscope.receive_http): POST /ingest?name=…&from=…&until=…&spyName=nodespy, the gzipped
 // pprof as the `profile` part of a multipart form.
 import http from 'node:http';
+import https from 'node:https';
 import { randomBytes } from 'node:crypto';
 
 const TIMEOUT_MILLIS = 10_000;
@@ -27,8 +28,7 @@ export class PyroscopeExporter {
     url.searchParams.set('spyName', 'nodespy');
     url.searchParams.set('sampleRate', String(this.sampleRateHz));
     const { body, contentType } = multipart(gzippedPprof);
-    // node:https only for an https:// endpoint: loading it costs every process ~5 MB of RSS.
-    const lib = url.protocol === 'https:' ? process.getBuiltinModule('node:https') : http;
+    const lib = url.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
       const request = lib.request(
         url,

@@ -1,13 +1,15 @@
 // OTLP/gRPC over node:http2: one unary call to the signal's Export method per batch; requests in
 // flight at once share one HTTP/2 session as concurrent streams.
-import type * as Http2 from 'node:http2';
+import http2 from 'node:http2';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import type { OtlpConfig } from '../otlp-config.js';
 import type { Signal } from '../export-counters.js';
 import { decodePartialSuccess, GRPC_PATHS } from '@sightline/otlp';
 import { GRPC_RESOURCE_EXHAUSTED, isRetryableGrpcCode } from './retry.js';
 import { networkRetry, readTlsFiles, settleOnce, type SendResult, type TlsFiles, type Transport } from './transport.js';
-import { gzip, http2Module } from './lazy-modules.js';
 
+const gzipAsync = promisify(gzip);
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
 /** grpc-message is percent-encoded; a malformed one from a misbehaving server is kept as sent rather
@@ -21,7 +23,7 @@ function percentDecoded(text: string): string {
 }
 
 export class GrpcTransport implements Transport {
-  private session: Http2.ClientHttp2Session | undefined;
+  private session: http2.ClientHttp2Session | undefined;
   private readonly tls: TlsFiles;
   private readonly metadata: Record<string, string>;
   private readonly path: string;
@@ -38,9 +40,9 @@ export class GrpcTransport implements Transport {
     this.metadata = Object.fromEntries(Object.entries(config.headers).map(([k, v]) => [k.toLowerCase(), v]));
   }
 
-  private connect(): Http2.ClientHttp2Session {
+  private connect(): http2.ClientHttp2Session {
     if (this.session && !this.session.closed && !this.session.destroyed) return this.session;
-    const session = http2Module().connect(this.config.url, this.tls);
+    const session = http2.connect(this.config.url, this.tls);
     session.on('error', () => {
       // Reported through the failing request; a new session is made on the next attempt.
     });
@@ -54,7 +56,7 @@ export class GrpcTransport implements Transport {
 
   async send(body: Uint8Array, timeoutMillis: number): Promise<SendResult> {
     const compressed = this.config.compression === 'gzip';
-    const payload = compressed ? await gzip(body) : body;
+    const payload = compressed ? await gzipAsync(body) : body;
     const frame = Buffer.allocUnsafe(5 + payload.length);
     frame[0] = compressed ? 1 : 0;
     frame.writeUInt32BE(payload.length, 1);
@@ -64,14 +66,14 @@ export class GrpcTransport implements Transport {
       // Declared first: a connection failure settles before the timer starts.
       let timer: NodeJS.Timeout | undefined = undefined;
       const settle = settleOnce(resolve, () => clearTimeout(timer));
-      let session: Http2.ClientHttp2Session;
+      let session: http2.ClientHttp2Session;
       try {
         session = this.connect();
       } catch (error) {
         settle(networkRetry(this.config.url, error));
         return;
       }
-      const headers: Http2.OutgoingHttpHeaders = {
+      const headers: http2.OutgoingHttpHeaders = {
         ...this.metadata,
         ':method': 'POST',
         ':path': this.path,
@@ -84,7 +86,7 @@ export class GrpcTransport implements Transport {
       if (compressed) headers['grpc-encoding'] = 'gzip';
       const stream = session.request(headers);
       timer = setTimeout(() => {
-        stream.close(http2Module().constants.NGHTTP2_CANCEL);
+        stream.close(http2.constants.NGHTTP2_CANCEL);
         settle({ kind: 'retry', reason: `no gRPC response within ${timeoutMillis} ms` });
       }, timeoutMillis);
 
@@ -93,7 +95,7 @@ export class GrpcTransport implements Transport {
       let grpcStatus: number | undefined;
       let grpcMessage = '';
       let retryAdvised = false;
-      const readStatus = (h: Http2.IncomingHttpHeaders): void => {
+      const readStatus = (h: http2.IncomingHttpHeaders): void => {
         if (h['grpc-status'] !== undefined) {
           grpcStatus = Number(h['grpc-status']);
           grpcMessage = percentDecoded(String(h['grpc-message'] ?? ''));

@@ -1,12 +1,15 @@
 // OTLP/HTTP (protobuf or JSON) for one signal over node:http / node:https with a keep-alive agent.
 import http from 'node:http';
+import https from 'node:https';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import type { OtlpConfig } from '../otlp-config.js';
 import type { Signal } from '../export-counters.js';
 import { decodePartialSuccess, decodeStatusMessage, JSON_REJECTED_KEYS, JSON_TRANSCODERS } from '@sightline/otlp';
 import { isRetryableStatus, parseRetryAfter } from './retry.js';
 import { networkRetry, readTlsFiles, settleOnce, type SendResult, type Transport } from './transport.js';
-import { gzip, httpsModule } from './lazy-modules.js';
 
+const gzipAsync = promisify(gzip);
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
 export class HttpTransport implements Transport {
@@ -30,7 +33,7 @@ export class HttpTransport implements Transport {
     const secure = this.url.protocol === 'https:';
     // One socket per request in flight, kept alive between batches.
     this.agent = secure
-      ? new (httpsModule().Agent)({ keepAlive: true, maxSockets, ...readTlsFiles(config, warn) })
+      ? new https.Agent({ keepAlive: true, maxSockets, ...readTlsFiles(config, warn) })
       : new http.Agent({ keepAlive: true, maxSockets });
     this.baseHeaders = {
       ...config.headers,
@@ -43,10 +46,10 @@ export class HttpTransport implements Transport {
   /** Batches arrive as protobuf; for http/json they are transcoded here, off the main thread. */
   async send(protobuf: Uint8Array, timeoutMillis: number): Promise<SendResult> {
     const body = this.json ? Buffer.from(JSON.stringify(this.toJson!(protobuf))) : protobuf;
-    const payload = this.config.compression === 'gzip' ? await gzip(body) : body;
+    const payload = this.config.compression === 'gzip' ? await gzipAsync(body) : body;
     return new Promise<SendResult>((resolve) => {
       const settle = settleOnce(resolve);
-      const lib = this.url.protocol === 'https:' ? httpsModule() : http;
+      const lib = this.url.protocol === 'https:' ? https : http;
       const req = lib.request(this.url, {
         method: 'POST',
         agent: this.agent,
