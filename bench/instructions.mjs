@@ -168,6 +168,8 @@ async function measure(nodeBin, contender, sinkPort, dir) {
       ...contender.env,
     },
     BENCH,
+    // Node starts ~50 times slower under Valgrind, and slower still on a busy machine.
+    180_000,
   );
   const pid = app.child.pid;
   try {

@@ -2,14 +2,14 @@
 // says where it listens: {"port": N} from an app, {"otlp": N, …} from the sink.
 import { spawn } from 'node:child_process';
 
-export function spawnReady(command, args, env, cwd) {
+export function spawnReady(command, args, env, cwd, timeoutMs = 30_000) {
   const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (err += d));
   const ready = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start: ${err}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start: ${err}`)), timeoutMs);
     child.stdout.on('data', () => {
       const line = out.split('\n').find((l) => l.startsWith('{'));
       if (line) {
