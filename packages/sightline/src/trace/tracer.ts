@@ -49,7 +49,8 @@ export class SightlineTracer implements Tracer {
     const parent = parentSpan?.spanContext();
     const hasParent = parent !== undefined && isSpanContextValid(parent);
     const traceId = hasParent ? parent.traceId : newTraceId();
-    // Where the trace id's bytes are, for the encoder: made just now, or the local parent's.
+    // Where the trace id's bytes are, for the encoder: made just now, or the local parent's. Read before
+    // the sampler runs, as a sampler of the app's own may make ids of its own.
     const localParent = hasParent && parentSpan instanceof RecordingSpan && parentSpan.context === parent ? parentSpan : undefined;
     const traceIdLap = hasParent ? (localParent?.traceIdLap ?? -1) : lastId.lap;
     const traceIdAt = hasParent ? (localParent?.traceIdAt ?? 0) : lastId.at;
