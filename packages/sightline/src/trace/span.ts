@@ -113,25 +113,27 @@ export class RecordingSpan implements Span {
       return;
     }
     const list = this.attributeList;
-    const length = list.length;
-    for (let i = 0; i < length; i += 2) {
-      if (list[i] === key) {
-        list[i + 1] = truncate(value, this.limits.attributeValueLengthLimit);
-        return;
-      }
-    }
-    if (length >= this.limits.attributeCountLimit * 2) {
+    const at = this.keyIndex(key);
+    if (at !== -1) {
+      list[at + 1] = truncate(value, this.limits.attributeValueLengthLimit);
+    } else if (list.length >= this.limits.attributeCountLimit * 2) {
       this.droppedAttributesCount++;
-      return;
+    } else {
+      list.push(key, truncate(value, this.limits.attributeValueLengthLimit));
     }
-    list.push(key, truncate(value, this.limits.attributeValueLengthLimit));
   }
 
   /** One attribute's value, undefined when it is not set. */
   attribute(key: string): AttributeValue | undefined {
+    const at = this.keyIndex(key);
+    return at === -1 ? undefined : (this.attributeList[at + 1] as AttributeValue);
+  }
+
+  /** Where `key` is in the attribute list, -1 when it is not set. */
+  private keyIndex(key: string): number {
     const list = this.attributeList;
-    for (let i = 0; i < list.length; i += 2) if (list[i] === key) return list[i + 1] as AttributeValue;
-    return undefined;
+    for (let i = 0; i < list.length; i += 2) if (list[i] === key) return i;
+    return -1;
   }
 
   /** How many attributes are set. */
