@@ -16,6 +16,8 @@
 // Needs Valgrind (Debian's valgrind). Settings (environment): BENCH_NODES=24 (current, 22, 24 or 26)
 // BENCH_REQUESTS=6000 (measured)  BENCH_WARM_REQUESTS=8000  BENCH_CONNECTIONS=8
 // BENCH_MODES=100%,10%,tail (which Sightline modes to run; untraced always runs)
+// BENCH_DIFF=1 (also list every function by how much more it ran than untraced)
+// BENCH_KEEP=<dir> (copy each run's main-thread dump and V8's perf map there)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -155,6 +157,9 @@ async function measure(nodeBin, contender, sinkPort, dir) {
       `--callgrind-out-file=${out}.%p`,
       nodeBin,
       '--perf-basic-prof',
+      // --perf-basic-prof also opens V8's log, in the working directory unless told where.
+      '--no-logfile-per-isolate',
+      `--logfile=${out}.v8.log`,
       ...contender.args,
       'apps/hello.mjs',
     ],
@@ -183,6 +188,11 @@ async function measure(nodeBin, contender, sinkPort, dir) {
     for (let i = 0; i < 200 && !existsSync(dump); i++) await sleep(100);
     await sleep(500);
     const costs = selfCosts(dump, `/tmp/perf-${pid}.map`);
+    if (env.BENCH_KEEP !== undefined) {
+      // The raw dump and V8's map, for reading callers with callgrind's own tools.
+      execFileSync('cp', [dump, `/tmp/perf-${pid}.map`, env.BENCH_KEEP]);
+      console.error(`bench:instructions: kept ${dump} and /tmp/perf-${pid}.map in ${env.BENCH_KEEP}`);
+    }
     const perRequest = new Map([...costs].map(([k, v]) => [k, v / REQUESTS]));
     return perRequest;
   } finally {
@@ -251,6 +261,23 @@ async function main() {
     const top = [...own].sort((a, b) => b[1] - a[1]).slice(0, 15);
     console.log(`\n${name}: Sightline's functions by own instructions per request (both JIT tiers together):\n`);
     for (const [fn, v] of top) console.log(`- ${format(v)} ${fn}`);
+  }
+  if (env.BENCH_DIFF === '1') {
+    // Every function, whatever its kind, by how much more it ran than untraced: where Sightline's cost
+    // lands in Node's code and V8's builtins, which the lists above do not name.
+    const untraced = results.get(names[0]);
+    for (const name of names.slice(1)) {
+      const costs = results.get(name);
+      const diff = [];
+      for (const fn of new Set([...costs.keys(), ...untraced.keys()])) {
+        if (/Scaveng|Heap::|Marking|MarkCompact|Sweeper|Evacuat/.test(fn)) continue;
+        diff.push([fn, (costs.get(fn) ?? 0) - (untraced.get(fn) ?? 0)]);
+      }
+      diff.sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]));
+      console.log(`\n${name}: functions that differ most from no tracing (instructions per request, GC left out):\n`);
+      for (const [fn, v] of diff.slice(0, 40))
+        console.log(`- ${v > 0 ? '+' : ''}${format(v)} ${fn.replace(/file:\/\/\S*?dist\//, '').slice(0, 140)}`);
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 // Encodes collected metrics as an OTLP ExportMetricsServiceRequest
 // (opentelemetry/proto/metrics/v1/metrics.proto): one request per collection, the resource once,
 // metrics grouped by instrumentation scope.
+import { performance } from 'node:perf_hooks';
 import { ProtoWriter, WIRE_FIXED64, WIRE_LDELIM, WIRE_VARINT } from '@sightline/otlp';
 import type {
   DataPoint,

@@ -1,6 +1,7 @@
 // The API's Logger: turns an emitted LogRecord into a SightlineLogRecord (trace context from the
 // record's context or the active one, values made safe, limits applied) and hands it to the sink.
 // Records below the minimum severity cost one comparison; emit() never throws into the caller.
+import { performance } from 'node:perf_hooks';
 import { context as contextApi, trace, type Context } from '@opentelemetry/api';
 import type { Logger, LogRecord } from '@opentelemetry/api-logs';
 import { log } from '../diag/logger.js';

@@ -2,6 +2,7 @@
 // cardinality limit) for the life of the process. The hot path is a map lookup and a few numeric
 // updates; frozen attribute objects (which Sightline's own instrumentations reuse) are looked up by
 // identity, so recording with them builds no key and allocates nothing.
+import { performance } from 'node:perf_hooks';
 import type { Attributes, Context } from '@opentelemetry/api';
 import type { Aggregator } from './aggregation/aggregator.js';
 import { ExemplarSlots, type ExemplarFilter } from './exemplars.js';

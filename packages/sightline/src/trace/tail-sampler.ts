@@ -12,6 +12,7 @@
 // trace is decided at once on what it has (counted as decided early). Kept traces are limited to
 // `maxKeptPerSecond` (a token bucket); the rest are dropped and counted. Head-sampled spans pass
 // straight through. A request whose single span ends with nothing else open costs one small object.
+import { performance } from 'node:perf_hooks';
 import { SpanStatusCode, TraceFlags } from '@opentelemetry/api';
 import type { RecordingSpan, SpanSink } from './span.js';
 

@@ -1,5 +1,6 @@
 // What the fetch and node:http client instrumentations share: span start with the stable client
 // attributes, header injection, ending on a response or an error, and http.client.request.duration.
+import { performance } from 'node:perf_hooks';
 import {
   context,
   propagation,

@@ -1,6 +1,7 @@
 // One SERVER span per request for node:http and node:https servers (and every framework on them),
 // from Node's diagnostics channels: no module patching, so it works in bundles too. The request
 // handler and everything it awaits run inside the span's context.
+import { performance } from 'node:perf_hooks';
 import dc from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -151,9 +152,17 @@ export class HttpServerInstrumentation implements Instrumentation {
 
   private hasPropagationHeader(headers: IncomingMessage['headers']): boolean {
     const fields = this.propagationFields;
+    const n = fields.length;
     // No fields known (a propagator that lists none): extract every time, as it may read anything.
-    if (fields.length === 0) return true;
-    for (let i = 0; i < fields.length; i++) if (headers[fields[i]!] !== undefined) return true;
+    if (n === 0) return true;
+    // The first four fields each read at a place of their own, where the name never changes: one place
+    // reading several names is a megamorphic lookup each time (~140 instructions per request for the
+    // default traceparent, tracestate and baggage, callgrind), one name a direct load.
+    if (headers[fields[0]!] !== undefined) return true;
+    if (n > 1 && headers[fields[1]!] !== undefined) return true;
+    if (n > 2 && headers[fields[2]!] !== undefined) return true;
+    if (n > 3 && headers[fields[3]!] !== undefined) return true;
+    for (let i = 4; i < n; i++) if (headers[fields[i]!] !== undefined) return true;
     return false;
   }
 

@@ -1,5 +1,6 @@
 // What the HTTP server instrumentation keeps on each request, and where framework instrumentations
 // leave the route template and a handler's error for the server span and the duration metric.
+import { performance } from 'node:perf_hooks';
 import type { IncomingMessage } from 'node:http';
 import type { Context, Span } from '@opentelemetry/api';
 

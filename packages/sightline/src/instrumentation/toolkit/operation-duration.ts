@@ -2,6 +2,7 @@
 // Redis) and the messaging ones (send, process). Every operation an instrumentation wraps is timed,
 // sampled or not, so the rates and latencies do not depend on the trace sampler; a sampled one is
 // also the measurement's exemplar.
+import { performance } from 'node:perf_hooks';
 import { context, trace, type Attributes, type Context, type Histogram, type Meter, type Span } from '@opentelemetry/api';
 import { AttributeSets } from './attribute-sets.js';
 

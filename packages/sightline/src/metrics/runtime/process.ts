@@ -1,4 +1,5 @@
 // Process metrics (semantic conventions): CPU time and utilization by mode, and resident memory.
+import { performance } from 'node:perf_hooks';
 import { availableParallelism } from 'node:os';
 import { ValueType, type Meter } from '@opentelemetry/api';
 
