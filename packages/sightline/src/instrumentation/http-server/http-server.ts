@@ -12,6 +12,7 @@ import {
   SpanStatusCode,
   trace,
   type Attributes,
+  type AttributeValue,
   type Context,
   type Histogram,
   type Span,
@@ -26,6 +27,7 @@ import { QueryRedactor } from '../redaction/url-query.js';
 import { captureHeaders, methodForName, normalizeMethod, parseHost } from '../semconv.js';
 import { requestStateOf, ServerRequestState, setRequestState } from './route.js';
 import { AttributeSets } from '../toolkit/attribute-sets.js';
+import { AttributeCollector, type AttributeTarget } from '../toolkit/attribute-collector.js';
 import { HTTP_DURATION_BUCKETS } from '../semconv.js';
 import { Patcher } from '../toolkit/patcher.js';
 import { enableServerTiming } from './server-timing.js';
@@ -139,9 +141,13 @@ export class HttpServerInstrumentation implements Instrumentation {
           // Held by the tail sampler, which drops most such requests: built only if it keeps this one.
           // The client address can be read then, after the connection closed: watchSocket read it on the
           // connection's first request, and Node keeps what it read.
-          span.setExportAttributes(() => this.attributes(request, socket, url, query, method, socket.remoteAddress));
+          span.setExportAttributes(() => {
+            const collected = new AttributeCollector();
+            this.setRecordedAttributes(collected, request, socket, url, query, method, socket.remoteAddress);
+            return collected.attributes;
+          });
         } else {
-          span.setAttributes(this.attributes(request, socket, url, query, method, socket.remoteAddress));
+          this.setRecordedAttributes(span, request, socket, url, query, method, socket.remoteAddress);
         }
       }
       this.enterWith(active);
@@ -166,30 +172,38 @@ export class HttpServerInstrumentation implements Instrumentation {
     return false;
   }
 
-  private attributes(
+  /**
+   * The attributes only a recorded span carries, set one by one on the span (or on a collector, for a
+   * span the tail sampler holds): no object built to be copied from, which was a hidden-class transition
+   * per attribute and a for-in over it for every sampled request.
+   */
+  private setRecordedAttributes(
+    target: AttributeTarget,
     request: IncomingMessage,
     socket: Socket,
     url: string,
     query: number,
     method: string,
     client: string | undefined,
-  ): Attributes {
+  ): void {
     const encrypted = (socket as Socket & { encrypted?: boolean }).encrypted === true;
     const headers = request.headers;
     const host = parseHost(headers.host, encrypted ? 443 : 80);
-    const attributes: Attributes = {
-      'url.scheme': encrypted ? 'https' : 'http',
-      'network.protocol.version': request.httpVersion,
-      'server.port': host.port,
-    };
-    if (query !== -1) attributes['url.query'] = this.redactor.redactQuery(url.slice(query + 1));
-    if (method === '_OTHER') attributes['http.request.method_original'] = request.method;
-    if (host.address !== undefined) attributes['server.address'] = host.address;
-    if (client !== undefined) attributes['client.address'] = client;
-    if (headers['user-agent'] !== undefined) attributes['user_agent.original'] = headers['user-agent'];
+    target.setAttribute('url.scheme', encrypted ? 'https' : 'http');
+    target.setAttribute('network.protocol.version', request.httpVersion);
+    target.setAttribute('server.port', host.port);
+    if (query !== -1) target.setAttribute('url.query', this.redactor.redactQuery(url.slice(query + 1)));
+    if (method === '_OTHER' && request.method !== undefined) target.setAttribute('http.request.method_original', request.method);
+    if (host.address !== undefined) target.setAttribute('server.address', host.address);
+    if (client !== undefined) target.setAttribute('client.address', client);
+    const userAgent = headers['user-agent'];
+    if (userAgent !== undefined) target.setAttribute('user_agent.original', userAgent);
     const captured = this.http.captureHeaders.serverRequest;
-    if (captured.length > 0) captureHeaders(attributes, 'request', captured, (name) => headers[name], this.redactor);
-    return attributes;
+    if (captured.length > 0) {
+      const attributes: Attributes = {};
+      captureHeaders(attributes, 'request', captured, (name) => headers[name], this.redactor);
+      for (const key in attributes) target.setAttribute(key, attributes[key] as AttributeValue);
+    }
   }
 
   private finish({ request, response, socket }: RequestMessage): void {
