@@ -5,6 +5,7 @@
 // alive between scavenges keeps growing for minutes. That is how an idle keep-alive connection holding
 // its last request's span was found (its socket's idle timer kept the request's async context).
 //
+// `--against <commit>` runs that commit's build beside this one in each mode.
 // Settings (environment): BENCH_SECONDS=120  BENCH_CONNECTIONS=64  BENCH_MODES=100%,10% (untraced
 // always runs)  BENCH_NODES=24 (current, 22, 24 or 26). Needs wrk.
 import { execFileSync, spawn } from 'node:child_process';
@@ -13,6 +14,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { nodeFor } from './node-binary.mjs';
+import { buildPrevious, previousRef, removePrevious } from './previous-build.mjs';
 import { spawnReady } from './spawn-ready.mjs';
 
 const BENCH = fileURLToPath(new URL('.', import.meta.url));
@@ -21,6 +23,8 @@ const SECONDS = Number(env.BENCH_SECONDS ?? 120);
 const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 64);
 const MODES = (env.BENCH_MODES ?? '100%,10%').split(',');
 const STEP = 10;
+const against = process.argv.indexOf('--against');
+const AGAINST = against === -1 ? undefined : process.argv[against + 1];
 
 /** Per scavenge of the main thread (the isolate that ran the most): bytes surviving, new space size. */
 function scavenges(log) {
@@ -83,13 +87,18 @@ async function main() {
   const nodeBin = nodeFor(env.BENCH_NODES ?? '24');
   execFileSync('npm', ['run', 'build', '-w', 'sightline'], { cwd: join(BENCH, '..'), stdio: 'ignore' });
   const ratio = { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' };
-  const contenders = [
-    { name: 'no tracing', args: [], env: {} },
-    ...[
-      { name: 'Sightline 100%', args: ['--import', 'sightline/register'], env: {} },
-      { name: 'Sightline 10%', args: ['--import', 'sightline/register'], env: ratio },
-    ].filter((c) => MODES.includes(c.name.split(' ')[1])),
-  ];
+  const builds = [{ label: 'Sightline', args: ['--import', 'sightline/register'] }];
+  if (AGAINST !== undefined) {
+    const previous = await buildPrevious(previousRef(AGAINST));
+    builds.push({ label: previous.label, args: previous.args });
+  }
+  const modes = [
+    { name: '100%', env: {} },
+    { name: '10%', env: ratio },
+  ].filter((mode) => MODES.includes(mode.name));
+  const contenders = [{ name: 'no tracing', args: [], env: {} }];
+  for (const mode of modes)
+    for (const build of builds) contenders.push({ name: `${build.label} ${mode.name}`, args: build.args, env: mode.env });
   const sink = spawnReady(nodeBin, ['sink.mjs'], { PATH: env.PATH }, BENCH);
   const { otlp } = await sink.ready;
   const results = [];
@@ -100,6 +109,7 @@ async function main() {
     }
   } finally {
     sink.child.kill('SIGKILL');
+    if (AGAINST !== undefined) removePrevious();
   }
   const version = execFileSync(nodeBin, ['--version'], { encoding: 'utf8' }).trim();
   const times = results[0][1].peaks.map((_, i) => `${(i + 1) * STEP} s`);
