@@ -17,7 +17,7 @@ export function methodForName(method: string): string {
   return method === '_OTHER' ? 'HTTP' : method;
 }
 
-/** Splits a Host header ("example.com:8080", "[::1]:3000") into address and port. */
+/** A Host header's address and port. */
 export interface HostAndPort {
   readonly address: string | undefined;
   readonly port: number;
@@ -29,7 +29,7 @@ let lastHost: string | undefined;
 let lastDefaultPort = 0;
 let lastParsed: HostAndPort = { address: undefined, port: 0 };
 
-/** A Host header (or authority) as address and port; the result is shared, not to be changed. */
+/** Splits a Host header ("example.com:8080", "[::1]:3000") into address and port; the result is shared, not to be changed. */
 export function parseHost(host: string | undefined, defaultPort: number): HostAndPort {
   if (host === lastHost && defaultPort === lastDefaultPort && host !== undefined) return lastParsed;
   const parsed = parseHostOnce(host, defaultPort);

@@ -31,7 +31,7 @@ import { AttributeCollector, type AttributeTarget } from '../toolkit/attribute-c
 import { HTTP_DURATION_BUCKETS } from '../semconv.js';
 import { Patcher } from '../toolkit/patcher.js';
 import { enableServerTiming } from './server-timing.js';
-import { setIdleTimeoutsInRootContext } from './idle-timeout-context.js';
+import { setIdleTimeoutsOutsideAnyContext } from './idle-timeout-context.js';
 import { joinedSpanName } from '../toolkit/span-names.js';
 
 interface RequestMessage {
@@ -93,7 +93,7 @@ export class HttpServerInstrumentation implements Instrumentation {
     dc.subscribe('http.server.request.start', this.onStart);
     dc.subscribe('http.server.response.finish', this.onFinish);
     if (this.http.serverTiming) enableServerTiming(this.patcher);
-    setIdleTimeoutsInRootContext(this.patcher);
+    setIdleTimeoutsOutsideAnyContext(this.patcher);
   }
 
   disable(): void {
