@@ -270,7 +270,7 @@ async function main() {
       const costs = results.get(name);
       const diff = [];
       for (const fn of new Set([...costs.keys(), ...untraced.keys()])) {
-        if (/Scaveng|Heap::|Marking|MarkCompact|Sweeper|Evacuat/.test(fn)) continue;
+        if (category(fn) === 'garbage collection') continue;
         diff.push([fn, (costs.get(fn) ?? 0) - (untraced.get(fn) ?? 0)]);
       }
       diff.sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]));

@@ -9,6 +9,7 @@
 // Settings (environment): BENCH_SECONDS=120  BENCH_CONNECTIONS=64  BENCH_MODES=100%,10% (untraced
 // always runs)  BENCH_NODES=24 (current, 22, 24 or 26). Needs wrk.
 import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -69,8 +70,9 @@ async function measure(nodeBin, contender, sinkPort) {
     peaks.push(Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(status)[1]) / 1024));
   }
   await wrkDone;
+  const exited = once(app.child, 'exit');
   app.child.kill();
-  await new Promise((resolve) => app.child.on('exit', resolve));
+  await exited;
   const list = scavenges(log);
   const steady = list.slice(Math.floor(list.length / 4));
   const average = (key) => steady.reduce((sum, s) => sum + s[key], 0) / Math.max(1, steady.length) / 1024;
