@@ -17,9 +17,10 @@
 // BENCH_REQUESTS=6000 (measured)  BENCH_WARM_REQUESTS=8000  BENCH_CONNECTIONS=8
 // BENCH_MODES=100%,10%,tail (which Sightline modes to run; untraced always runs)
 // BENCH_DIFF=1 (also list every function by how much more it ran than untraced)
-// BENCH_KEEP=<dir> (copy each run's main-thread dump and V8's perf map there)
+// BENCH_KEEP=<dir> (copy each run's main-thread dump, V8's perf map and the app's stdout there)
+// BENCH_NODE_ARGS='--trace-gc-nvp' (more Node flags for every contender, such as a GC trace to keep)
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +37,7 @@ const WARM = Number(env.BENCH_WARM_REQUESTS ?? 8000);
 const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 8);
 const NODE_LINE = env.BENCH_NODES ?? '24';
 const MODES = (env.BENCH_MODES ?? '100%,10%,tail').split(',');
+const NODE_ARGS = (env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const against = process.argv.indexOf('--against');
 const AGAINST = against === -1 ? undefined : process.argv[against + 1];
 
@@ -160,6 +162,7 @@ async function measure(nodeBin, contender, sinkPort, dir) {
       // --perf-basic-prof also opens V8's log, in the working directory unless told where.
       '--no-logfile-per-isolate',
       `--logfile=${out}.v8.log`,
+      ...NODE_ARGS,
       ...contender.args,
       'apps/hello.mjs',
     ],
@@ -177,6 +180,8 @@ async function measure(nodeBin, contender, sinkPort, dir) {
     180_000,
   );
   const pid = app.child.pid;
+  let stdout = '';
+  app.child.stdout.on('data', (d) => (stdout += d));
   try {
     const { port } = await app.ready;
     await load(port, WARM);
@@ -190,7 +195,10 @@ async function measure(nodeBin, contender, sinkPort, dir) {
     const costs = selfCosts(dump, `/tmp/perf-${pid}.map`);
     if (env.BENCH_KEEP !== undefined) {
       // The raw dump and V8's map, for reading callers with callgrind's own tools.
+      mkdirSync(env.BENCH_KEEP, { recursive: true });
       execFileSync('cp', [dump, `/tmp/perf-${pid}.map`, env.BENCH_KEEP]);
+      // What the app printed (V8's GC trace, with BENCH_NODE_ARGS=--trace-gc-nvp).
+      writeFileSync(join(env.BENCH_KEEP, `${contender.name.replace(/\W+/g, '-')}.stdout`), stdout);
       console.error(`bench:instructions: kept ${dump} and /tmp/perf-${pid}.map in ${env.BENCH_KEEP}`);
     }
     const perRequest = new Map([...costs].map(([k, v]) => [k, v / REQUESTS]));

@@ -3,6 +3,9 @@
 // primary's merge make of the results.
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { context, trace, TraceFlags, type Attributes } from '@opentelemetry/api';
 import { ExponentialHistogramAggregator, mapToIndex } from '../src/metrics/aggregation/exponential-histogram.js';
 import { SightlineMeterProvider, type MetricsSdkSettings } from '../src/metrics/meter-provider.js';
@@ -10,6 +13,7 @@ import { formatExposition } from '../src/metrics/prometheus/exposition.js';
 import { MetricsAggregate } from '../src/metrics/prometheus/merge.js';
 import { prometheusName, unitSuffix } from '../src/metrics/prometheus/naming.js';
 import { readerState } from '../src/metrics/readers/reader-state.js';
+import { startNodeRuntimeMetrics } from '../src/metrics/runtime/nodejs.js';
 import type { DataPoint, ExponentialHistogramPoint, HistogramPoint, MetricData, ResourceMetrics } from '../src/metrics/types.js';
 import { captureLog } from './support/capture-log.js';
 
@@ -217,6 +221,51 @@ describe('metrics SDK', () => {
     const off = sdk({ exemplarFilter: 'always_off' });
     off.getMeter('m').createHistogram('latency').record(0.5, {}, sampled);
     assert.deepEqual(metric(await collect(off), 'latency')!.points[0]!.exemplars, []);
+  });
+
+  it('v8js.gc.duration has every collection that ended before the metrics were collected, by type', async () => {
+    // Node's own 'gc' observer as the independent count; its entries arrive on a later turn.
+    const seen: Record<number, number> = {};
+    const observer = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        const kind = (entry as PerformanceEntry & { detail: { kind: number } }).detail.kind;
+        seen[kind] = (seen[kind] ?? 0) + 1;
+      }
+    });
+    observer.observe({ entryTypes: ['gc'] });
+    const provider = sdk();
+    const stop = startNodeRuntimeMetrics(provider.getMeter('runtime'));
+    try {
+      v8.setFlagsFromString('--expose-gc');
+      const gc = runInNewContext('gc') as () => void;
+      gc();
+      // More short-lived arrays than the young generation holds: scavenges.
+      let sink = 0;
+      for (let i = 0; i < 1 << 16; i++) sink += new Array(128).fill(i).length;
+      assert.ok(sink > 0);
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      const observed = { ...seen };
+      const points = metric(await collect(provider), 'v8js.gc.duration')!.points as Array<DataPoint<HistogramPoint>>;
+      const count = (type: string): number =>
+        points.filter((p) => p.attributes['v8js.gc.type'] === type).reduce((n, p) => n + p.value.count, 0);
+      assert.ok(observed[constants.NODE_PERFORMANCE_GC_MAJOR]! >= 1 && observed[constants.NODE_PERFORMANCE_GC_MINOR]! >= 1);
+      assert.ok(
+        count('major') >= observed[constants.NODE_PERFORMANCE_GC_MAJOR]!,
+        `major: ${count('major')}, observed ${JSON.stringify(observed)}`,
+      );
+      assert.ok(
+        count('minor') >= observed[constants.NODE_PERFORMANCE_GC_MINOR]!,
+        `minor: ${count('minor')}, observed ${JSON.stringify(observed)}`,
+      );
+      for (const p of points) {
+        assert.ok(['major', 'minor', 'incremental', 'weakcb'].includes(String(p.attributes['v8js.gc.type'])), JSON.stringify(p.attributes));
+        assert.ok(p.value.sum > 0 && p.value.sum < p.value.count, `${p.value.count} pauses of ${p.value.sum} s in all`);
+      }
+    } finally {
+      stop();
+      observer.disconnect();
+    }
   });
 });
 

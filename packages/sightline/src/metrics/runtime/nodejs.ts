@@ -1,24 +1,11 @@
 // Node.js and V8 runtime metrics, under the names OpenTelemetry's instrumentation-runtime-node and the
 // semantic conventions use: event-loop delay and utilization, time active and idle, GC pauses, and
-// the V8 heap by space. Everything is read when a reader collects; only the GC observer and the
+// the V8 heap by space. Everything is read when a reader collects; only V8's GC profiler and the
 // event-loop delay histogram (Node's own, sampled in C++) run between collections.
-import {
-  monitorEventLoopDelay,
-  performance,
-  PerformanceObserver,
-  constants,
-  type EventLoopUtilization,
-  type PerformanceEntry,
-} from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, type EventLoopUtilization } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { ValueType, type Attributes, type Meter } from '@opentelemetry/api';
-
-const GC_KINDS: Record<number, string> = {
-  [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
-  [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
-  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
-  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
-};
+import { GcPauses } from './gc-pauses.js';
 
 const DELAY_STATS = ['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99'] as const;
 
@@ -61,14 +48,19 @@ export function startNodeRuntimeMetrics(meter: Meter): () => void {
     description: 'Garbage collection pauses',
     advice: { explicitBucketBoundaries: [0.01, 0.1, 1, 10] },
   });
-  const gcAttributes = new Map(Object.entries(GC_KINDS).map(([kind, type]) => [Number(kind), Object.freeze({ 'v8js.gc.type': type })]));
-  const observer = new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) {
-      const kind = (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
-      gcDuration.record(entry.duration / 1000, kind === undefined ? undefined : gcAttributes.get(kind));
+  const gcAttributes = new Map<string, Attributes>();
+  const gcPauses = new GcPauses((seconds, type) => {
+    if (type === undefined) return gcDuration.record(seconds);
+    let attributes = gcAttributes.get(type);
+    if (attributes === undefined) {
+      attributes = Object.freeze({ 'v8js.gc.type': type });
+      gcAttributes.set(type, attributes);
     }
+    gcDuration.record(seconds, attributes);
   });
-  observer.observe({ entryTypes: ['gc'] });
+  gcPauses.start();
+  // Every pause that ended before a collection is in it: the batch is taken as the collection starts.
+  meter.addBatchObservableCallback(() => gcPauses.drain(), []);
 
   const heapUsed = meter.createObservableUpDownCounter('v8js.memory.heap.used', {
     unit: 'By',
@@ -110,6 +102,6 @@ export function startNodeRuntimeMetrics(meter: Meter): () => void {
 
   return () => {
     delay.disable();
-    observer.disconnect();
+    gcPauses.stop();
   };
 }
