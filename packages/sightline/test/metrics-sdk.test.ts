@@ -223,8 +223,8 @@ describe('metrics SDK', () => {
     assert.deepEqual(metric(await collect(off), 'latency')!.points[0]!.exemplars, []);
   });
 
-  it('v8js.gc.duration has every collection that ended before the metrics were collected, by type', async () => {
-    // Node's own 'gc' observer as the independent count; its entries arrive on a later turn.
+  it('v8js.gc.duration records each garbage collection, by type', async () => {
+    // A second 'gc' observer as the count to compare with; entries arrive on a later turn of the loop.
     const seen: Record<number, number> = {};
     const observer = new PerformanceObserver((list) => {
       for (const entry of list.getEntries()) {
