@@ -9,6 +9,8 @@
 //
 // Settings (environment): BENCH_NODES=24 (one line: current, 22, 24 or 26)  BENCH_ROUNDS=2
 // BENCH_DURATION=5 (s profiled per contender and round)  BENCH_WARMUP=3 (s)  BENCH_CONNECTIONS=64
+// BENCH_MODES=100%,10%,tail (which Sightline contenders run; `profiling` adds 100% with the continuous
+// profiler on, whose own thread is then a row of its own; untraced always runs)
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -24,6 +26,7 @@ const DURATION = Number(env.BENCH_DURATION ?? 5);
 const WARMUP = Number(env.BENCH_WARMUP ?? 3);
 const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 64);
 const NODE_LINE = env.BENCH_NODES ?? '24';
+const MODES = (env.BENCH_MODES ?? '100%,10%,tail').split(',');
 const FREQUENCY = 1999;
 
 for (const tool of [
@@ -78,6 +81,7 @@ function threadOf(comm) {
   if (comm === 'MainThread' || comm === 'node') return 'main thread';
   if (comm.startsWith('sightline-expor')) return 'export worker';
   if (comm.startsWith('V8Worker') || comm.startsWith('V8 ')) return 'V8 background (GC, compiler)';
+  if (comm.startsWith('v8:ProfEvntProc')) return "V8 profiler's thread";
   return 'other threads';
 }
 
@@ -188,12 +192,14 @@ async function main() {
   const nodeBin = nodeFor(NODE_LINE);
   execFileSync('npm', ['run', 'build', '-w', 'sightline'], { cwd: join(BENCH, '..'), stdio: 'ignore' });
   const ratio = { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' };
+  const register = ['--import', 'sightline/register'];
   const contenders = [
     { name: 'no tracing', args: [], env: {} },
-    { name: 'Sightline 100%', args: ['--import', 'sightline/register'], env: {} },
-    { name: 'Sightline 10%', args: ['--import', 'sightline/register'], env: ratio },
-    { name: 'Sightline 10%, tail sampling', args: ['--import', 'sightline/register'], env: { ...ratio, SIGHTLINE_TAIL_SAMPLING: 'on' } },
-  ];
+    { mode: '100%', name: 'Sightline 100%', args: register, env: {} },
+    { mode: '10%', name: 'Sightline 10%', args: register, env: ratio },
+    { mode: 'tail', name: 'Sightline 10%, tail sampling', args: register, env: { ...ratio, SIGHTLINE_TAIL_SAMPLING: 'on' } },
+    { mode: 'profiling', name: 'Sightline 100%, profiling', args: register, env: { SIGHTLINE_PROFILING: 'on' } },
+  ].filter((c) => c.mode === undefined || MODES.includes(c.mode));
   const sink = start(1, nodeBin, ['sink.mjs']);
   const { otlp } = await sink.ready;
   const dir = mkdtempSync(join(os.tmpdir(), 'sightline-attribute-'));

@@ -15,7 +15,7 @@
 //
 // Needs Valgrind (Debian's valgrind). Settings (environment): BENCH_NODES=24 (current, 22, 24 or 26)
 // BENCH_REQUESTS=6000 (measured)  BENCH_WARM_REQUESTS=8000  BENCH_CONNECTIONS=8
-// BENCH_MODES=100%,10%,tail (which Sightline modes to run; untraced always runs)
+// BENCH_MODES=100%,10%,tail (which Sightline modes to run, `profiling` also; untraced always runs)
 // BENCH_DIFF=1 (also list every function by how much more it ran than untraced)
 // BENCH_KEEP=<dir> (copy each run's main-thread dump, V8's perf map and the app's stdout there)
 // BENCH_NODE_ARGS='--trace-gc-nvp' (more Node flags for every contender, such as a GC trace to keep)
@@ -223,7 +223,13 @@ async function main() {
     { name: '100%', env: {} },
     { name: '10%', env: ratio },
     { name: '10%, tail sampling', env: { ...ratio, SIGHTLINE_TAIL_SAMPLING: 'on' } },
-  ].filter((mode) => MODES.includes(mode.name.includes('tail') ? 'tail' : mode.name));
+    // Under Valgrind the app runs ~50 times slower and the profiler samples by wall time, so each
+    // request here carries ~50 times its share of sampling; per-request work (labels) counts as it is.
+    // No profile is collected in the measured window: a collection restarts V8's profiler, which
+    // then logs every compiled function again (~45 million instructions, 20 ms at full speed, every
+    // 30 s), and that would be charged to the few thousand requests measured here.
+    { name: '100%, profiling', env: { SIGHTLINE_PROFILING: 'on', SIGHTLINE_PROFILING_EXPORT_INTERVAL: '600000' } },
+  ].filter((mode) => MODES.includes(mode.name.includes('tail') ? 'tail' : mode.name.includes('profiling') ? 'profiling' : mode.name));
   const builds = [{ label: 'this build', args: ['--import', 'sightline/register'] }];
   if (AGAINST !== undefined) {
     const previous = await buildPrevious(previousRef(AGAINST));
