@@ -224,7 +224,10 @@ describe('metrics SDK', () => {
   });
 
   it('v8js.gc.duration records each garbage collection, by type', async () => {
-    // A second 'gc' observer as the count to compare with; entries arrive on a later turn of the loop.
+    const provider = sdk();
+    const stop = startNodeRuntimeMetrics(provider.getMeter('runtime'));
+    // A second 'gc' observer as the count to compare with, started after the runtime metrics so that it
+    // sees no collection they missed; entries arrive on a later turn of the loop.
     const seen: Record<number, number> = {};
     const observer = new PerformanceObserver((list) => {
       for (const entry of list.getEntries()) {
@@ -233,8 +236,6 @@ describe('metrics SDK', () => {
       }
     });
     observer.observe({ entryTypes: ['gc'] });
-    const provider = sdk();
-    const stop = startNodeRuntimeMetrics(provider.getMeter('runtime'));
     try {
       v8.setFlagsFromString('--expose-gc');
       const gc = runInNewContext('gc') as () => void;
