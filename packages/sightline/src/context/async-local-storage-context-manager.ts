@@ -7,14 +7,22 @@ const BOUND_LISTENERS = Symbol('sightline.boundListeners');
 const PATCHED_METHODS = ['addListener', 'on', 'once', 'prependListener', 'prependOnceListener'] as const;
 
 type Listener = (...args: unknown[]) => unknown;
+/**
+ * Runs inside `context` as it is entered; `previous` was active where it was entered (undefined: none
+ * was). Returns whether it changed what the async frame carries for it, which with() then restores.
+ */
+export type EnterHook = (context: Context, previous: Context | undefined) => boolean;
 type PatchedEmitter = EventEmitter & { [BOUND_LISTENERS]?: WeakMap<Listener, Listener> };
 
 export class AsyncLocalStorageContextManager implements ContextManager {
   private storage = new AsyncLocalStorage<Context>();
   /** What is active outside any with(): the root, or the context a parent process passed in its environment. */
   private base: Context = ROOT_CONTEXT;
-  /** Told of each context as it becomes active, from inside it (the profiler labels samples with its span). */
-  private onEnter: ((context: Context) => void) | undefined;
+  /**
+   * Told of each context as it becomes active, from inside it (the profiler labels samples with its
+   * span), and of the context that was active where it was entered, whose async frame the new one copies.
+   */
+  private onEnter: EnterHook | undefined;
 
   active(): Context {
     return this.storage.getStore() ?? this.base;
@@ -26,7 +34,7 @@ export class AsyncLocalStorageContextManager implements ContextManager {
   }
 
   /** Set while profiling: `hook` runs inside every context entered, before the code that runs in it. */
-  setEnterHook(hook: ((context: Context) => void) | undefined): void {
+  setEnterHook(hook: EnterHook | undefined): void {
     this.onEnter = hook;
   }
 
@@ -39,17 +47,32 @@ export class AsyncLocalStorageContextManager implements ContextManager {
     const call = thisArg === undefined ? fn : fn.bind(thisArg);
     const onEnter = this.onEnter;
     if (onEnter === undefined) return this.storage.run(context, call as (...a: A) => ReturnType<F>, ...args);
-    return this.storage.run(context, () => {
-      onEnter(context);
-      return (call as (...a: A) => ReturnType<F>)(...args);
-    });
+    const previous = this.storage.getStore();
+    let changed = false;
+    try {
+      return this.storage.run(context, () => {
+        changed = onEnter(context, previous);
+        return (call as (...a: A) => ReturnType<F>)(...args);
+      });
+    } finally {
+      // With AsyncContextFrame, run() restores its own store by entering a copy of the frame it leaves,
+      // which keeps whatever else was set there: the hook's labels would outlive the context they name,
+      // and the rest of the caller's code would be charged to the span it had just left.
+      if (changed) onEnter(previous ?? this.base, context);
+    }
   }
 
   /** Sets the active context for the rest of the current synchronous execution and what it schedules.
    * Instrumentations of channel-based hooks use it where there is no callback to wrap. */
   enterWith(context: Context): void {
+    const onEnter = this.onEnter;
+    if (onEnter === undefined) {
+      this.storage.enterWith(context);
+      return;
+    }
+    const previous = this.storage.getStore();
     this.storage.enterWith(context);
-    this.onEnter?.(context);
+    onEnter(context, previous);
   }
 
   bind<T>(context: Context, target: T): T {

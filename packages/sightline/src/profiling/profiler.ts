@@ -120,17 +120,27 @@ export class Profiler {
 
   private readonly onExit = (): void => this.stopSync();
 
-  /** For the context manager: runs inside each context as it is entered. */
-  readonly onEnter = (context: Context): void => {
+  /**
+   * For the context manager: runs inside each context as it is entered, and returns whether it changed
+   * the labels. The async frame entered is a copy of the one `previous` was active in, labels
+   * included, so a context whose span is `previous`'s keeps them as they are, and one with nothing to
+   * link to clears them only when `previous` could have set some: the common cases (an unsampled request
+   * entered from its connection's frame, a context that only adds a value) then make no call into the
+   * profiler, whose every call is native and whose every label set costs a handle V8 must trace.
+   */
+  readonly onEnter = (context: Context, previous: Context | undefined): boolean => {
     const time = this.time;
-    if (time === undefined || !this.labelled) return;
+    if (time === undefined || !this.labelled) return false;
     try {
       const span = trace.getSpan(context);
+      const previousSpan = previous === undefined ? undefined : trace.getSpan(previous);
       if (!(span instanceof RecordingSpan)) {
         // Unsampled or no span: nothing to link to, and the parent frame's labels must not carry over.
+        if (!(previousSpan instanceof RecordingSpan)) return false;
         time.setContext(undefined);
-        return;
+        return true;
       }
+      if (span === previousSpan && span.profileLabels !== undefined) return false;
       let labels = span.profileLabels as SpanSampleLabels | undefined;
       if (labels === undefined) {
         const { spanId, traceId } = span.spanContext();
@@ -144,8 +154,10 @@ export class Profiler {
         span.profileLabels = labels;
       }
       time.setContext(labels);
+      return true;
     } catch {
       // Never throw into the code entering the context.
+      return false;
     }
   };
 

@@ -1,0 +1,215 @@
+// CPU time per request, side by side (`npm run bench:cpu [-- --against <commit>]`): `hello` untraced
+// and with Sightline in each mode, each contender as several processes at once, all driven in turn
+// by wrk for one second at a time, round after round. It reads each thread's CPU time from
+// /proc/<pid>/task/*/stat around every second of load and divides by the requests served.
+//
+// Why this shape: on this project's shared machine, two processes of the same build have differed by up
+// to 10% in CPU per request (an A/A run of two single processes read 0.87 and 0.91), and the machine's
+// speed drifts by 2x over tens of seconds. A throughput ratio from one process per contender measures
+// mostly those. Several processes per contender average the first away, and short turns, taken in the
+// same round for every contender, keep the drift out of each round's ratio.
+//
+// Not too many processes, though: each waits idle while the others take their turns, and V8 shrinks an
+// idle heap, so a traced app (which allocates more) starts each turn with more collections to do. With
+// 20 processes of one second each, 100% read 0.53 of untraced with V8's helper threads at 3.3 µs per
+// request; with 2 processes, 0.70-0.72 and 0.3 µs. Hence 2 copies by default.
+//
+// CPU time is what a saturated app spends per request, the inverse of its throughput on one core; it
+// counts the export worker and V8's helper threads, which a throughput ratio on a two-core machine
+// would hide on the idle core.
+//
+// Needs `wrk` and `taskset`: the apps run on CPU 0, wrk and the sink on CPU 1.
+// Settings (environment): BENCH_NODES=24 (one line: current, 22, 24 or 26)  BENCH_COPIES=2 (processes
+// per contender)  BENCH_ROUNDS=8  BENCH_SECONDS=2 (per process and round)  BENCH_CONNECTIONS=64
+// BENCH_MODES=100%,10%,tail,profiling (which Sightline contenders run; untraced always runs)
+// --against <commit>: also that commit's build, in the same modes.
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildPrevious, previousRef, removePrevious } from './previous-build.mjs';
+import { nodeFor } from './node-binary.mjs';
+import { spawnReady } from './spawn-ready.mjs';
+
+const BENCH = fileURLToPath(new URL('.', import.meta.url));
+const env = process.env;
+const COPIES = Number(env.BENCH_COPIES ?? 2);
+const ROUNDS = Number(env.BENCH_ROUNDS ?? 8);
+const SECONDS = Number(env.BENCH_SECONDS ?? 2);
+const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 64);
+const NODE_LINE = env.BENCH_NODES ?? '24';
+const MODES = (env.BENCH_MODES ?? '100%,10%,tail,profiling').split(',');
+const against = process.argv.indexOf('--against');
+const AGAINST = against === -1 ? undefined : process.argv[against + 1];
+const WARMUP_SECONDS = 3;
+const CLOCK_TICK_MICROS = 1_000_000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+
+for (const [tool, args] of [
+  ['wrk', ['--version']],
+  ['taskset', ['--version']],
+]) {
+  try {
+    execFileSync(tool, args, { stdio: 'ignore' });
+  } catch (error) {
+    // wrk --version exits 1 after printing its version.
+    if (error.code === 'ENOENT') throw new Error(`bench:cpu needs ${tool}, which is not installed`);
+  }
+}
+if (os.cpus().length < 2) throw new Error('bench:cpu needs two CPUs: the apps on one, the load generator on the other');
+
+/** Thread names as /proc gives them (15 characters), grouped into what the table shows. */
+function threadGroup(name, isMain) {
+  if (isMain) return 'main thread';
+  if (name.startsWith('sightline-expor')) return 'export worker';
+  if (name.startsWith('v8:ProfEvntProc')) return "V8 profiler's thread";
+  if (name.startsWith('V8Worker') || name.startsWith('DelayedTaskSche')) return 'V8 helper threads';
+  if (name.startsWith('libuv-worker')) return 'libuv thread pool';
+  return 'other threads';
+}
+const GROUPS = ['main thread', 'export worker', 'V8 helper threads', "V8 profiler's thread", 'libuv thread pool', 'other threads'];
+
+/** Microseconds of CPU (user and system) each thread group of a process has used so far. */
+function cpuByGroup(pid) {
+  const used = {};
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
+    } catch {
+      continue; // the thread ended between the listing and the read
+    }
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const group = threadGroup(name, Number(task) === pid);
+    used[group] = (used[group] ?? 0) + (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MICROS;
+  }
+  return used;
+}
+
+function wrk(port, seconds) {
+  const out = execFileSync('taskset', ['-c', '1', 'wrk', '-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, `http://127.0.0.1:${port}/items/42`], {
+    encoding: 'utf8',
+  });
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
+  if (Number.isNaN(requests)) throw new Error(`wrk gave no result: ${out}`);
+  if (/Non-2xx or 3xx responses/.test(out)) throw new Error(`port ${port} answered non-2xx responses`);
+  return requests;
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const quantile = (values, q) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * q))];
+
+function contendersFor(builds) {
+  const ratio = { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' };
+  const modes = [
+    { mode: '100%', env: {} },
+    { mode: '10%', env: ratio },
+    { mode: 'tail', label: '10%, tail sampling', env: { ...ratio, SIGHTLINE_TAIL_SAMPLING: 'on' } },
+    { mode: 'profiling', label: '100%, profiling', env: { SIGHTLINE_PROFILING: 'on' } },
+  ].filter((m) => MODES.includes(m.mode));
+  const contenders = [{ name: 'no tracing', args: [], env: {} }];
+  for (const mode of modes)
+    for (const build of builds)
+      contenders.push({ name: `${build.label}, ${mode.label ?? mode.mode}`, mode: mode.mode, args: build.args, env: mode.env });
+  return contenders;
+}
+
+async function main() {
+  const nodeBin = nodeFor(NODE_LINE);
+  execFileSync('npm', ['run', 'build', '-w', 'sightline'], { cwd: join(BENCH, '..'), stdio: 'ignore' });
+  const builds = [{ label: 'this build', args: ['--import', 'sightline/register'] }];
+  if (AGAINST !== undefined) {
+    const previous = await buildPrevious(previousRef(AGAINST));
+    builds.push({ label: previous.label, args: previous.args });
+  }
+  const contenders = contendersFor(builds);
+  const sink = spawnReady('taskset', ['-c', '1', nodeBin, 'sink.mjs'], { PATH: env.PATH, HOME: env.HOME }, BENCH);
+  const processes = [];
+  try {
+    const { otlp } = await sink.ready;
+    // Copies interleaved (a, b, c, a, b, c…), so no contender always runs first or last in a round.
+    for (let copy = 0; copy < COPIES; copy++) {
+      for (const contender of contenders) {
+        const app = spawnReady(
+          'taskset',
+          ['-c', '0', nodeBin, ...contender.args, 'apps/hello.mjs'],
+          {
+            PATH: env.PATH,
+            HOME: env.HOME,
+            OTEL_SERVICE_NAME: 'bench',
+            OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${otlp}`,
+            OTEL_METRICS_EXPORTER: 'otlp',
+            ...contender.env,
+          },
+          BENCH,
+        );
+        processes.push({ contender, app, port: (await app.ready).port, requests: 0, cpu: {} });
+      }
+    }
+    console.error(`bench:cpu: ${processes.length} processes (${COPIES} per contender) started; warming up`);
+    for (const p of processes) wrk(p.port, WARMUP_SECONDS);
+    const perRound = new Map(contenders.map((c) => [c, []]));
+    for (let round = 1; round <= ROUNDS; round++) {
+      console.error(`bench:cpu: round ${round}/${ROUNDS}`);
+      const totals = new Map(contenders.map((c) => [c, { requests: 0, micros: 0 }]));
+      for (const p of processes) {
+        const before = cpuByGroup(p.app.child.pid);
+        const served = wrk(p.port, SECONDS);
+        const after = cpuByGroup(p.app.child.pid);
+        p.requests += served;
+        totals.get(p.contender).requests += served;
+        for (const group of Object.keys(after)) {
+          const used = after[group] - (before[group] ?? 0);
+          p.cpu[group] = (p.cpu[group] ?? 0) + used;
+          totals.get(p.contender).micros += used;
+        }
+      }
+      for (const [contender, total] of totals) perRound.get(contender).push(total.micros / total.requests);
+    }
+    report(contenders, processes, perRound, nodeBin);
+  } finally {
+    for (const p of processes) p.app.child.kill('SIGKILL');
+    sink.child.kill('SIGKILL');
+    if (AGAINST !== undefined) removePrevious();
+  }
+}
+
+function report(contenders, processes, perRound, nodeBin) {
+  const version = execFileSync(nodeBin, ['--version'], { encoding: 'utf8' }).trim();
+  const rows = contenders.map((contender) => {
+    const mine = processes.filter((p) => p.contender === contender);
+    const requests = mine.reduce((sum, p) => sum + p.requests, 0);
+    const byGroup = Object.fromEntries(GROUPS.map((g) => [g, mine.reduce((sum, p) => sum + (p.cpu[g] ?? 0), 0) / requests]));
+    const total = Object.values(byGroup).reduce((a, b) => a + b, 0);
+    const perProcess = mine.map((p) => Object.values(p.cpu).reduce((a, b) => a + b, 0) / p.requests);
+    return { contender, byGroup, total, perProcess };
+  });
+  // A contender's ratio is taken against the one it is judged by: profiling against the same build at
+  // 100% (issue 18's target), everything else against no tracing.
+  const referenceOf = (row) => {
+    if (row.contender.mode !== 'profiling') return rows[0];
+    const build = row.contender.name.slice(0, row.contender.name.indexOf(','));
+    return rows.find((r) => r.contender.mode === '100%' && r.contender.name.startsWith(`${build},`)) ?? rows[0];
+  };
+  const groups = GROUPS.filter((g) => rows.some((r) => r.byGroup[g] > 0.005));
+  console.log(
+    `## CPU per request: hello, ${version}, ${COPIES} processes per contender, ${ROUNDS} rounds of ${SECONDS} s each, ${CONNECTIONS} connections\n`,
+  );
+  console.log(`| | µs per request | ${groups.join(' | ')} | spread over processes |`);
+  console.log(`|---|---:|${groups.map(() => '---:').join('|')}|---|`);
+  for (const row of rows)
+    console.log(
+      `| ${row.contender.name} | ${row.total.toFixed(2)} | ${groups.map((g) => row.byGroup[g].toFixed(2)).join(' | ')} | ${Math.min(...row.perProcess).toFixed(1)}–${Math.max(...row.perProcess).toFixed(1)} |`,
+    );
+  console.log("\nThroughput on one core kept, as the reference's CPU per request over the contender's (per-round ratios: quartiles):\n");
+  for (const row of rows.slice(1)) {
+    const reference = referenceOf(row);
+    const ratios = perRound.get(reference.contender).map((ref, i) => ref / perRound.get(row.contender)[i]);
+    console.log(
+      `- ${row.contender.name}: ${(reference.total / row.total).toFixed(3)} of ${reference.contender.name} (rounds: ${quantile(ratios, 0.25).toFixed(3)}, ${median(ratios).toFixed(3)}, ${quantile(ratios, 0.75).toFixed(3)})`,
+    );
+  }
+}
+
+await main();
