@@ -1,4 +1,5 @@
-// CPU time per request, side by side (`npm run bench:cpu [-- --against <commit>]`): `hello` untraced
+// CPU time per request, side by side (`npm run bench:cpu [-- --against <commit>]`): `hello` (or
+// `realistic`, BENCH_SCENARIO) untraced
 // and with Sightline in each mode, each contender as several processes at once, all driven in turn
 // by wrk for one second at a time, round after round. It reads each thread's CPU time from
 // /proc/<pid>/task/*/stat around every second of load and divides by the requests served.
@@ -22,14 +23,15 @@
 // Settings (environment): BENCH_NODES=24 (one line: current, 22, 24 or 26)  BENCH_COPIES=2 (processes
 // per contender)  BENCH_ROUNDS=8  BENCH_SECONDS=2 (per process and round)  BENCH_CONNECTIONS=64
 // BENCH_MODES=100%,10%,tail,profiling (which Sightline contenders run; untraced always runs)
+// BENCH_SCENARIO=hello (or realistic: Postgres at DATABASE_URL, Redis at REDIS_URL)
 // --against <commit>: also that commit's build, in the same modes.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildPrevious, previousRef, removePrevious } from './previous-build.mjs';
 import { nodeFor } from './node-binary.mjs';
+import { cpuByGroup, THREAD_GROUPS as GROUPS } from './proc-cpu.mjs';
 import { spawnReady } from './spawn-ready.mjs';
 
 const BENCH = fileURLToPath(new URL('.', import.meta.url));
@@ -40,10 +42,18 @@ const SECONDS = Number(env.BENCH_SECONDS ?? 2);
 const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 64);
 const NODE_LINE = env.BENCH_NODES ?? '24';
 const MODES = (env.BENCH_MODES ?? '100%,10%,tail,profiling').split(',');
+const SCENARIOS = {
+  hello: { app: 'apps/hello.mjs', path: '/items/42' },
+  realistic: { app: 'apps/realistic.mjs', path: '/orders/42' },
+};
+const SCENARIO_NAME = env.BENCH_SCENARIO ?? 'hello';
+const SCENARIO = SCENARIOS[SCENARIO_NAME];
+if (SCENARIO === undefined) throw new Error(`BENCH_SCENARIO=${SCENARIO_NAME}: bench:cpu runs hello or realistic`);
+const DATABASE_URL = env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const REDIS_URL = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const against = process.argv.indexOf('--against');
 const AGAINST = against === -1 ? undefined : process.argv[against + 1];
 const WARMUP_SECONDS = 3;
-const CLOCK_TICK_MICROS = 1_000_000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
 for (const [tool, args] of [
   ['wrk', ['--version']],
@@ -58,42 +68,17 @@ for (const [tool, args] of [
 }
 if (os.cpus().length < 2) throw new Error('bench:cpu needs two CPUs: the apps on one, the load generator on the other');
 
-/** Thread names as /proc gives them (15 characters), grouped into what the table shows. */
-function threadGroup(name, isMain) {
-  if (isMain) return 'main thread';
-  if (name.startsWith('sightline-expor')) return 'export worker';
-  if (name.startsWith('v8:ProfEvntProc')) return "V8 profiler's thread";
-  if (name.startsWith('V8Worker') || name.startsWith('DelayedTaskSche')) return 'V8 helper threads';
-  if (name.startsWith('libuv-worker')) return 'libuv thread pool';
-  return 'other threads';
-}
-const GROUPS = ['main thread', 'export worker', 'V8 helper threads', "V8 profiler's thread", 'libuv thread pool', 'other threads'];
-
-/** Microseconds of CPU (user and system) each thread group of a process has used so far. */
-function cpuByGroup(pid) {
-  const used = {};
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    let stat;
-    try {
-      stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
-    } catch {
-      continue; // the thread ended between the listing and the read
-    }
-    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const group = threadGroup(name, Number(task) === pid);
-    used[group] = (used[group] ?? 0) + (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MICROS;
-  }
-  return used;
-}
-
 function wrk(port, seconds) {
-  const out = execFileSync('taskset', ['-c', '1', 'wrk', '-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, `http://127.0.0.1:${port}/items/42`], {
-    encoding: 'utf8',
-  });
+  const out = execFileSync(
+    'taskset',
+    ['-c', '1', 'wrk', '-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, `http://127.0.0.1:${port}${SCENARIO.path}`],
+    {
+      encoding: 'utf8',
+    },
+  );
   const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
   if (Number.isNaN(requests)) throw new Error(`wrk gave no result: ${out}`);
-  if (/Non-2xx or 3xx responses/.test(out)) throw new Error(`port ${port} answered non-2xx responses`);
+  if (/Non-2xx or 3xx responses/.test(out)) throw new Error(`port ${port} answered non-2xx responses:\n${out}`);
   return requests;
 }
 
@@ -125,21 +110,28 @@ async function main() {
   }
   const contenders = contendersFor(builds);
   const sink = spawnReady('taskset', ['-c', '1', nodeBin, 'sink.mjs'], { PATH: env.PATH, HOME: env.HOME }, BENCH);
+  // realistic's outbound fetch goes to this stub; Postgres and Redis are the machine's own, and as in
+  // `npm run bench` they should run on CPU 1 (`taskset -a -cp 1 <pid>`), or they blur the app's CPU 0.
+  const stub = spawnReady('taskset', ['-c', '1', nodeBin, 'apps/stub.mjs'], { PATH: env.PATH, HOME: env.HOME }, BENCH);
   const processes = [];
   try {
     const { otlp } = await sink.ready;
+    const stubUrl = `http://127.0.0.1:${(await stub.ready).port}/quote`;
     // Copies interleaved (a, b, c, a, b, c…), so no contender always runs first or last in a round.
     for (let copy = 0; copy < COPIES; copy++) {
       for (const contender of contenders) {
         const app = spawnReady(
           'taskset',
-          ['-c', '0', nodeBin, ...contender.args, 'apps/hello.mjs'],
+          ['-c', '0', nodeBin, ...contender.args, SCENARIO.app],
           {
             PATH: env.PATH,
             HOME: env.HOME,
             OTEL_SERVICE_NAME: 'bench',
             OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${otlp}`,
             OTEL_METRICS_EXPORTER: 'otlp',
+            DATABASE_URL,
+            REDIS_URL,
+            STUB_URL: stubUrl,
             ...contender.env,
           },
           BENCH,
@@ -171,6 +163,7 @@ async function main() {
   } finally {
     for (const p of processes) p.app.child.kill('SIGKILL');
     sink.child.kill('SIGKILL');
+    stub.child.kill('SIGKILL');
     if (AGAINST !== undefined) removePrevious();
   }
 }
@@ -194,7 +187,7 @@ function report(contenders, processes, perRound, nodeBin) {
   };
   const groups = GROUPS.filter((g) => rows.some((r) => r.byGroup[g] > 0.005));
   console.log(
-    `## CPU per request: hello, ${version}, ${COPIES} processes per contender, ${ROUNDS} rounds of ${SECONDS} s each, ${CONNECTIONS} connections\n`,
+    `## CPU per request: ${SCENARIO_NAME}, ${version}, ${COPIES} processes per contender, ${ROUNDS} rounds of ${SECONDS} s each, ${CONNECTIONS} connections\n`,
   );
   console.log(`| | µs per request | ${groups.join(' | ')} | spread over processes |`);
   console.log(`|---|---:|${groups.map(() => '---:').join('|')}|---|`);

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildPrevious, previousRef, removePrevious } from './previous-build.mjs';
 import { nodeFor } from './node-binary.mjs';
+import { cpuTotal } from './proc-cpu.mjs';
 import { spawnReady } from './spawn-ready.mjs';
 
 const BENCH = fileURLToPath(new URL('.', import.meta.url));
@@ -226,7 +227,11 @@ async function runContender(nodeBin, scenario, contender, sink, stubUrl) {
   const url = `http://127.0.0.1:${port}${SCENARIO[scenario].path}`;
   try {
     const warm = wrk(url, WARMUP);
+    const cpuBefore = cpuTotal(app.child.pid);
     const measured = wrk(url, DURATION);
+    // CPU per request, all of the app's threads: what a saturated app pays per request, read from its
+    // own threads, so less at the mercy of the shared machine than requests per second.
+    const cpuPerRequest = (cpuTotal(app.child.pid) - cpuBefore) / measured.requests;
     const rss = peakRssMb(app.child.pid);
     // dd-trace flushes every 2 s and not on SIGTERM; the others flush on SIGTERM. Give every one the same wait.
     await new Promise((r) => setTimeout(r, 2500));
@@ -234,7 +239,7 @@ async function runContender(nodeBin, scenario, contender, sink, stubUrl) {
     await new Promise((r) => setTimeout(r, 300));
     const { spans, logs } = await sinkCount(sink);
     const served = warm.requests + measured.requests;
-    return { ...measured, rss, spansPerRequest: spans / served, logsPerRequest: logs / served };
+    return { ...measured, cpuPerRequest, rss, spansPerRequest: spans / served, logsPerRequest: logs / served };
   } finally {
     await stop(app.child, 'SIGKILL');
   }
@@ -270,6 +275,14 @@ const median = (values) => {
   const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
   return sorted.length === 0 ? NaN : sorted[Math.floor((sorted.length - 1) / 2)];
 };
+
+/** What a row's CPU is judged against: for a profiling row, the same contender without profiling; else no tracing. */
+function referenceRow(rows, row) {
+  const suffix = ', profiling on';
+  if (!row.contender.endsWith(suffix)) return rows[0];
+  const without = row.contender.slice(0, -suffix.length);
+  return rows.find((r) => r.contender === without && r.sampling === row.sampling) ?? rows[0];
+}
 
 const fmt = (v, digits = 0) => (Number.isNaN(v) ? 'n/a' : v.toFixed(digits));
 
@@ -361,6 +374,7 @@ async function main() {
           contender: c.name,
           sampling: c.sampling,
           rps: median(rounds[i].map((r) => r.rps)),
+          cpuPerRequest: median(rounds[i].map((r) => r.cpuPerRequest)),
           p50: median(rounds[i].map((r) => r.p50)),
           p99: median(rounds[i].map((r) => r.p99)),
           rss: median(rounds[i].map((r) => r.rss)),
@@ -381,15 +395,19 @@ async function main() {
         console.log(`## ${scenario}, Node ${version}\n`);
         const logsColumn = scenario === 'hello-log';
         console.log(
-          `| contender | sampling | req/s | vs no tracing | same, per round | p50 ms | p99 ms | p99 ms at ${fmt(halfLoad)} req/s | peak RSS MB | vs no tracing | spans/request |${logsColumn ? ' log records/request |' : ''}`,
+          `| contender | sampling | req/s | vs no tracing | same, per round | CPU µs/request | kept, by CPU | p50 ms | p99 ms | p99 ms at ${fmt(halfLoad)} req/s | peak RSS MB | vs no tracing | spans/request |${logsColumn ? ' log records/request |' : ''}`,
         );
-        console.log(`|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|${logsColumn ? '---:|' : ''}`);
+        console.log(`|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|${logsColumn ? '---:|' : ''}`);
         for (const r of rows) {
           // Each round runs every contender back to back: its ratio to the same round's untraced run is
           // steadier on a shared machine than the ratio of medians taken over all rounds.
           r.perRound = median(r.rounds.map((round, k) => round.rps / base.rounds[k].rps));
+          // The throughput one core keeps, by CPU time: the reference's CPU per request over this row's,
+          // per round. Profiling is judged against the same contender with profiling off (issue 18).
+          const reference = referenceRow(rows, r);
+          r.keptByCpu = median(r.rounds.map((round, k) => reference.rounds[k].cpuPerRequest / round.cpuPerRequest));
           console.log(
-            `| ${r.contender} | ${r.sampling} | ${fmt(r.rps)} | ${fmt((100 * r.rps) / base.rps)}% | ${fmt(100 * r.perRound)}% | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.fixedRate.p99, 2)} | ${fmt(r.rss)} | ${r === base ? '' : `+${fmt(r.rss - base.rss)}`} | ${r === base ? '' : fmt(r.spansPerRequest, 2)} |${logsColumn ? ` ${r === base ? '' : fmt(r.logsPerRequest, 2)} |` : ''}`,
+            `| ${r.contender} | ${r.sampling} | ${fmt(r.rps)} | ${fmt((100 * r.rps) / base.rps)}% | ${fmt(100 * r.perRound)}% | ${fmt(r.cpuPerRequest, 1)} | ${r === base ? '' : `${fmt(100 * r.keptByCpu)}%${reference === base ? '' : ' of profiling off'}`} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.fixedRate.p99, 2)} | ${fmt(r.rss)} | ${r === base ? '' : `+${fmt(r.rss - base.rss)}`} | ${r === base ? '' : fmt(r.spansPerRequest, 2)} |${logsColumn ? ` ${r === base ? '' : fmt(r.logsPerRequest, 2)} |` : ''}`,
           );
         }
         console.log('');
