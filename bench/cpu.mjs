@@ -21,7 +21,8 @@
 //
 // Needs `wrk` and `taskset`: the apps run on CPU 0, wrk and the sink on CPU 1.
 // Settings (environment): BENCH_NODES=24 (one line: current, 22, 24 or 26)  BENCH_COPIES=2 (processes
-// per contender)  BENCH_ROUNDS=8  BENCH_SECONDS=2 (per process and round)  BENCH_CONNECTIONS=64
+// per contender)  BENCH_ROUNDS=8  BENCH_SECONDS=2 (per process and round)  BENCH_WARMUP=3 (s per process)
+// BENCH_CONNECTIONS=64
 // BENCH_MODES=100%,10%,tail,profiling (which Sightline contenders run; untraced always runs)
 // BENCH_SCENARIO=hello (or realistic: Postgres at DATABASE_URL, Redis at REDIS_URL)
 // --against <commit>: also that commit's build, in the same modes.
@@ -53,7 +54,7 @@ const DATABASE_URL = env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/pos
 const REDIS_URL = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const against = process.argv.indexOf('--against');
 const AGAINST = against === -1 ? undefined : process.argv[against + 1];
-const WARMUP_SECONDS = 3;
+const WARMUP_SECONDS = Number(env.BENCH_WARMUP ?? 3);
 
 for (const [tool, args] of [
   ['wrk', ['--version']],
