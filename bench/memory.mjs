@@ -6,8 +6,9 @@
 // its last request's span was found (its socket's idle timer kept the request's async context).
 //
 // `--against <commit>` runs that commit's build beside this one in each mode.
-// Settings (environment): BENCH_SECONDS=120  BENCH_CONNECTIONS=64  BENCH_MODES=100%,10% (untraced
-// always runs)  BENCH_NODES=24 (current, 22, 24 or 26). Needs wrk.
+// Settings (environment): BENCH_SECONDS=120  BENCH_CONNECTIONS=64  BENCH_MODES=100%,10% (`profiling`
+// adds 100% with the continuous profiler on; untraced always runs)  BENCH_NODES=24 (current, 22, 24
+// or 26). Needs wrk.
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -97,6 +98,8 @@ async function main() {
   const modes = [
     { name: '100%', env: {} },
     { name: '10%', env: ratio },
+    // 100% with the continuous profiler on: what it holds between two profile exports (30 s).
+    { name: 'profiling', env: { SIGHTLINE_PROFILING: 'on' } },
   ].filter((mode) => MODES.includes(mode.name));
   const contenders = [{ name: 'no tracing', args: [], env: {} }];
   for (const mode of modes)
