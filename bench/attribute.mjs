@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nodeFor } from './node-binary.mjs';
 import { spawnReady } from './spawn-ready.mjs';
+import { threadGroup } from './thread-groups.mjs';
 
 const BENCH = fileURLToPath(new URL('.', import.meta.url));
 const env = process.env;
@@ -75,14 +76,6 @@ function causeOf(frames) {
   if (frames.includes('sock_def_readable')) return 'kernel: waking the load generator';
   if (frames.some((f) => f === 'entry_SYSCALL_64_after_hwframe' || f === 'do_syscall_64')) return 'kernel: other system calls';
   return 'app, Fastify and Node';
-}
-
-function threadOf(comm) {
-  if (comm === 'MainThread' || comm === 'node') return 'main thread';
-  if (comm.startsWith('sightline-expor')) return 'export worker';
-  if (comm.startsWith('V8Worker') || comm.startsWith('V8 ')) return 'V8 background (GC, compiler)';
-  if (comm.startsWith('v8:ProfEvntProc')) return "V8 profiler's thread";
-  return 'other threads';
 }
 
 /** Samples of one `perf script` output: thread, and frames innermost first, with paths shortened. */
@@ -163,7 +156,7 @@ async function profile(nodeBin, contender, sinkPort, dir) {
     const byThread = new Map();
     const sightlineSelf = new Map();
     for (const { comm, frames } of samples(script)) {
-      const thread = threadOf(comm);
+      const thread = threadGroup(comm);
       byThread.set(thread, (byThread.get(thread) ?? 0) + 1);
       if (thread !== 'main thread') continue;
       const cause = causeOf(frames);

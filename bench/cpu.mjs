@@ -32,7 +32,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildPrevious, previousRef, removePrevious } from './previous-build.mjs';
 import { nodeFor } from './node-binary.mjs';
-import { cpuByGroup, THREAD_GROUPS as GROUPS } from './proc-cpu.mjs';
+import { cpuByGroup } from './proc-cpu.mjs';
+import { THREAD_GROUPS as GROUPS } from './thread-groups.mjs';
 import { spawnReady } from './spawn-ready.mjs';
 
 const BENCH = fileURLToPath(new URL('.', import.meta.url));

@@ -3,6 +3,7 @@
 // from its own threads instead of from a throughput that moves with the shared machine's load.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { threadGroup } from './thread-groups.mjs';
 
 const CLOCK_TICK_MICROS = (() => {
   try {
@@ -11,25 +12,6 @@ const CLOCK_TICK_MICROS = (() => {
     return 10_000; // Linux's USER_HZ almost everywhere
   }
 })();
-
-export const THREAD_GROUPS = [
-  'main thread',
-  'export worker',
-  'V8 helper threads',
-  "V8 profiler's thread",
-  'libuv thread pool',
-  'other threads',
-];
-
-/** Thread names as /proc gives them (15 characters), grouped into what the tables show. */
-function threadGroup(name, isMain) {
-  if (isMain) return 'main thread';
-  if (name.startsWith('sightline-expor')) return 'export worker';
-  if (name.startsWith('v8:ProfEvntProc')) return "V8 profiler's thread";
-  if (name.startsWith('V8Worker') || name.startsWith('DelayedTaskSche')) return 'V8 helper threads';
-  if (name.startsWith('libuv-worker')) return 'libuv thread pool';
-  return 'other threads';
-}
 
 /** Microseconds of CPU (user and system) each thread group of a process has used; {} when /proc cannot tell. */
 export function cpuByGroup(pid) {
