@@ -1,14 +1,19 @@
-// Where the time of a traced request goes (`npm run bench:attribute`): `hello` untraced, with Sightline at
-// 100% and at 10% sampling, and at 10% with tail sampling on, each profiled with Linux perf (every thread of the app, with call stacks)
-// while wrk drives it, and each sample charged to one cause. Prints microseconds of CPU per request by
-// cause, and Sightline's own functions by self time, so a change to the hot path can be judged by what
-// it removes rather than by throughput ratios, which move by ±10% on a shared machine.
+// Where the time of a traced request goes (`npm run bench:attribute`): `hello` (or `realistic`) untraced,
+// with Sightline at 100% and at 10% sampling, and at 10% with tail sampling on, each profiled with Linux
+// perf (every thread of the app, with call stacks) while wrk drives it, and each sample charged to one
+// cause. Prints microseconds of CPU per request by cause, Sightline's own functions by self time, and the
+// functions (anyone's) whose self time grew most over untraced: Sightline's cost is not only in its own
+// frames, but in what it makes Node, V8 and the libraries do (more promises, more allocation, slower
+// paths), and that table is where it shows. A change to the hot path can then be judged by what it
+// removes rather than by throughput ratios, which move by ±10% on a shared machine.
 //
 // Needs `perf` (Debian's linux-perf) allowed to profile this user's processes, `wrk` and `taskset`; the
 // app runs on CPU 0, wrk and the sink on CPU 1, as in `npm run bench`.
 //
 // Settings (environment): BENCH_NODES=24 (one line: current, 22, 24 or 26)  BENCH_ROUNDS=2
 // BENCH_DURATION=5 (s profiled per contender and round)  BENCH_WARMUP=3 (s)  BENCH_CONNECTIONS=64
+// BENCH_SCENARIO=hello (or realistic: Postgres at DATABASE_URL, Redis at REDIS_URL, both best pinned to
+// CPU 1 with `taskset -a -cp 1 <pid>`)
 // BENCH_MODES=100%,10%,tail (which Sightline contenders run; `profiling` adds 100% with the continuous
 // profiler on, whose own thread is then a row of its own; untraced always runs)
 import { execFileSync, spawn } from 'node:child_process';
@@ -29,6 +34,15 @@ const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 64);
 const NODE_LINE = env.BENCH_NODES ?? '24';
 const MODES = (env.BENCH_MODES ?? '100%,10%,tail').split(',');
 const FREQUENCY = 1999;
+const SCENARIOS = {
+  hello: { app: 'apps/hello.mjs', path: '/items/42' },
+  realistic: { app: 'apps/realistic.mjs', path: '/orders/42' },
+};
+const SCENARIO_NAME = env.BENCH_SCENARIO ?? 'hello';
+const SCENARIO = SCENARIOS[SCENARIO_NAME];
+if (SCENARIO === undefined) throw new Error(`BENCH_SCENARIO=${SCENARIO_NAME}: bench:attribute runs hello or realistic`);
+const DATABASE_URL = env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const REDIS_URL = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 for (const tool of [
   ['perf', ['--version']],
@@ -97,21 +111,32 @@ function* samples(script) {
   if (comm !== undefined) yield { comm, frames };
 }
 
-async function profile(nodeBin, contender, sinkPort, dir) {
+/** A leaf frame's name without the JIT tier marks and the path up to the package, so tiers and builds add up. */
+function leafName(frame) {
+  return frame
+    .replace(/^JS:[~^+*]?'?/, '')
+    .replace(/file:\/\/\S*?dist\//, 'sightline:')
+    .replace(/file:\/\/\S*?node_modules\//, '');
+}
+
+async function profile(nodeBin, contender, sinkPort, stubUrl, dir) {
   // JIT code is named through V8's jitdump (--perf-prof) and `perf inject --jit`, which resolve each
   // sample by the code present at its time. The simpler --perf-basic-prof map names a code range by
   // whichever function once lived there: V8 reuses the space of code it replaced (Maglev code after
   // Turbofan's), and that misnamed about a microsecond per request here.
   for (const f of readdirSync(dir)) rmSync(join(dir, f), { recursive: true, force: true });
   const v8Files = ['--perf-prof', `--perf-prof-path=${dir}`, '--no-logfile-per-isolate', `--logfile=${join(dir, 'v8.log')}`];
-  const app = start(0, nodeBin, [...v8Files, ...contender.args, 'apps/hello.mjs'], {
+  const app = start(0, nodeBin, [...v8Files, ...contender.args, SCENARIO.app], {
     OTEL_SERVICE_NAME: 'bench',
+    DATABASE_URL,
+    REDIS_URL,
+    STUB_URL: stubUrl,
     OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sinkPort}`,
     OTEL_METRICS_EXPORTER: 'otlp',
     ...contender.env,
   });
   const { port } = await app.ready;
-  const url = `http://127.0.0.1:${port}/items/42`;
+  const url = `http://127.0.0.1:${port}${SCENARIO.path}`;
   const recorded = join(dir, 'perf.data');
   const data = join(dir, 'perf.jit.data');
   try {
@@ -155,6 +180,7 @@ async function profile(nodeBin, contender, sinkPort, dir) {
     const byCause = new Map();
     const byThread = new Map();
     const sightlineSelf = new Map();
+    const leaves = new Map();
     for (const { comm, frames } of samples(script)) {
       const thread = threadGroup(comm);
       byThread.set(thread, (byThread.get(thread) ?? 0) + 1);
@@ -162,15 +188,21 @@ async function profile(nodeBin, contender, sinkPort, dir) {
       const cause = causeOf(frames);
       byCause.set(cause, (byCause.get(cause) ?? 0) + 1);
       const leaf = frames[0];
-      if (leaf !== undefined && SIGHTLINE.test(leaf)) {
-        const name = leaf.replace(/^JS:[~^+*]?'?/, '').replace(/file:\/\/\S*?dist\//, '');
-        sightlineSelf.set(name, (sightlineSelf.get(name) ?? 0) + 1);
-      }
+      if (leaf === undefined) continue;
+      const name = leafName(leaf);
+      leaves.set(name, (leaves.get(name) ?? 0) + 1);
+      if (SIGHTLINE.test(leaf)) sightlineSelf.set(name, (sightlineSelf.get(name) ?? 0) + 1);
     }
     // Samples are FREQUENCY per second of CPU; the load ran as long as perf, so requests ≈ rps × DURATION.
     const perRequest = (count) => (count / FREQUENCY / (load.rps * DURATION)) * 1e6;
     const convert = (map) => new Map([...map].map(([k, v]) => [k, perRequest(v)]));
-    return { rps: load.rps, byCause: convert(byCause), byThread: convert(byThread), sightlineSelf: convert(sightlineSelf) };
+    return {
+      rps: load.rps,
+      byCause: convert(byCause),
+      byThread: convert(byThread),
+      sightlineSelf: convert(sightlineSelf),
+      leaves: convert(leaves),
+    };
   } finally {
     app.child.kill('SIGKILL');
   }
@@ -195,17 +227,21 @@ async function main() {
   ].filter((c) => c.mode === undefined || MODES.includes(c.mode));
   const sink = start(1, nodeBin, ['sink.mjs']);
   const { otlp } = await sink.ready;
+  // realistic's outbound fetch goes to this stub, beside the load generator.
+  const stub = start(1, nodeBin, ['apps/stub.mjs']);
+  const stubUrl = `http://127.0.0.1:${(await stub.ready).port}/quote`;
   const dir = mkdtempSync(join(os.tmpdir(), 'sightline-attribute-'));
   const runs = new Map(contenders.map((c) => [c.name, []]));
   try {
     for (let round = 1; round <= ROUNDS; round++) {
       for (const contender of contenders) {
         console.error(`bench:attribute: round ${round}/${ROUNDS}: ${contender.name}`);
-        runs.get(contender.name).push(await profile(nodeBin, contender, otlp, dir));
+        runs.get(contender.name).push(await profile(nodeBin, contender, otlp, stubUrl, dir));
       }
     }
   } finally {
     sink.child.kill('SIGKILL');
+    stub.child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
 
@@ -215,7 +251,9 @@ async function main() {
   const threads = [...new Set([...runs.values()].flatMap((rs) => rs.flatMap((r) => [...r.byThread.keys()])))];
   const names = contenders.map((c) => c.name);
   const row = (label, values) => `| ${label} | ${values.map((v) => (Number.isNaN(v) ? 'n/a' : v.toFixed(2))).join(' | ')} |`;
-  console.log(`## CPU per request by cause: hello, Node ${version}, ${ROUNDS} rounds of ${DURATION} s, ${CONNECTIONS} connections\n`);
+  console.log(
+    `## CPU per request by cause: ${SCENARIO_NAME}, Node ${version}, ${ROUNDS} rounds of ${DURATION} s, ${CONNECTIONS} connections\n`,
+  );
   console.log(`µs of CPU per request, median of the rounds; req/s for reference.\n`);
   console.log(`| cause | ${names.join(' | ')} |`);
   console.log(`|---|${names.map(() => '---:').join('|')}|`);
@@ -247,6 +285,19 @@ async function main() {
     console.log(
       `\n${name}, Sightline's functions by self time (µs per request, mean of the rounds; callees outside Sightline not included):\n`,
     );
+    for (const [fn, us] of top) console.log(`- ${us.toFixed(3)} ${fn}`);
+  }
+  // Anyone's functions, by how much more self time they took per request than untraced.
+  const meanLeaves = (name) => {
+    const mean = new Map();
+    for (const r of runs.get(name)) for (const [k, v] of r.leaves) mean.set(k, (mean.get(k) ?? 0) + v / ROUNDS);
+    return mean;
+  };
+  const untraced = meanLeaves(names[0]);
+  for (const name of names.slice(1)) {
+    const grown = [...meanLeaves(name)].map(([fn, us]) => [fn, us - (untraced.get(fn) ?? 0)]);
+    const top = grown.sort((a, b) => b[1] - a[1]).slice(0, 20);
+    console.log(`\n${name}, the functions whose self time grew most over no tracing (µs per request, mean of the rounds):\n`);
     for (const [fn, us] of top) console.log(`- ${us.toFixed(3)} ${fn}`);
   }
 }

@@ -25,6 +25,10 @@
 // BENCH_CONNECTIONS=64
 // BENCH_MODES=100%,10%,tail,profiling (which Sightline contenders run; untraced always runs)
 // BENCH_SCENARIO=hello (or realistic: Postgres at DATABASE_URL, Redis at REDIS_URL)
+// BENCH_VARIANTS='{"name": {"VARIABLE": "value", ...}, ...}': more contenders of this build, each with
+// its own environment (on top of 100% sampling), to weigh a part by switching it off: for example
+// '{"10%, no pg": {"OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.1",
+// "OTEL_NODE_DISABLED_INSTRUMENTATIONS": "pg"}}'.
 // --against <commit>: also that commit's build, in the same modes.
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
@@ -56,6 +60,24 @@ const REDIS_URL = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const against = process.argv.indexOf('--against');
 const AGAINST = against === -1 ? undefined : process.argv[against + 1];
 const WARMUP_SECONDS = Number(env.BENCH_WARMUP ?? 3);
+const VARIANTS = parseVariants(env.BENCH_VARIANTS);
+
+function parseVariants(text) {
+  if (text === undefined || text.trim() === '') return [];
+  let parsed;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`BENCH_VARIANTS is not JSON (${error.message}): ${text}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new Error('BENCH_VARIANTS must be an object of contender names to environments');
+  return Object.entries(parsed).map(([name, variables]) => {
+    if (variables === null || typeof variables !== 'object' || Object.values(variables).some((v) => typeof v !== 'string'))
+      throw new Error(`BENCH_VARIANTS: ${name}'s environment must be an object of strings`);
+    return { name, env: variables };
+  });
+}
 
 for (const [tool, args] of [
   ['wrk', ['--version']],
@@ -99,6 +121,7 @@ function contendersFor(builds) {
   for (const mode of modes)
     for (const build of builds)
       contenders.push({ name: `${build.label}, ${mode.label ?? mode.mode}`, mode: mode.mode, args: build.args, env: mode.env });
+  for (const variant of VARIANTS) contenders.push({ name: `${builds[0].label}, ${variant.name}`, args: builds[0].args, env: variant.env });
   return contenders;
 }
 
