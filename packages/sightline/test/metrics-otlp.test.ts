@@ -288,4 +288,75 @@ describe('metrics over OTLP', () => {
       await receiver.close();
     }
   });
+
+  it('times an unsampled request’s operations exactly as a sampled one’s, though it makes them no spans', async (t) => {
+    if (!(await requireService(t, 'PostgreSQL', POSTGRES_URL)) || !(await requireService(t, 'Redis', REDIS_URL))) return;
+    const receiver = await startMetricsReceiver();
+    const env = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_NODE_DISABLED_INSTRUMENTATIONS: '',
+      OTEL_METRIC_EXPORT_INTERVAL: '200',
+      DATABASE_URL: POSTGRES_URL,
+      REDIS_URL,
+      QUEUE_NAME: `sl-metrics-${randomBytes(4).toString('hex')}`,
+      PGBOSS_SCHEMA: 'sightline_test_pgboss',
+    };
+    // The same services twice: every request sampled, and none (its operations are then only timed).
+    const apps = [];
+    for (const [suffix, sampler] of [
+      ['on', 'always_on'],
+      ['off', 'always_off'],
+    ] as const) {
+      apps.push(await startApp('queue-app.mjs', { ...env, OTEL_TRACES_SAMPLER: sampler, OTEL_SERVICE_NAME: `queue-${suffix}` }));
+      apps.push(await startApp('metrics-app.mjs', { ...env, OTEL_TRACES_SAMPLER: sampler, OTEL_SERVICE_NAME: `web-${suffix}` }));
+    }
+    try {
+      const orders = 2;
+      for (const app of apps.filter((_, i) => i % 2 === 0))
+        for (let i = 0; i < orders; i++) assert.equal((await fetch(`http://127.0.0.1:${app.port}/order`)).status, 200);
+      for (const app of apps.filter((_, i) => i % 2 === 1))
+        assert.equal((await fetch(`http://127.0.0.1:${app.port}/outbound`)).status, 200);
+      // Per attribute set, the latest cumulative count of each scope's points: what a backend would show.
+      const series = (name: string, service: string): Map<string, number> => {
+        const latestByScope = new Map<string, ReceivedMetric>();
+        for (const m of receiver.metrics) if (m.name === name && m.resource['service.name'] === service) latestByScope.set(m.scope, m);
+        const counts = new Map<string, number>();
+        for (const m of latestByScope.values())
+          for (const p of m.points) {
+            // Each web app calls its own port: a port is compared by its type only.
+            const entries = Object.entries(p.attributes).map(([k, v]) =>
+              k === 'server.port' && service.startsWith('web') ? [k, typeof v] : [k, v],
+            );
+            const key = JSON.stringify(entries.sort(([a], [b]) => String(a).localeCompare(String(b))));
+            counts.set(key, (counts.get(key) ?? 0) + p.value);
+          }
+        return counts;
+      };
+      const total = (counts: Map<string, number>): number => [...counts.values()].reduce((a, b) => a + b, 0);
+      for (const [name, service, expected] of [
+        // Per order: a Client and a Pool query, a GET on ioredis and a SET on node-redis, and a pg-boss send's own queries.
+        ['db.client.operation.duration', 'queue', 4 * orders],
+        // /outbound: fetch and node:http to this server, and a refused fetch.
+        ['http.client.request.duration', 'web', 3],
+      ] as const) {
+        await receiver
+          .waitFor(() => total(series(name, `${service}-off`)) >= expected && total(series(name, `${service}-on`)) >= expected, 20_000)
+          .catch(() => {
+            throw new Error(
+              `${name}: ${total(series(name, `${service}-on`))} sampled, ${total(series(name, `${service}-off`))} unsampled, of ${expected}`,
+            );
+          });
+        // One more collection, so that both are final.
+        await new Promise((resolve) => setTimeout(resolve, 600));
+        assert.deepEqual(
+          [...series(name, `${service}-off`)].sort(),
+          [...series(name, `${service}-on`)].sort(),
+          `${name}: the same series with the same counts, sampled or not`,
+        );
+      }
+    } finally {
+      for (const app of apps) app.child.kill('SIGKILL');
+      await receiver.close();
+    }
+  });
 });

@@ -4,22 +4,35 @@
 // or under a sampled parent another process passed in (a child process started with TRACEPARENT).
 // Operations are timed for the duration metrics in more places: under any span, sampled or not, so
 // that a request the sampler dropped still counts.
-import { context, trace, TraceFlags } from '@opentelemetry/api';
+import { context, INVALID_SPAN_CONTEXT, trace, TraceFlags, type Span } from '@opentelemetry/api';
 
 export function insideTrace(): boolean {
-  const span = trace.getSpan(context.active());
+  return isTraced(trace.getSpan(context.active()));
+}
+
+function isTraced(span: Span | undefined): boolean {
   if (span === undefined) return false;
   if (span.isRecording()) return true;
   const parent = span.spanContext();
   return parent.isRemote === true && (parent.traceFlags & TraceFlags.SAMPLED) !== 0;
 }
 
-/** Under any span of a request or job, sampled or not: where a timed operation counts for metrics. */
-export function insideSpan(): boolean {
-  return trace.getSpan(context.active()) !== undefined;
+/** What an instrumentation does with an operation: nothing, time it only (no span), or trace and time it. */
+export const LEAVE_ALONE = 0;
+export const TIME_ONLY = 1;
+export const TRACE = 2;
+export type Instrumenting = typeof LEAVE_ALONE | typeof TIME_ONLY | typeof TRACE;
+
+/**
+ * How to instrument an operation here: under a span of a request or job, sampled or not, a timed
+ * operation counts for its metric; only inside a trace does it get a span. An operation of an unsampled request is only timed: a span
+ * would not be recorded, so its attributes, its query text and the span itself are work for nothing.
+ */
+export function instrumentationOf(timed: boolean): Instrumenting {
+  const span = trace.getSpan(context.active());
+  if (isTraced(span)) return TRACE;
+  return timed && span !== undefined ? TIME_ONLY : LEAVE_ALONE;
 }
 
-/** Whether to instrument an operation here: to trace it, or (when its duration metric is on) to time it. */
-export function worthInstrumenting(timed: boolean): boolean {
-  return insideTrace() || (timed && insideSpan());
-}
+/** The span of an operation that is only timed: records nothing, and starts no trace context of its own. */
+export const UNTRACED: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);

@@ -1,7 +1,6 @@
 // Tracer: decides sampling first, so that an unsampled span costs one small object and no span work.
 import {
   context as apiContext,
-  isSpanContextValid,
   SpanKind,
   trace,
   TraceFlags,
@@ -15,7 +14,7 @@ import {
 } from '@opentelemetry/api';
 import type { SpanLimits } from './limits.js';
 import { SUPPRESS_TRACING_KEY } from '../context/suppress-tracing.js';
-import { lastId, newSpanId, newTraceId } from './ids.js';
+import { hasUsableIds, lastId, newSpanId, newTraceId } from './ids.js';
 import { SamplingDecision, type Sampler } from './sampler.js';
 import { NonRecordingSpan, RecordingSpan, type InstrumentationScope, type SpanSink } from './span.js';
 import { toRelative } from './time.js';
@@ -47,7 +46,7 @@ export class SightlineTracer implements Tracer {
     if (context.getValue(SUPPRESS_TRACING_KEY) === true) return SUPPRESSED_SPAN;
     const parentSpan = options.root ? undefined : trace.getSpan(context);
     const parent = parentSpan?.spanContext();
-    const hasParent = parent !== undefined && isSpanContextValid(parent);
+    const hasParent = parent !== undefined && hasUsableIds(parent);
     const traceId = hasParent ? parent.traceId : newTraceId();
     // Where the trace id's bytes are, for the encoder: made just now, or the local parent's. Read before
     // the sampler runs, as a sampler of the app's own may make ids of its own.

@@ -14,6 +14,7 @@ import {
   type Span,
   type Tracer,
 } from '@opentelemetry/api';
+import { insideTrace } from '../inside-trace.js';
 import type { QueryRedactor } from '../redaction/url-query.js';
 import { HTTP_DURATION_BUCKETS, methodForName, normalizeMethod } from '../semconv.js';
 import { AttributeSets } from '../toolkit/attribute-sets.js';
@@ -34,8 +35,29 @@ function fullUrl(info: ClientRequestInfo, redactor: QueryRedactor): string {
   return `${info.scheme}://${host}${info.port === defaultPort ? '' : `:${info.port}`}${redactor.redactUrl(info.target)}`;
 }
 
+/**
+ * The CLIENT span of an outgoing request. Every request gets one, unsampled too: its headers must name a
+ * new parent id. Under an unsampled request the span is started bare, since the sampler follows the
+ * parent and records nothing; its attributes (the redacted URL above all) are built only if it records
+ * after all (a sampler of the app's own).
+ */
 export function startClientSpan(tracer: Tracer, info: ClientRequestInfo, redactor: QueryRedactor, extra?: Attributes): Span {
   const method = normalizeMethod(info.method);
+  const active = context.active();
+  const parent = trace.getSpan(active);
+  if (parent !== undefined && !insideTrace()) {
+    const span = tracer.startSpan(methodForName(method), { kind: SpanKind.CLIENT }, active);
+    if (span.isRecording()) span.setAttributes(clientAttributes(method, info, redactor, extra));
+    return span;
+  }
+  return tracer.startSpan(
+    methodForName(method),
+    { kind: SpanKind.CLIENT, attributes: clientAttributes(method, info, redactor, extra) },
+    active,
+  );
+}
+
+function clientAttributes(method: string, info: ClientRequestInfo, redactor: QueryRedactor, extra: Attributes | undefined): Attributes {
   const attributes: Attributes = {
     'http.request.method': method,
     'server.address': info.host,
@@ -44,7 +66,7 @@ export function startClientSpan(tracer: Tracer, info: ClientRequestInfo, redacto
     ...extra,
   };
   if (method === '_OTHER') attributes['http.request.method_original'] = info.method;
-  return tracer.startSpan(methodForName(method), { kind: SpanKind.CLIENT, attributes }, context.active());
+  return attributes;
 }
 
 /** Adds traceparent, tracestate and baggage for the span to an outgoing request. */

@@ -2,7 +2,7 @@
 // is wrapped when pg loads: one CLIENT span per query, Pool queries included (they run on a Client).
 import { context, SpanKind, SpanStatusCode, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
 import type { InstrumentationContext } from '../instrumentation.js';
-import { insideTrace, worthInstrumenting } from '../inside-trace.js';
+import { insideTrace, instrumentationOf, LEAVE_ALONE, TRACE, UNTRACED } from '../inside-trace.js';
 import type { Patcher } from '../toolkit/patcher.js';
 import { PatchingInstrumentation } from '../toolkit/patching-instrumentation.js';
 import { tryStart } from '../toolkit/safe-start.js';
@@ -26,38 +26,44 @@ function queryText(config: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * The span and measurement of one query. Outside a trace (an unsampled request: the query is only
+ * timed for db.client.operation.duration) no span is made, as for every client instrumentation (see
+ * inside-trace.ts), and nothing the span alone would carry (its attributes, the redacted text) is built.
+ */
 function startQuerySpan(
   tracer: Tracer,
   client: PgClient,
   config: unknown,
   duration: OperationDuration,
+  traced: boolean,
 ): [Span, OperationMeasurement | undefined] {
   const text = queryText(config);
   const params = client.connectionParameters ?? client;
-  const attributes: Attributes = { 'db.system.name': 'postgresql' };
-  if (params.database) attributes['db.namespace'] = params.database;
-  if (params.host) attributes['server.address'] = params.host;
-  if (params.port) attributes['server.port'] = Number(params.port);
-  let name = 'postgresql';
-  if (text !== undefined) {
-    // Literals become `?` even in parameterised text: a value written into the SQL beside a
-    // placeholder must not leave the process either (a departure from the conventions' default).
-    const { queryText, operation, collection } = summarize(text);
-    attributes['db.query.text'] = queryText;
-    if (operation) attributes['db.operation.name'] = operation;
-    if (collection) attributes['db.collection.name'] = collection;
-    name = operation ? (collection ? `${operation} ${collection}` : operation) : name;
-    if (operation) attributes['db.query.summary'] = name;
+  // Literals become `?` even in parameterised text: a value written into the SQL beside a
+  // placeholder must not leave the process either (a departure from the conventions' default).
+  const summary = text === undefined ? undefined : summarize(text);
+  const operation = summary?.operation;
+  const collection = summary?.collection;
+  const host = params.host || undefined;
+  const port = params.port ? Number(params.port) : undefined;
+  let span = UNTRACED;
+  if (traced) {
+    const attributes: Attributes = { 'db.system.name': 'postgresql' };
+    if (params.database) attributes['db.namespace'] = params.database;
+    if (host !== undefined) attributes['server.address'] = host;
+    if (port !== undefined) attributes['server.port'] = port;
+    let name = 'postgresql';
+    if (summary !== undefined) {
+      attributes['db.query.text'] = summary.queryText;
+      if (operation) attributes['db.operation.name'] = operation;
+      if (collection) attributes['db.collection.name'] = collection;
+      name = operation ? (collection ? `${operation} ${collection}` : operation) : name;
+      if (operation) attributes['db.query.summary'] = name;
+    }
+    span = tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, context.active());
   }
-  const span = tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, context.active());
-  const measurement = duration.begin(
-    span,
-    'postgresql',
-    attributes['db.operation.name'] as string | undefined,
-    attributes['db.collection.name'] as string | undefined,
-    attributes['server.address'] as string | undefined,
-    attributes['server.port'] as number | undefined,
-  );
+  const measurement = duration.begin(span, 'postgresql', operation || undefined, collection || undefined, host, port);
   return [span, measurement];
 }
 
@@ -96,8 +102,10 @@ function patchClient(patcher: Patcher, pg: unknown, tracer: Tracer, duration: Op
     'query',
     (original) =>
       function query(this: PgClient, config: unknown, values?: unknown, callback?: unknown) {
-        if (!worthInstrumenting(duration.enabled)) return original.call(this, config, values, callback);
-        const started = tryStart('pg-start', 'trace a pg query', () => startQuerySpan(tracer, this, config, duration));
+        const instrumenting = instrumentationOf(duration.enabled);
+        if (instrumenting === LEAVE_ALONE) return original.call(this, config, values, callback);
+        const traced = instrumenting === TRACE;
+        const started = tryStart('pg-start', 'trace a pg query', () => startQuerySpan(tracer, this, config, duration, traced));
         if (started === undefined) return original.call(this, config, values, callback);
         const [span, measurement] = started;
         const end = (error: unknown): void => endQuerySpan(span, error, duration, measurement);

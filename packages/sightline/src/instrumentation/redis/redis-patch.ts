@@ -2,7 +2,7 @@
 // wrap of the client's sendCommand, making the same span the channel hook makes. Versions that
 // publish channels are left alone, so a command is never traced twice. With these older versions a
 // MULTI is not grouped (each command is its own span); plain ioredis pipelines are, in every version.
-import { worthInstrumenting } from '../inside-trace.js';
+import { instrumentationOf, LEAVE_ALONE, TRACE, type Instrumenting } from '../inside-trace.js';
 import type { Patcher } from '../toolkit/patcher.js';
 import { tryStart } from '../toolkit/safe-start.js';
 import { endRedisSpan, ioredisBatch, startRedisSpan, type CommandMessage, type RedisTelemetry } from './redis-span.js';
@@ -11,8 +11,10 @@ const TRACED = Symbol('sightline.redisCommandTraced');
 
 type Proto = Record<string | symbol, unknown>;
 
-function startCommandSpan(telemetry: RedisTelemetry, message: CommandMessage, argsIncludeCommand: boolean) {
-  return tryStart('redis-patch', 'trace a Redis command', () => startRedisSpan(telemetry, message, false, argsIncludeCommand));
+function startCommandSpan(telemetry: RedisTelemetry, message: CommandMessage, argsIncludeCommand: boolean, instrumenting: Instrumenting) {
+  return tryStart('redis-patch', 'trace a Redis command', () =>
+    startRedisSpan(telemetry, message, false, argsIncludeCommand, instrumenting === TRACE),
+  );
 }
 
 interface IoredisCommand {
@@ -49,10 +51,16 @@ export function patchOldIoredis(patcher: Patcher, ioredis: unknown, telemetry: R
     (sendCommand) =>
       function (this: IoredisClient, command: IoredisCommand, stream?: unknown) {
         // A command passes here again when the offline queue flushes or a reconnect resends it.
-        if (!command || command[TRACED] || ioredisBatch.depth > 0 || !worthInstrumenting(telemetry.duration.enabled))
-          return sendCommand.call(this, command, stream);
+        if (!command || command[TRACED] || ioredisBatch.depth > 0) return sendCommand.call(this, command, stream);
+        const instrumenting = instrumentationOf(telemetry.duration.enabled);
+        if (instrumenting === LEAVE_ALONE) return sendCommand.call(this, command, stream);
         command[TRACED] = true;
-        const operation = startCommandSpan(telemetry, { command: command.name, args: command.args, ...ioredisTarget(this) }, false);
+        const operation = startCommandSpan(
+          telemetry,
+          { command: command.name, args: command.args, ...ioredisTarget(this) },
+          false,
+          instrumenting,
+        );
         if (operation !== undefined && command.promise instanceof Promise) {
           command.promise.then(
             () => endRedisSpan(operation, undefined),
@@ -84,7 +92,9 @@ export function patchOldNodeRedis(patcher: Patcher, client: unknown, telemetry: 
     'sendCommand',
     (sendCommand) =>
       function (this: NodeRedisClient, args: unknown[], options?: unknown) {
-        if (!Array.isArray(args) || !worthInstrumenting(telemetry.duration.enabled)) return sendCommand.call(this, args, options);
+        if (!Array.isArray(args)) return sendCommand.call(this, args, options);
+        const instrumenting = instrumentationOf(telemetry.duration.enabled);
+        if (instrumenting === LEAVE_ALONE) return sendCommand.call(this, args, options);
         const socket = this.options?.socket ?? {};
         const operation = startCommandSpan(
           telemetry,
@@ -96,6 +106,7 @@ export function patchOldNodeRedis(patcher: Patcher, client: unknown, telemetry: 
             serverPort: socket.path ? undefined : (socket.port ?? 6379),
           },
           true,
+          instrumenting,
         );
         const result = sendCommand.call(this, args, options);
         if (operation !== undefined) {
@@ -130,8 +141,9 @@ export function patchIoredisPipeline(patcher: Patcher, ioredis: unknown, telemet
     (exec) =>
       function (this: IoredisPipeline, ...args: unknown[]) {
         // A MULTI on 5.11+ reaches here inside its own `ioredis:batch` span, already open.
-        if (ioredisBatch.depth > 0 || (this._transactions ?? 0) > 0 || !worthInstrumenting(telemetry.duration.enabled))
-          return exec.apply(this, args);
+        if (ioredisBatch.depth > 0 || (this._transactions ?? 0) > 0) return exec.apply(this, args);
+        const instrumenting = instrumentationOf(telemetry.duration.enabled);
+        if (instrumenting === LEAVE_ALONE) return exec.apply(this, args);
         // Older versions publish no MULTI batch: a queue wrapped in MULTI ... EXEC is named for it.
         const queue = (this._queue ?? []) as Array<{ name?: string }>;
         const multi = queue[0]?.name === 'multi';
@@ -145,6 +157,7 @@ export function patchIoredisPipeline(patcher: Patcher, ioredis: unknown, telemet
             },
             true,
             false,
+            instrumenting === TRACE,
           ),
         );
         if (operation === undefined) return exec.apply(this, args);

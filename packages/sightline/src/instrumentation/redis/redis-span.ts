@@ -2,6 +2,7 @@
 // reports the command: the query text (the command and its key, never values), the attributes, the
 // error, and the batch state that keeps a MULTI's or pipeline's commands from making spans of their own.
 import { context, SpanKind, SpanStatusCode, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import { UNTRACED } from '../inside-trace.js';
 import { endOperation, type OperationDuration, type OperationMeasurement } from '../toolkit/operation-duration.js';
 
 export const SPAN = Symbol('sightline.redisSpan');
@@ -69,26 +70,31 @@ function commonAttributes(m: CommandMessage): Attributes {
   return attributes;
 }
 
-/** A CLIENT span for one command (or a batch), as both the channel hooks and the fallback patches make it. */
+/**
+ * A CLIENT span for one command (or a batch), as both the channel hooks and the fallback patches make
+ * it. Untraced (an unsampled request's command, only timed for db.client.operation.duration), no span
+ * is made and no attribute or query text built.
+ */
 export function startRedisSpan(
   telemetry: RedisTelemetry,
   message: CommandMessage,
   isBatch: boolean,
   argsIncludeCommand: boolean,
+  traced = true,
 ): RedisOperation {
-  const attributes = commonAttributes(message);
-  let name: string;
-  if (isBatch) {
-    name = message.batchMode ?? 'PIPELINE';
+  const name = isBatch ? (message.batchMode ?? 'PIPELINE') : String(message.command ?? 'redis').toUpperCase();
+  let span = UNTRACED;
+  if (traced) {
+    const attributes = commonAttributes(message);
     attributes['db.operation.name'] = name;
-    if (message.batchSize !== undefined) attributes['db.operation.batch.size'] = message.batchSize;
-  } else {
-    name = String(message.command ?? 'redis').toUpperCase();
-    const args = Array.isArray(message.args) ? (argsIncludeCommand ? message.args.slice(1) : message.args) : [];
-    attributes['db.operation.name'] = name;
-    attributes['db.query.text'] = redisQueryText(name, args);
+    if (isBatch) {
+      if (message.batchSize !== undefined) attributes['db.operation.batch.size'] = message.batchSize;
+    } else {
+      const args = Array.isArray(message.args) ? (argsIncludeCommand ? message.args.slice(1) : message.args) : [];
+      attributes['db.query.text'] = redisQueryText(name, args);
+    }
+    span = telemetry.tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, context.active());
   }
-  const span = telemetry.tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, context.active());
   const measurement = telemetry.duration.begin(span, 'redis', name, undefined, message.serverAddress, message.serverPort);
   return { span, measurement };
 }

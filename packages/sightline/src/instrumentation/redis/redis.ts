@@ -6,7 +6,7 @@
 // sendCommand instead. Query text keeps the command and its key, never values.
 import dc from 'node:diagnostics_channel';
 import type { InstrumentationContext } from '../instrumentation.js';
-import { worthInstrumenting } from '../inside-trace.js';
+import { instrumentationOf, LEAVE_ALONE, TRACE } from '../inside-trace.js';
 import type { Patcher } from '../toolkit/patcher.js';
 import { PatchingInstrumentation } from '../toolkit/patching-instrumentation.js';
 import { tryStart } from '../toolkit/safe-start.js';
@@ -43,9 +43,10 @@ class RedisChannels {
     // Commands a batch carries are counted by the batch span; their start runs inside the batch's own.
     if (isBatch) this.batchState.depth++;
     else if (this.batchState.depth > 0) return;
-    if (!worthInstrumenting(this.telemetry.duration.enabled)) return;
+    const instrumenting = instrumentationOf(this.telemetry.duration.enabled);
+    if (instrumenting === LEAVE_ALONE) return;
     message[SPAN] = tryStart(`${this.prefix}-start`, `trace a ${this.prefix} command`, () =>
-      startRedisSpan(this.telemetry, message, isBatch, this.argsIncludeCommand),
+      startRedisSpan(this.telemetry, message, isBatch, this.argsIncludeCommand, instrumenting === TRACE),
     );
   }
 
