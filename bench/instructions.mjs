@@ -1,4 +1,5 @@
-// Instructions per request (`npm run bench:instructions [-- --against <commit>]`): `hello` untraced, with
+// Instructions per request (`npm run bench:instructions [-- --against <commit>]`): `hello` (or
+// `realistic`) untraced, with
 // Sightline at 100% and at 10% sampling, and at 10% with tail sampling, each run under Valgrind's
 // callgrind; after a warm-up, the counters are zeroed, a fixed number of requests is sent, and the main
 // thread's instructions are divided by that number. Instruction counts do not move with the machine's
@@ -19,6 +20,8 @@
 // BENCH_DIFF=1 (also list every function by how much more it ran than untraced)
 // BENCH_KEEP=<dir> (copy each run's main-thread dump, V8's perf map and the app's stdout there)
 // BENCH_NODE_ARGS='--trace-gc-nvp' (more Node flags for every contender, such as a GC trace to keep)
+// BENCH_SCENARIO=hello (or realistic: Postgres at DATABASE_URL, Redis at REDIS_URL; fewer requests do,
+// BENCH_REQUESTS=1500 BENCH_WARM_REQUESTS=3000, as each costs about ten times hello's)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -38,6 +41,15 @@ const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 8);
 const NODE_LINE = env.BENCH_NODES ?? '24';
 const MODES = (env.BENCH_MODES ?? '100%,10%,tail').split(',');
 const NODE_ARGS = (env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const SCENARIOS = {
+  hello: { app: 'apps/hello.mjs', path: '/items/' },
+  realistic: { app: 'apps/realistic.mjs', path: '/orders/' },
+};
+const SCENARIO_NAME = env.BENCH_SCENARIO ?? 'hello';
+const SCENARIO = SCENARIOS[SCENARIO_NAME];
+if (SCENARIO === undefined) throw new Error(`BENCH_SCENARIO=${SCENARIO_NAME}: bench:instructions runs hello or realistic`);
+const DATABASE_URL = env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const REDIS_URL = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const against = process.argv.indexOf('--against');
 const AGAINST = against === -1 ? undefined : process.argv[against + 1];
 
@@ -57,7 +69,7 @@ async function load(port, count) {
     new Promise((resolve, reject) => {
       sent++;
       http
-        .get({ host: '127.0.0.1', port, path: `/items/${sent}`, agent }, (res) => {
+        .get({ host: '127.0.0.1', port, path: `${SCENARIO.path}${sent}`, agent }, (res) => {
           res.resume();
           res.on('end', resolve);
         })
@@ -147,7 +159,7 @@ function category(name) {
   return 'native, other (Node, V8 runtime, libc, periodic work)';
 }
 
-async function measure(nodeBin, contender, sinkPort, dir) {
+async function measure(nodeBin, contender, sinkPort, stubUrl, dir) {
   const out = join(dir, contender.name.replace(/\W+/g, '-'));
   const app = spawnReady(
     'valgrind',
@@ -164,7 +176,7 @@ async function measure(nodeBin, contender, sinkPort, dir) {
       `--logfile=${out}.v8.log`,
       ...NODE_ARGS,
       ...contender.args,
-      'apps/hello.mjs',
+      SCENARIO.app,
     ],
     {
       PATH: env.PATH,
@@ -173,6 +185,9 @@ async function measure(nodeBin, contender, sinkPort, dir) {
       OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sinkPort}`,
       OTEL_METRICS_EXPORTER: 'otlp',
       OTEL_METRIC_EXPORT_INTERVAL: '3600000',
+      DATABASE_URL,
+      REDIS_URL,
+      STUB_URL: stubUrl,
       ...contender.env,
     },
     BENCH,
@@ -241,15 +256,19 @@ async function main() {
 
   const sink = spawnReady(nodeBin, ['sink.mjs'], { PATH: env.PATH }, BENCH);
   const { otlp } = await sink.ready;
+  // realistic's outbound fetch goes to this stub.
+  const stub = spawnReady(nodeBin, ['apps/stub.mjs'], { PATH: env.PATH }, BENCH);
+  const stubUrl = `http://127.0.0.1:${(await stub.ready).port}/quote`;
   const dir = mkdtempSync(join(os.tmpdir(), 'sightline-instructions-'));
   const results = new Map();
   try {
     for (const contender of contenders) {
       console.error(`bench:instructions: ${contender.name}`);
-      results.set(contender.name, await measure(nodeBin, contender, otlp, dir));
+      results.set(contender.name, await measure(nodeBin, contender, otlp, stubUrl, dir));
     }
   } finally {
     sink.child.kill('SIGKILL');
+    stub.child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
     if (AGAINST !== undefined) removePrevious();
   }
@@ -258,7 +277,9 @@ async function main() {
   const names = [...results.keys()];
   const format = (v) => Math.round(v).toLocaleString('en');
   const total = (costs) => [...costs.values()].reduce((a, b) => a + b, 0);
-  console.log(`## Main-thread instructions per request: hello, Node ${version}, ${format(REQUESTS)} requests after ${format(WARM)}\n`);
+  console.log(
+    `## Main-thread instructions per request: ${SCENARIO_NAME}, Node ${version}, ${format(REQUESTS)} requests after ${format(WARM)}\n`,
+  );
   console.log(`| | ${names.join(' | ')} |`);
   console.log(`|---|${names.map(() => '---:').join('|')}|`);
   console.log(`| **total** | ${names.map((n) => format(total(results.get(n)))).join(' | ')} |`);

@@ -1,7 +1,7 @@
 // W3C traceparent / tracestate and baggage, case by case from the specifications.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { defaultTextMapGetter, defaultTextMapSetter, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { defaultTextMapGetter, defaultTextMapSetter, isSpanContextValid, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { W3CBaggagePropagator } from '../src/propagation/baggage.js';
 import { propagatorFromConfig } from '../src/propagation/composite.js';
 import { parseTraceparent, W3CTraceContextPropagator } from '../src/propagation/trace-context.js';
@@ -74,6 +74,27 @@ describe('traceparent', () => {
     const none: Record<string, string> = {};
     tc.inject(ROOT_CONTEXT, none, defaultTextMapSetter);
     assert.deepEqual(none, {});
+  });
+
+  it('injects exactly the span contexts the API counts valid', () => {
+    const ids = [
+      [TRACE_ID, SPAN_ID],
+      [TRACE_ID.toUpperCase(), SPAN_ID.toUpperCase()],
+      ['0'.repeat(32), SPAN_ID],
+      [TRACE_ID, '0'.repeat(16)],
+      [`${TRACE_ID.slice(0, 31)}g`, SPAN_ID],
+      [TRACE_ID, `${SPAN_ID.slice(0, 15)}-`],
+      [TRACE_ID.slice(1), SPAN_ID],
+      [TRACE_ID, `${SPAN_ID}0`],
+      [`${'0'.repeat(31)}1`, `${'0'.repeat(15)}f`],
+      ['', ''],
+    ];
+    for (const [traceId, spanId] of ids) {
+      const spanContext = { traceId: traceId!, spanId: spanId!, traceFlags: 1 };
+      const carrier: Record<string, string> = {};
+      tc.inject(trace.setSpanContext(ROOT_CONTEXT, spanContext), carrier, defaultTextMapSetter);
+      assert.equal(carrier.traceparent !== undefined, isSpanContextValid(spanContext), `${traceId} ${spanId}`);
+    }
   });
 });
 

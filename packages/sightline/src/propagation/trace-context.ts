@@ -1,14 +1,6 @@
 // W3C Trace Context (Level 2) traceparent / tracestate propagation.
-import {
-  isSpanContextValid,
-  trace,
-  type Context,
-  type SpanContext,
-  type TextMapGetter,
-  type TextMapPropagator,
-  type TextMapSetter,
-} from '@opentelemetry/api';
-import { isAllZeros } from '../trace/ids.js';
+import { trace, type Context, type SpanContext, type TextMapGetter, type TextMapPropagator, type TextMapSetter } from '@opentelemetry/api';
+import { hasValidIds, isAllZeros } from '../trace/ids.js';
 import { TraceState } from '../trace/trace-state.js';
 
 export const TRACEPARENT = 'traceparent';
@@ -42,7 +34,7 @@ function single(value: string | string[] | undefined): string | undefined {
 export class W3CTraceContextPropagator implements TextMapPropagator {
   inject(context: Context, carrier: unknown, setter: TextMapSetter): void {
     const ctx = trace.getSpanContext(context);
-    if (ctx === undefined || !isSpanContextValid(ctx)) return;
+    if (ctx === undefined || !hasValidIds(ctx)) return;
     setter.set(carrier, TRACEPARENT, formatTraceparent(ctx));
     const state = ctx.traceState?.serialize();
     if (state) setter.set(carrier, TRACESTATE, state);

@@ -74,6 +74,29 @@ export function newSpanId(): string {
 }
 
 /**
+ * Whether a span context's ids are what the API's isSpanContextValid accepts (32 and 16 hex digits,
+ * not all zeros), read digit by digit: its two regular expressions cost ~1,100 instructions per id
+ * (callgrind, on every outgoing request), this loop a tenth of that. For what goes on the wire.
+ */
+export function hasValidIds(sc: { traceId: string; spanId: string }): boolean {
+  return isHexId(sc.traceId, 32) && isHexId(sc.spanId, 16);
+}
+
+function isHexId(id: string, length: number): boolean {
+  if (id.length !== length) return false;
+  let nonZero = false;
+  for (let i = 0; i < length; i++) {
+    const c = id.charCodeAt(i);
+    // 0-9, a-f, A-F (the API accepts either case).
+    if (c >= 48 && c <= 57) {
+      if (c !== 48) nonZero = true;
+    } else if ((c >= 97 && c <= 102) || (c >= 65 && c <= 70)) nonZero = true;
+    else return false;
+  }
+  return nonZero;
+}
+
+/**
  * Whether a span context has usable ids, checked by shape for paths run on every log line: the API's
  * isSpanContextValid runs two regular expressions per call. Ids that are the right length but not
  * hex are the caller's own doing and still encode without harm.
