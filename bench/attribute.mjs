@@ -22,6 +22,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nodeFor } from './node-binary.mjs';
+import { datastoreEnv, scenarioFromEnv } from './scenario.mjs';
 import { spawnReady } from './spawn-ready.mjs';
 import { threadGroup } from './thread-groups.mjs';
 
@@ -34,15 +35,9 @@ const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 64);
 const NODE_LINE = env.BENCH_NODES ?? '24';
 const MODES = (env.BENCH_MODES ?? '100%,10%,tail').split(',');
 const FREQUENCY = 1999;
-const SCENARIOS = {
-  hello: { app: 'apps/hello.mjs', path: '/items/42' },
-  realistic: { app: 'apps/realistic.mjs', path: '/orders/42' },
-};
-const SCENARIO_NAME = env.BENCH_SCENARIO ?? 'hello';
-const SCENARIO = SCENARIOS[SCENARIO_NAME];
-if (SCENARIO === undefined) throw new Error(`BENCH_SCENARIO=${SCENARIO_NAME}: bench:attribute runs hello or realistic`);
-const DATABASE_URL = env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const REDIS_URL = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const SCENARIO = scenarioFromEnv(env, 'bench:attribute');
+const SCENARIO_NAME = SCENARIO.name;
+const DATASTORES = datastoreEnv(env);
 
 for (const tool of [
   ['perf', ['--version']],
@@ -128,8 +123,7 @@ async function profile(nodeBin, contender, sinkPort, stubUrl, dir) {
   const v8Files = ['--perf-prof', `--perf-prof-path=${dir}`, '--no-logfile-per-isolate', `--logfile=${join(dir, 'v8.log')}`];
   const app = start(0, nodeBin, [...v8Files, ...contender.args, SCENARIO.app], {
     OTEL_SERVICE_NAME: 'bench',
-    DATABASE_URL,
-    REDIS_URL,
+    ...DATASTORES,
     STUB_URL: stubUrl,
     OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sinkPort}`,
     OTEL_METRICS_EXPORTER: 'otlp',

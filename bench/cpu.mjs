@@ -38,6 +38,7 @@ import { buildPrevious, previousRef, removePrevious } from './previous-build.mjs
 import { nodeFor } from './node-binary.mjs';
 import { cpuByGroup } from './proc-cpu.mjs';
 import { THREAD_GROUPS as GROUPS } from './thread-groups.mjs';
+import { datastoreEnv, scenarioFromEnv } from './scenario.mjs';
 import { spawnReady } from './spawn-ready.mjs';
 
 const BENCH = fileURLToPath(new URL('.', import.meta.url));
@@ -48,15 +49,9 @@ const SECONDS = Number(env.BENCH_SECONDS ?? 2);
 const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 64);
 const NODE_LINE = env.BENCH_NODES ?? '24';
 const MODES = (env.BENCH_MODES ?? '100%,10%,tail,profiling').split(',');
-const SCENARIOS = {
-  hello: { app: 'apps/hello.mjs', path: '/items/42' },
-  realistic: { app: 'apps/realistic.mjs', path: '/orders/42' },
-};
-const SCENARIO_NAME = env.BENCH_SCENARIO ?? 'hello';
-const SCENARIO = SCENARIOS[SCENARIO_NAME];
-if (SCENARIO === undefined) throw new Error(`BENCH_SCENARIO=${SCENARIO_NAME}: bench:cpu runs hello or realistic`);
-const DATABASE_URL = env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const REDIS_URL = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const SCENARIO = scenarioFromEnv(env, 'bench:cpu');
+const SCENARIO_NAME = SCENARIO.name;
+const DATASTORES = datastoreEnv(env);
 const against = process.argv.indexOf('--against');
 const AGAINST = against === -1 ? undefined : process.argv[against + 1];
 const WARMUP_SECONDS = Number(env.BENCH_WARMUP ?? 3);
@@ -154,8 +149,7 @@ async function main() {
             OTEL_SERVICE_NAME: 'bench',
             OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${otlp}`,
             OTEL_METRICS_EXPORTER: 'otlp',
-            DATABASE_URL,
-            REDIS_URL,
+            ...DATASTORES,
             STUB_URL: stubUrl,
             ...contender.env,
           },

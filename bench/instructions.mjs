@@ -31,6 +31,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { buildPrevious, previousRef, removePrevious } from './previous-build.mjs';
 import { nodeFor } from './node-binary.mjs';
+import { datastoreEnv, scenarioFromEnv } from './scenario.mjs';
 import { spawnReady } from './spawn-ready.mjs';
 
 const BENCH = fileURLToPath(new URL('.', import.meta.url));
@@ -41,15 +42,9 @@ const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 8);
 const NODE_LINE = env.BENCH_NODES ?? '24';
 const MODES = (env.BENCH_MODES ?? '100%,10%,tail').split(',');
 const NODE_ARGS = (env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-const SCENARIOS = {
-  hello: { app: 'apps/hello.mjs', path: '/items/' },
-  realistic: { app: 'apps/realistic.mjs', path: '/orders/' },
-};
-const SCENARIO_NAME = env.BENCH_SCENARIO ?? 'hello';
-const SCENARIO = SCENARIOS[SCENARIO_NAME];
-if (SCENARIO === undefined) throw new Error(`BENCH_SCENARIO=${SCENARIO_NAME}: bench:instructions runs hello or realistic`);
-const DATABASE_URL = env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const REDIS_URL = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const SCENARIO = scenarioFromEnv(env, 'bench:instructions');
+const SCENARIO_NAME = SCENARIO.name;
+const DATASTORES = datastoreEnv(env);
 const against = process.argv.indexOf('--against');
 const AGAINST = against === -1 ? undefined : process.argv[against + 1];
 
@@ -69,7 +64,7 @@ async function load(port, count) {
     new Promise((resolve, reject) => {
       sent++;
       http
-        .get({ host: '127.0.0.1', port, path: `${SCENARIO.path}${sent}`, agent }, (res) => {
+        .get({ host: '127.0.0.1', port, path: `${SCENARIO.prefix}${sent}`, agent }, (res) => {
           res.resume();
           res.on('end', resolve);
         })
@@ -185,8 +180,7 @@ async function measure(nodeBin, contender, sinkPort, stubUrl, dir) {
       OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sinkPort}`,
       OTEL_METRICS_EXPORTER: 'otlp',
       OTEL_METRIC_EXPORT_INTERVAL: '3600000',
-      DATABASE_URL,
-      REDIS_URL,
+      ...DATASTORES,
       STUB_URL: stubUrl,
       ...contender.env,
     },
