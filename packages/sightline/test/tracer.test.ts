@@ -33,6 +33,29 @@ describe('spans', () => {
     assert.deepEqual(parent.scope, { name: 'test', version: '1.0.0', schemaUrl: undefined });
   });
 
+  it('starts a trace of its own under a parent whose ids the API counts invalid, as the API would', () => {
+    const { provider, ended } = inProcessProvider();
+    registerGlobals(provider);
+    const tracer = trace.getTracer('test');
+    const parents = [
+      { traceId: `${'a'.repeat(31)}z`, spanId: 'b'.repeat(16) },
+      { traceId: 'a'.repeat(32), spanId: `${'b'.repeat(15)}-` },
+      { traceId: '0'.repeat(32), spanId: 'b'.repeat(16) },
+      { traceId: 'a'.repeat(31), spanId: 'b'.repeat(16) },
+    ];
+    for (const ids of parents) tracer.startSpan('child', {}, trace.setSpanContext(ROOT_CONTEXT, { ...ids, traceFlags: 1 })).end();
+    tracer
+      .startSpan('child', {}, trace.setSpanContext(ROOT_CONTEXT, { traceId: 'A'.repeat(32), spanId: 'B'.repeat(16), traceFlags: 1 }))
+      .end();
+    assert.equal(ended.length, parents.length + 1);
+    for (const span of ended.slice(0, parents.length)) {
+      assert.equal(span.parentSpanId, undefined, 'no parent');
+      assert.match(span.context.traceId, /^[0-9a-f]{32}$/);
+      assert.ok(!span.context.traceId.startsWith('aaaa'), 'a new trace id');
+    }
+    assert.equal(ended[parents.length]!.parentSpanId, 'B'.repeat(16), 'upper-case hex is valid to the API');
+  });
+
   it('supports every startActiveSpan overload and returns the callback’s value', () => {
     const { provider, ended } = inProcessProvider();
     registerGlobals(provider);

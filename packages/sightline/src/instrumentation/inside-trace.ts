@@ -10,7 +10,8 @@ export function insideTrace(): boolean {
   return isTraced(trace.getSpan(context.active()));
 }
 
-function isTraced(span: Span | undefined): boolean {
+/** Whether an operation under `span` (the active one) is inside a trace. */
+export function isTraced(span: Span | undefined): boolean {
   if (span === undefined) return false;
   if (span.isRecording()) return true;
   const parent = span.spanContext();
@@ -25,8 +26,9 @@ export type Instrumenting = typeof LEAVE_ALONE | typeof TIME_ONLY | typeof TRACE
 
 /**
  * How to instrument an operation here: under a span of a request or job, sampled or not, a timed
- * operation counts for its metric; only inside a trace does it get a span. An operation of an unsampled request is only timed: a span
- * would not be recorded, so its attributes, its query text and the span itself are work for nothing.
+ * operation counts for its metric; only inside a trace does it get a span. An unsampled request's
+ * operation is only timed: its span would record nothing, so the span, its attributes and its query
+ * text would be work for nothing.
  */
 export function instrumentationOf(timed: boolean): Instrumenting {
   const span = trace.getSpan(context.active());

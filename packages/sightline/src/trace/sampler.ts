@@ -8,7 +8,7 @@ import {
   type SpanKind,
   type TraceState as ApiTraceState,
 } from '@opentelemetry/api';
-import { hasUsableIds } from './ids.js';
+import { hasValidIds } from './ids.js';
 import { otValue, parseTh, randomnessAtLeast, randomnessOf, thresholdOf, withTh, type Threshold } from './probability.js';
 import { TraceState } from './trace-state.js';
 
@@ -122,7 +122,7 @@ export class ParentBasedSampler implements Sampler {
 
   shouldSample(context: Context, traceId: string, name: string, kind: SpanKind, attributes: Attributes, links: Link[]): SamplingResult {
     const parent = trace.getSpanContext(context);
-    if (parent === undefined || !hasUsableIds(parent)) return this.root.shouldSample(context, traceId, name, kind, attributes, links);
+    if (parent === undefined || !hasValidIds(parent)) return this.root.shouldSample(context, traceId, name, kind, attributes, links);
     const sampled = (parent.traceFlags & TraceFlags.SAMPLED) !== 0;
     if (parent.isRemote && parent.traceState !== undefined) {
       // The specification's invariants: an unsampled context carries no threshold, and a sampled one's

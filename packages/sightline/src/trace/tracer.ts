@@ -14,7 +14,7 @@ import {
 } from '@opentelemetry/api';
 import type { SpanLimits } from './limits.js';
 import { SUPPRESS_TRACING_KEY } from '../context/suppress-tracing.js';
-import { hasUsableIds, lastId, newSpanId, newTraceId } from './ids.js';
+import { hasValidIds, lastId, newSpanId, newTraceId } from './ids.js';
 import { SamplingDecision, type Sampler } from './sampler.js';
 import { NonRecordingSpan, RecordingSpan, type InstrumentationScope, type SpanSink } from './span.js';
 import { toRelative } from './time.js';
@@ -46,7 +46,7 @@ export class SightlineTracer implements Tracer {
     if (context.getValue(SUPPRESS_TRACING_KEY) === true) return SUPPRESSED_SPAN;
     const parentSpan = options.root ? undefined : trace.getSpan(context);
     const parent = parentSpan?.spanContext();
-    const hasParent = parent !== undefined && hasUsableIds(parent);
+    const hasParent = parent !== undefined && hasValidIds(parent);
     const traceId = hasParent ? parent.traceId : newTraceId();
     // Where the trace id's bytes are, for the encoder: made just now, or the local parent's. Read before
     // the sampler runs, as a sampler of the app's own may make ids of its own.

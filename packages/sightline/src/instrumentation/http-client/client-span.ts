@@ -14,7 +14,7 @@ import {
   type Span,
   type Tracer,
 } from '@opentelemetry/api';
-import { insideTrace } from '../inside-trace.js';
+import { isTraced } from '../inside-trace.js';
 import type { QueryRedactor } from '../redaction/url-query.js';
 import { HTTP_DURATION_BUCKETS, methodForName, normalizeMethod } from '../semconv.js';
 import { AttributeSets } from '../toolkit/attribute-sets.js';
@@ -45,7 +45,7 @@ export function startClientSpan(tracer: Tracer, info: ClientRequestInfo, redacto
   const method = normalizeMethod(info.method);
   const active = context.active();
   const parent = trace.getSpan(active);
-  if (parent !== undefined && !insideTrace()) {
+  if (parent !== undefined && !isTraced(parent)) {
     const span = tracer.startSpan(methodForName(method), { kind: SpanKind.CLIENT }, active);
     if (span.isRecording()) span.setAttributes(clientAttributes(method, info, redactor, extra));
     return span;

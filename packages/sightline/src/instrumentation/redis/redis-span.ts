@@ -80,7 +80,7 @@ export function startRedisSpan(
   message: CommandMessage,
   isBatch: boolean,
   argsIncludeCommand: boolean,
-  traced = true,
+  traced: boolean,
 ): RedisOperation {
   const name = isBatch ? (message.batchMode ?? 'PIPELINE') : String(message.command ?? 'redis').toUpperCase();
   let span = UNTRACED;
