@@ -22,6 +22,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nodeFor } from './node-binary.mjs';
+import { requirePrograms, requireTwoCpus } from './require-tools.mjs';
 import { datastoreEnv, scenarioFromEnv } from './scenario.mjs';
 import { spawnReady } from './spawn-ready.mjs';
 import { threadGroup } from './thread-groups.mjs';
@@ -39,19 +40,8 @@ const SCENARIO = scenarioFromEnv(env, 'bench:attribute');
 const SCENARIO_NAME = SCENARIO.name;
 const DATASTORES = datastoreEnv(env);
 
-for (const tool of [
-  ['perf', ['--version']],
-  ['wrk', ['--version']],
-  ['taskset', ['--version']],
-]) {
-  try {
-    execFileSync(tool[0], tool[1], { stdio: 'ignore' });
-  } catch (error) {
-    // wrk --version exits 1 after printing its version.
-    if (error.code === 'ENOENT') throw new Error(`bench:attribute needs ${tool[0]}, which is not installed`);
-  }
-}
-if (os.cpus().length < 2) throw new Error('bench:attribute needs two CPUs: the app on one, the load generator on the other');
+requirePrograms('bench:attribute', ['perf', 'wrk', 'taskset']);
+requireTwoCpus('bench:attribute', 'the app');
 
 function start(cpu, command, args, extraEnv = {}) {
   return spawnReady('taskset', ['-c', String(cpu), command, ...args], { PATH: env.PATH, HOME: env.HOME, ...extraEnv }, BENCH);

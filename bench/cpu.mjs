@@ -31,13 +31,13 @@
 // "OTEL_NODE_DISABLED_INSTRUMENTATIONS": "pg"}}'.
 // --against <commit>: also that commit's build, in the same modes.
 import { execFileSync } from 'node:child_process';
-import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildPrevious, previousRef, removePrevious } from './previous-build.mjs';
 import { nodeFor } from './node-binary.mjs';
 import { cpuByGroup } from './proc-cpu.mjs';
 import { THREAD_GROUPS as GROUPS } from './thread-groups.mjs';
+import { requirePrograms, requireTwoCpus } from './require-tools.mjs';
 import { datastoreEnv, scenarioFromEnv } from './scenario.mjs';
 import { spawnReady } from './spawn-ready.mjs';
 
@@ -74,18 +74,8 @@ function parseVariants(text) {
   });
 }
 
-for (const [tool, args] of [
-  ['wrk', ['--version']],
-  ['taskset', ['--version']],
-]) {
-  try {
-    execFileSync(tool, args, { stdio: 'ignore' });
-  } catch (error) {
-    // wrk --version exits 1 after printing its version.
-    if (error.code === 'ENOENT') throw new Error(`bench:cpu needs ${tool}, which is not installed`);
-  }
-}
-if (os.cpus().length < 2) throw new Error('bench:cpu needs two CPUs: the apps on one, the load generator on the other');
+requirePrograms('bench:cpu', ['wrk', 'taskset']);
+requireTwoCpus('bench:cpu', 'the apps');
 
 function wrk(port, seconds) {
   const out = execFileSync(
