@@ -9,11 +9,14 @@ import { ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '../src/context/async-local-storage-context-manager.js';
 import { Profiler } from '../src/profiling/profiler.js';
 import type { PprofModule, TimeProfiler } from '../src/profiling/pprof-module.js';
-import { SpanSampleLabels } from '../src/profiling/span-labels.js';
+import { RootLabels, SpanSampleLabels } from '../src/profiling/span-labels.js';
+import { SampleContexts } from '../src/profiling/sample-contexts.js';
 import { inProcessProvider } from './support/in-process.js';
 
 function frameProfiler() {
   const frames = new AsyncLocalStorage<unknown>();
+  /** The profiler's state array: [0] is its sample count, which a test moves as a sample would. */
+  const state = new Uint32Array(1);
   const calls: unknown[] = [];
   const time: TimeProfiler = {
     start() {},
@@ -25,7 +28,7 @@ function frameProfiler() {
       frames.enterWith(value);
     },
     getContext: () => frames.getStore(),
-    getState: () => new Uint32Array(1),
+    getState: () => state,
     isStarted: () => true,
     constants: { kSampleCount: 0 },
   };
@@ -39,9 +42,16 @@ function frameProfiler() {
   assert.equal(profiler.start(), true);
   const manager = new AsyncLocalStorageContextManager();
   manager.setEnterHook(profiler.onEnter);
-  /** The labels a sample taken now would carry. */
-  const sampleLabels = () => frames.getStore() as SpanSampleLabels | undefined;
-  return { profiler, manager, calls, sampleLabels };
+  /** The labels a sample taken now would carry, as the profiler resolves its number at collection. */
+  const sampleLabels = (): SpanSampleLabels | undefined => {
+    const value = frames.getStore();
+    if (value === undefined) return undefined;
+    assert.equal(typeof value, 'number', 'the profiler is handed a small integer, never an object');
+    const labels = profiler.contexts.resolve(value);
+    assert.ok(labels !== undefined, `the number ${String(value)} resolves`);
+    return labels;
+  };
+  return { profiler, manager, calls, sampleLabels, state };
 }
 
 const unsampled = trace.setSpan(
@@ -85,5 +95,64 @@ describe('profile sample labels', () => {
     } finally {
       profiler.stopSync();
     }
+  });
+
+  it('resolve at collection for spans alive, and for ended spans only when a sample was taken during their life', () => {
+    const { profiler, manager, state } = frameProfiler();
+    const { provider, ended } = inProcessProvider();
+    const tracer = provider.getTracer('test');
+    // As ProfiledSpanSink does in the SDK.
+    const end = (span: ReturnType<typeof tracer.startSpan>) => {
+      span.end();
+      profiler.onSpanEnd(ended.at(-1)!);
+    };
+    const number = (span: ReturnType<typeof tracer.startSpan>) =>
+      manager.with(trace.setSpan(ROOT_CONTEXT, span), () => (span as unknown as { profileLabels: SpanSampleLabels }).profileLabels.id);
+    try {
+      const quiet = tracer.startSpan('quiet');
+      const busy = tracer.startSpan('busy');
+      const running = tracer.startSpan('running');
+      const [quietId, busyId, runningId] = [number(quiet), number(busy), number(running)];
+      end(quiet);
+      assert.equal(profiler.contexts.resolve(quietId), undefined, 'no sample during its life: nothing can carry its number');
+      state[0]! += 1; // a sample
+      end(busy);
+      assert.equal(profiler.contexts.resolve(busyId)?.spanId, busy.spanContext().spanId, 'sampled during its life: kept');
+      assert.equal(profiler.contexts.resolve(runningId)?.spanId, running.spanContext().spanId, 'alive: resolves');
+      assert.deepEqual(profiler.contexts.sizes, { live: 1, ended: 1 });
+      profiler.contexts.collected();
+      assert.equal(profiler.contexts.resolve(busyId), undefined, 'its samples went into the collected profile');
+      assert.equal(profiler.contexts.resolve(runningId)?.spanId, running.spanContext().spanId, 'still alive after a collection');
+      end(running);
+      assert.deepEqual(profiler.contexts.sizes, { live: 0, ended: 1 }, 'a sample was taken in its life, before the collection');
+    } finally {
+      profiler.stopSync();
+    }
+  });
+});
+
+describe('sample contexts', () => {
+  const labels = (contexts: SampleContexts, spanId: string) =>
+    new SpanSampleLabels(contexts.nextNumber(), spanId, new RootLabels(spanId, '0af7651916cd43dd8448eb211c80319c', 'GET /'), 0);
+
+  it('forget the oldest live span beyond their limit, and count each span they could not keep', () => {
+    const contexts = new SampleContexts({ live: 2, ended: 1 });
+    const [a, b, c] = [labels(contexts, 'a'), labels(contexts, 'b'), labels(contexts, 'c')];
+    for (const each of [a, b, c]) contexts.begin(each);
+    assert.equal(contexts.resolve(a.id), undefined, 'the oldest, most likely never ended, made room');
+    assert.equal(contexts.forgotten, 1);
+    contexts.end(b, true);
+    contexts.end(c, true);
+    assert.equal(contexts.resolve(b.id)?.spanId, 'b');
+    assert.equal(contexts.resolve(c.id), undefined, 'no room left among ended spans');
+    assert.equal(contexts.forgotten, 2);
+    assert.equal(contexts.resolve('b'), undefined, 'only numbers are contexts');
+  });
+
+  it('number spans with small integers, never 0', () => {
+    const contexts = new SampleContexts();
+    const first = contexts.nextNumber();
+    assert.ok(first > 0 && Number.isInteger(first) && first < 2 ** 30);
+    assert.equal(contexts.nextNumber(), first + 1);
   });
 });

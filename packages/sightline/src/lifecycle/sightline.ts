@@ -25,7 +25,7 @@ import { MetricsPipeline } from './metrics-pipeline.js';
 
 export type SightlineStats = ExportStats & LogStats & TailSamplingStats & ProfilingStats;
 
-const NO_PROFILING_STATS: ProfilingStats = { profilesExported: 0, profilesFailed: 0 };
+const NO_PROFILING_STATS: ProfilingStats = { profilesExported: 0, profilesFailed: 0, profileSpansUnlabelled: 0 };
 
 export class Sightline {
   readonly contextManager = new AsyncLocalStorageContextManager();

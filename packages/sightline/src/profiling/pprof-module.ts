@@ -35,7 +35,8 @@ export interface TimeProfiler {
     lineNumbers: boolean;
   }): void;
   stop(restart: boolean, generateLabels?: (args: { context?: TimeProfileContext }) => LabelSet): PprofProfile;
-  setContext(context?: object): void;
+  /** Sightline hands it a small integer only (see sample-contexts.ts); @datadog/pprof takes any value. */
+  setContext(context?: number): void;
   getContext(): unknown;
   getState(): Uint32Array;
   isStarted(): boolean;

@@ -1,6 +1,6 @@
 // The continuous profiler (SIGHTLINE_PROFILING=on): @datadog/pprof's wall-time profiler with CPU time
-// per sample, at ~100 Hz. Each sample carries the labels of the span whose async context was running
-// (see span-labels.ts); a local root span during whose life samples were taken names its profile in
+// per sample, at ~100 Hz. Each sample carries the number of the span whose async context was running,
+// turned into that span's labels at collection (see span-labels.ts, sample-contexts.ts); a local root span during whose life samples were taken names its profile in
 // `pyroscope.profile.id`, so Grafana's "profiles for this span" finds them. Every export interval the
 // profile is collected (the profiler restarts at once, so nothing falls between two profiles),
 // encoded, gzipped on the thread pool and sent; shutdown() sends the last one.
@@ -13,6 +13,7 @@ import { log } from '../diag/logger.js';
 import { RecordingSpan, type SpanSink } from '../trace/span.js';
 import { loadPprof, type LabelSet, type PprofModule, type PprofProfile, type TimeProfiler } from './pprof-module.js';
 import { PER_SPAN_LABELS, RootLabels, SpanSampleLabels, isLocalRoot } from './span-labels.js';
+import { SampleContexts } from './sample-contexts.js';
 import type { ProfilingSettings } from './settings.js';
 import { PyroscopeExporter } from './pyroscope-exporter.js';
 import { OtlpProfilesEncoder } from './otlp-profiles.js';
@@ -33,6 +34,8 @@ const SUPPRESSED: Context = LinkedContext.ROOT.setValue(SUPPRESS_TRACING_KEY, tr
 export interface ProfilingStats {
   profilesExported: number;
   profilesFailed: number;
+  /** Spans whose samples went unlabelled because the profiler's bounds on spans it tracks were reached. */
+  profileSpansUnlabelled: number;
 }
 
 export interface CollectedProfile {
@@ -52,7 +55,12 @@ export class Profiler {
   private exporter: PyroscopeExporter | undefined;
   private inFlight: Promise<void> | undefined;
   private encoder: OtlpProfilesEncoder | undefined;
-  readonly stats: ProfilingStats = { profilesExported: 0, profilesFailed: 0 };
+  /** What the numbers samples carry stand for. */
+  readonly contexts = new SampleContexts();
+  private readonly labelsOf = ({ context }: { context?: { context?: unknown } }): LabelSet =>
+    this.contexts.resolve(context?.context)?.toLabels() ?? NO_LABELS;
+  private profilesExported = 0;
+  private profilesFailed = 0;
 
   constructor(
     private readonly settings: ProfilingSettings,
@@ -61,6 +69,14 @@ export class Profiler {
     private readonly sendOtlp: OtlpProfilesSender | undefined,
     private readonly load: () => ReturnType<typeof loadPprof> = loadPprof,
   ) {}
+
+  get stats(): ProfilingStats {
+    return {
+      profilesExported: this.profilesExported,
+      profilesFailed: this.profilesFailed,
+      profileSpansUnlabelled: this.contexts.forgotten,
+    };
+  }
 
   /** Starts sampling; returns false, having said why once, when profiling cannot run here. */
   start(): boolean {
@@ -146,14 +162,20 @@ export class Profiler {
         const { spanId, traceId } = span.spanContext();
         let root: RootLabels | undefined;
         if (!isLocalRoot(span)) {
-          // The frame entered was copied from the parent's: its labels, if any, are the parent span's.
-          const current = time.getContext();
-          if (current instanceof SpanSampleLabels && current.root.traceId === traceId) root = current.root;
+          // The frame entered was copied from the parent's: its number, if any, is the parent span's.
+          const current = this.contexts.resolve(time.getContext());
+          if (current !== undefined && current.root.traceId === traceId) root = current.root;
         }
-        labels = new SpanSampleLabels(spanId, root ?? new RootLabels(spanId, traceId, span.name), this.samples());
+        labels = new SpanSampleLabels(
+          this.contexts.nextNumber(),
+          spanId,
+          root ?? new RootLabels(spanId, traceId, span.name),
+          this.samples(),
+        );
+        this.contexts.begin(labels);
         span.profileLabels = labels;
       }
-      time.setContext(labels);
+      time.setContext(labels.id);
       return true;
     } catch {
       // Never throw into the code entering the context.
@@ -161,13 +183,18 @@ export class Profiler {
     }
   };
 
-  /** A local root span during whose life samples were taken names its profile. */
+  /**
+   * A labelled span ended: its number stays resolvable until the next collection only if a sample was
+   * taken during its life, and a local root with samples names its profile.
+   */
   onSpanEnd(span: RecordingSpan): void {
     const labels = span.profileLabels;
-    if (!(labels instanceof SpanSampleLabels) || labels.root.spanId !== labels.spanId) return;
+    if (!(labels instanceof SpanSampleLabels)) return;
+    const sampled = this.samples() !== labels.samplesAtStart;
+    this.contexts.end(labels, sampled);
+    if (labels.root.spanId !== labels.spanId) return;
     labels.root.update(span);
-    if (this.samples() === labels.samplesAtStart) return;
-    span.putAttribute(PROFILE_ID_ATTRIBUTE, span.spanContext().spanId);
+    if (sampled) span.putAttribute(PROFILE_ID_ATTRIBUTE, span.spanContext().spanId);
   }
 
   private samples(): number {
@@ -183,7 +210,8 @@ export class Profiler {
       return undefined;
     }
     const untilMillis = Date.now();
-    const profile = time.stop(restart, labelsOf);
+    const profile = time.stop(restart, this.labelsOf);
+    this.contexts.collected();
     const fromMillis = this.startedAt;
     this.startedAt = untilMillis;
     if (!restart) this.time = undefined;
@@ -208,9 +236,9 @@ export class Profiler {
         stripLabels(collected.profile, PER_SPAN_LABELS);
         const body = await gzipAsync(collected.profile.encode());
         await apiContext.with(SUPPRESSED, () => exporter.send(body, collected.fromMillis, collected.untilMillis));
-        this.stats.profilesExported++;
+        this.profilesExported++;
       } catch (error) {
-        this.stats.profilesFailed++;
+        this.profilesFailed++;
         log.warn(
           `a profile (${Math.round((collected.untilMillis - collected.fromMillis) / 1000)} s of samples) was not delivered: ${(error as Error).message}`,
         );
@@ -225,17 +253,17 @@ export class Profiler {
     try {
       this.encoder ??= new OtlpProfilesEncoder(this.resource);
       const body = this.encoder.encode(collected.profile, collected.fromMillis, collected.untilMillis);
-      if (this.sendOtlp(body, 1)) this.stats.profilesExported++;
-      else this.stats.profilesFailed++;
+      if (this.sendOtlp(body, 1)) this.profilesExported++;
+      else this.profilesFailed++;
     } catch (error) {
-      this.stats.profilesFailed++;
+      this.profilesFailed++;
       log.warn(`a profile could not be encoded for OTLP; it is lost: ${(error as Error).message}`);
     }
   }
 
   /** The export worker could not deliver an OTLP profiles request. */
   exportError(reason: string): void {
-    this.stats.profilesFailed++;
+    this.profilesFailed++;
     log.warnOnce(`profiles-export-${reason.slice(0, 40)}`, `OTLP profiles were not delivered: ${reason}`);
   }
 
@@ -262,11 +290,6 @@ export class Profiler {
       this.time = undefined;
     }
   }
-}
-
-function labelsOf({ context }: { context?: { context?: unknown } }): LabelSet {
-  const labels = context?.context;
-  return labels instanceof SpanSampleLabels ? labels.toLabels() : NO_LABELS;
 }
 
 /**

@@ -1,8 +1,8 @@
 // What a profile sample says about the code that was running: the span active in its async context,
 // that span's local root (the request or job), and the root's route. The profiler keeps one
-// SpanSampleLabels per span, hands it to @datadog/pprof as the context of each async frame the span is
-// entered in, and turns it into pprof labels only when a profile is collected, after the root ended
-// and knows its route.
+// SpanSampleLabels per span and hands @datadog/pprof only its number, as the context of each async
+// frame the span is entered in (see SampleContexts); numbers become pprof labels only when a profile
+// is collected, after the root ended and knows its route.
 import type { RecordingSpan } from '../trace/span.js';
 import type { LabelSet } from './pprof-module.js';
 
@@ -19,9 +19,7 @@ export const PER_SPAN_LABELS = [LABEL_SPAN_ID, LABEL_TRACE_ID];
 /**
  * What the samples of a local root (a span without a parent in this process: a request, a job) say
  * about it. Its name and route are copied in when the root ends (a server span learns its route late).
- * Labels hold this, never the span: @datadog/pprof keeps each context alive through a persistent
- * handle until the async frames holding it are collected, and a span with its attributes kept that
- * long was promoted to the old generation, request after request.
+ * Labels hold this, never the span, so a span kept for a profile does not keep its attributes.
  */
 export class RootLabels {
   route: string | undefined = undefined;
@@ -41,9 +39,11 @@ export class RootLabels {
 
 export class SpanSampleLabels {
   constructor(
+    /** The number the profiler's samples carry for this span (see SampleContexts). */
+    readonly id: number,
     readonly spanId: string,
     readonly root: RootLabels,
-    /** The profiler's sample count when the span was first entered: the root names its profile only if it moved. */
+    /** The profiler's sample count when the span was first entered: whether it moved decides what is kept. */
     readonly samplesAtStart: number,
   ) {}
 
