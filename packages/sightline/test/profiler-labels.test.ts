@@ -135,18 +135,37 @@ describe('sample contexts', () => {
   const labels = (contexts: SampleContexts, spanId: string) =>
     new SpanSampleLabels(contexts.nextNumber(), spanId, new RootLabels(spanId, '0af7651916cd43dd8448eb211c80319c', 'GET /'), 0);
 
-  it('forget the oldest live span beyond their limit, and count each span they could not keep', () => {
-    const contexts = new SampleContexts({ live: 2, ended: 1 });
-    const [a, b, c] = [labels(contexts, 'a'), labels(contexts, 'b'), labels(contexts, 'c')];
+  it('keep a span alive for a whole round of slots, forget the oldest such beyond their limit, and count each span they could not keep', () => {
+    const contexts = new SampleContexts({ slots: 2, longLived: 1, ended: 1 });
+    const [a, b, c, d] = [labels(contexts, 'a'), labels(contexts, 'b'), labels(contexts, 'c'), labels(contexts, 'd')];
     for (const each of [a, b, c]) contexts.begin(each);
-    assert.equal(contexts.resolve(a.id), undefined, 'the oldest, most likely never ended, made room');
+    assert.equal(contexts.resolve(a.id)?.spanId, 'a', 'its slot came round while it was alive: kept aside');
+    contexts.begin(d);
+    assert.equal(contexts.resolve(a.id), undefined, 'the oldest kept aside, most likely never ended, made room');
     assert.equal(contexts.forgotten, 1);
+    for (const each of [b, c, d]) assert.equal(contexts.resolve(each.id)?.spanId, each.spanId);
     contexts.end(b, true);
     contexts.end(c, true);
     assert.equal(contexts.resolve(b.id)?.spanId, 'b');
     assert.equal(contexts.resolve(c.id), undefined, 'no room left among ended spans');
     assert.equal(contexts.forgotten, 2);
+    contexts.end(d, false);
+    assert.equal(contexts.resolve(d.id), undefined, 'not sampled during its life: forgotten at its end');
     assert.equal(contexts.resolve('b'), undefined, 'only numbers are contexts');
+    assert.deepEqual(contexts.sizes, { live: 0, ended: 1 });
+  });
+
+  it('never resolve a number to a later span that took its slot', () => {
+    const contexts = new SampleContexts({ slots: 2, longLived: 10, ended: 10 });
+    const first = labels(contexts, 'first');
+    contexts.begin(first);
+    contexts.end(first, false);
+    labels(contexts, 'skipped');
+    const third = labels(contexts, 'third');
+    contexts.begin(third);
+    assert.equal(third.id & 1, first.id & 1, 'the same slot');
+    assert.equal(contexts.resolve(first.id), undefined);
+    assert.equal(contexts.resolve(third.id)?.spanId, 'third');
   });
 
   it('number spans with small integers, never 0', () => {
