@@ -4,7 +4,7 @@
 // bundles built with this checkout's esbuild, and its node_modules pointed at this checkout's, so
 // both builds resolve the same @opentelemetry/api and the same libraries.
 import { execFileSync } from 'node:child_process';
-import { existsSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -51,9 +51,16 @@ export async function buildPrevious(ref) {
     define: { SIGHTLINE_VERSION: JSON.stringify('previous') },
     logLevel: 'warning',
   };
+  // The worker's file as that commit's SDK names it: an ES module before 2026-12-03, CommonJS since.
+  const workerCjs = readFileSync(join(pkg, 'src', 'export', 'export-worker.ts'), 'utf8').includes("'./export-worker.cjs'");
   await Promise.all([
     build({ ...common, entryPoints: ['src/index.ts'], format: 'esm', outfile: 'dist/index.js' }),
-    build({ ...common, entryPoints: ['src/export/worker/main.ts'], format: 'esm', outfile: 'dist/export-worker.mjs' }),
+    build({
+      ...common,
+      entryPoints: ['src/export/worker/main.ts'],
+      format: workerCjs ? 'cjs' : 'esm',
+      outfile: workerCjs ? 'dist/export-worker.cjs' : 'dist/export-worker.mjs',
+    }),
     build({ ...common, entryPoints: ['src/instrumentation/esm-loader-hook.ts'], format: 'esm', outfile: 'dist/esm-loader-hook.mjs' }),
   ]);
   return { label, args: ['--import', pathToFileURL(join(pkg, 'register.mjs')).href] };

@@ -1,7 +1,9 @@
 // Builds the package:
 // - dist/index.js (ES module) and dist/index.cjs (CommonJS) of the public API, @sightline/otlp bundled
 //   in and @opentelemetry/api left to the app (a peer dependency: the app's one copy holds the globals);
-// - dist/export-worker.mjs and dist/esm-loader-hook.mjs, which the SDK loads by path;
+// - dist/export-worker.cjs and dist/esm-loader-hook.mjs, which the SDK loads by path (the worker as
+//   CommonJS: a worker whose entry is an ES module sets up Node's ES module loader in its own isolate,
+//   8-14 MB of RSS more per process on Node 22-26);
 // - dist/index.d.ts and dist/index.d.cts: the public types, each one self-contained file, so `import`
 //   gets ES-module types and `require` CommonJS ones (checked by attw in the test command);
 // - dist/viewer/: the viewer, as its own package built it; only `sightline view` ever loads it.
@@ -41,7 +43,7 @@ await Promise.all([
     define: { ...common.define, 'import.meta.url': '__sightline_module_url' },
     banner: { js: "const __sightline_module_url = require('node:url').pathToFileURL(__filename).href;" },
   }),
-  build({ ...common, entryPoints: ['src/export/worker/main.ts'], format: 'esm', outfile: 'dist/export-worker.mjs' }),
+  build({ ...common, entryPoints: ['src/export/worker/main.ts'], format: 'cjs', outfile: 'dist/export-worker.cjs' }),
   build({ ...common, entryPoints: ['src/instrumentation/esm-loader-hook.ts'], format: 'esm', outfile: 'dist/esm-loader-hook.mjs' }),
   // The `sightline run` primary: loaded only by bin/sightline.mjs, never by an app.
   build({ ...common, entryPoints: ['src/cli/run/main.ts'], format: 'esm', outfile: 'dist/cli/run.js' }),

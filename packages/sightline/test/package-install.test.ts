@@ -113,7 +113,7 @@ describe('the packed package, installed into an empty app', () => {
     for (const file of ['esm.mjs', 'cjs.cjs'])
       assert.equal(execFileSync(process.execPath, [file], { cwd: app, encoding: 'utf8' }).trim(), 'object', file);
     // Only the `sightline` command refers to the viewer: the runtime bundles cannot load it.
-    for (const bundle of ['index.js', 'index.cjs', 'export-worker.mjs', 'esm-loader-hook.mjs']) {
+    for (const bundle of ['index.js', 'index.cjs', 'export-worker.cjs', 'esm-loader-hook.mjs']) {
       assert.doesNotMatch(
         readFileSync(join(app, 'node_modules', 'sightline', 'dist', bundle), 'utf8'),
         /dist\/viewer|runCli|node:sqlite/,

@@ -43,7 +43,7 @@ export class ExportWorker {
   constructor(
     settings: ExportWorkerSettings,
     private readonly onError: (signal: Signal, reason: string) => void,
-    workerUrl: URL = new URL('./export-worker.mjs', import.meta.url),
+    workerUrl: URL = new URL('./export-worker.cjs', import.meta.url),
   ) {
     const init: WorkerInit = {
       sightlineExportWorker: true,
