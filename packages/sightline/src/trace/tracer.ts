@@ -14,7 +14,7 @@ import {
 } from '@opentelemetry/api';
 import type { SpanLimits } from './limits.js';
 import { SUPPRESS_TRACING_KEY } from '../context/suppress-tracing.js';
-import { hasValidIds, lastId, newSpanId, newTraceId } from './ids.js';
+import { hasValidIds, lastId, madeIds, newSpanId, newTraceId } from './ids.js';
 import { SamplingDecision, type Sampler } from './sampler.js';
 import { NonRecordingSpan, RecordingSpan, type InstrumentationScope, type SpanSink } from './span.js';
 import { toRelative } from './time.js';
@@ -64,13 +64,17 @@ export class SightlineTracer implements Tracer {
     if (result.decision === SamplingDecision.NOT_RECORD && !this.recordDropped) {
       // Even unrecorded, the span has its own id: each outgoing request must name a new parent-id
       // (W3C Trace Context), or downstream services could not tell sibling calls apart.
-      return new NonRecordingSpan({ traceId, spanId: newSpanId(), traceFlags: randomFlag, traceState });
+      const spanId = newSpanId();
+      madeIds(traceId, spanId);
+      return new NonRecordingSpan({ traceId, spanId, traceFlags: randomFlag, traceState });
     }
 
     const sampled = result.decision === SamplingDecision.RECORD_AND_SAMPLED;
+    const spanId = newSpanId();
+    madeIds(traceId, spanId);
     const ctx: SpanContext = {
       traceId,
-      spanId: newSpanId(),
+      spanId,
       traceFlags: randomFlag | (sampled ? TraceFlags.SAMPLED : TraceFlags.NONE),
       traceState,
     };
