@@ -68,7 +68,6 @@ export function otValue(traceState: TraceState | undefined, key: string): string
   return undefined;
 }
 
-/** The trace's randomness: a valid `rv` from the tracestate, else the trace id's rightmost 56 bits. */
 /**
  * Whether a trace's randomness is at or above a threshold's 14 hex digits: the trace id's last 14
  * digits compared in place, without the string randomnessOf() makes (an unsampled request pays for
@@ -87,6 +86,7 @@ export function randomnessAtLeast(traceId: string, traceState: TraceState | unde
   return true;
 }
 
+/** The trace's randomness: a valid `rv` from the tracestate, else the trace id's rightmost 56 bits. */
 export function randomnessOf(traceId: string, traceState: TraceState | undefined): string {
   const rv = traceState === undefined ? undefined : otValue(traceState, 'rv');
   return rv !== undefined && HEX14.test(rv) ? rv : traceId.slice(32 - DIGITS).toLowerCase();
