@@ -1,9 +1,10 @@
 // The continuous profiler (SIGHTLINE_PROFILING=on): @datadog/pprof's wall-time profiler with CPU time
 // per sample, at ~100 Hz. Each sample carries the number of the span whose async context was running,
-// turned into that span's labels at collection (see span-labels.ts, sample-contexts.ts); a local root span during whose life samples were taken names its profile in
-// `pyroscope.profile.id`, so Grafana's "profiles for this span" finds them. Every export interval the
-// profile is collected (the profiler restarts at once, so nothing falls between two profiles),
-// encoded, gzipped on the thread pool and sent; shutdown() sends the last one.
+// turned into that span's labels at collection (see span-labels.ts, sample-contexts.ts); a local root
+// span during whose life samples were taken names its profile in `pyroscope.profile.id`, so Grafana's
+// "profiles for this span" finds them. Every export interval the profile is collected (the profiler
+// restarts at once, so nothing falls between two profiles), encoded, gzipped on the thread pool and
+// sent; shutdown() sends the last one.
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { context as apiContext, trace, type Context } from '@opentelemetry/api';
