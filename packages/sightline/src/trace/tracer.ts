@@ -60,18 +60,16 @@ export class SightlineTracer implements Tracer {
     const result = this.sampler.shouldSample(options.root ? trace.deleteSpan(context) : context, traceId, name, kind, attributes, links);
     const traceState = result.traceState ?? (hasParent ? parent.traceState : undefined);
     const randomFlag = hasParent ? parent.traceFlags & RANDOM_TRACE_FLAG : RANDOM_TRACE_FLAG;
+    // Even unrecorded, the span has its own id: each outgoing request must name a new parent-id
+    // (W3C Trace Context), or downstream services could not tell sibling calls apart.
+    const spanId = newSpanId();
+    madeIds(traceId, spanId);
 
     if (result.decision === SamplingDecision.NOT_RECORD && !this.recordDropped) {
-      // Even unrecorded, the span has its own id: each outgoing request must name a new parent-id
-      // (W3C Trace Context), or downstream services could not tell sibling calls apart.
-      const spanId = newSpanId();
-      madeIds(traceId, spanId);
       return new NonRecordingSpan({ traceId, spanId, traceFlags: randomFlag, traceState });
     }
 
     const sampled = result.decision === SamplingDecision.RECORD_AND_SAMPLED;
-    const spanId = newSpanId();
-    madeIds(traceId, spanId);
     const ctx: SpanContext = {
       traceId,
       spanId,
