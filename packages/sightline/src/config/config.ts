@@ -33,6 +33,8 @@ import { LOGS_EXPORTERS, type LogsExporterName, type LogsSettings } from '../log
 import { SEVERITY_NAMES, severityOfName, type SeverityName } from '../logs/severity.js';
 
 export type ExportQueueConfig = QueueSettings;
+export const EXPORT_THREADS = ['auto', 'main', 'worker'] as const;
+export type ExportThread = (typeof EXPORT_THREADS)[number];
 
 export type { BatchConfig, ExporterName, OtlpConfig, OtlpProtocol, PropagatorName, SamplerConfig, SamplerName, SpanLimits };
 export type { HttpSettings, InstrumentationName, LogCorrelationSettings, MessagingSettings };
@@ -53,6 +55,13 @@ export interface Config {
   batch: BatchConfig;
   /** The export worker's queue, shared by every signal. */
   exportQueue: ExportQueueConfig;
+  /**
+   * SIGHTLINE_EXPORT_THREAD: which thread delivers OTLP. `main`: the app's event loop, with a thread
+   * started only at process exit; `worker`: a worker thread for the life of the process (~20 MB of
+   * RSS); `auto` (the default): `worker` when a signal uses http/json, whose transcoding is synchronous
+   * work, else `main`.
+   */
+  exportThread: ExportThread;
   exporter: ExporterName;
   otlp: OtlpConfig;
   /** The metrics settings, and where OTLP metrics go (OTEL_EXPORTER_OTLP_METRICS_*). */
@@ -89,6 +98,8 @@ export interface InitOptions {
   batch?: Partial<BatchConfig>;
   /** The export worker's queue: `maxQueueBytes` (SIGHTLINE_EXPORT_MAX_QUEUE_BYTES) and `maxConcurrentRequests` (SIGHTLINE_EXPORT_CONCURRENCY). */
   exportQueue?: Partial<ExportQueueConfig>;
+  /** Which thread delivers OTLP (SIGHTLINE_EXPORT_THREAD): `auto` (the default), `main` or `worker`. */
+  exportThread?: ExportThread;
   exporter?: ExporterName;
   otlp?: Partial<OtlpConfig> & { endpoint?: string };
   logLevel?: LogLevel;
@@ -172,6 +183,7 @@ export function loadConfig(options: InitOptions = {}, env: Env = process.env): C
         options.exportQueue?.maxQueueBytes ?? r.bytes('SIGHTLINE_EXPORT_MAX_QUEUE_BYTES', DEFAULT_EXPORT_QUEUE_BYTES, 64 * 1024),
       maxConcurrentRequests: options.exportQueue?.maxConcurrentRequests ?? r.integer('SIGHTLINE_EXPORT_CONCURRENCY', 4, 1, 64),
     },
+    exportThread: options.exportThread ?? r.oneOf('SIGHTLINE_EXPORT_THREAD', EXPORT_THREADS, 'auto'),
     exporter: options.exporter ?? r.oneOf('OTEL_TRACES_EXPORTER', EXPORTERS, 'otlp'),
     otlp: otlpConfig(r, 'traces', options.otlp),
     metrics: metricsConfig(r, options),

@@ -7,6 +7,7 @@ import type { OtlpConfig } from './otlp-config.js';
 import { log, type LogLevel } from '../diag/logger.js';
 import { SDK_VERSION } from '../version.js';
 import { ExportCounters, SIGNALS, type Signal } from './export-counters.js';
+import type { ExportChannel, ExportSignalStats } from './export-channel.js';
 import type { QueueSettings } from './worker/export-queue.js';
 import type { FromWorker, ToWorker, WorkerInit } from './worker/protocol.js';
 
@@ -16,22 +17,37 @@ export interface ExportWorkerSettings {
   logLevel: LogLevel;
 }
 
-/** What became of one signal's items after they were handed to the worker. */
-export interface WorkerSignalStats {
-  exported: number;
-  rejected: number;
-  failed: number;
-  droppedBacklog: number;
-  /** Handed over and not yet delivered or given up: in transit, waiting, retrying or on the wire. */
-  inExport: number;
-  /** Still in the worker when the process (or shutdown) ended; set once the books are closed. */
-  abandoned: number;
-  queuedBytes: number;
-  requests: number;
-  failedRequests: number;
+export const EXPORT_WORKER_URL = new URL('./export-worker.cjs', import.meta.url);
+
+/** Starts an export worker thread that counts into `counters` (shared memory). */
+export function startExportWorker(settings: ExportWorkerSettings, counters: ExportCounters, workerUrl: URL = EXPORT_WORKER_URL): Worker {
+  const init: WorkerInit = {
+    sightlineExportWorker: true,
+    signals: settings.signals,
+    queue: settings.queue,
+    counters: counters.buffer,
+    logLevel: settings.logLevel,
+    userAgent: exportUserAgent(),
+  };
+  // execArgv [] keeps --import/--require sightline/register from loading Sightline again inside the worker.
+  // Small heap limits: encoded batches live outside the heap (transferred ArrayBuffers), and a
+  // default-sized young generation alone would add tens of megabytes to the app's RSS.
+  return new Worker(workerUrl, {
+    workerData: init,
+    execArgv: [],
+    name: 'sightline-exporter',
+    stdout: false,
+    stderr: false,
+    resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 96 },
+  });
 }
 
-export class ExportWorker {
+export function exportUserAgent(): string {
+  return `sightline/${SDK_VERSION} node/${process.versions.node}`;
+}
+
+/** Every batch goes to a worker thread of its own, started with the SDK (SIGHTLINE_EXPORT_THREAD=worker). */
+export class ExportWorker implements ExportChannel {
   private readonly worker: Worker;
   private readonly counters = new ExportCounters();
   private readonly handedOff: Record<Signal, number> = { traces: 0, metrics: 0, logs: 0, profiles: 0 };
@@ -43,27 +59,9 @@ export class ExportWorker {
   constructor(
     settings: ExportWorkerSettings,
     private readonly onError: (signal: Signal, reason: string) => void,
-    workerUrl: URL = new URL('./export-worker.cjs', import.meta.url),
+    workerUrl: URL = EXPORT_WORKER_URL,
   ) {
-    const init: WorkerInit = {
-      sightlineExportWorker: true,
-      signals: settings.signals,
-      queue: settings.queue,
-      counters: this.counters.buffer,
-      logLevel: settings.logLevel,
-      userAgent: `sightline/${SDK_VERSION} node/${process.versions.node}`,
-    };
-    // execArgv [] keeps --import/--require sightline/register from loading Sightline again inside the worker.
-    // Small heap limits: encoded batches live outside the heap (transferred ArrayBuffers), and a
-    // default-sized young generation alone would add tens of megabytes to the app's RSS.
-    this.worker = new Worker(workerUrl, {
-      workerData: init,
-      execArgv: [],
-      name: 'sightline-exporter',
-      stdout: false,
-      stderr: false,
-      resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 96 },
-    });
+    this.worker = startExportWorker(settings, this.counters, workerUrl);
     this.worker.on('message', (message: FromWorker) => this.onMessage(message));
     this.worker.on('error', (error) => {
       log.error(`the export worker failed; telemetry is no longer exported:`, error);
@@ -148,7 +146,7 @@ export class ExportWorker {
     return complete;
   }
 
-  stats(signal: Signal): WorkerSignalStats {
+  stats(signal: Signal): ExportSignalStats {
     const c = this.counters.read(signal);
     return {
       exported: c.exported,

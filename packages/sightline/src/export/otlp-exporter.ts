@@ -3,12 +3,12 @@
 import type { Signal } from '@sightline/otlp';
 import { log } from '../diag/logger.js';
 import type { BatchExporter } from './batch-queue.js';
-import type { ExportWorker } from './export-worker.js';
+import type { ExportChannel } from './export-channel.js';
 import type { StatsRecorder } from './stats.js';
 
 export class OtlpExporter<T> implements BatchExporter<T> {
   constructor(
-    private readonly worker: ExportWorker,
+    private readonly worker: ExportChannel,
     private readonly signal: Signal,
     /** What the items are called in messages: spans, log records. */
     private readonly noun: string,
@@ -18,7 +18,7 @@ export class OtlpExporter<T> implements BatchExporter<T> {
 
   export(items: T[]): void {
     if (!this.worker.running) {
-      this.stats.failed(items.length, 'the export worker is not running');
+      this.stats.failed(items.length, 'export has stopped');
       return;
     }
     let body: Uint8Array;
@@ -34,7 +34,7 @@ export class OtlpExporter<T> implements BatchExporter<T> {
 }
 
 /** Gives an encoded request to the export worker; what it cannot take is counted as failed. */
-export function handToWorker(worker: ExportWorker, signal: Signal, body: Uint8Array, items: number, stats: StatsRecorder): void {
-  if (!worker.running) stats.failed(items, 'the export worker is not running');
-  else if (!worker.send(signal, body, items)) stats.failed(items, 'the export worker could not take the batch');
+export function handToWorker(worker: ExportChannel, signal: Signal, body: Uint8Array, items: number, stats: StatsRecorder): void {
+  if (!worker.running) stats.failed(items, 'export has stopped');
+  else if (!worker.send(signal, body, items)) stats.failed(items, 'export could not take the batch');
 }

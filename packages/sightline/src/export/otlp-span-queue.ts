@@ -6,7 +6,7 @@
 import { TraceFlags, type Attributes } from '@opentelemetry/api';
 import type { RecordingSpan } from '../trace/span.js';
 import { ScheduledQueue, type BatchConfig } from './batch-queue.js';
-import type { ExportWorker } from './export-worker.js';
+import type { ExportChannel } from './export-channel.js';
 import { handToWorker } from './otlp-exporter.js';
 import { OtlpSpanArena } from './otlp-protobuf.js';
 import type { StatsRecorder } from './stats.js';
@@ -37,7 +37,7 @@ export class OtlpSpanQueue extends ScheduledQueue implements SpanQueue {
   constructor(
     private readonly config: BatchConfig,
     resource: Attributes,
-    private readonly worker: ExportWorker,
+    private readonly worker: ExportChannel,
     private readonly stats: StatsRecorder,
   ) {
     super(config.scheduledDelayMillis);

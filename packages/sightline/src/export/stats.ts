@@ -5,7 +5,7 @@
 // counts kept here and the export worker's add up to that.
 import { log } from '../diag/logger.js';
 import type { Signal } from '@sightline/otlp';
-import type { ExportWorker } from './export-worker.js';
+import type { ExportChannel } from './export-channel.js';
 
 export interface ExportStats {
   /** Sampled spans that ended and were offered to the export queue. */
@@ -69,7 +69,7 @@ export class StatsRecorder {
   private droppedFull = 0;
   private failedHere = 0;
   private lastError: string | undefined = undefined;
-  private worker: ExportWorker | undefined;
+  private worker: ExportChannel | undefined;
   private reported = { lost: 0, failedRequests: 0 };
   private lastReportAt = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -84,7 +84,7 @@ export class StatsRecorder {
   }
 
   /** The export worker whose counts complete these (none with the console exporter). */
-  attach(worker: ExportWorker): void {
+  attach(worker: ExportChannel): void {
     this.worker = worker;
   }
 

@@ -4,7 +4,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { OtlpConfig } from '../export/otlp-config.js';
 import { ConsoleLogExporter } from '../export/console-log-exporter.js';
-import type { ExportWorker } from '../export/export-worker.js';
+import type { ExportChannel } from '../export/export-channel.js';
 import { OtlpExporter } from '../export/otlp-exporter.js';
 import { OtlpLogsEncoder } from '../export/otlp-logs.js';
 import { StatsRecorder, type SignalCounts } from '../export/stats.js';
@@ -48,7 +48,7 @@ export class LogsPipeline {
   constructor(
     settings: LogsSettings & { otlp: OtlpConfig },
     resource: Attributes,
-    worker: ExportWorker | undefined,
+    worker: ExportChannel | undefined,
     maxQueueBytes: number,
   ) {
     this.stats = new StatsRecorder({

@@ -3,7 +3,7 @@
 // `sightline run` worker the primary's pull over IPC), plus the runtime, process, system and
 // self-health instruments. Flushed with the traces on forceFlush(), shutdown() and at exit.
 import { log } from '../diag/logger.js';
-import type { ExportWorker } from '../export/export-worker.js';
+import type { ExportChannel } from '../export/export-channel.js';
 import { countPoints, OtlpMetricsEncoder } from '../export/otlp-metrics.js';
 import type { ExportStats } from '../export/stats.js';
 import { SightlineMeterProvider } from '../metrics/meter-provider.js';
@@ -33,7 +33,7 @@ export class MetricsPipeline {
   constructor(
     private readonly settings: MetricsSettings,
     resource: Attributes,
-    private readonly worker: ExportWorker | undefined,
+    private readonly worker: ExportChannel | undefined,
     private readonly runWorker: RunWorkerSettings | undefined,
   ) {
     this.provider = new SightlineMeterProvider(resource, settings.sdk);
@@ -49,7 +49,7 @@ export class MetricsPipeline {
         new PeriodicReader(this.provider, push, (metrics) => {
           const points = countPoints(metrics.metrics);
           if (!worker.send('metrics', encoder.encode(metrics.metrics), points))
-            this.exportError(`${points} metric points could not be handed to the export worker`);
+            this.exportError(`${points} metric points could not be handed to export`);
         }),
       );
     }

@@ -32,7 +32,7 @@ export function startSelfMetrics(meter: Meter, stats: () => ExportStats): void {
   const queueBytes = meter.createObservableUpDownCounter('sightline.export.queue.usage', {
     ...int,
     unit: 'By',
-    description: 'Encoded telemetry waiting in the export worker (bounded by SIGHTLINE_EXPORT_MAX_QUEUE_BYTES)',
+    description: 'Encoded telemetry waiting for the collector (bounded by SIGHTLINE_EXPORT_MAX_QUEUE_BYTES)',
   });
   const requests = meter.createObservableCounter('sightline.export.requests', {
     ...int,

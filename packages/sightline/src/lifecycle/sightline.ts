@@ -2,12 +2,15 @@
 // them as the @opentelemetry/api globals so that any code using the API records into Sightline.
 import { context, diag, isSpanContextValid, metrics, propagation, trace, type Meter } from '@opentelemetry/api';
 import { logs, type Logger } from '@opentelemetry/api-logs';
-import type { Config } from '../config/config.js';
+import type { Config, ExportThread, OtlpConfig } from '../config/config.js';
+import type { Signal } from '../export/export-counters.js';
 import { AsyncLocalStorageContextManager } from '../context/async-local-storage-context-manager.js';
 import { log, toDiagLogLevel } from '../diag/logger.js';
 import { SpanBatchQueue } from '../export/batch-queue.js';
 import { ConsoleSpanExporter } from '../export/console-exporter.js';
 import { ExportWorker } from '../export/export-worker.js';
+import type { ExportChannel } from '../export/export-channel.js';
+import { InProcessExport } from '../export/in-process-export.js';
 import { OtlpSpanQueue, type SpanQueue } from '../export/otlp-span-queue.js';
 import { StatsRecorder, type ExportStats } from '../export/stats.js';
 import { enableInstrumentations } from '../instrumentation/index.js';
@@ -25,6 +28,12 @@ import { MetricsPipeline } from './metrics-pipeline.js';
 
 export type SightlineStats = ExportStats & LogStats & TailSamplingStats & ProfilingStats;
 
+/** `auto`: the app's own event loop, unless a signal uses http/json, whose transcoding is synchronous work in proportion to the batch. */
+export function exportThreadFor(setting: ExportThread, signals: OtlpConfig[]): 'main' | 'worker' {
+  if (setting !== 'auto') return setting;
+  return signals.some((otlp) => otlp.protocol === 'http/json') ? 'worker' : 'main';
+}
+
 const NO_PROFILING_STATS: ProfilingStats = { profilesExported: 0, profilesFailed: 0, profileSpansUnlabelled: 0 };
 
 export class Sightline {
@@ -35,8 +44,8 @@ export class Sightline {
   private readonly queue: SpanQueue | undefined;
   /** Set when SIGHTLINE_TAIL_SAMPLING is on (and spans are exported). */
   private readonly tail: TailSampler | undefined;
-  /** The export worker, shared by every signal exported over OTLP. */
-  private readonly worker: ExportWorker | undefined;
+  /** Where encoded batches go, shared by every signal exported over OTLP (SIGHTLINE_EXPORT_THREAD). */
+  private readonly worker: ExportChannel | undefined;
   /** Undefined when OTEL_METRICS_EXPORTER is none: the API's meters stay no-ops and cost nothing. */
   readonly metrics: MetricsPipeline | undefined;
   /** Undefined when OTEL_LOGS_EXPORTER is none: the bridges only stamp trace ids. */
@@ -64,15 +73,19 @@ export class Sightline {
         ...(logsOverOtlp ? { logs: config.logRecords.otlp } : {}),
         ...(profilesOverOtlp ? { profiles: config.profiling.otlp } : {}),
       };
-      this.worker = new ExportWorker({ signals, queue: config.exportQueue, logLevel: config.logLevel }, (signal, reason) =>
+      const onError = (signal: Signal, reason: string): void =>
         signal === 'metrics'
           ? this.metrics?.exportError(reason)
           : signal === 'logs'
             ? this.logs?.exportError(reason)
             : signal === 'profiles'
               ? this.profiler?.exportError(reason)
-              : this.recorder.exportError(reason),
-      );
+              : this.recorder.exportError(reason);
+      const settings = { signals, queue: config.exportQueue, logLevel: config.logLevel };
+      this.worker =
+        exportThreadFor(config.exportThread, Object.values(signals)) === 'worker'
+          ? new ExportWorker(settings, onError)
+          : new InProcessExport(settings, onError);
       if (tracesOverOtlp) this.recorder.attach(this.worker);
     }
     this.metrics =

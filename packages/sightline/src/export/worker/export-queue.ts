@@ -60,12 +60,13 @@ export class ExportQueue {
     private readonly warn: (message: string) => void,
   ) {}
 
-  add(signal: Signal, body: Uint8Array, items: number): void {
+  /** `counted`: the batch is already in the counters as received and queued (taken over from another queue). */
+  add(signal: Signal, body: Uint8Array, items: number, counted = false): void {
     if (this.closed) return; // counted as abandoned by the main thread, which closed the books
     const batch: Batch = { seq: this.nextSeq++, signal, body, items, sending: false };
     this.batches.push(batch);
     this.queuedBytes += body.length;
-    this.counters.update(signal, { received: items, queued: items, queuedBytes: body.length });
+    if (!counted) this.counters.update(signal, { received: items, queued: items, queuedBytes: body.length });
     // Over the bound, the oldest waiting batches go; those on the wire stay.
     for (let i = 0; this.queuedBytes > this.settings.maxQueueBytes && i < this.batches.length;) {
       const victim = this.batches[i]!;
@@ -108,6 +109,19 @@ export class ExportQueue {
       };
       this.waiters.add(waiter);
     });
+  }
+
+  /**
+   * Stops sending and gives up every batch not yet delivered, those on the wire included (their
+   * requests may or may not arrive), still counted as queued: for another queue to take over with
+   * `add(..., counted = true)`.
+   */
+  release(): Array<{ signal: Signal; body: Uint8Array; items: number }> {
+    const batches = this.batches.map(({ signal, body, items }) => ({ signal, body, items }));
+    this.batches.length = 0;
+    this.queuedBytes = 0;
+    this.close();
+    return batches;
   }
 
   /** Stops sending; waiting flushes resolve false. What is still queued is the main thread's to count. */
@@ -188,10 +202,12 @@ export class ExportQueue {
         this.probing = true;
         if (this.pauseTimer === undefined) {
           const delay = result.retryAfterMillis ?? backoffMillis(++this.consecutiveFailures);
+          // Unref'd: on the app's event loop (the in-process export) a backoff must not keep an app
+          // that is done alive; a flush waiting for the batch keeps it alive until its deadline.
           this.pauseTimer = setTimeout(() => {
             this.pauseTimer = undefined;
             this.pump();
-          }, delay);
+          }, delay).unref();
         }
         break;
       case 'too-large': {

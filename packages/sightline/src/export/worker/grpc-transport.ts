@@ -24,6 +24,8 @@ function percentDecoded(text: string): string {
 
 export class GrpcTransport implements Transport {
   private session: http2.ClientHttp2Session | undefined;
+  /** Requests on the wire: the session holds the process alive only while there are some. */
+  private active = 0;
   private readonly tls: TlsFiles;
   private readonly metadata: Record<string, string>;
   private readonly path: string;
@@ -43,6 +45,9 @@ export class GrpcTransport implements Transport {
   private connect(): http2.ClientHttp2Session {
     if (this.session && !this.session.closed && !this.session.destroyed) return this.session;
     const session = http2.connect(this.config.url, this.tls);
+    // An idle session would keep the app alive forever on its own event loop (the in-process export):
+    // it holds the process only while requests are on it (send()), as an HTTP/1 request does.
+    session.unref();
     session.on('error', () => {
       // Reported through the failing request; a new session is made on the next attempt.
     });
@@ -65,14 +70,18 @@ export class GrpcTransport implements Transport {
     return new Promise<SendResult>((resolve) => {
       // Declared first: a connection failure settles before the timer starts.
       let timer: NodeJS.Timeout | undefined = undefined;
-      const settle = settleOnce(resolve, () => clearTimeout(timer));
-      let session: http2.ClientHttp2Session;
+      let session: http2.ClientHttp2Session | undefined;
+      const settle = settleOnce(resolve, () => {
+        clearTimeout(timer);
+        if (session !== undefined && --this.active === 0) session.unref();
+      });
       try {
         session = this.connect();
       } catch (error) {
         settle(networkRetry(this.config.url, error));
         return;
       }
+      if (this.active++ === 0) session.ref();
       const headers: http2.OutgoingHttpHeaders = {
         ...this.metadata,
         ':method': 'POST',
@@ -88,7 +97,7 @@ export class GrpcTransport implements Transport {
       timer = setTimeout(() => {
         stream.close(http2.constants.NGHTTP2_CANCEL);
         settle({ kind: 'retry', reason: `no gRPC response within ${timeoutMillis} ms` });
-      }, timeoutMillis);
+      }, timeoutMillis).unref();
 
       const chunks: Buffer[] = [];
       let size = 0;

@@ -6,6 +6,7 @@ import { gzip } from 'node:zlib';
 import type { OtlpConfig } from '../otlp-config.js';
 import type { Signal } from '../export-counters.js';
 import { decodePartialSuccess, decodeStatusMessage, JSON_REJECTED_KEYS, JSON_TRANSCODERS } from '@sightline/otlp';
+import { markInternalClient } from '../../context/internal-objects.js';
 import { isRetryableStatus, parseRetryAfter } from './retry.js';
 import { networkRetry, readTlsFiles, settleOnce, type SendResult, type Transport } from './transport.js';
 
@@ -35,6 +36,7 @@ export class HttpTransport implements Transport {
     this.agent = secure
       ? new https.Agent({ keepAlive: true, maxSockets, ...readTlsFiles(config, warn) })
       : new http.Agent({ keepAlive: true, maxSockets });
+    markInternalClient(this.agent);
     this.baseHeaders = {
       ...config.headers,
       'content-type': this.json ? 'application/json' : 'application/x-protobuf',

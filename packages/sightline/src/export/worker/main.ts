@@ -1,13 +1,13 @@
 // Entry of the export worker thread: takes encoded batches from the main thread and delivers them,
-// so compression, network I/O and retries never run on the application's event loop.
+// so compression, network I/O and retries never run on the application's event loop. With the
+// in-process export (the default) it is started only at process exit, to deliver what is left while
+// the main thread, which can no longer run asynchronous work, waits for it.
 import { writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { ExportCounters, type Signal } from '../export-counters.js';
+import { ExportCounters } from '../export-counters.js';
+import { Delivery } from './delivery.js';
 import { ExportQueue } from './export-queue.js';
-import { GrpcTransport } from './grpc-transport.js';
-import { HttpTransport } from './http-transport.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
-import type { SendResult, Transport } from './transport.js';
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
@@ -23,24 +23,10 @@ function warn(message: string): void {
   }
 }
 
-const transports = new Map<Signal, Transport>();
-for (const [signal, otlp] of Object.entries(init.signals) as Array<[Signal, NonNullable<WorkerInit['signals'][Signal]>]>) {
-  transports.set(
-    signal,
-    otlp.protocol === 'grpc'
-      ? new GrpcTransport(otlp, signal, init.userAgent, warn)
-      : new HttpTransport(otlp, signal, init.userAgent, init.queue.maxConcurrentRequests, warn),
-  );
-}
-
+const delivery = new Delivery(init.signals, init.queue.maxConcurrentRequests, init.userAgent, warn);
 const post = (message: FromWorker): void => port.postMessage(message);
-const send = (signal: Signal, body: Uint8Array): Promise<SendResult> => {
-  const transport = transports.get(signal);
-  if (transport === undefined) return Promise.resolve({ kind: 'fail', reason: `no exporter is configured for ${signal}` });
-  return transport.send(body, init.signals[signal]!.timeoutMillis);
-};
 const queue = new ExportQueue(
-  send,
+  delivery.send,
   init.queue,
   new ExportCounters(init.counters),
   (signal, reason) => post({ type: 'error', signal, reason }),
@@ -49,10 +35,10 @@ const queue = new ExportQueue(
 
 port.on('message', (message: ToWorker) => {
   if (message.type === 'batch') {
-    queue.add(message.signal, message.body, message.items);
+    queue.add(message.signal, message.body, message.items, message.counted === true);
   } else if (message.type === 'close') {
     queue.close();
-    for (const transport of transports.values()) transport.close();
+    delivery.close();
     port.close();
   } else if (message.type === 'flush') {
     void queue.flush(message.timeoutMillis, message.final === true).then((complete) => {

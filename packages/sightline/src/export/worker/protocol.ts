@@ -16,7 +16,8 @@ export interface WorkerInit {
 }
 
 export type ToWorker =
-  | { type: 'batch'; signal: Signal; body: Uint8Array; items: number }
+  /** `counted`: already counted as received and queued (handed over from the in-process export at exit). */
+  | { type: 'batch'; signal: Signal; body: Uint8Array; items: number; counted?: boolean }
   /** Resolved when every batch sent before it is exported or given up; `signal`, when present, is set to 1 (or 2 at the deadline) and notified. */
   | { type: 'flush'; id: number; timeoutMillis: number; signal?: Int32Array; final?: boolean }
   /** Stop sending; the main thread has counted what is left as abandoned. */

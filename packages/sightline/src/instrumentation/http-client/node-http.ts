@@ -2,6 +2,7 @@
 import dc from 'node:diagnostics_channel';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Attributes, Span } from '@opentelemetry/api';
+import { isInternalClient } from '../../context/internal-objects.js';
 import { log } from '../../diag/logger.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
 import { QueryRedactor } from '../redaction/url-query.js';
@@ -56,6 +57,7 @@ export class NodeHttpClientInstrumentation implements Instrumentation {
   private start(request: TracedClientRequest): void {
     if (request[STARTED]) return;
     request[STARTED] = true;
+    if (isInternalClient(request.agent)) return;
     try {
       const scheme = request.protocol === 'https:' || request.agent?.protocol === 'https:' ? 'https' : 'http';
       const { address, port } = parseHost(String(request.getHeader('host') ?? request.host ?? 'localhost'), scheme === 'https' ? 443 : 80);

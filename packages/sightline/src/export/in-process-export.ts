@@ -1,0 +1,129 @@
+// The default export: encoded batches are delivered from the app's own event loop, and a thread is
+// started only when the process exits. A worker thread per process costs ~20 MB of RSS whatever it
+// does (its isolate and Node's bootstrap, measured in bench/README.md), more than everything else
+// Sightline keeps; what it ran on its own thread is small and asynchronous here: gzip runs on libuv's
+// thread pool, sockets are non-blocking, and a batch of hundreds of spans costs one request's worth of
+// JavaScript. At `process.exit()` nothing asynchronous runs any more, so whatever is still undelivered
+// (those on the wire included, sent again: at least once) goes to an export worker started then,
+// which delivers it while this thread waits, bounded by the exit deadline.
+//
+// http/json is the exception the configuration makes (config.ts): its transcoding is synchronous
+// work in proportion to the batch, which stays off the event loop in the export worker.
+import { context, ROOT_CONTEXT } from '@opentelemetry/api';
+import { SUPPRESS_TRACING_KEY } from '../context/suppress-tracing.js';
+import { log } from '../diag/logger.js';
+import { ExportCounters, SIGNALS, type Signal } from './export-counters.js';
+import type { ExportChannel, ExportSignalStats } from './export-channel.js';
+import { EXPORT_WORKER_URL, exportUserAgent, startExportWorker, type ExportWorkerSettings } from './export-worker.js';
+import { Delivery } from './worker/delivery.js';
+import { ExportQueue, type Send } from './worker/export-queue.js';
+import type { ToWorker } from './worker/protocol.js';
+
+const EXPORT_CONTEXT = ROOT_CONTEXT.setValue(SUPPRESS_TRACING_KEY, true);
+
+export class InProcessExport implements ExportChannel {
+  private readonly counters = new ExportCounters();
+  private readonly delivery: Delivery;
+  private readonly queue: ExportQueue;
+  private abandoned: Record<Signal, number> | undefined;
+  private alive = true;
+
+  constructor(
+    private readonly settings: ExportWorkerSettings,
+    onError: (signal: Signal, reason: string) => void,
+    private readonly workerUrl: URL = EXPORT_WORKER_URL,
+  ) {
+    const warn = (message: string): void => log.warn(message);
+    this.delivery = new Delivery(settings.signals, settings.queue.maxConcurrentRequests, exportUserAgent(), warn);
+    // Each request starts outside the app's context (whichever span's end filled the batch), and
+    // under suppressTracing(), so no instrumentation records it.
+    const send: Send = (signal, body) => context.with(EXPORT_CONTEXT, this.delivery.send, undefined, signal, body);
+    this.queue = new ExportQueue(send, settings.queue, this.counters, onError, warn);
+  }
+
+  get running(): boolean {
+    return this.alive;
+  }
+
+  send(signal: Signal, body: Uint8Array, items: number): boolean {
+    if (!this.alive) return false;
+    this.queue.add(signal, body, items);
+    return true;
+  }
+
+  /** The queue's flush timer keeps the process alive while it waits, so beforeExit can wait for it. */
+  flush(timeoutMillis: number, final = false): Promise<boolean> {
+    if (!this.alive) return Promise.resolve(false);
+    return this.queue.flush(timeoutMillis, final);
+  }
+
+  /**
+   * At process exit: the undelivered batches go to an export worker started now, which counts into
+   * the same counters, and this thread waits for it. Starting the thread takes ~40 ms.
+   */
+  flushSync(timeoutMillis: number): boolean {
+    if (!this.alive) return false;
+    const batches = this.queue.release();
+    this.alive = false;
+    this.delivery.close();
+    if (batches.length === 0) return true;
+    const deadline = Date.now() + timeoutMillis;
+    let worker;
+    try {
+      worker = startExportWorker(this.settings, this.counters, this.workerUrl);
+    } catch (error) {
+      log.error(`could not start the export worker to deliver what is left at exit; it is counted as abandoned:`, error);
+      return false;
+    }
+    const signal = new Int32Array(new SharedArrayBuffer(4));
+    try {
+      // Copied, not transferred: nothing guarantees each body its own ArrayBuffer here.
+      for (const { signal: s, body, items } of batches)
+        worker.postMessage({ type: 'batch', signal: s, body, items, counted: true } satisfies ToWorker);
+      const remaining = Math.max(0, deadline - Date.now());
+      worker.postMessage({ type: 'flush', id: 1, timeoutMillis: remaining, signal, final: true } satisfies ToWorker);
+    } catch (error) {
+      log.error(`could not hand what is left at exit to the export worker; it is counted as abandoned:`, error);
+      return false;
+    }
+    // The worker runs on its own thread, so it starts and delivers while this one waits.
+    Atomics.wait(signal, 0, 0, Math.max(0, deadline - Date.now()) + 100);
+    return Atomics.load(signal, 0) === 1;
+  }
+
+  closeBooks(): void {
+    if (this.abandoned !== undefined) return;
+    this.counters.close();
+    const abandoned = { traces: 0, metrics: 0, logs: 0, profiles: 0 };
+    for (const signal of SIGNALS) abandoned[signal] = this.counters.read(signal).queued;
+    this.abandoned = abandoned;
+  }
+
+  async shutdown(timeoutMillis: number): Promise<boolean> {
+    if (!this.alive) {
+      this.closeBooks();
+      return false;
+    }
+    const complete = await this.queue.flush(timeoutMillis, true);
+    this.closeBooks();
+    this.alive = false;
+    this.queue.close();
+    this.delivery.close();
+    return complete;
+  }
+
+  stats(signal: Signal): ExportSignalStats {
+    const c = this.counters.read(signal);
+    return {
+      exported: c.exported,
+      rejected: c.rejected,
+      failed: c.failed,
+      droppedBacklog: c.droppedBacklog,
+      inExport: this.abandoned === undefined ? c.queued : 0,
+      abandoned: this.abandoned?.[signal] ?? 0,
+      queuedBytes: this.abandoned === undefined ? c.queuedBytes : 0,
+      requests: c.requests,
+      failedRequests: c.failedRequests,
+    };
+  }
+}

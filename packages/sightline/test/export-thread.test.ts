@@ -1,0 +1,169 @@
+// Which thread delivers OTLP (SIGHTLINE_EXPORT_THREAD): by default the app's own event loop, with a
+// thread started only at process exit. What that must not break: the exporter's own requests are
+// never traced (they would feed themselves), what is on the wire at process.exit() still arrives,
+// and the export worker, the other choice, still delivers everything.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { describe, it } from 'node:test';
+import { loadConfig } from '../src/config/config.js';
+import { exportThreadFor } from '../src/lifecycle/sightline.js';
+import { FIXTURES, hit, startApp } from './support/child-app.js';
+import { startMetricsReceiver } from './support/otlp-metrics-receiver.js';
+import { startHttpReceiver } from './support/otlp-receiver.js';
+
+const otlp = (protocol: 'http/protobuf' | 'http/json' | 'grpc') => ({ protocol }) as Parameters<typeof exportThreadFor>[1][number];
+
+describe('SIGHTLINE_EXPORT_THREAD', () => {
+  it('is the app’s event loop unless a signal uses http/json, and what the setting says otherwise', () => {
+    assert.equal(exportThreadFor('auto', [otlp('http/protobuf'), otlp('grpc')]), 'main');
+    assert.equal(exportThreadFor('auto', [otlp('http/protobuf'), otlp('http/json')]), 'worker');
+    assert.equal(exportThreadFor('main', [otlp('http/json')]), 'main');
+    assert.equal(exportThreadFor('worker', [otlp('http/protobuf')]), 'worker');
+    assert.equal(loadConfig({}, {}).exportThread, 'auto');
+    assert.equal(loadConfig({}, { SIGHTLINE_EXPORT_THREAD: 'Worker' }).exportThread, 'worker');
+    assert.equal(loadConfig({}, { SIGHTLINE_EXPORT_THREAD: 'thread' }).exportThread, 'auto');
+    assert.equal(loadConfig({ exportThread: 'main' }, { SIGHTLINE_EXPORT_THREAD: 'worker' }).exportThread, 'main');
+  });
+
+  it('never traces or measures the exporter’s own requests, and a natural exit ends at once', async () => {
+    const receiver = await startHttpReceiver();
+    try {
+      // The http instrumentation on: each export request would otherwise make a client span, exported
+      // by the next request, and the process would never run out of work.
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          'sightline/register',
+          '-e',
+          "import('@opentelemetry/api').then(({ trace }) => { for (let i = 0; i < 25; i++) trace.getTracer('t').startSpan('s' + i).end(); })",
+        ],
+        {
+          cwd: FIXTURES,
+          env: {
+            PATH: process.env.PATH ?? '',
+            OTEL_SERVICE_NAME: 'natural-end',
+            OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+            OTEL_BSP_SCHEDULE_DELAY: '60000',
+          },
+          stdio: 'ignore',
+        },
+      );
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      const [code, signal] = await once(child, 'exit');
+      clearTimeout(timer);
+      assert.equal(signal, null, 'the process ended by itself');
+      assert.equal(code, 0);
+      assert.equal(receiver.spans.length, 25);
+      assert.ok(receiver.requests.length <= 4, `${receiver.requests.length} trace requests for 25 spans`);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('gives an app’s HTTP server spans, and no client span for the exports between them', async () => {
+    const receiver = await startHttpReceiver();
+    const app = await startApp('app.mjs', {
+      OTEL_SERVICE_NAME: 'export-not-traced',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_NODE_DISABLED_INSTRUMENTATIONS: '',
+      OTEL_BSP_SCHEDULE_DELAY: '20',
+    });
+    try {
+      await hit(app.port, '/items/1', 50, 4);
+      app.child.kill('SIGTERM');
+      await app.exited;
+      const server = receiver.spans.filter((s) => s.kind === 2);
+      const client = receiver.spans.filter((s) => s.kind === 3);
+      assert.ok(server.length >= 50, `${server.length} server spans; stderr: ${app.stderr()}`);
+      assert.deepEqual(
+        client.map((s) => `${s.name} ${String(s.attributes['server.port'])}`),
+        [],
+        'no span for a request to the collector',
+      );
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('measures no HTTP client duration for the exporter’s requests, while it measures the app’s', async () => {
+    const receiver = await startMetricsReceiver();
+    const app = await startApp('metrics-app.mjs', {
+      OTEL_SERVICE_NAME: 'export-not-measured',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_NODE_DISABLED_INSTRUMENTATIONS: '',
+      OTEL_METRIC_EXPORT_INTERVAL: '100',
+      OTEL_BSP_SCHEDULE_DELAY: '20',
+    });
+    try {
+      // The app's own node:http call (and fetch, and a refused one): measured, to the app's own port.
+      assert.equal((await fetch(`http://127.0.0.1:${app.port}/outbound`)).status, 200);
+      const durations = () => receiver.metrics.filter((m) => m.name === 'http.client.request.duration').flatMap((m) => m.points);
+      // Several exports of traces and metrics have happened by the time the app's calls are seen.
+      await receiver.waitFor(
+        () => durations().some((p) => p.attributes['server.port'] === app.port) && receiver.metrics.length > 20,
+        20_000,
+      );
+      const ports = new Set(durations().map((p) => p.attributes['server.port']));
+      assert.ok(ports.has(app.port));
+      assert.ok(
+        !ports.has(Number(new URL(receiver.url).port)),
+        `a duration was measured for a request to the collector (ports: ${[...ports].join(', ')})`,
+      );
+    } finally {
+      app.child.kill('SIGKILL');
+      await receiver.close();
+    }
+  });
+
+  it('delivers at process.exit() what was on the wire, unanswered, from the thread started then', async () => {
+    let traceRequests = 0;
+    // The first traces request is held unanswered, as a slow collector does; later ones are answered.
+    const receiver = await startHttpReceiver((req) =>
+      (req.url ?? '').endsWith('/v1/traces') && ++traceRequests === 1 ? 'hang' : undefined,
+    );
+    const child = spawn(process.execPath, ['--import', 'sightline/register', FIXTURES + 'exit-in-flight.mjs'], {
+      cwd: FIXTURES,
+      env: {
+        PATH: process.env.PATH ?? '',
+        OTEL_SERVICE_NAME: 'in-flight',
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_BSP_SCHEDULE_DELAY: '60000',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    try {
+      const [code] = await once(child, 'exit');
+      assert.equal(code, 0);
+      assert.equal(traceRequests, 2, 'the held request, then the same batch again from the exit thread');
+      assert.equal(receiver.spans.length, 40, `stderr: ${stderr}`);
+      assert.doesNotMatch(stderr, /lost/);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('with the export worker, delivers all 2,000 spans when the app’s own SIGTERM handler calls process.exit(0)', async () => {
+    const receiver = await startHttpReceiver();
+    const app = await startApp('app.mjs', {
+      OTEL_SERVICE_NAME: 'exit-worker',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_BSP_SCHEDULE_DELAY: '60000',
+      SIGHTLINE_EXPORT_THREAD: 'worker',
+      APP_OWN_SIGTERM: '1',
+    });
+    try {
+      await hit(app.port, '/items/1', 2000, 32);
+      app.child.kill('SIGTERM');
+      const { code } = await app.exited;
+      assert.equal(code, 0);
+      assert.equal(receiver.spans.length, 2000, `stderr: ${app.stderr()}`);
+      assert.equal(new Set(receiver.spans.map((s) => s.spanId)).size, 2000, 'no span twice');
+    } finally {
+      await receiver.close();
+    }
+  });
+});
