@@ -12,14 +12,16 @@ import { FIXTURES, hit, startApp } from './support/child-app.js';
 import { startMetricsReceiver } from './support/otlp-metrics-receiver.js';
 import { startHttpReceiver } from './support/otlp-receiver.js';
 
-const otlp = (protocol: 'http/protobuf' | 'http/json' | 'grpc') => ({ protocol }) as Parameters<typeof exportThreadFor>[1][number];
-
 describe('SIGHTLINE_EXPORT_THREAD', () => {
-  it('is the app’s event loop unless a signal uses http/json, and what the setting says otherwise', () => {
-    assert.equal(exportThreadFor('auto', [otlp('http/protobuf'), otlp('grpc')]), 'main');
-    assert.equal(exportThreadFor('auto', [otlp('http/protobuf'), otlp('http/json')]), 'worker');
-    assert.equal(exportThreadFor('main', [otlp('http/json')]), 'main');
-    assert.equal(exportThreadFor('worker', [otlp('http/protobuf')]), 'worker');
+  it('is the app’s event loop for OTLP/HTTP protobuf to http: endpoints, the export worker otherwise, and what the setting says', () => {
+    const to = (protocol: 'http/protobuf' | 'http/json' | 'grpc', url = 'http://127.0.0.1:4318') =>
+      ({ protocol, url }) as Parameters<typeof exportThreadFor>[1][number];
+    assert.equal(exportThreadFor('auto', [to('http/protobuf'), to('http/protobuf', 'http://collector:4318/v1/metrics')]), 'main');
+    assert.equal(exportThreadFor('auto', [to('http/protobuf'), to('http/json')]), 'worker');
+    assert.equal(exportThreadFor('auto', [to('http/protobuf', 'https://collector:4318')]), 'worker');
+    assert.equal(exportThreadFor('auto', [to('grpc', 'http://127.0.0.1:4317')]), 'worker');
+    assert.equal(exportThreadFor('main', [to('http/json')]), 'main');
+    assert.equal(exportThreadFor('worker', [to('http/protobuf')]), 'worker');
     assert.equal(loadConfig({}, {}).exportThread, 'auto');
     assert.equal(loadConfig({}, { SIGHTLINE_EXPORT_THREAD: 'Worker' }).exportThread, 'worker');
     assert.equal(loadConfig({}, { SIGHTLINE_EXPORT_THREAD: 'thread' }).exportThread, 'auto');
@@ -140,6 +142,34 @@ describe('SIGHTLINE_EXPORT_THREAD', () => {
       assert.equal(code, 0);
       assert.equal(traceRequests, 2, 'the held request, then the same batch again from the exit thread');
       assert.equal(receiver.spans.length, 40, `stderr: ${stderr}`);
+      assert.doesNotMatch(stderr, /lost/);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('reads the answer to a request on the wire at process.exit() off its socket, and does not send it twice', async () => {
+    // Each request answered after 400 ms: the app exits 50 ms after its flush, while the answer is due.
+    const receiver = await startHttpReceiver(undefined, { delayMillis: 400 });
+    const child = spawn(process.execPath, ['--import', 'sightline/register', FIXTURES + 'exit-in-flight.mjs'], {
+      cwd: FIXTURES,
+      env: {
+        PATH: process.env.PATH ?? '',
+        OTEL_SERVICE_NAME: 'answered-at-exit',
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_BSP_SCHEDULE_DELAY: '60000',
+        OTEL_METRICS_EXPORTER: 'none',
+        EXIT_AFTER_MS: '50',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    try {
+      const [code] = await once(child, 'exit');
+      assert.equal(code, 0);
+      assert.equal(receiver.spans.length, 40, `stderr: ${stderr}`);
+      assert.equal(receiver.requests.length, 1, 'one request: its answer was read at exit, so it was not sent again');
       assert.doesNotMatch(stderr, /lost/);
     } finally {
       await receiver.close();

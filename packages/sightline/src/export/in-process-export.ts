@@ -1,14 +1,15 @@
-// The default export: encoded batches are delivered from the app's own event loop, and a thread is
-// started only when the process exits. A worker thread per process costs ~20 MB of RSS whatever it
-// does (its isolate and Node's bootstrap, measured in bench/README.md), more than everything else
-// Sightline keeps; what it ran on its own thread is small and asynchronous here: gzip runs on libuv's
-// thread pool, sockets are non-blocking, and a batch of hundreds of spans costs one request's worth of
-// JavaScript. At `process.exit()` nothing asynchronous runs any more, so whatever is still undelivered
-// (those on the wire included, sent again: at least once) goes to an export worker started then,
-// which delivers it while this thread waits, bounded by the exit deadline.
-//
-// http/json is the exception the configuration makes (config.ts): its transcoding is synchronous
-// work in proportion to the batch, which stays off the event loop in the export worker.
+// The export for OTLP/HTTP protobuf to an http: endpoint (SIGHTLINE_EXPORT_THREAD=auto picks it
+// then): encoded batches are delivered from the app's own event loop, and a thread is started only
+// when the process exits. A worker thread per process costs ~20 MB of RSS whatever it does (its
+// isolate and Node's bootstrap, measured in bench/README.md), more than everything else Sightline
+// keeps; what it ran on its own thread is small and asynchronous here: sockets are non-blocking, gzip
+// runs on libuv's thread pool, and a batch of hundreds of spans costs one request's worth of
+// JavaScript, written by a raw HTTP/1.1 client that leaves the app's own HTTP code alone
+// (http1-client.ts). At `process.exit()` nothing asynchronous runs any more: the answers to requests
+// already written are read off their sockets synchronously, and whatever is still undelivered goes to
+// an export worker started then, which delivers it while this thread waits, bounded by the exit
+// deadline. A request that was on the wire without a complete answer by then is sent again: at
+// least once.
 import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import { SUPPRESS_TRACING_KEY } from '../context/suppress-tracing.js';
 import { log } from '../diag/logger.js';
@@ -63,11 +64,16 @@ export class InProcessExport implements ExportChannel {
    */
   flushSync(timeoutMillis: number): boolean {
     if (!this.alive) return false;
+    const deadline = Date.now() + timeoutMillis;
+    // What is on the wire and all written may already be the collector's: its answer is read off
+    // the socket here, so it is not sent twice. Half the budget at most, so that a collector that
+    // never answers leaves the other half to the thread that sends what is left.
+    const readUntil = Date.now() + timeoutMillis / 2;
+    this.queue.settleOnWireSync((signal, body) => this.delivery.settleSync(signal, body, readUntil));
     const batches = this.queue.release();
     this.alive = false;
     this.delivery.close();
     if (batches.length === 0) return true;
-    const deadline = Date.now() + timeoutMillis;
     let worker;
     try {
       worker = startExportWorker(this.settings, this.counters, this.workerUrl);

@@ -28,10 +28,16 @@ import { MetricsPipeline } from './metrics-pipeline.js';
 
 export type SightlineStats = ExportStats & LogStats & TailSamplingStats & ProfilingStats;
 
-/** `auto`: the app's own event loop, unless a signal uses http/json, whose transcoding is synchronous work in proportion to the batch. */
+/**
+ * `auto`: the app's own event loop when every signal goes over OTLP/HTTP protobuf to an http:
+ * endpoint (a local collector, an agent beside the app, the viewer), which the raw HTTP/1.1 client
+ * serves and whose answers the exit path can read synchronously, so nothing is sent twice; else the
+ * export worker: http/json's transcoding is synchronous work in proportion to the batch, and TLS
+ * and gRPC requests on the wire at exit could only be sent again.
+ */
 export function exportThreadFor(setting: ExportThread, signals: OtlpConfig[]): 'main' | 'worker' {
   if (setting !== 'auto') return setting;
-  return signals.some((otlp) => otlp.protocol === 'http/json') ? 'worker' : 'main';
+  return signals.every((otlp) => otlp.protocol === 'http/protobuf' && otlp.url.startsWith('http:')) ? 'main' : 'worker';
 }
 
 const NO_PROFILING_STATS: ProfilingStats = { profilesExported: 0, profilesFailed: 0, profileSpansUnlabelled: 0 };

@@ -32,6 +32,11 @@ export class Delivery {
     return transport.send(body, this.signals[signal]!.timeoutMillis);
   };
 
+  /** At process exit: the outcome of `body`'s request on the wire, if its transport can read it synchronously by `deadline`. */
+  settleSync(signal: Signal, body: Uint8Array, deadline: number): SendResult | undefined {
+    return this.transports.get(signal)?.settleSync?.(body, deadline);
+  }
+
   close(): void {
     for (const transport of this.transports.values()) transport.close();
   }

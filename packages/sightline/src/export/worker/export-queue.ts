@@ -112,6 +112,27 @@ export class ExportQueue {
   }
 
   /**
+   * At process exit, before release(): the batches on the wire whose outcome `outcome` can tell
+   * synchronously are settled now (delivered ones counted, so they are not sent twice); the rest
+   * stay, to be released and sent again.
+   */
+  settleOnWireSync(outcome: (signal: Signal, body: Uint8Array) => SendResult | undefined): void {
+    for (const batch of [...this.batches]) {
+      if (!batch.sending) continue;
+      const result = outcome(batch.signal, batch.body);
+      if (result?.kind !== 'ok' && result?.kind !== 'fail') continue; // retryable: sent again
+      this.inFlight--;
+      batch.sending = false;
+      if (result.kind === 'ok') this.remove(batch, { exported: batch.items - result.rejected, rejected: result.rejected });
+      else {
+        this.counters.update(batch.signal, { failedRequests: 1 });
+        this.warn(`the collector refused ${batch.items} ${batch.signal} items at exit: ${result.reason}`);
+        this.remove(batch, { failed: batch.items });
+      }
+    }
+  }
+
+  /**
    * Stops sending and gives up every batch not yet delivered, those on the wire included (their
    * requests may or may not arrive), still counted as queued: for another queue to take over with
    * `add(..., counted = true)`.

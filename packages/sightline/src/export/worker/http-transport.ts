@@ -7,6 +7,7 @@ import type { OtlpConfig } from '../otlp-config.js';
 import type { Signal } from '../export-counters.js';
 import { decodePartialSuccess, decodeStatusMessage, JSON_REJECTED_KEYS, JSON_TRANSCODERS } from '@sightline/otlp';
 import { markInternalClient } from '../../context/internal-objects.js';
+import { Http1Client } from './http1-client.js';
 import { isRetryableStatus, parseRetryAfter } from './retry.js';
 import { networkRetry, readTlsFiles, settleOnce, type SendResult, type Transport } from './transport.js';
 
@@ -15,10 +16,16 @@ const MAX_RESPONSE_BYTES = 64 * 1024;
 
 export class HttpTransport implements Transport {
   private readonly url: URL;
-  private readonly agent: http.Agent;
+  /** https: endpoints: Node's client (TLS). */
+  private readonly agent: http.Agent | undefined;
+  /** http: endpoints: a raw HTTP/1.1 client, which leaves the app's HTTP server code alone (http1-client.ts). */
+  private readonly plain: Http1Client | undefined;
   private readonly json: boolean;
   private readonly baseHeaders: Record<string, string>;
   private readonly toJson: ((protobuf: Uint8Array) => unknown) | undefined;
+  private readonly path: string;
+  /** Batches on the wire over the raw client: their body as sent (compressed or transcoded). */
+  private readonly onWire = new Map<Uint8Array, Uint8Array>();
 
   constructor(
     private readonly config: OtlpConfig,
@@ -28,17 +35,18 @@ export class HttpTransport implements Transport {
     warn: (message: string) => void,
   ) {
     this.url = new URL(config.url);
+    this.path = `${this.url.pathname}${this.url.search}`;
     this.json = config.protocol === 'http/json';
     this.toJson = JSON_TRANSCODERS[signal];
     if (this.json && this.toJson === undefined) throw new Error(`OTLP http/json is not available for ${signal}`);
     const secure = this.url.protocol === 'https:';
     // One socket per request in flight, kept alive between batches.
-    this.agent = secure
-      ? new https.Agent({ keepAlive: true, maxSockets, ...readTlsFiles(config, warn) })
-      : new http.Agent({ keepAlive: true, maxSockets });
-    markInternalClient(this.agent);
+    if (secure) {
+      this.agent = new https.Agent({ keepAlive: true, maxSockets, ...readTlsFiles(config, warn) });
+      markInternalClient(this.agent);
+    } else this.plain = new Http1Client(this.url, MAX_RESPONSE_BYTES);
     this.baseHeaders = {
-      ...config.headers,
+      ...validHeaders(config.headers, warn),
       'content-type': this.json ? 'application/json' : 'application/x-protobuf',
       'user-agent': userAgent,
     };
@@ -49,6 +57,17 @@ export class HttpTransport implements Transport {
   async send(protobuf: Uint8Array, timeoutMillis: number): Promise<SendResult> {
     const body = this.json ? Buffer.from(JSON.stringify(this.toJson!(protobuf))) : protobuf;
     const payload = this.config.compression === 'gzip' ? await gzipAsync(body) : body;
+    if (this.plain !== undefined) {
+      this.onWire.set(protobuf, payload);
+      try {
+        const res = await this.plain.post(this.path, this.baseHeaders, payload, timeoutMillis);
+        return this.interpret(res.status, res.headers, res.body);
+      } catch (error) {
+        return networkRetry(this.url.host, error);
+      } finally {
+        this.onWire.delete(protobuf);
+      }
+    }
     return new Promise<SendResult>((resolve) => {
       const settle = settleOnce(resolve);
       const lib = this.url.protocol === 'https:' ? https : http;
@@ -70,22 +89,22 @@ export class HttpTransport implements Transport {
           if (size <= MAX_RESPONSE_BYTES) chunks.push(chunk);
         });
         res.on('error', (error) => settle({ kind: 'retry', reason: error.message }));
-        res.on('end', () => settle(this.interpret(res, Buffer.concat(chunks))));
+        res.on('end', () => settle(this.interpret(res.statusCode ?? 0, res.headers, Buffer.concat(chunks))));
       });
       req.end(payload);
     });
   }
 
-  private interpret(res: http.IncomingMessage, body: Buffer): SendResult {
-    const status = res.statusCode ?? 0;
+  private interpret(status: number, headers: Record<string, string | string[] | undefined>, body: Buffer): SendResult {
+    const contentType = headers['content-type'] as string | undefined;
     if (status >= 200 && status < 300) {
-      const partial = this.partialSuccess(body, res.headers['content-type']);
+      const partial = this.partialSuccess(body, contentType);
       return { kind: 'ok', rejected: partial?.rejected ?? 0, errorMessage: partial?.errorMessage || undefined };
     }
-    const reason = `HTTP ${status}${describeBody(body, res.headers['content-type'])}`;
+    const reason = `HTTP ${status}${describeBody(body, contentType)}`;
     if (status === 413) return { kind: 'too-large', reason };
     if (isRetryableStatus(status)) {
-      const retryAfter = res.headers['retry-after'];
+      const retryAfter = headers['retry-after'];
       return { kind: 'retry', reason, retryAfterMillis: parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) };
     }
     return { kind: 'fail', reason };
@@ -107,8 +126,19 @@ export class HttpTransport implements Transport {
     }
   }
 
+  /**
+   * At process exit: the outcome of the request for this batch, if it was all written and its answer
+   * arrives by `deadline`; undefined otherwise (sent again then, by the thread started at exit).
+   */
+  settleSync(protobuf: Uint8Array, deadline: number): SendResult | undefined {
+    const payload = this.onWire.get(protobuf);
+    const res = payload === undefined ? undefined : this.plain?.settleSync(payload, deadline);
+    return res === undefined ? undefined : this.interpret(res.status, res.headers, res.body);
+  }
+
   close(): void {
-    this.agent.destroy();
+    this.agent?.destroy();
+    this.plain?.close();
   }
 }
 
@@ -125,4 +155,16 @@ function describeBody(body: Buffer, contentType: string | undefined): string {
   }
   text ??= body.toString('utf8', 0, Math.min(body.length, 200));
   return text ? `: ${text}` : '';
+}
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** Headers from OTEL_EXPORTER_OTLP_HEADERS that HTTP can carry; one that cannot is said and left out. */
+function validHeaders(headers: Record<string, string>, warn: (message: string) => void): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (TOKEN.test(name) && !/[\r\n\0]/.test(value)) out[name] = value;
+    else warn(`the OTLP header ${JSON.stringify(name)} is not a valid HTTP header name and value; it is not sent`);
+  }
+  return out;
 }

@@ -22,6 +22,8 @@ export function networkRetry(where: string, error: unknown): SendResult {
 
 export interface Transport {
   send(body: Uint8Array, timeoutMillis: number): Promise<SendResult>;
+  /** At process exit, with no event loop: the outcome of `body`'s request on the wire, if it can be had by `deadline`. */
+  settleSync?(body: Uint8Array, deadline: number): SendResult | undefined;
   close(): void;
 }
 
