@@ -56,10 +56,9 @@ export interface Config {
   /** The export worker's queue, shared by every signal. */
   exportQueue: ExportQueueConfig;
   /**
-   * SIGHTLINE_EXPORT_THREAD: which thread delivers OTLP. `main`: the app's event loop, with a thread
-   * started only at process exit; `worker`: a worker thread for the life of the process (~20 MB of
-   * RSS); `auto` (the default): `worker` when a signal uses http/json, whose transcoding is synchronous
-   * work, else `main`.
+   * SIGHTLINE_EXPORT_THREAD: which thread delivers OTLP. `worker` (what `auto`, the default, is): a
+   * worker thread for the life of the process (~20 MB of RSS); `main`: the app's event loop, with a
+   * thread started only at process exit.
    */
   exportThread: ExportThread;
   exporter: ExporterName;

@@ -1,6 +1,5 @@
-// The export for OTLP/HTTP protobuf to an http: endpoint (SIGHTLINE_EXPORT_THREAD=auto picks it
-// then): encoded batches are delivered from the app's own event loop, and a thread is started only
-// when the process exits. A worker thread per process costs ~20 MB of RSS whatever it does (its
+// SIGHTLINE_EXPORT_THREAD=main: encoded batches are delivered from the app's own event loop, and a
+// thread is started only when the process exits. A worker thread per process costs ~20 MB of RSS whatever it does (its
 // isolate and Node's bootstrap, measured in bench/README.md), more than everything else Sightline
 // keeps; what it ran on its own thread is small and asynchronous here: sockets are non-blocking, gzip
 // runs on libuv's thread pool, and a batch of hundreds of spans costs one request's worth of
@@ -35,7 +34,7 @@ export class InProcessExport implements ExportChannel {
     private readonly workerUrl: URL = EXPORT_WORKER_URL,
   ) {
     const warn = (message: string): void => log.warn(message);
-    this.delivery = new Delivery(settings.signals, settings.queue.maxConcurrentRequests, exportUserAgent(), warn);
+    this.delivery = new Delivery(settings.signals, settings.queue.maxConcurrentRequests, exportUserAgent(), warn, true);
     // Each request starts outside the app's context (whichever span's end filled the batch), and
     // under suppressTracing(), so no instrumentation records it.
     const send: Send = (signal, body) => context.with(EXPORT_CONTEXT, this.delivery.send, undefined, signal, body);

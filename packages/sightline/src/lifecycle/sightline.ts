@@ -29,15 +29,13 @@ import { MetricsPipeline } from './metrics-pipeline.js';
 export type SightlineStats = ExportStats & LogStats & TailSamplingStats & ProfilingStats;
 
 /**
- * `auto`: the app's own event loop when every signal goes over OTLP/HTTP protobuf to an http:
- * endpoint (a local collector, an agent beside the app, the viewer), which the raw HTTP/1.1 client
- * serves and whose answers the exit path can read synchronously, so nothing is sent twice; else the
- * export worker: http/json's transcoding is synchronous work in proportion to the batch, and TLS
- * and gRPC requests on the wire at exit could only be sent again.
+ * `auto` is the export worker. Exporting on the app's event loop (`main`) saves the worker's ~20 MB
+ * of RSS per process when idle, but in `hello` under load it cost ~2.5 µs per request at 100%
+ * sampling (bench:cpu, side by side), and its young generation grew to 32 MB sooner, which gave the
+ * memory back within a minute (bench:memory): bench/README.md has the figures.
  */
-export function exportThreadFor(setting: ExportThread, signals: OtlpConfig[]): 'main' | 'worker' {
-  if (setting !== 'auto') return setting;
-  return signals.every((otlp) => otlp.protocol === 'http/protobuf' && otlp.url.startsWith('http:')) ? 'main' : 'worker';
+export function exportThreadFor(setting: ExportThread, _signals: OtlpConfig[]): 'main' | 'worker' {
+  return setting === 'main' ? 'main' : 'worker';
 }
 
 const NO_PROFILING_STATS: ProfilingStats = { profilesExported: 0, profilesFailed: 0, profileSpansUnlabelled: 0 };

@@ -16,9 +16,9 @@ const MAX_RESPONSE_BYTES = 64 * 1024;
 
 export class HttpTransport implements Transport {
   private readonly url: URL;
-  /** https: endpoints: Node's client (TLS). */
+  /** Node's client: https: endpoints, and every endpoint in the export worker. */
   private readonly agent: http.Agent | undefined;
-  /** http: endpoints: a raw HTTP/1.1 client, which leaves the app's HTTP server code alone (http1-client.ts). */
+  /** http: endpoints on the app's event loop: a raw HTTP/1.1 client, which leaves the app's HTTP server code alone (http1-client.ts). */
   private readonly plain: Http1Client | undefined;
   private readonly json: boolean;
   private readonly baseHeaders: Record<string, string>;
@@ -33,6 +33,12 @@ export class HttpTransport implements Transport {
     userAgent: string,
     maxSockets: number,
     warn: (message: string) => void,
+    /**
+     * On the app's event loop (the in-process export), http: endpoints get the raw HTTP/1.1 client:
+     * Node's would share the app's HTTP server code and turn its inline caches megamorphic, and the
+     * exit path reads the raw client's answers synchronously. The export worker keeps Node's.
+     */
+    rawClient = false,
   ) {
     this.url = new URL(config.url);
     this.path = `${this.url.pathname}${this.url.search}`;
@@ -41,10 +47,13 @@ export class HttpTransport implements Transport {
     if (this.json && this.toJson === undefined) throw new Error(`OTLP http/json is not available for ${signal}`);
     const secure = this.url.protocol === 'https:';
     // One socket per request in flight, kept alive between batches.
-    if (secure) {
-      this.agent = new https.Agent({ keepAlive: true, maxSockets, ...readTlsFiles(config, warn) });
+    if (!secure && rawClient) this.plain = new Http1Client(this.url, MAX_RESPONSE_BYTES);
+    else {
+      this.agent = secure
+        ? new https.Agent({ keepAlive: true, maxSockets, ...readTlsFiles(config, warn) })
+        : new http.Agent({ keepAlive: true, maxSockets });
       markInternalClient(this.agent);
-    } else this.plain = new Http1Client(this.url, MAX_RESPONSE_BYTES);
+    }
     this.baseHeaders = {
       ...validHeaders(config.headers, warn),
       'content-type': this.json ? 'application/json' : 'application/x-protobuf',
