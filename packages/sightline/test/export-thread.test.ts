@@ -4,6 +4,8 @@
 // the wire at process.exit() arrives once, and every span of a busy app reaches the collector.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../src/config/config.js';
@@ -120,62 +122,21 @@ describe('SIGHTLINE_EXPORT_THREAD', () => {
   });
 
   it('delivers at process.exit() what was on the wire, unanswered, from the thread started then', async () => {
-    let traceRequests = 0;
-    // The first traces request is held unanswered, as a slow collector does; later ones are answered.
-    const receiver = await startHttpReceiver((req) =>
-      (req.url ?? '').endsWith('/v1/traces') && ++traceRequests === 1 ? 'hang' : undefined,
-    );
-    const child = spawn(process.execPath, ['--import', 'sightline/register', FIXTURES + 'exit-in-flight.mjs'], {
-      cwd: FIXTURES,
-      env: {
-        PATH: process.env.PATH ?? '',
-        OTEL_SERVICE_NAME: 'in-flight',
-        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-        OTEL_BSP_SCHEDULE_DELAY: '60000',
-        SIGHTLINE_EXPORT_THREAD: 'main',
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    try {
-      const [code] = await once(child, 'exit');
-      assert.equal(code, 0);
-      assert.equal(traceRequests, 2, 'the held request, then the same batch again from the exit thread');
-      assert.equal(receiver.spans.length, 40, `stderr: ${stderr}`);
-      assert.doesNotMatch(stderr, /lost/);
-    } finally {
-      await receiver.close();
-    }
+    // The collector never answers the first request; the exit thread sends its batch again.
+    const run = await exitWithRequestOnTheWire(() => undefined);
+    assert.equal(run.code, 0);
+    assert.deepEqual(run.traceBodies, [run.traceBodies[0], run.traceBodies[0]], 'the held request, then the same batch again');
+    assert.equal(run.answered, 1);
+    assert.doesNotMatch(run.stderr, /lost/);
   });
 
   it('reads the answer to a request on the wire at process.exit() off its socket, and does not send it twice', async () => {
-    // Each request answered after 400 ms: the app exits 50 ms after its flush, while the answer is due.
-    const receiver = await startHttpReceiver(undefined, { delayMillis: 400 });
-    const child = spawn(process.execPath, ['--import', 'sightline/register', FIXTURES + 'exit-in-flight.mjs'], {
-      cwd: FIXTURES,
-      env: {
-        PATH: process.env.PATH ?? '',
-        OTEL_SERVICE_NAME: 'answered-at-exit',
-        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-        OTEL_BSP_SCHEDULE_DELAY: '60000',
-        OTEL_METRICS_EXPORTER: 'none',
-        EXIT_AFTER_MS: '50',
-        SIGHTLINE_EXPORT_THREAD: 'main',
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    try {
-      const [code] = await once(child, 'exit');
-      assert.equal(code, 0);
-      assert.equal(receiver.spans.length, 40, `stderr: ${stderr}`);
-      assert.equal(receiver.requests.length, 1, 'one request: its answer was read at exit, so it was not sent again');
-      assert.doesNotMatch(stderr, /lost/);
-    } finally {
-      await receiver.close();
-    }
+    // The answer is sent only once the app is in its exit handlers, where no event loop runs.
+    const run = await exitWithRequestOnTheWire((answer) => answer());
+    assert.equal(run.code, 0);
+    assert.equal(run.traceBodies.length, 1, 'one request: its answer was read at exit, so it was not sent again');
+    assert.equal(run.answered, 1);
+    assert.doesNotMatch(run.stderr, /lost/);
   });
 
   it('on the event loop, delivers all 2,000 spans, none twice, when the app’s own SIGTERM handler calls process.exit(0)', async () => {
@@ -199,3 +160,59 @@ describe('SIGHTLINE_EXPORT_THREAD', () => {
     }
   });
 });
+
+/**
+ * Runs exit-in-flight.mjs with SIGHTLINE_EXPORT_THREAD=main against a collector that holds the first
+ * traces request: once it has the whole request the app is told to exit, and once the app says it is
+ * in its exit handlers `atExit` may answer the held request. Later requests are answered at once.
+ */
+async function exitWithRequestOnTheWire(atExit: (answer: () => void) => void) {
+  const traceBodies: string[] = [];
+  let answered = 0;
+  let held: (() => void) | undefined;
+  let child: ReturnType<typeof spawn> | undefined;
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const ok = (): void => {
+        answered++;
+        res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+      };
+      if (!(req.url ?? '').endsWith('/v1/traces')) return void res.writeHead(200).end();
+      traceBodies.push(Buffer.concat(chunks).toString('base64'));
+      if (traceBodies.length > 1) return ok();
+      held = ok;
+      child!.kill('SIGUSR2');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    child = spawn(process.execPath, ['--import', 'sightline/register', FIXTURES + 'exit-in-flight.mjs'], {
+      cwd: FIXTURES,
+      env: {
+        PATH: process.env.PATH ?? '',
+        OTEL_SERVICE_NAME: 'in-flight',
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        OTEL_BSP_SCHEDULE_DELAY: '60000',
+        OTEL_METRICS_EXPORTER: 'none',
+        SIGHTLINE_EXPORT_THREAD: 'main',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (stderr.includes('exiting') && held !== undefined) {
+        const answer = held;
+        held = undefined;
+        atExit(answer);
+      }
+    });
+    const [code] = (await once(child, 'exit')) as [number | null];
+    return { code, traceBodies, answered, stderr };
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+}

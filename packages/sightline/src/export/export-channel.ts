@@ -1,6 +1,6 @@
 // What the main thread hands encoded batches to, whichever thread delivers them: the export worker
 // (export-worker.ts) or the app's own event loop with a thread only at exit (in-process-export.ts).
-import type { Signal } from './export-counters.js';
+import type { Signal, SignalCounts } from './export-counters.js';
 
 /** What became of one signal's items after they were handed over. */
 export interface ExportSignalStats {
@@ -30,4 +30,22 @@ export interface ExportChannel {
   closeBooks(): void;
   shutdown(timeoutMillis: number): Promise<boolean>;
   stats(signal: Signal): ExportSignalStats;
+}
+
+/**
+ * One signal's stats from the shared counters. `inExport`: what is still undelivered, as the caller
+ * knows it; `abandoned`: set once the books are closed, after which nothing is in export any more.
+ */
+export function signalStats(c: SignalCounts, inExport: number, abandoned: number | undefined): ExportSignalStats {
+  return {
+    exported: c.exported,
+    rejected: c.rejected,
+    failed: c.failed,
+    droppedBacklog: c.droppedBacklog,
+    inExport: abandoned === undefined ? inExport : 0,
+    abandoned: abandoned ?? 0,
+    queuedBytes: abandoned === undefined ? c.queuedBytes : 0,
+    requests: c.requests,
+    failedRequests: c.failedRequests,
+  };
 }

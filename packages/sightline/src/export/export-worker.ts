@@ -7,7 +7,7 @@ import type { OtlpConfig } from './otlp-config.js';
 import { log, type LogLevel } from '../diag/logger.js';
 import { SDK_VERSION } from '../version.js';
 import { ExportCounters, SIGNALS, type Signal } from './export-counters.js';
-import type { ExportChannel, ExportSignalStats } from './export-channel.js';
+import { signalStats, type ExportChannel, type ExportSignalStats } from './export-channel.js';
 import type { QueueSettings } from './worker/export-queue.js';
 import type { FromWorker, ToWorker, WorkerInit } from './worker/protocol.js';
 
@@ -148,17 +148,7 @@ export class ExportWorker implements ExportChannel {
 
   stats(signal: Signal): ExportSignalStats {
     const c = this.counters.read(signal);
-    return {
-      exported: c.exported,
-      rejected: c.rejected,
-      failed: c.failed,
-      droppedBacklog: c.droppedBacklog,
-      inExport: this.abandoned === undefined ? this.inExport(signal) : 0,
-      abandoned: this.abandoned?.[signal] ?? 0,
-      queuedBytes: this.abandoned === undefined ? c.queuedBytes : 0,
-      requests: c.requests,
-      failedRequests: c.failedRequests,
-    };
+    return signalStats(c, this.inExport(signal), this.abandoned?.[signal]);
   }
 
   /** In transit to the worker (handed over, not yet received), plus what the worker says it holds. */

@@ -13,7 +13,7 @@ import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import { SUPPRESS_TRACING_KEY } from '../context/suppress-tracing.js';
 import { log } from '../diag/logger.js';
 import { ExportCounters, SIGNALS, type Signal } from './export-counters.js';
-import type { ExportChannel, ExportSignalStats } from './export-channel.js';
+import { signalStats, type ExportChannel, type ExportSignalStats } from './export-channel.js';
 import { EXPORT_WORKER_URL, exportUserAgent, startExportWorker, type ExportWorkerSettings } from './export-worker.js';
 import { Delivery } from './worker/delivery.js';
 import { ExportQueue, type Send } from './worker/export-queue.js';
@@ -119,16 +119,6 @@ export class InProcessExport implements ExportChannel {
 
   stats(signal: Signal): ExportSignalStats {
     const c = this.counters.read(signal);
-    return {
-      exported: c.exported,
-      rejected: c.rejected,
-      failed: c.failed,
-      droppedBacklog: c.droppedBacklog,
-      inExport: this.abandoned === undefined ? c.queued : 0,
-      abandoned: this.abandoned?.[signal] ?? 0,
-      queuedBytes: this.abandoned === undefined ? c.queuedBytes : 0,
-      requests: c.requests,
-      failedRequests: c.failedRequests,
-    };
+    return signalStats(c, c.queued, this.abandoned?.[signal]);
   }
 }
