@@ -38,7 +38,7 @@ export class InProcessExport implements ExportChannel {
     // Each request starts outside the app's context (whichever span's end filled the batch), and
     // under suppressTracing(), so no instrumentation records it.
     const send: Send = (signal, body) => context.with(EXPORT_CONTEXT, this.delivery.send, undefined, signal, body);
-    this.queue = new ExportQueue(send, settings.queue, this.counters, onError, warn);
+    this.queue = new ExportQueue(send, settings.queue, this.counters, onError, warn, true);
   }
 
   get running(): boolean {

@@ -58,6 +58,11 @@ export class ExportQueue {
     /** A request failed: for the main thread's lastExportError and loss warning. */
     private readonly onError: (signal: Signal, reason: string) => void,
     private readonly warn: (message: string) => void,
+    /**
+     * On the app's event loop (the in-process export): a backoff must not keep an app that is done
+     * alive; a flush waiting for the batch keeps it alive until its deadline instead.
+     */
+    private readonly onAppThread = false,
   ) {}
 
   /** `counted`: the batch is already in the counters as received and queued (taken over from another queue). */
@@ -223,12 +228,11 @@ export class ExportQueue {
         this.probing = true;
         if (this.pauseTimer === undefined) {
           const delay = result.retryAfterMillis ?? backoffMillis(++this.consecutiveFailures);
-          // Unref'd: on the app's event loop (the in-process export) a backoff must not keep an app
-          // that is done alive; a flush waiting for the batch keeps it alive until its deadline.
           this.pauseTimer = setTimeout(() => {
             this.pauseTimer = undefined;
             this.pump();
-          }, delay).unref();
+          }, delay);
+          if (this.onAppThread) this.pauseTimer.unref();
         }
         break;
       case 'too-large': {
