@@ -5,7 +5,9 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
+import type { OtlpConfig } from '../src/export/otlp-config.js';
 import { Http1Client } from '../src/export/worker/http1-client.js';
+import { HttpTransport } from '../src/export/worker/http-transport.js';
 
 /** A TCP server that reads each request whole (by content-length) and answers with `answer(n)` for the n-th. */
 async function scripted(
@@ -184,6 +186,38 @@ describe('Http1Client', () => {
     } finally {
       client.close();
       await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
+describe('OTLP/HTTP headers', () => {
+  it('leaves out, with a warning each, a header HTTP cannot carry, and sends the others', async () => {
+    const server = await scripted(() => 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
+    const warnings: string[] = [];
+    const transport = new HttpTransport(
+      {
+        url: server.url.href,
+        protocol: 'http/protobuf',
+        compression: 'none',
+        timeoutMillis: 5000,
+        headers: { 'x-tenant': 'acme', 'bad name': 'x', 'x-split': 'a\r\nx-injected: yes' },
+      } as OtlpConfig,
+      'traces',
+      'test-agent',
+      1,
+      (message) => warnings.push(message),
+      true,
+    );
+    try {
+      assert.deepEqual(await transport.send(body, 5000), { kind: 'ok', rejected: 0, errorMessage: undefined });
+      assert.equal(warnings.length, 2, warnings.join('\n'));
+      assert.match(warnings[0]!, /"bad name" is not a valid HTTP header/);
+      assert.match(warnings[1]!, /"x-split" is not a valid HTTP header/);
+      assert.match(server.requests[0]!, /\r\nx-tenant: acme\r\n/);
+      assert.doesNotMatch(server.requests[0]!, /x-injected|bad name/);
+    } finally {
+      transport.close();
+      await server.close();
     }
   });
 });
