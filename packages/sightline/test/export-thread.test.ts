@@ -16,11 +16,9 @@ import { startHttpReceiver } from './support/otlp-receiver.js';
 
 describe('SIGHTLINE_EXPORT_THREAD', () => {
   it('is the export worker unless SIGHTLINE_EXPORT_THREAD=main (or init’s exportThread) asks for the app’s event loop', () => {
-    const to = (protocol: 'http/protobuf' | 'http/json' | 'grpc', url = 'http://127.0.0.1:4318') =>
-      ({ protocol, url }) as Parameters<typeof exportThreadFor>[1][number];
-    assert.equal(exportThreadFor('auto', [to('http/protobuf')]), 'worker');
-    assert.equal(exportThreadFor('main', [to('http/json')]), 'main');
-    assert.equal(exportThreadFor('worker', [to('http/protobuf')]), 'worker');
+    assert.equal(exportThreadFor('auto'), 'worker');
+    assert.equal(exportThreadFor('main'), 'main');
+    assert.equal(exportThreadFor('worker'), 'worker');
     assert.equal(loadConfig({}, {}).exportThread, 'auto');
     assert.equal(loadConfig({}, { SIGHTLINE_EXPORT_THREAD: 'Main' }).exportThread, 'main');
     assert.equal(loadConfig({}, { SIGHTLINE_EXPORT_THREAD: 'thread' }).exportThread, 'auto');

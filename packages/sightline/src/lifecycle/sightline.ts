@@ -2,7 +2,7 @@
 // them as the @opentelemetry/api globals so that any code using the API records into Sightline.
 import { context, diag, isSpanContextValid, metrics, propagation, trace, type Meter } from '@opentelemetry/api';
 import { logs, type Logger } from '@opentelemetry/api-logs';
-import type { Config, ExportThread, OtlpConfig } from '../config/config.js';
+import type { Config, ExportThread } from '../config/config.js';
 import type { Signal } from '../export/export-counters.js';
 import { AsyncLocalStorageContextManager } from '../context/async-local-storage-context-manager.js';
 import { log, toDiagLogLevel } from '../diag/logger.js';
@@ -34,7 +34,7 @@ export type SightlineStats = ExportStats & LogStats & TailSamplingStats & Profil
  * sampling (bench:cpu, side by side), and its young generation grew to 32 MB sooner, which gave the
  * memory back within a minute (bench:memory): bench/README.md has the figures.
  */
-export function exportThreadFor(setting: ExportThread, _signals: OtlpConfig[]): 'main' | 'worker' {
+export function exportThreadFor(setting: ExportThread): 'main' | 'worker' {
   return setting === 'main' ? 'main' : 'worker';
 }
 
@@ -87,9 +87,7 @@ export class Sightline {
               : this.recorder.exportError(reason);
       const settings = { signals, queue: config.exportQueue, logLevel: config.logLevel };
       this.worker =
-        exportThreadFor(config.exportThread, Object.values(signals)) === 'worker'
-          ? new ExportWorker(settings, onError)
-          : new InProcessExport(settings, onError);
+        exportThreadFor(config.exportThread) === 'worker' ? new ExportWorker(settings, onError) : new InProcessExport(settings, onError);
       if (tracesOverOtlp) this.recorder.attach(this.worker);
     }
     this.metrics =

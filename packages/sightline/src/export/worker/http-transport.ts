@@ -24,8 +24,6 @@ export class HttpTransport implements Transport {
   private readonly baseHeaders: Record<string, string>;
   private readonly toJson: ((protobuf: Uint8Array) => unknown) | undefined;
   private readonly path: string;
-  /** Batches on the wire over the raw client: their body as sent (compressed or transcoded). */
-  private readonly onWire = new Map<Uint8Array, Uint8Array>();
 
   constructor(
     private readonly config: OtlpConfig,
@@ -67,14 +65,12 @@ export class HttpTransport implements Transport {
     const body = this.json ? Buffer.from(JSON.stringify(this.toJson!(protobuf))) : protobuf;
     const payload = this.config.compression === 'gzip' ? await gzipAsync(body) : body;
     if (this.plain !== undefined) {
-      this.onWire.set(protobuf, payload);
       try {
-        const res = await this.plain.post(this.path, this.baseHeaders, payload, timeoutMillis);
+        // Named by the batch as queued (not as sent, compressed or transcoded), for settleSync.
+        const res = await this.plain.post(this.path, this.baseHeaders, payload, timeoutMillis, protobuf);
         return this.interpret(res.status, res.headers, res.body);
       } catch (error) {
         return networkRetry(this.url.host, error);
-      } finally {
-        this.onWire.delete(protobuf);
       }
     }
     return new Promise<SendResult>((resolve) => {
@@ -140,8 +136,7 @@ export class HttpTransport implements Transport {
    * arrives by `deadline`; undefined otherwise (sent again then, by the thread started at exit).
    */
   settleSync(protobuf: Uint8Array, deadline: number): SendResult | undefined {
-    const payload = this.onWire.get(protobuf);
-    const res = payload === undefined ? undefined : this.plain?.settleSync(payload, deadline);
+    const res = this.plain?.settleSync(protobuf, deadline);
     return res === undefined ? undefined : this.interpret(res.status, res.headers, res.body);
   }
 

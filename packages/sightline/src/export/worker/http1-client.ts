@@ -134,8 +134,8 @@ class ResponseReader {
 }
 
 interface Pending {
-  /** The request's body, by which the exit path finds it (settleSync). */
-  body: Uint8Array;
+  /** What the caller named the request by, for the exit path to find it (settleSync). */
+  key: object;
   reader: ResponseReader;
   resolve: (response: Http1Response) => void;
   reject: (error: Error) => void;
@@ -251,20 +251,29 @@ export class Http1Client {
     this.hostHeader = url.host;
   }
 
-  /** POSTs `body` to `path`; rejects on a network error or timeout (code ETIMEDOUT), resolves with any HTTP status. */
-  async post(path: string, headers: Record<string, string>, body: Uint8Array, timeoutMillis: number): Promise<Http1Response> {
+  /**
+   * POSTs `body` to `path`; rejects on a network error or timeout (code ETIMEDOUT), resolves with any
+   * HTTP status. `key` names the request for settleSync (the body itself unless said).
+   */
+  async post(
+    path: string,
+    headers: Record<string, string>,
+    body: Uint8Array,
+    timeoutMillis: number,
+    key: object = body,
+  ): Promise<Http1Response> {
     try {
-      return await this.attempt(path, headers, body, timeoutMillis);
+      return await this.attempt(path, headers, body, timeoutMillis, key);
     } catch (error) {
       // A kept-alive connection the collector closed while idle: the request never reached it.
-      if ((error as { reusedUntouched?: boolean }).reusedUntouched) return this.attempt(path, headers, body, timeoutMillis, true);
+      if ((error as { reusedUntouched?: boolean }).reusedUntouched) return this.attempt(path, headers, body, timeoutMillis, key, true);
       throw error;
     }
   }
 
-  /** At process exit: the response to the request on the wire with this body, read synchronously (Connection.readSync). */
-  settleSync(body: Uint8Array, deadline: number): Http1Response | undefined {
-    for (const c of this.all) if (c.pending?.body === body) return c.readSync(deadline);
+  /** At process exit: the response to the request on the wire named `key`, read synchronously (Connection.readSync). */
+  settleSync(key: object, deadline: number): Http1Response | undefined {
+    for (const c of this.all) if (c.pending?.key === key) return c.readSync(deadline);
     return undefined;
   }
 
@@ -280,6 +289,7 @@ export class Http1Client {
     headers: Record<string, string>,
     body: Uint8Array,
     timeoutMillis: number,
+    key: object,
     fresh = false,
   ): Promise<Http1Response> {
     if (this.closed) return Promise.reject(new Http1Error('the client is closed', 'ECLOSED'));
@@ -308,7 +318,7 @@ export class Http1Client {
         reject,
         timer,
         untouched: true,
-        body,
+        key,
       };
       c.socket.cork();
       c.socket.write(head, 'latin1');
