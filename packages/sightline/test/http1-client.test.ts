@@ -206,7 +206,6 @@ describe('OTLP/HTTP headers', () => {
       'test-agent',
       1,
       (message) => warnings.push(message),
-      true,
     );
     try {
       assert.deepEqual(await transport.send(body, 5000), { kind: 'ok', rejected: 0, errorMessage: undefined });

@@ -34,7 +34,7 @@ export class InProcessExport implements ExportChannel {
     private readonly workerUrl: URL = EXPORT_WORKER_URL,
   ) {
     const warn = (message: string): void => log.warn(message);
-    this.delivery = new Delivery(settings.signals, settings.queue.maxConcurrentRequests, exportUserAgent(), warn, true);
+    this.delivery = new Delivery(settings.signals, settings.queue.maxConcurrentRequests, exportUserAgent(), warn);
     // Each request starts outside the app's context (whichever span's end filled the batch), and
     // under suppressTracing(), so no instrumentation records it.
     const send: Send = (signal, body) => context.with(EXPORT_CONTEXT, this.delivery.send, undefined, signal, body);

@@ -15,15 +15,13 @@ export class Delivery {
     maxConcurrentRequests: number,
     userAgent: string,
     warn: (message: string) => void,
-    /** On the app's event loop: http: endpoints get the raw HTTP/1.1 client (http1-client.ts). */
-    onAppThread = false,
   ) {
     for (const [signal, otlp] of Object.entries(signals) as Array<[Signal, OtlpConfig]>) {
       this.transports.set(
         signal,
         otlp.protocol === 'grpc'
           ? new GrpcTransport(otlp, signal, userAgent, warn)
-          : new HttpTransport(otlp, signal, userAgent, maxConcurrentRequests, warn, onAppThread),
+          : new HttpTransport(otlp, signal, userAgent, maxConcurrentRequests, warn),
       );
     }
   }

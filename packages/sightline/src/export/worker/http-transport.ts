@@ -1,5 +1,5 @@
-// OTLP/HTTP (protobuf or JSON) for one signal over node:http / node:https with a keep-alive agent.
-import http from 'node:http';
+// OTLP/HTTP (protobuf or JSON) for one signal: http: endpoints over a raw HTTP/1.1 client (http1-client.ts),
+// https: endpoints over node:https with a keep-alive agent.
 import https from 'node:https';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
@@ -16,9 +16,9 @@ const MAX_RESPONSE_BYTES = 64 * 1024;
 
 export class HttpTransport implements Transport {
   private readonly url: URL;
-  /** Node's client: https: endpoints, and every endpoint in the export worker. */
-  private readonly agent: http.Agent | undefined;
-  /** http: endpoints on the app's event loop: a raw HTTP/1.1 client, which leaves the app's HTTP server code alone (http1-client.ts). */
+  /** Node's client, for https: endpoints. */
+  private readonly agent: https.Agent | undefined;
+  /** http: endpoints: a raw HTTP/1.1 client (http1-client.ts). */
   private readonly plain: Http1Client | undefined;
   private readonly json: boolean;
   private readonly baseHeaders: Record<string, string>;
@@ -31,12 +31,6 @@ export class HttpTransport implements Transport {
     userAgent: string,
     maxSockets: number,
     warn: (message: string) => void,
-    /**
-     * On the app's event loop (the in-process export), http: endpoints get the raw HTTP/1.1 client:
-     * Node's would share the app's HTTP server code and turn its inline caches megamorphic, and the
-     * exit path reads the raw client's answers synchronously. The export worker keeps Node's.
-     */
-    rawClient = false,
   ) {
     this.url = new URL(config.url);
     this.path = `${this.url.pathname}${this.url.search}`;
@@ -44,12 +38,14 @@ export class HttpTransport implements Transport {
     this.toJson = JSON_TRANSCODERS[signal];
     if (this.json && this.toJson === undefined) throw new Error(`OTLP http/json is not available for ${signal}`);
     const secure = this.url.protocol === 'https:';
-    // One socket per request in flight, kept alive between batches.
-    if (!secure && rawClient) this.plain = new Http1Client(this.url, MAX_RESPONSE_BYTES);
+    // One socket per request in flight, kept alive between batches. Plain HTTP goes over the raw
+    // client: on the app's event loop (the in-process export) Node's client would share the app's
+    // HTTP server code and turn its inline caches megamorphic, the exit path reads the raw client's
+    // answers synchronously, and in the export worker it costs about half of what Node's ClientRequest
+    // does per batch (bench/README.md).
+    if (!secure) this.plain = new Http1Client(this.url, MAX_RESPONSE_BYTES);
     else {
-      this.agent = secure
-        ? new https.Agent({ keepAlive: true, maxSockets, ...readTlsFiles(config, warn) })
-        : new http.Agent({ keepAlive: true, maxSockets });
+      this.agent = new https.Agent({ keepAlive: true, maxSockets, ...readTlsFiles(config, warn) });
       markInternalClient(this.agent);
     }
     this.baseHeaders = {
@@ -75,8 +71,7 @@ export class HttpTransport implements Transport {
     }
     return new Promise<SendResult>((resolve) => {
       const settle = settleOnce(resolve);
-      const lib = this.url.protocol === 'https:' ? https : http;
-      const req = lib.request(this.url, {
+      const req = https.request(this.url, {
         method: 'POST',
         agent: this.agent,
         headers: { ...this.baseHeaders, 'content-length': String(payload.length) },
