@@ -1,7 +1,7 @@
 // The tracer and span implement the @opentelemetry/api contract as user code and instrumentations expect.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags } from '@opentelemetry/api';
 import { NonRecordingSpan, RecordingSpan } from '../src/trace/span.js';
 import { unixMillis } from '../src/trace/time.js';
 import { inProcessProvider, registerGlobals } from './support/in-process.js';
@@ -54,6 +54,30 @@ describe('spans', () => {
       assert.ok(!span.context.traceId.startsWith('aaaa'), 'a new trace id');
     }
     assert.equal(ended[parents.length]!.parentSpanId, 'B'.repeat(16), 'upper-case hex is valid to the API');
+  });
+
+  it('reads a parent’s ids again when user code replaced the ids of a context the tracer made', () => {
+    // The tracer's own spans answer for their ids without reading them; ids replaced since must be read.
+    for (const sampler of ['always_on', 'always_off'] as const) {
+      const { provider, ended } = inProcessProvider({ sampler });
+      registerGlobals(provider);
+      const tracer = trace.getTracer('test');
+      const parent = tracer.startSpan('parent');
+      assert.ok(parent instanceof (sampler === 'always_on' ? RecordingSpan : NonRecordingSpan));
+      const made = parent.spanContext();
+      const madeTraceId = made.traceId;
+      const good = tracer.startSpan('child of the untouched parent', {}, trace.setSpan(ROOT_CONTEXT, parent));
+      assert.equal(good.spanContext().traceId, madeTraceId, `${sampler}: the parent's trace`);
+      (made as { traceId: string }).traceId = `${'a'.repeat(31)}z`;
+      const child = tracer.startSpan('child of the changed parent', {}, trace.setSpan(ROOT_CONTEXT, parent));
+      assert.notEqual(child.spanContext().traceId, made.traceId, `${sampler}: not the replaced trace id`);
+      assert.notEqual(child.spanContext().traceId, madeTraceId, `${sampler}: a trace of its own`);
+      assert.match(child.spanContext().traceId, /^[0-9a-f]{32}$/);
+      const carrier: Record<string, string> = {};
+      propagation.inject(trace.setSpan(ROOT_CONTEXT, parent), carrier);
+      assert.equal(carrier.traceparent, undefined, `${sampler}: the changed context is not injected`);
+      for (const span of ended) assert.ok(span.parentSpanId === undefined || span.parentSpanId === made.spanId);
+    }
   });
 
   it('supports every startActiveSpan overload and returns the callback’s value', () => {

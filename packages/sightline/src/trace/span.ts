@@ -78,6 +78,9 @@ export class RecordingSpan implements Span {
   spanIdAt = 0;
   parentIdLap = -1;
   parentIdAt = 0;
+  /** The ids the tracer made this span with (see idsAsMade). */
+  madeTraceId: string | undefined = undefined;
+  madeSpanId: string | undefined = undefined;
   /** Attributes setExportAttributes() left to build if the tail sampler keeps the span. */
   private deferredAttributes: (() => Attributes) | undefined = undefined;
 
@@ -268,7 +271,12 @@ export class RecordingSpan implements Span {
 
 /** A span that records nothing: what an unsampled start returns. It carries the context so it still propagates. */
 export class NonRecordingSpan implements Span {
-  constructor(private readonly context: SpanContext) {}
+  constructor(
+    private readonly context: SpanContext,
+    /** The ids the tracer made this span with (see idsAsMade); undefined for a span whose ids are not valid. */
+    readonly madeTraceId: string | undefined = undefined,
+    readonly madeSpanId: string | undefined = undefined,
+  ) {}
   spanContext(): SpanContext {
     return this.context;
   }
