@@ -125,6 +125,32 @@ describe('OTLP protobuf encoding', () => {
     assert.ok(last.traceIdLap === idPoolLap() && last.spanIdLap === idPoolLap(), 'the last ids were copied');
   });
 
+  it('encodes each span’s own attributes when spans of one scope vary their keys, values and order', () => {
+    // The writer caches keys and whole KeyValues across spans: a cached pair must never stand for another.
+    const { provider, ended } = inProcessProvider();
+    const tracer = provider.getTracer('places');
+    const lists: Array<Record<string, string | number>> = [
+      { 'http.request.method': 'GET', 'url.scheme': 'http', 'http.route': '/a' },
+      { 'http.request.method': 'GET', 'url.scheme': 'http', 'http.route': '/a' },
+      { 'http.request.method': 'POST', 'url.scheme': 'http', 'http.route': '/b' },
+      { 'url.scheme': 'GET', 'http.request.method': 'http', 'http.route': '/a' },
+      { 'http.request.method': 'GET', 'url.scheme': 'https', 'http.route': '/a' },
+      { 'http.request.method': 'GET', 'url.scheme': 7, 'http.route': '/a' },
+      { 'http.route': '/a', 'http.request.method': 'GET' },
+      { 'http.request.method': 'GET', 'url.scheme': 'http', 'http.route': '/a' },
+      Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, i % 2 === 0 ? `v${i}` : i])),
+      Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${39 - i}`, `w${i}`])),
+      Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, i % 2 === 0 ? `v${i}` : i])),
+    ];
+    for (let round = 0; round < 3; round++) for (const attributes of lists) tracer.startSpan('s', { attributes }).end();
+    const decoded = decodeProtobuf(new OtlpProtobufEncoder(resource).encode(ended));
+    assert.equal(decoded.length, lists.length * 3);
+    for (let i = 0; i < decoded.length; i++) {
+      assert.deepEqual(decoded[i]!.attributes, lists[i % lists.length], `span ${i}`);
+      assert.deepEqual(Object.keys(decoded[i]!.attributes), Object.keys(lists[i % lists.length]!), `span ${i}: order`);
+    }
+  });
+
   it('encodes a batch larger than its first buffer guess', () => {
     const { provider, ended } = inProcessProvider();
     const tracer = provider.getTracer('t');
