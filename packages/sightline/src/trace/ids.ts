@@ -92,8 +92,7 @@ export function hasValidIds(sc: { traceId: string; spanId: string }): boolean {
   if (spanId === checkedSpanId && traceId === checkedTraceId) return true;
   if (spanId === madeSpanId && traceId === madeTraceId) return true;
   if (!isHexId(traceId, 32) || !isHexId(spanId, 16)) return false;
-  checkedTraceId = traceId;
-  checkedSpanId = spanId;
+  trustIds(traceId, spanId);
   return true;
 }
 // Start with a valid pair (the W3C specification's example): whatever equals it is valid too.
