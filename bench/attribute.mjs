@@ -16,6 +16,8 @@
 // CPU 1 with `taskset -a -cp 1 <pid>`)
 // BENCH_MODES=100%,10%,tail (which Sightline contenders run; `profiling` adds 100% with the continuous
 // profiler on, whose own thread is then a row of its own; untraced always runs)
+// BENCH_VARIANTS='{"name": {"VARIABLE": "value"}}': more contenders of this build with an environment of
+// their own (on top of 100% sampling), as in bench:cpu
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -26,6 +28,7 @@ import { requirePrograms, requireTwoCpus } from './require-tools.mjs';
 import { datastoreEnv, scenarioFromEnv } from './scenario.mjs';
 import { spawnReady } from './spawn-ready.mjs';
 import { threadGroup } from './thread-groups.mjs';
+import { parseVariants } from './variants.mjs';
 
 const BENCH = fileURLToPath(new URL('.', import.meta.url));
 const env = process.env;
@@ -35,6 +38,7 @@ const WARMUP = Number(env.BENCH_WARMUP ?? 3);
 const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 64);
 const NODE_LINE = env.BENCH_NODES ?? '24';
 const MODES = (env.BENCH_MODES ?? '100%,10%,tail').split(',');
+const VARIANTS = parseVariants(env.BENCH_VARIANTS);
 const FREQUENCY = 1999;
 const SCENARIO = scenarioFromEnv(env, 'bench:attribute');
 const SCENARIO_NAME = SCENARIO.name;
@@ -209,6 +213,7 @@ async function main() {
     { mode: 'tail', name: 'Sightline 10%, tail sampling', args: register, env: { ...ratio, SIGHTLINE_TAIL_SAMPLING: 'on' } },
     { mode: 'profiling', name: 'Sightline 100%, profiling', args: register, env: { SIGHTLINE_PROFILING: 'on' } },
   ].filter((c) => c.mode === undefined || MODES.includes(c.mode));
+  for (const variant of VARIANTS) contenders.push({ name: `Sightline, ${variant.name}`, args: register, env: variant.env });
   const sink = start(1, nodeBin, ['sink.mjs']);
   const { otlp } = await sink.ready;
   // realistic's outbound fetch goes to this stub, beside the load generator.

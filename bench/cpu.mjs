@@ -40,6 +40,7 @@ import { THREAD_GROUPS as GROUPS } from './thread-groups.mjs';
 import { requirePrograms, requireTwoCpus } from './require-tools.mjs';
 import { datastoreEnv, scenarioFromEnv } from './scenario.mjs';
 import { spawnReady } from './spawn-ready.mjs';
+import { parseVariants } from './variants.mjs';
 
 const BENCH = fileURLToPath(new URL('.', import.meta.url));
 const env = process.env;
@@ -56,23 +57,6 @@ const against = process.argv.indexOf('--against');
 const AGAINST = against === -1 ? undefined : process.argv[against + 1];
 const WARMUP_SECONDS = Number(env.BENCH_WARMUP ?? 3);
 const VARIANTS = parseVariants(env.BENCH_VARIANTS);
-
-function parseVariants(text) {
-  if (text === undefined || text.trim() === '') return [];
-  let parsed;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new Error(`BENCH_VARIANTS is not JSON (${error.message}): ${text}`);
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
-    throw new Error('BENCH_VARIANTS must be an object of contender names to environments');
-  return Object.entries(parsed).map(([name, variables]) => {
-    if (variables === null || typeof variables !== 'object' || Object.values(variables).some((v) => typeof v !== 'string'))
-      throw new Error(`BENCH_VARIANTS: ${name}'s environment must be an object of strings`);
-    return { name, env: variables };
-  });
-}
 
 requirePrograms('bench:cpu', ['wrk', 'taskset']);
 requireTwoCpus('bench:cpu', 'the apps');

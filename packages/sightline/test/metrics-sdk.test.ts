@@ -6,7 +6,11 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { context, trace, TraceFlags, type Attributes } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT, trace, TraceFlags, type Attributes } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '../src/context/async-local-storage-context-manager.js';
+import { ClientDurationMetric, type ClientMeasurement } from '../src/instrumentation/http-client/client-span.js';
+import { UNTRACED } from '../src/instrumentation/inside-trace.js';
+import { dbOperationDuration, type OperationMeasurement } from '../src/instrumentation/toolkit/operation-duration.js';
 import { ExponentialHistogramAggregator, mapToIndex } from '../src/metrics/aggregation/exponential-histogram.js';
 import { SightlineMeterProvider, type MetricsSdkSettings } from '../src/metrics/meter-provider.js';
 import { formatExposition } from '../src/metrics/prometheus/exposition.js';
@@ -221,6 +225,40 @@ describe('metrics SDK', () => {
     const off = sdk({ exemplarFilter: 'always_off' });
     off.getMeter('m').createHistogram('latency').record(0.5, {}, sampled);
     assert.deepEqual(metric(await collect(off), 'latency')!.points[0]!.exemplars, []);
+  });
+
+  it('an operation an instrumentation timed outside a sampled span takes no exemplar from the context it ends in', async () => {
+    // A client library calls back in its connection's context, which can hold the span of whichever
+    // request opened the connection: that span must not become an unrelated query's exemplar.
+    assert.ok(context.setGlobalContextManager(new AsyncLocalStorageContextManager()));
+    try {
+      const provider = sdk();
+      const duration = dbOperationDuration(provider.getMeter('m'));
+      const client = new ClientDurationMetric(provider.getMeter('m'));
+      const unsampled = trace.wrapSpanContext({ traceId: 'c'.repeat(32), spanId: 'd'.repeat(16), traceFlags: TraceFlags.NONE });
+      const connectionOpener = trace.setSpanContext(ROOT_CONTEXT, {
+        traceId: 'a'.repeat(32),
+        spanId: 'b'.repeat(16),
+        traceFlags: TraceFlags.SAMPLED,
+      });
+      const info = { method: 'GET', scheme: 'http', host: 'stub', port: 80, target: '/' } as const;
+      const [query, fetched] = context.with(trace.setSpan(ROOT_CONTEXT, unsampled), () => [
+        duration.begin(UNTRACED, 'postgresql', 'SELECT', undefined, 'db', 5432),
+        client.begin(info, unsampled),
+      ]);
+      context.with(connectionOpener, () => {
+        duration.end(query as OperationMeasurement);
+        client.end(fetched as ClientMeasurement, 200);
+      });
+      const collected = await collect(provider);
+      for (const name of ['db.client.operation.duration', 'http.client.request.duration']) {
+        const points = metric(collected, name)!.points;
+        assert.equal(points.length, 1, name);
+        assert.deepEqual(points[0]!.exemplars, [], `${name}: no exemplar`);
+      }
+    } finally {
+      context.disable();
+    }
   });
 
   it('v8js.gc.duration records each garbage collection, by type', async () => {

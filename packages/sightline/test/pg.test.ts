@@ -17,7 +17,7 @@ describe('pg', () => {
     });
     try {
       await (await fetch(`http://127.0.0.1:${app.port}/orders`)).text();
-      const spans = await receiver.waitForSpans(6);
+      const spans = await receiver.waitForSpans(7);
       const server = spans.find((s) => s.kind === 2)!;
       const queries = spans.filter((s) => s.attributes['db.system.name'] === 'postgresql' && s.kind === 3);
       const connects = spans.filter((s) => s.name === 'pg-pool.connect');
@@ -45,6 +45,8 @@ describe('pg', () => {
       assert.equal(literal!.attributes['db.query.text'], 'SELECT ? AS email, ? AS n WHERE ? = ?');
       assert.ok(!JSON.stringify(literal!.attributes).includes('a@b.c'), 'the literal never leaves the process');
       assert.equal(callback!.attributes['db.query.text'], 'SELECT $1::text AS word');
+      const inCallback = spans.find((s) => s.name === 'in-callback');
+      assert.equal(inCallback?.parentSpanId, server.spanId, 'a query’s callback runs in the context the query was made in');
       assert.equal(failed!.name, 'SELECT no_such_table');
       assert.equal(failed!.attributes['db.collection.name'], 'no_such_table');
       assert.equal(failed!.attributes['db.operation.name'], 'SELECT');

@@ -44,9 +44,13 @@ export class AsyncLocalStorageContextManager implements ContextManager {
     thisArg?: ThisParameterType<F>,
     ...args: A
   ): ReturnType<F> {
-    const call = thisArg === undefined ? fn : fn.bind(thisArg);
     const onEnter = this.onEnter;
-    if (onEnter === undefined) return this.storage.run(context, call as (...a: A) => ReturnType<F>, ...args);
+    if (onEnter === undefined) {
+      // A `this` goes through Reflect.apply rather than a bound copy of `fn` made per call.
+      if (thisArg === undefined) return this.storage.run(context, fn as (...a: A) => ReturnType<F>, ...args);
+      return this.storage.run(context, Reflect.apply, fn, thisArg, args) as ReturnType<F>;
+    }
+    const call = thisArg === undefined ? fn : fn.bind(thisArg);
     const previous = this.storage.getStore();
     let changed = false;
     try {
@@ -94,7 +98,7 @@ export class AsyncLocalStorageContextManager implements ContextManager {
   private bindFunction(context: Context, target: Listener): Listener {
     const manager = this;
     const bound = function (this: unknown, ...args: unknown[]) {
-      return manager.with(context, () => target.apply(this, args));
+      return manager.with(context, Reflect.apply, undefined, target, this, args) as unknown;
     };
     Object.defineProperty(bound, 'length', { value: target.length, configurable: true });
     return bound;

@@ -12,12 +12,14 @@ import {
   type Histogram,
   type Meter,
   type Span,
+  type TextMapSetter,
   type Tracer,
 } from '@opentelemetry/api';
 import { isTraced } from '../inside-trace.js';
 import type { QueryRedactor } from '../redaction/url-query.js';
 import { HTTP_DURATION_BUCKETS, methodForName, normalizeMethod } from '../semconv.js';
 import { AttributeSets } from '../toolkit/attribute-sets.js';
+import { exemplarContext } from '../toolkit/operation-duration.js';
 
 export interface ClientRequestInfo {
   method: string;
@@ -69,10 +71,12 @@ function clientAttributes(method: string, info: ClientRequestInfo, redactor: Que
   return attributes;
 }
 
-/** Adds traceparent, tracestate and baggage for the span to an outgoing request. */
-export function injectHeaders(span: Span, set: (name: string, value: string) => void): void {
-  const ctx = trace.setSpan(context.active(), span);
-  propagation.inject(ctx, undefined, { set: (_carrier, key, value) => set(key, value) });
+/**
+ * Adds traceparent, tracestate and baggage for the span to an outgoing request, through a setter made
+ * once per client (not a closure and a setter object per request).
+ */
+export function injectHeaders<T>(span: Span, request: T, setter: TextMapSetter<T>): void {
+  propagation.inject(trace.setSpan(context.active(), span), request, setter);
 }
 
 export function endWithStatus(span: Span, status: number): void {
@@ -97,8 +101,8 @@ export function endWithError(span: Span, error: unknown): void {
 export interface ClientMeasurement {
   startedAt: number;
   info: ClientRequestInfo;
-  /** The span's context when it is sampled, for the measurement's exemplar. */
-  ctx: Context | undefined;
+  /** The span's context when it records, for the measurement's exemplar (see exemplarContext). */
+  ctx: Context;
 }
 
 /** The error.type of a failed request: the error's code (ECONNREFUSED) or name. */
@@ -130,7 +134,7 @@ export class ClientDurationMetric {
 
   begin(info: ClientRequestInfo, span: Span): ClientMeasurement | undefined {
     if (this.histogram === undefined) return undefined;
-    return { startedAt: performance.now(), info, ctx: span.isRecording() ? trace.setSpan(context.active(), span) : undefined };
+    return { startedAt: performance.now(), info, ctx: exemplarContext(span) };
   }
 
   /** `status` for a response; `failure` (an error.type) for a request that got none. */

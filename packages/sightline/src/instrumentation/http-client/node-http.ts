@@ -1,7 +1,7 @@
 // CLIENT spans for node:http and node:https requests, from Node's diagnostics channels.
 import dc from 'node:diagnostics_channel';
 import type { ClientRequest, IncomingMessage } from 'node:http';
-import type { Attributes, Span } from '@opentelemetry/api';
+import type { Attributes, Span, TextMapSetter } from '@opentelemetry/api';
 import { isInternalClient } from '../../context/internal-objects.js';
 import { log } from '../../diag/logger.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
@@ -25,6 +25,12 @@ type TracedClientRequest = ClientRequest & {
   [STARTED]?: boolean;
   [MEASUREMENT]?: ClientMeasurement;
   agent?: { protocol?: string; defaultPort?: number };
+};
+
+const HEADER_SETTER: TextMapSetter<ClientRequest> = {
+  set(request, name, value) {
+    request.setHeader(name, value);
+  },
 };
 
 /** The enabled instance, for the request 'close' listener (a plain function, shared by every request). */
@@ -77,10 +83,12 @@ export class NodeHttpClientInstrumentation implements Instrumentation {
       const info = { method: request.method, scheme, host, port, target: request.path } as const;
       const span = startClientSpan(this.ctx.tracer, info, this.redactor, extra);
       // Requests built from a raw header array have their headers fixed at once: those cannot carry context.
-      if (!(request as unknown as { _header?: unknown })._header) injectHeaders(span, (name, value) => request.setHeader(name, value));
+      if (!(request as unknown as { _header?: unknown })._header) injectHeaders(span, request, HEADER_SETTER);
+      // Both set on every request, in this order: a property Node's request gets only on some requests
+      // (a span only when sampled) gives its objects more hidden classes for Node's own code to handle.
       request[MEASUREMENT] = duration?.begin(info, span);
-      if (span.isRecording()) request[SPAN] = span;
-      if (span.isRecording() || request[MEASUREMENT] !== undefined) request.on('close', onRequestClose);
+      request[SPAN] = span.isRecording() ? span : undefined;
+      if (request[SPAN] !== undefined || request[MEASUREMENT] !== undefined) request.on('close', onRequestClose);
     } catch (error) {
       log.warnOnce('http-client-start', `could not start an HTTP client span: ${(error as Error).message}`);
     }

@@ -1,6 +1,6 @@
 // CLIENT spans for global fetch and undici, from undici's diagnostics channels.
 import dc from 'node:diagnostics_channel';
-import type { Attributes, Span } from '@opentelemetry/api';
+import type { Attributes, Span, TextMapSetter } from '@opentelemetry/api';
 import { log } from '../../diag/logger.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
 import { QueryRedactor } from '../redaction/url-query.js';
@@ -15,8 +15,23 @@ import {
   type ClientMeasurement,
 } from './client-span.js';
 
-const SPAN = Symbol('sightline.undiciSpan');
-const MEASUREMENT = Symbol('sightline.undiciMeasurement');
+const CALL = Symbol('sightline.undiciCall');
+
+/**
+ * What one request carries from its creation to its end, under one property of undici's request
+ * object, set on every request: properties added to undici's objects only on some requests (a span
+ * only when sampled, the status only with a response) gave them several hidden classes, and undici's
+ * own code reads those objects on every request.
+ */
+class UndiciCall {
+  /** The status of the response, once its headers arrived. */
+  statusCode = 0;
+  constructor(
+    /** The span, while it records and has not ended. */
+    public span: Span | undefined,
+    public measurement: ClientMeasurement | undefined,
+  ) {}
+}
 
 interface UndiciRequest {
   origin: string | URL;
@@ -25,15 +40,19 @@ interface UndiciRequest {
   /** An array of name/value pairs in current undici, a raw header string in old versions. */
   headers: string | string[];
   addHeader(name: string, value: string): unknown;
-  [SPAN]?: Span;
-  [MEASUREMENT]?: ClientMeasurement;
-  statusCode?: number;
+  [CALL]?: UndiciCall;
 }
 
 interface UndiciResponse {
   statusCode: number;
   headers: Buffer[];
 }
+
+const HEADER_SETTER: TextMapSetter<UndiciRequest> = {
+  set(request, name, value) {
+    request.addHeader(name, value);
+  },
+};
 
 const CHANNELS = ['undici:request:create', 'undici:request:headers', 'undici:request:trailers', 'undici:request:error'] as const;
 
@@ -71,9 +90,8 @@ export class UndiciInstrumentation implements Instrumentation {
       }
       const info = { method: request.method, scheme, host, port, target: request.path } as const;
       const span = startClientSpan(this.ctx.tracer, info, this.redactor, extra);
-      injectHeaders(span, (name, value) => request.addHeader(name, value));
-      if (span.isRecording()) request[SPAN] = span;
-      request[MEASUREMENT] = this.duration.begin(info, span);
+      injectHeaders(span, request, HEADER_SETTER);
+      request[CALL] = new UndiciCall(span.isRecording() ? span : undefined, this.duration.begin(info, span));
     } catch (error) {
       log.warnOnce('undici-create', `could not start a fetch client span: ${(error as Error).message}`);
     }
@@ -81,8 +99,10 @@ export class UndiciInstrumentation implements Instrumentation {
 
   private headers({ request, response }: { request: UndiciRequest; response: UndiciResponse }): void {
     // The span ends when the body is complete (trailers), but the status is known now.
-    request.statusCode = response.statusCode;
-    const span = request[SPAN];
+    const call = request[CALL];
+    if (call === undefined) return;
+    call.statusCode = response.statusCode;
+    const span = call.span;
     if (span === undefined) return;
     const captured = this.ctx.settings.http.captureHeaders.clientResponse;
     if (captured.length > 0) {
@@ -93,20 +113,24 @@ export class UndiciInstrumentation implements Instrumentation {
   }
 
   private done(request: UndiciRequest): void {
-    this.duration.end(request[MEASUREMENT], request.statusCode ?? 0);
-    request[MEASUREMENT] = undefined;
-    const span = request[SPAN];
+    const call = request[CALL];
+    if (call === undefined) return;
+    this.duration.end(call.measurement, call.statusCode);
+    call.measurement = undefined;
+    const span = call.span;
     if (span === undefined) return;
-    request[SPAN] = undefined;
-    endWithStatus(span, request.statusCode ?? 0);
+    call.span = undefined;
+    endWithStatus(span, call.statusCode);
   }
 
   private error({ request, error }: { request: UndiciRequest; error: unknown }): void {
-    this.duration.end(request[MEASUREMENT], undefined, errorType(error));
-    request[MEASUREMENT] = undefined;
-    const span = request[SPAN];
+    const call = request[CALL];
+    if (call === undefined) return;
+    this.duration.end(call.measurement, undefined, errorType(error));
+    call.measurement = undefined;
+    const span = call.span;
     if (span === undefined) return;
-    request[SPAN] = undefined;
+    call.span = undefined;
     endWithError(span, error);
   }
 }

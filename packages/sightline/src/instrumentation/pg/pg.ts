@@ -6,6 +6,7 @@ import { insideTrace, instrumentationOf, LEAVE_ALONE, TRACE, UNTRACED } from '..
 import type { Patcher } from '../toolkit/patcher.js';
 import { PatchingInstrumentation } from '../toolkit/patching-instrumentation.js';
 import { tryStart } from '../toolkit/safe-start.js';
+import { log } from '../../diag/logger.js';
 import { dbOperationDuration, type OperationDuration, type OperationMeasurement } from '../toolkit/operation-duration.js';
 import { summarize } from './sql.js';
 
@@ -16,6 +17,7 @@ interface PgClient {
   connectionParameters?: { host?: string; port?: number; database?: string };
 }
 type Query = (this: PgClient, config: unknown, values?: unknown, callback?: unknown) => unknown;
+type Callback = (this: unknown, error: unknown, result: unknown) => unknown;
 
 function queryText(config: unknown): string | undefined {
   if (typeof config === 'string') return config;
@@ -27,17 +29,27 @@ function queryText(config: unknown): string | undefined {
 }
 
 /**
+ * One query being traced or timed, ended by whichever outcome comes first. One object per query holds
+ * what its ending needs (a tuple, an ending closure and a context-bound wrapper per query before).
+ */
+class PgQueryCall {
+  constructor(
+    readonly span: Span,
+    readonly measurement: OperationMeasurement | undefined,
+    readonly duration: OperationDuration,
+  ) {}
+
+  end(error: unknown): void {
+    endQuerySpan(this.span, error, this.duration, this.measurement);
+  }
+}
+
+/**
  * The span and measurement of one query. Outside a trace (an unsampled request: the query is only
  * timed for db.client.operation.duration) no span is made, as for every client instrumentation (see
  * inside-trace.ts), and nothing the span alone would carry (its attributes, the redacted text) is built.
  */
-function startQuerySpan(
-  tracer: Tracer,
-  client: PgClient,
-  config: unknown,
-  duration: OperationDuration,
-  traced: boolean,
-): [Span, OperationMeasurement | undefined] {
+function startQuery(tracer: Tracer, client: PgClient, config: unknown, duration: OperationDuration, traced: boolean): PgQueryCall {
   const text = queryText(config);
   const params = client.connectionParameters ?? client;
   // Literals become `?` even in parameterised text: a value written into the SQL beside a
@@ -64,7 +76,7 @@ function startQuerySpan(
     span = tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, context.active());
   }
   const measurement = duration.begin(span, 'postgresql', operation || undefined, collection || undefined, host, port);
-  return [span, measurement];
+  return new PgQueryCall(span, measurement, duration);
 }
 
 /**
@@ -104,32 +116,39 @@ function patchClient(patcher: Patcher, pg: unknown, tracer: Tracer, duration: Op
       function query(this: PgClient, config: unknown, values?: unknown, callback?: unknown) {
         const instrumenting = instrumentationOf(duration.enabled);
         if (instrumenting === LEAVE_ALONE) return original.call(this, config, values, callback);
-        const traced = instrumenting === TRACE;
-        const started = tryStart('pg-start', 'trace a pg query', () => startQuerySpan(tracer, this, config, duration, traced));
-        if (started === undefined) return original.call(this, config, values, callback);
-        const [span, measurement] = started;
-        const end = (error: unknown): void => endQuerySpan(span, error, duration, measurement);
-        const ctx = context.active();
-        // A callback may come second or third, or as config.callback; wrap whichever it is.
+        let call: PgQueryCall;
+        try {
+          call = startQuery(tracer, this, config, duration, instrumenting === TRACE);
+        } catch (error) {
+          log.warnOnce('pg-start', `could not trace a pg query; it runs untraced: ${(error as Error)?.message ?? String(error)}`);
+          return original.call(this, config, values, callback);
+        }
+        // A callback may come second or third, or as config.callback; wrap whichever it is. pg calls it
+        // from its connection's socket, in the connection's context: it runs in the caller's again.
         const cb = typeof values === 'function' ? values : typeof callback === 'function' ? callback : undefined;
         if (cb !== undefined) {
-          const done = context.bind(ctx, function (this: unknown, error: unknown, ...rest: unknown[]) {
-            end(error);
-            return (cb as (...a: unknown[]) => unknown).call(this, error, ...rest);
-          });
+          const ctx = context.active();
+          const done = function (this: unknown, error: unknown, result: unknown) {
+            call.end(error);
+            // pg passes (error, result); anything else is handed on as it came.
+            return arguments.length === 2
+              ? context.with(ctx, cb as Callback, this, error, result)
+              : // eslint-disable-next-line prefer-rest-params
+                context.with(ctx, Reflect.apply, undefined, cb as Callback, this, arguments);
+          };
           return typeof values === 'function' ? original.call(this, config, done) : original.call(this, config, values, done);
         }
         let result: unknown;
         try {
           result = original.call(this, config, values, callback);
         } catch (error) {
-          end(error);
+          call.end(error);
           throw error;
         }
         if (result instanceof Promise) {
           result.then(
-            () => end(undefined),
-            (error: unknown) => end(error),
+            () => call.end(undefined),
+            (error: unknown) => call.end(error),
           );
         } else if (result !== null && typeof result === 'object' && typeof (result as { once?: unknown }).once === 'function') {
           // A submittable (pg-cursor, pg-query-stream) or an event-style Query: end on its outcome.
@@ -138,13 +157,13 @@ function patchClient(patcher: Patcher, pg: unknown, tracer: Tracer, duration: Op
           const finish = (error?: unknown): void => {
             if (!ended) {
               ended = true;
-              end(error);
+              call.end(error);
             }
           };
           emitter.once('end', () => finish());
           emitter.once('close', () => finish());
         } else {
-          end(undefined);
+          call.end(undefined);
         }
         return result;
       },

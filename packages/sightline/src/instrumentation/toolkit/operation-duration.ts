@@ -3,10 +3,21 @@
 // sampled or not, so the rates and latencies do not depend on the trace sampler; a sampled one is
 // also the measurement's exemplar.
 import { performance } from 'node:perf_hooks';
-import { context, trace, type Attributes, type Context, type Histogram, type Meter, type Span } from '@opentelemetry/api';
+import { ROOT_CONTEXT, trace, type Attributes, type Context, type Histogram, type Meter, type Span } from '@opentelemetry/api';
 import { AttributeSets } from './attribute-sets.js';
 
 type Value = string | number | undefined;
+
+/**
+ * What a measurement's exemplar is read from: its own span when that records, else a context with no
+ * span. Never undefined, which would have the histogram read the context active where the operation
+ * ends: a client library's callback runs in its connection's context, which may hold the span of an
+ * earlier, sampled request that opened the connection, and an unsampled query would then have named
+ * that unrelated trace as its exemplar.
+ */
+export function exemplarContext(span: Span | undefined): Context {
+  return span !== undefined && span.isRecording() ? trace.setSpan(ROOT_CONTEXT, span) : ROOT_CONTEXT;
+}
 
 export interface OperationMeasurement {
   owner: OperationDuration;
@@ -16,7 +27,7 @@ export interface OperationMeasurement {
   c: Value;
   d: Value;
   e: Value;
-  ctx: Context | undefined;
+  ctx: Context;
 }
 
 export class OperationDuration {
@@ -45,7 +56,7 @@ export class OperationDuration {
       c,
       d,
       e,
-      ctx: span?.isRecording() ? trace.setSpan(context.active(), span) : undefined,
+      ctx: exemplarContext(span),
     };
   }
 
