@@ -17,6 +17,8 @@
 // Needs Valgrind (Debian's valgrind). Settings (environment): BENCH_NODES=24 (current, 22, 24 or 26)
 // BENCH_REQUESTS=6000 (measured)  BENCH_WARM_REQUESTS=8000  BENCH_CONNECTIONS=8
 // BENCH_MODES=100%,10%,tail (which Sightline modes to run, `profiling` also; untraced always runs)
+// BENCH_VARIANTS='{"name": {"VARIABLE": "value"}}' (more contenders of this build with an environment of
+// their own, on top of 100% sampling, as in bench:cpu)
 // BENCH_DIFF=1 (also list every function by how much more it ran than untraced)
 // BENCH_KEEP=<dir> (copy each run's main-thread dump, V8's perf map and the app's stdout there)
 // BENCH_NODE_ARGS='--trace-gc-nvp' (more Node flags for every contender, such as a GC trace to keep)
@@ -33,6 +35,7 @@ import { buildPrevious, previousRef, removePrevious } from './previous-build.mjs
 import { nodeFor } from './node-binary.mjs';
 import { datastoreEnv, scenarioFromEnv } from './scenario.mjs';
 import { spawnReady } from './spawn-ready.mjs';
+import { parseVariants } from './variants.mjs';
 
 const BENCH = fileURLToPath(new URL('.', import.meta.url));
 const env = process.env;
@@ -247,6 +250,8 @@ async function main() {
   const contenders = [{ name: 'no tracing', args: [], env: {} }];
   for (const mode of modes)
     for (const build of builds) contenders.push({ name: `${build.label}, ${mode.name}`, args: build.args, env: mode.env });
+  for (const variant of parseVariants(env.BENCH_VARIANTS))
+    contenders.push({ name: `${builds[0].label}, ${variant.name}`, args: builds[0].args, env: variant.env });
 
   const sink = spawnReady(nodeBin, ['sink.mjs'], { PATH: env.PATH }, BENCH);
   const { otlp } = await sink.ready;

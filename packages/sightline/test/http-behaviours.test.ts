@@ -1,5 +1,6 @@
 // The HTTP instrumentation's edge cases, against a real node:http app in its own process.
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { spawn } from 'node:child_process';
@@ -83,6 +84,25 @@ describe('HTTP instrumentation behaviours', () => {
       const span = spans.find((x) => x.attributes['url.path'] === path)!;
       assert.equal(res.headers.get('server-timing'), `${own}, trace;desc=00-${span.traceId}-${span.spanId}-03`);
     }
+  });
+
+  it('adds its entry as a field line of its own to a head flushed before the body, and leaves the body whole', async () => {
+    const { rawHeaders, body } = await new Promise<{ rawHeaders: string[]; body: string }>((resolve, reject) => {
+      http
+        .get(`${base}/flushed-early`, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (text += chunk));
+          res.on('end', () => resolve({ rawHeaders: res.rawHeaders, body: text }));
+        })
+        .on('error', reject);
+    });
+    assert.equal(body, 'first second');
+    const timing: string[] = [];
+    for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.toLowerCase() === 'server-timing') timing.push(rawHeaders[i + 1]!);
+    const spans = await until(receiver, (s) => s.some((x) => x.attributes['url.path'] === '/flushed-early'), '/flushed-early');
+    const span = spans.find((x) => x.attributes['url.path'] === '/flushed-early')!;
+    assert.deepEqual(timing, ['db;dur=7', `trace;desc=00-${span.traceId}-${span.spanId}-03`]);
   });
 
   it('adds its entry to a copy of a headers object the app passes to every response, never to the app’s own', async () => {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { OtlpProtobufEncoder } from '../src/export/otlp-protobuf.js';
+import { OtlpProtobufEncoder, OtlpSpanArena } from '../src/export/otlp-protobuf.js';
 import { traceRequestToJson } from '@sightline/otlp';
 import { TraceState } from '../src/trace/trace-state.js';
 import { unixNanoString } from '../src/trace/time.js';
@@ -158,6 +158,30 @@ describe('OTLP protobuf encoding', () => {
     const decoded = decodeProtobuf(new OtlpProtobufEncoder(resource).encode(ended));
     assert.equal(decoded.length, 600);
     assert.equal(decoded[599]!.attributes.payload, 'y'.repeat(2000));
+  });
+});
+
+describe('OTLP span arena', () => {
+  it('keeps every span when the writer of the scope it encoded last was given back between batches', () => {
+    const { provider, ended } = inProcessProvider();
+    const arena = new OtlpSpanArena(resource);
+    // More scopes than the arena keeps buffers for: a batch without them gives their writers back.
+    // The oldest scope's writers go first, and scope-0 is also the one encoded last.
+    for (let i = 0; i < 40; i++) provider.getTracer(`scope-${i}`).startSpan(`first ${i}`).end();
+    provider.getTracer('scope-0').startSpan('last of the first batch').end();
+    for (const span of ended) arena.add(span);
+    assert.equal(decodeProtobuf(arena.take()).length, 41);
+    assert.equal(decodeProtobuf(arena.take()).length, 0, 'an empty batch, which gives the idle writers back');
+    ended.length = 0;
+    provider.getTracer('scope-0').startSpan('again').end();
+    provider.getTracer('scope-39').startSpan('and again').end();
+    for (const span of ended) arena.add(span);
+    assert.deepEqual(
+      decodeProtobuf(arena.take())
+        .map((s) => s.name)
+        .sort(),
+      ['again', 'and again'],
+    );
   });
 });
 

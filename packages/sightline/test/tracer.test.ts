@@ -2,7 +2,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags } from '@opentelemetry/api';
+import { loadConfig } from '../src/config/config.js';
+import { SamplingDecision } from '../src/trace/sampler.js';
 import { NonRecordingSpan, RecordingSpan } from '../src/trace/span.js';
+import { SightlineTracerProvider } from '../src/trace/tracer-provider.js';
 import { unixMillis } from '../src/trace/time.js';
 import { inProcessProvider, registerGlobals } from './support/in-process.js';
 
@@ -236,6 +239,30 @@ describe('spans', () => {
     assert.equal(s.events![0]!.droppedAttributesCount, 1);
     assert.equal(s.links!.length, 1);
     assert.equal(s.droppedLinksCount, 1);
+  });
+
+  it('validates and limits the attributes a span starts with as it does those set later, and lets a sampler’s override them', () => {
+    const { provider, ended } = inProcessProvider({ spanLimits: { attributeCountLimit: 3, attributeValueLengthLimit: 4 } });
+    const span = provider.getTracer('t').startSpan('s', {
+      attributes: { '': 'no key', obj: { nested: true } as never, a: 'abcdefgh', nothing: undefined, b: ['abcdefgh', 'x'], c: 1, d: 2 },
+    });
+    span.setAttribute('a', 'set again');
+    span.setAttribute('e', 'over the limit');
+    span.end();
+    const s = ended[0]!;
+    assert.deepEqual(s.attributeList, ['a', 'set ', 'b', ['abcd', 'x'], 'c', 1]);
+    assert.equal(s.droppedAttributesCount, 2, 'd at the start, e later');
+
+    const sampler = {
+      shouldSample: () => ({ decision: SamplingDecision.RECORD_AND_SAMPLED, attributes: { a: 'sampler', s: true } }),
+      toString: () => 'attributing sampler',
+    };
+    const withSampler = new SightlineTracerProvider(sampler, loadConfig({}, {}).spanLimits, { onEnd: (sp) => ended.push(sp) });
+    withSampler
+      .getTracer('t')
+      .startSpan('s', { attributes: { a: 'start', b: 1 } })
+      .end();
+    assert.deepEqual(ended[1]!.attributeList, ['a', 'sampler', 'b', 1, 's', true]);
   });
 
   it('keeps attributes in the order first set, and takes keys a plain object would confuse', () => {

@@ -39,6 +39,9 @@ const KEPT_SCOPE_BUFFERS = 32;
 export class OtlpSpanArena {
   private readonly envelope: OtlpEnvelope;
   private readonly writers = new Map<EnvelopeScope, ProtoWriter>();
+  /** The scope of the span added last and its writer: a service's spans mostly come from one scope in a row. */
+  private lastScope: EnvelopeScope | undefined = undefined;
+  private lastWriter: ProtoWriter | undefined = undefined;
   /** Spans added since the last take(). */
   count = 0;
 
@@ -48,11 +51,13 @@ export class OtlpSpanArena {
 
   /** Encodes one span; if that throws, nothing of it stays. */
   add(span: RecordingSpan): void {
-    let w = this.writers.get(span.scope);
+    let w = span.scope === this.lastScope ? this.lastWriter : this.writers.get(span.scope);
     if (w === undefined) {
       w = new ProtoWriter(8192);
       this.writers.set(span.scope, w);
     }
+    this.lastScope = span.scope;
+    this.lastWriter = w;
     const start = w.pos;
     try {
       writeSpan(w, span);
@@ -80,6 +85,9 @@ export class OtlpSpanArena {
     } finally {
       for (const w of this.writers.values()) w.rewind(0);
       this.count = 0;
+      // Its writer may have just been given back.
+      this.lastScope = undefined;
+      this.lastWriter = undefined;
     }
   }
 }

@@ -187,6 +187,31 @@ export class RecordingSpan implements Span {
     return this;
   }
 
+  /**
+   * The attributes a span starts with, onto its still empty list: an object's keys are distinct, so
+   * none needs looking for among the ones before it (with the ten of an HTTP server span, that search
+   * was most of setting them). Any other state goes through setAttributes.
+   */
+  setInitialAttributes(attributes: Attributes): void {
+    const list = this.attributeList;
+    if (list.length !== 0 || this.ended) {
+      this.setAttributes(attributes);
+      return;
+    }
+    const limits = this.limits;
+    const max = limits.attributeCountLimit * 2;
+    for (const key in attributes) {
+      const value = attributes[key];
+      if (key.length === 0 || !isAttributeValue(value)) {
+        invalidAttribute(key, value);
+      } else if (list.length >= max) {
+        this.droppedAttributesCount++;
+      } else {
+        list.push(key, truncate(value, limits.attributeValueLengthLimit));
+      }
+    }
+  }
+
   addEvent(name: string, attributesOrTime?: Attributes | TimeInput, time?: TimeInput): this {
     if (this.ended) return this;
     let attributes: Attributes | undefined;

@@ -113,7 +113,7 @@ export class SightlineTracer implements Tracer {
       span.parentIdLap = localParent.spanIdLap;
       span.parentIdAt = localParent.spanIdAt;
     }
-    if (options.attributes !== undefined) span.setAttributes(options.attributes);
+    if (options.attributes !== undefined) span.setInitialAttributes(options.attributes);
     if (result.attributes !== undefined) span.setAttributes(result.attributes);
     if (options.links !== undefined) span.addLinks(options.links);
     if (!sampled) this.sink.onStartUnsampled?.(span, parentSpan instanceof RecordingSpan ? parentSpan : undefined);
