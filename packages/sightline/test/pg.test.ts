@@ -63,4 +63,45 @@ describe('pg', () => {
       await receiver.close();
     }
   });
+
+  it('a query that waited for a pooled client runs in its own request’s context, not in the one that released the client', async (t) => {
+    if (!(await requireService(t, 'PostgreSQL', POSTGRES_URL))) return;
+    const receiver = await startHttpReceiver();
+    const app = await startApp('pg-app.mjs', {
+      OTEL_SERVICE_NAME: 'pg-app',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_NODE_DISABLED_INSTRUMENTATIONS: '',
+      OTEL_TRACES_SAMPLER: 'parentbased_always_on',
+      DATABASE_URL: POSTGRES_URL,
+    });
+    const base = `http://127.0.0.1:${app.port}`;
+    const traceparent = (traceId: string, flags: string) => ({ traceparent: `00-${traceId}-00f067aa0ba902b7-${flags}` });
+    const waiter = 'b'.repeat(32);
+    const releaser = 'c'.repeat(32);
+    try {
+      await (await fetch(`${base}/hold`, { headers: traceparent('a'.repeat(32), '01') })).text();
+      // An unsampled request whose query waits for the held client.
+      const waiting = fetch(`${base}/wait-for-client`, { headers: traceparent(waiter, '00') }).then((r) => r.text());
+      while ((await (await fetch(`${base}/waiting`)).text()) !== '1') await new Promise((r) => setImmediate(r));
+      // A sampled request releases the client; pg-pool hands it to the waiting query right there.
+      await (await fetch(`${base}/release`, { headers: traceparent(releaser, '01') })).text();
+      assert.equal(await waiting, 'done');
+      // Everything recorded is delivered at SIGTERM, before the process ends.
+      app.child.kill('SIGTERM');
+      await app.exited;
+      const inReleaser = receiver.spans.filter((s) => s.traceId === releaser).map((s) => s.name);
+      assert.deepEqual(inReleaser, ['GET'], 'the releasing request’s trace holds its own server span only');
+      const leaked = receiver.spans.filter(
+        (s) => s.traceId === waiter || s.name === 'after-waiting' || s.attributes['db.query.text'] === 'SELECT $1::text AS waited',
+      );
+      assert.deepEqual(
+        leaked.map((s) => s.name),
+        [],
+        'the unsampled request’s query and what followed it are recorded nowhere',
+      );
+    } finally {
+      app.child.kill('SIGKILL');
+      await receiver.close();
+    }
+  });
 });

@@ -182,6 +182,11 @@ type Connect = (this: PgPool, cb?: (error: unknown, client: unknown, release: un
  * Pool#connect inside a trace, when no idle client is ready, gets a `pg-pool.connect` span that lasts
  * until a client is handed out, so a request that waits for a connection shows the wait (Pool#query
  * connects the same way).
+ *
+ * A connect callback runs in its caller's context, traced or not. pg-pool calls it from wherever a
+ * client became free: for a caller that waited, inside the query callback of the request that released
+ * the client. Left there, an unsampled request's query was recorded in the trace of whichever sampled
+ * request released its client (and a sampled one's under the wrong parent).
  */
 function patchPool(patcher: Patcher, pg: unknown, tracer: Tracer): void {
   const Pool = (pg as { Pool?: { prototype: object } }).Pool;
@@ -192,27 +197,27 @@ function patchPool(patcher: Patcher, pg: unknown, tracer: Tracer): void {
       function connect(this: PgPool, cb) {
         // An idle client is handed out at once: a span would only be noise. Without one, the caller
         // waits for a new connection or for a busy client to come back, and that wait gets a span.
-        if ((this.idleCount ?? 0) > 0 || !insideTrace()) return original.call(this, cb);
-        const span = tryStart('pg-pool-connect', 'trace a pg pool connect', () => {
-          const attributes: Attributes = { 'db.system.name': 'postgresql' };
-          const o = this.options ?? {};
-          if (o.database) attributes['db.namespace'] = o.database;
-          if (o.host) attributes['server.address'] = o.host;
-          if (o.max !== undefined) attributes['db.client.connection.pool.max'] = o.max;
-          // Whether this caller had to wait: no idle client and the pool already at its maximum.
-          attributes['db.client.connection.pool.waited'] = (this.idleCount ?? 0) === 0 && (this.totalCount ?? 0) >= (o.max ?? 10);
-          return tracer.startSpan('pg-pool.connect', { kind: SpanKind.INTERNAL, attributes }, context.active());
-        });
-        if (span === undefined) return original.call(this, cb);
+        const span =
+          (this.idleCount ?? 0) > 0 || !insideTrace()
+            ? undefined
+            : tryStart('pg-pool-connect', 'trace a pg pool connect', () => {
+                const attributes: Attributes = { 'db.system.name': 'postgresql' };
+                const o = this.options ?? {};
+                if (o.database) attributes['db.namespace'] = o.database;
+                if (o.host) attributes['server.address'] = o.host;
+                if (o.max !== undefined) attributes['db.client.connection.pool.max'] = o.max;
+                // Whether this caller had to wait: no idle client and the pool already at its maximum.
+                attributes['db.client.connection.pool.waited'] = (this.idleCount ?? 0) === 0 && (this.totalCount ?? 0) >= (o.max ?? 10);
+                return tracer.startSpan('pg-pool.connect', { kind: SpanKind.INTERNAL, attributes }, context.active());
+              });
         if (typeof cb === 'function') {
-          return original.call(
-            this,
-            context.bind(context.active(), (error: unknown, client: unknown, release: unknown) => {
-              endQuerySpan(span, error);
-              cb(error, client, release);
-            }),
-          );
+          const ctx = context.active();
+          return original.call(this, (error: unknown, client: unknown, release: unknown) => {
+            if (span !== undefined) endQuerySpan(span, error);
+            context.with(ctx, cb, undefined, error, client, release);
+          });
         }
+        if (span === undefined) return original.call(this);
         const result = original.call(this) as Promise<unknown>;
         result.then(
           () => endQuerySpan(span, undefined),
