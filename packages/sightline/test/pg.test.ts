@@ -5,16 +5,22 @@ import { startApp } from './support/child-app.js';
 import { startHttpReceiver } from './support/otlp-receiver.js';
 import { POSTGRES_URL, requireService } from './support/services.js';
 
+/** The pg fixture app, exporting to a receiver of its own. */
+async function startPgApp() {
+  const receiver = await startHttpReceiver();
+  const app = await startApp('pg-app.mjs', {
+    OTEL_SERVICE_NAME: 'pg-app',
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+    OTEL_NODE_DISABLED_INSTRUMENTATIONS: '',
+    DATABASE_URL: POSTGRES_URL,
+  });
+  return { receiver, app };
+}
+
 describe('pg', () => {
   it('makes one CLIENT span per query under the request’s server span, with the database conventions', async (t) => {
     if (!(await requireService(t, 'PostgreSQL', POSTGRES_URL))) return;
-    const receiver = await startHttpReceiver();
-    const app = await startApp('pg-app.mjs', {
-      OTEL_SERVICE_NAME: 'pg-app',
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-      OTEL_NODE_DISABLED_INSTRUMENTATIONS: '',
-      DATABASE_URL: POSTGRES_URL,
-    });
+    const { receiver, app } = await startPgApp();
     try {
       await (await fetch(`http://127.0.0.1:${app.port}/orders`)).text();
       const spans = await receiver.waitForSpans(7);
@@ -66,14 +72,8 @@ describe('pg', () => {
 
   it('a query that waited for a pooled client runs in its own request’s context, not in the one that released the client', async (t) => {
     if (!(await requireService(t, 'PostgreSQL', POSTGRES_URL))) return;
-    const receiver = await startHttpReceiver();
-    const app = await startApp('pg-app.mjs', {
-      OTEL_SERVICE_NAME: 'pg-app',
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-      OTEL_NODE_DISABLED_INSTRUMENTATIONS: '',
-      OTEL_TRACES_SAMPLER: 'parentbased_always_on',
-      DATABASE_URL: POSTGRES_URL,
-    });
+    // The default sampler follows the caller's flag: each request's traceparent decides whether it is sampled.
+    const { receiver, app } = await startPgApp();
     const base = `http://127.0.0.1:${app.port}`;
     const traceparent = (traceId: string, flags: string) => ({ traceparent: `00-${traceId}-00f067aa0ba902b7-${flags}` });
     const waiter = 'b'.repeat(32);
