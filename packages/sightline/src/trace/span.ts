@@ -189,8 +189,8 @@ export class RecordingSpan implements Span {
 
   /**
    * The attributes a span starts with, onto its still empty list: an object's keys are distinct, so
-   * none needs looking for among the ones before it (with the ten of an HTTP server span, that search
-   * was most of setting them). Any other state goes through setAttributes.
+   * none needs looking for among the ones before it (a scan per key, growing with their number: a pg
+   * span starts with seven). A list that is not empty goes through setAttributes.
    */
   setInitialAttributes(attributes: Attributes): void {
     const list = this.attributeList;
