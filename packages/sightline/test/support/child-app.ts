@@ -6,13 +6,36 @@ import { fileURLToPath } from 'node:url';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 
-/** A loopback port free a moment ago, for an app that must be told its port before it starts (a cluster's workers share it). */
+/**
+ * A loopback port free a moment ago, for an app that must be told its port before it starts (a cluster's
+ * workers share it). Chosen below Linux's ephemeral range (32768 and up by default), which outgoing
+ * connections draw their source ports from: a port the kernel handed out for listening could be taken
+ * by a scrape or a database connection before the app bound it (CI once lost `sightline run`'s port so).
+ */
 export async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as net.AddressInfo).port;
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    if (await canListen(port)) return port;
+  }
+  return listenedPort(0);
+}
+
+function canListen(port: number): Promise<boolean> {
+  return listenedPort(port).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function listenedPort(port: number): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  const listened = (server.address() as net.AddressInfo).port;
   await new Promise((resolve) => server.close(resolve));
-  return port;
+  return listened;
 }
 
 export interface ChildApp {
