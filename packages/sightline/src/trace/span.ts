@@ -115,15 +115,16 @@ export class RecordingSpan implements Span {
       invalidAttribute(key, value);
       return;
     }
-    const list = this.attributeList;
     const at = this.keyIndex(key);
-    if (at !== -1) {
-      list[at + 1] = truncate(value, this.limits.attributeValueLengthLimit);
-    } else if (list.length >= this.limits.attributeCountLimit * 2) {
-      this.droppedAttributesCount++;
-    } else {
-      list.push(key, truncate(value, this.limits.attributeValueLengthLimit));
-    }
+    if (at !== -1) this.attributeList[at + 1] = truncate(value, this.limits.attributeValueLengthLimit);
+    else this.appendAttribute(key, value);
+  }
+
+  /** A key not yet set: appended, or counted as dropped past the count limit. */
+  private appendAttribute(key: string, value: AttributeValue): void {
+    const list = this.attributeList;
+    if (list.length >= this.limits.attributeCountLimit * 2) this.droppedAttributesCount++;
+    else list.push(key, truncate(value, this.limits.attributeValueLengthLimit));
   }
 
   /** One attribute's value, undefined when it is not set. */
@@ -193,22 +194,14 @@ export class RecordingSpan implements Span {
    * span starts with seven). A list that is not empty goes through setAttributes.
    */
   setInitialAttributes(attributes: Attributes): void {
-    const list = this.attributeList;
-    if (list.length !== 0 || this.ended) {
+    if (this.attributeList.length !== 0 || this.ended) {
       this.setAttributes(attributes);
       return;
     }
-    const limits = this.limits;
-    const max = limits.attributeCountLimit * 2;
     for (const key in attributes) {
       const value = attributes[key];
-      if (key.length === 0 || !isAttributeValue(value)) {
-        invalidAttribute(key, value);
-      } else if (list.length >= max) {
-        this.droppedAttributesCount++;
-      } else {
-        list.push(key, truncate(value, limits.attributeValueLengthLimit));
-      }
+      if (key.length === 0 || !isAttributeValue(value)) invalidAttribute(key, value);
+      else this.appendAttribute(key, value);
     }
   }
 

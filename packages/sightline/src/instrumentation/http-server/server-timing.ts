@@ -9,7 +9,7 @@
 // instructions per sampled response; this way ~3,600 (callgrind, hello). The entry is made of hex
 // digits and fixed text, which need no validation.
 import http, { type ServerResponse } from 'node:http';
-import { TraceFlags } from '@opentelemetry/api';
+import { TraceFlags, type SpanContext } from '@opentelemetry/api';
 import { log } from '../../diag/logger.js';
 import { formatTraceparent } from '../../propagation/trace-context.js';
 import type { Patcher } from '../toolkit/patcher.js';
@@ -22,17 +22,16 @@ type WithHead = ServerResponse & { _header?: unknown; _headerSent?: unknown };
 
 const HEAD_END = '\r\n\r\n';
 
-/** Whether the response's request has a sampled server span (an unsampled one has no trace to look up). */
-function isTraced(res: ServerResponse): boolean {
-  const span = requestStateOf(res.req)?.span;
-  return span !== undefined && (span.spanContext().traceFlags & TraceFlags.SAMPLED) !== 0;
+/** The context of the response's sampled server span; none for an unsampled one, which has no trace to look up. */
+function sampledContext(res: ServerResponse): SpanContext | undefined {
+  const ctx = requestStateOf(res.req)?.span?.spanContext();
+  return ctx !== undefined && (ctx.traceFlags & TraceFlags.SAMPLED) !== 0 ? ctx : undefined;
 }
 
-/** Adds the entry's line to the head writeHead() just built, if it is still unsent. */
-function addEntry(res: WithHead): void {
+/** Adds the entry's line for `ctx` to the head writeHead() just built, if it is still unsent. */
+function addEntry(res: WithHead, ctx: SpanContext): void {
   const head = res._header;
   if (typeof head !== 'string' || res._headerSent !== false || !head.endsWith(HEAD_END)) return;
-  const ctx = requestStateOf(res.req)!.span!.spanContext();
   res._header = `${head.slice(0, -2)}Server-Timing: trace;desc=${formatTraceparent(ctx)}${HEAD_END}`;
 }
 
@@ -64,14 +63,15 @@ export function enableServerTiming(patcher: Patcher): void {
       // `arguments`, not a rest parameter: V8 passes it through apply() without building an array.
       function writeHead(this: ServerResponse) {
         const write = original as (...a: unknown[]) => ServerResponse;
-        if (this.headersSent || !isTraced(this)) {
+        const ctx = this.headersSent ? undefined : sampledContext(this);
+        if (ctx === undefined) {
           // eslint-disable-next-line prefer-rest-params
           return write.apply(this, arguments as unknown as unknown[]);
         }
         // eslint-disable-next-line prefer-rest-params
         const result = write.apply(this, arguments as unknown as unknown[]);
         try {
-          addEntry(this);
+          addEntry(this, ctx);
         } catch {
           // Never stop a response over its Server-Timing entry.
         }

@@ -5,8 +5,7 @@ import type { InstrumentationContext } from '../instrumentation.js';
 import { insideTrace, instrumentationOf, LEAVE_ALONE, TRACE, UNTRACED } from '../inside-trace.js';
 import type { Patcher } from '../toolkit/patcher.js';
 import { PatchingInstrumentation } from '../toolkit/patching-instrumentation.js';
-import { tryStart } from '../toolkit/safe-start.js';
-import { log } from '../../diag/logger.js';
+import { tryStart, warnStartFailed } from '../toolkit/safe-start.js';
 import { dbOperationDuration, type OperationDuration, type OperationMeasurement } from '../toolkit/operation-duration.js';
 import { summarize } from './sql.js';
 
@@ -120,7 +119,7 @@ function patchClient(patcher: Patcher, pg: unknown, tracer: Tracer, duration: Op
         try {
           call = startQuery(tracer, this, config, duration, instrumenting === TRACE);
         } catch (error) {
-          log.warnOnce('pg-start', `could not trace a pg query; it runs untraced: ${(error as Error)?.message ?? String(error)}`);
+          warnStartFailed('pg-start', 'trace a pg query', error);
           return original.call(this, config, values, callback);
         }
         // A callback may come second or third, or as config.callback; wrap whichever it is. pg calls it

@@ -11,7 +11,12 @@ export function tryStart<T>(key: string, what: string, start: () => T): T | unde
   try {
     return start();
   } catch (error) {
-    log.warnOnce(key, `could not ${what}; it runs untraced: ${(error as Error)?.message ?? String(error)}`);
+    warnStartFailed(key, what, error);
     return undefined;
   }
+}
+
+/** The warning tryStart gives, for a hot path that catches the failure itself (no closure per call). */
+export function warnStartFailed(key: string, what: string, error: unknown): void {
+  log.warnOnce(key, `could not ${what}; it runs untraced: ${(error as Error)?.message ?? String(error)}`);
 }
