@@ -75,6 +75,72 @@ describe('string attribute cache', () => {
   });
 });
 
+describe('attribute lists remembered place by place', () => {
+  /** A list written the way a span's is (each key at its place), and the bytes a fresh writer writes for it. */
+  function writeList(w: ProtoWriter, list: [string, string][]): number[] {
+    const start = w.pos;
+    list.forEach(([key, value], slot) => assert.ok(w.cachedStringKeyValue(9, w.attributeKeyAt(slot, key), value, slot)));
+    return [...w.finish().subarray(start)];
+  }
+  function plainList(list: [string, string][]): number[] {
+    const w = new ProtoWriter(16);
+    for (const [key, value] of list) assert.ok(w.stringKeyValue(9, w.keyField(key), value));
+    return [...w.finish()];
+  }
+
+  it('writes what a one-pass encoding writes, whether a place holds the same pair, another value or another key', () => {
+    const w = new ProtoWriter(64);
+    const lists: [string, string][][] = [
+      [
+        ['slot.method', 'GET'],
+        ['slot.path', '/items/1'],
+        ['slot.scheme', 'http'],
+      ],
+      [
+        ['slot.method', 'GET'],
+        ['slot.path', '/items/2'],
+        ['slot.scheme', 'http'],
+      ],
+      // The same value as another string object (a header's, a slice of a URL).
+      [
+        ['slot.method', 'GE' + 'T'.repeat(1)],
+        ['slot.path', '/items/2'.slice(0)],
+        ['slot.scheme', 'https'],
+      ],
+      // Another key at a place: its entry and its remembered pair are replaced.
+      [
+        ['slot.route', 'GET'],
+        ['slot.method', 'http'],
+        ['slot.scheme', 'https'],
+      ],
+      [
+        ['slot.method', 'GET'],
+        ['slot.path', '/items/2'],
+        ['slot.scheme', 'http'],
+      ],
+      // Shorter and longer lists, and an empty value.
+      [['slot.method', '']],
+      [
+        ['slot.method', ''],
+        ['slot.path', ''],
+        ['slot.scheme', ''],
+        ['slot.extra', 'x'],
+      ],
+    ];
+    for (let round = 0; round < 3; round++) {
+      for (const list of lists) assert.deepEqual(writeList(w, list), plainList(list), JSON.stringify(list));
+    }
+  });
+
+  it('counts a remembered pair as a hit of its key, so a key whose values repeat stays cached', () => {
+    const w = new ProtoWriter(64);
+    const entry = w.attributeKeyAt(0, 'slot.counted');
+    for (let i = 0; i < 10; i++) assert.ok(w.cachedStringKeyValue(9, w.attributeKeyAt(0, 'slot.counted'), 'same', 0));
+    assert.equal(entry.misses, 1);
+    assert.equal(entry.hits, 9);
+  });
+});
+
 describe('responses', () => {
   it('writes a cached string attribute with the tag of the field it goes in, whichever field cached it', () => {
     // The same pair as a span attribute (field 9 of Span), then as a metric point's (field 7 of NumberDataPoint).
