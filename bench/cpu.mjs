@@ -21,7 +21,7 @@
 //
 // Needs `wrk` and `taskset`: the apps run on CPU 0, wrk and the sink on CPU 1.
 // Settings (environment): BENCH_NODES=24 (one line: current, 22, 24 or 26)  BENCH_COPIES=2 (processes
-// per contender)  BENCH_ROUNDS=8  BENCH_SECONDS=2 (per process and round)  BENCH_WARMUP=3 (s per process)
+// per contender)  BENCH_ROUNDS=8  BENCH_SECONDS=2 (per process and round)  BENCH_WARMUP=10 (s per process; see run.mjs on why)
 // BENCH_CONNECTIONS=64
 // BENCH_MODES=100%,10%,tail,profiling (which Sightline contenders run; untraced always runs)
 // BENCH_SCENARIO=hello (or realistic: Postgres at DATABASE_URL, Redis at REDIS_URL)
@@ -55,7 +55,7 @@ const SCENARIO_NAME = SCENARIO.name;
 const DATASTORES = datastoreEnv(env);
 const against = process.argv.indexOf('--against');
 const AGAINST = against === -1 ? undefined : process.argv[against + 1];
-const WARMUP_SECONDS = Number(env.BENCH_WARMUP ?? 3);
+const WARMUP_SECONDS = Number(env.BENCH_WARMUP ?? 10);
 const VARIANTS = parseVariants(env.BENCH_VARIANTS);
 
 requirePrograms('bench:cpu', ['wrk', 'taskset']);

@@ -6,7 +6,7 @@
 // HEAD~1) side by side, 100% and 10% sampling, 3 short rounds, no fixed-rate phase: under 3 minutes.
 //
 // Settings (environment): BENCH_CONTENDERS=<text>[,<text>…] (or | between texts)  BENCH_SCENARIOS=hello,realistic,hello-log  BENCH_NODES=current,24 (or 22, 26…)  BENCH_ROUNDS=3
-// BENCH_DURATION=8 (s)  BENCH_WARMUP=3 (s)  BENCH_CONNECTIONS=64
+// BENCH_DURATION=8 (s)  BENCH_WARMUP=10 (s)  BENCH_CONNECTIONS=64
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -25,7 +25,14 @@ const against = process.argv.indexOf('--against');
 const AGAINST = against === -1 ? undefined : process.argv[against + 1];
 const ROUNDS = Number(env.BENCH_ROUNDS ?? 3);
 const DURATION = Number(env.BENCH_DURATION ?? (QUICK ? 5 : 8));
-const WARMUP = Number(env.BENCH_WARMUP ?? (QUICK ? 2 : 3));
+// Ten seconds of load before measuring: a traced app's JIT is still busy after three. V8's
+// --trace-opt, hello at 100%: ~100 functions optimized 3-8 s into load (the app's stream code
+// again, now that the export connection's socket is a second shape), ~20 per 5 s after 8 s, about
+// what untraced compiles after 3 s; realistic at 100% still ~150 between 17 and 22 s. Those compile
+// jobs run on the app's core (V8's helper threads) and the code waiting for them runs slower, once
+// per process: a measurement in the first seconds charges that to every request. Quick mode keeps
+// 2 s: it compares two traced builds, which warm up alike.
+const WARMUP = Number(env.BENCH_WARMUP ?? (QUICK ? 2 : 10));
 const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 64);
 const SCENARIOS = QUICK ? ['hello'] : (env.BENCH_SCENARIOS ?? 'hello,realistic,hello-log').split(',');
 const NODES = QUICK ? ['24'] : (env.BENCH_NODES ?? 'current,24').split(',');
