@@ -48,12 +48,6 @@ export class AttributeKey {
   }
 }
 
-/** Places of an attribute list remembered per writer (see ProtoWriter.slotEntries); later ones are looked up. */
-const SLOTS = 32;
-/** Fills the places not yet written: no key is this entry, no value this (empty) pair. */
-const NO_ENTRY = new AttributeKey('', new Uint8Array(0), false);
-const NO_PAIR = new Uint8Array(0);
-
 /** Keys seen, bounded: past the limit a key is encoded each time. */
 const attributeKeys = new Map<string, AttributeKey>();
 /** Cached pairs over every key, bounded. */
@@ -83,19 +77,6 @@ export class ProtoWriter {
   private sourceView: DataView | undefined = undefined;
   private readonly starts: number[] = [];
   private readonly reserved: number[] = [];
-  /**
-   * What the last attribute list written through this writer held at each of its first SLOTS places:
-   * the key's entry, and the string value with its whole cached KeyValue. One writer encodes one
-   * instrumentation scope's spans (OtlpSpanArena), whose lists repeat place by place (method, path,
-   * scheme… in the same order, mostly with the same values), so a comparison of the key (an interned
-   * constant: one pointer compare) and of the value replaces a Map lookup of each, which for a value
-   * string made by this request (a header's, a slice of the URL) first hashes it. callgrind, hello at
-   * 100%: Map lookups (FindOrderedHashMapEntry) went from ~830 instructions per request to under 100,
-   * ~1,300 fewer in all (garbage collection left out), as V8 now inlines a little less around them.
-   */
-  private readonly slotEntries: AttributeKey[] = new Array<AttributeKey>(SLOTS).fill(NO_ENTRY);
-  private readonly slotValues: string[] = new Array<string>(SLOTS).fill('');
-  private readonly slotPairs: Uint8Array[] = new Array<Uint8Array>(SLOTS).fill(NO_PAIR);
 
   constructor(initialSize = 64 * 1024) {
     // Slow (unpooled) allocation: the finished buffer is transferred to the export worker whole.
@@ -234,20 +215,6 @@ export class ProtoWriter {
     this.pos = p;
   }
 
-  /**
-   * attributeKey() for the key at place `slot` of an attribute list: the entry remembered there when it
-   * is this key's, else looked up and remembered.
-   */
-  attributeKeyAt(slot: number, key: string): AttributeKey {
-    if (slot >= SLOTS) return this.attributeKey(key);
-    const remembered = this.slotEntries[slot]!;
-    if (remembered.key === key) return remembered;
-    const entry = this.attributeKey(key);
-    this.slotEntries[slot] = entry;
-    this.slotPairs[slot] = NO_PAIR;
-    return entry;
-  }
-
   /** The `key` field of a KeyValue, from the cache when the key was seen before. */
   keyField(key: string): Uint8Array {
     return this.attributeKey(key).field;
@@ -293,52 +260,31 @@ export class ProtoWriter {
    * same pair goes into span, event, resource and metric-point attributes, each a different field.
    * Returns false, having written nothing, when the value does not fit stringKeyValue's shape.
    */
-  cachedStringKeyValue(field: number, key: string | AttributeKey, value: string, slot = SLOTS): boolean {
+  cachedStringKeyValue(field: number, key: string | AttributeKey, value: string): boolean {
     const entry = typeof key === 'string' ? this.attributeKey(key) : key;
     if (field > 15) return false;
-    // The same pair as at this place of the last list (attributeKeyAt() remembered the entry there).
-    if (slot < SLOTS && this.slotEntries[slot] === entry && this.slotValues[slot] === value && this.slotPairs[slot] !== NO_PAIR) {
-      entry.hits++;
-      this.tagged(field, this.slotPairs[slot]!);
-      return true;
-    }
     const values = entry.values;
     if (values === null || value.length > PAIR_VALUE_MAX) return this.stringKeyValue(field, entry.field, value);
     const cached = values.get(value);
     if (cached !== undefined) {
       entry.hits++;
-      this.rememberPair(slot, entry, value, cached);
-      this.tagged(field, cached);
+      this.ensure(1);
+      this.buf[this.pos++] = (field << 3) | WIRE_LDELIM;
+      this.raw(cached);
       return true;
     }
     const start = this.pos;
     if (!this.stringKeyValue(field, entry.field, value)) return false;
     entry.misses++;
     if (values.size < VALUES_PER_KEY && pairCount < PAIR_CACHE_LIMIT) {
-      const pair = Uint8Array.from(this.buf.subarray(start + 1, this.pos));
-      values.set(value, pair);
+      values.set(value, Uint8Array.from(this.buf.subarray(start + 1, this.pos)));
       pairCount++;
-      this.rememberPair(slot, entry, value, pair);
     } else if (entry.misses > entry.hits) {
       // Full, and missing more than hitting: this key's values do not repeat.
       entry.values = null;
       pairCount -= values.size;
     }
     return true;
-  }
-
-  /** A cached KeyValue, after the tag of the field it is written in. */
-  private tagged(field: number, pair: Uint8Array): void {
-    this.ensure(1);
-    this.buf[this.pos++] = (field << 3) | WIRE_LDELIM;
-    this.raw(pair);
-  }
-
-  /** Remembers a cached pair at its place, when the entry there is this key's (attributeKeyAt put it there). */
-  private rememberPair(slot: number, entry: AttributeKey, value: string, pair: Uint8Array): void {
-    if (slot >= SLOTS || this.slotEntries[slot] !== entry) return;
-    this.slotValues[slot] = value;
-    this.slotPairs[slot] = pair;
   }
 
   /** Writes a KeyValue's tag, one-byte length, key field and the value field's tag; returns where the

@@ -13,14 +13,13 @@ export function writeAttributes(w: ProtoWriter, field: number, attributes: Encod
 
 /** A span's attributes as its flat list of keys and values in turn ([key, value, key, value…]). */
 export function writeAttributeList(w: ProtoWriter, field: number, list: readonly unknown[]): void {
-  for (let i = 0; i < list.length; i += 2) writeKeyValue(w, field, list[i] as string, list[i + 1], i >> 1);
+  for (let i = 0; i < list.length; i += 2) writeKeyValue(w, field, list[i] as string, list[i + 1]);
 }
 
-/** `slot`: the attribute's place in a span's list, where the writer remembers the last list's keys and values. */
-function writeKeyValue(w: ProtoWriter, field: number, key: string, value: unknown, slot = -1): void {
+function writeKeyValue(w: ProtoWriter, field: number, key: string, value: unknown): void {
   if (value === undefined || value === null) return;
-  const entry = slot === -1 ? w.attributeKey(key) : w.attributeKeyAt(slot, key);
-  if (typeof value === 'string' && w.cachedStringKeyValue(field, entry, value, slot === -1 ? undefined : slot)) return;
+  const entry = w.attributeKey(key);
+  if (typeof value === 'string' && w.cachedStringKeyValue(field, entry, value)) return;
   const keyField = entry.field;
   if (typeof value === 'number' && Number.isInteger(value) && w.intKeyValue(field, keyField, value)) return;
   const valueMax = typeof value === 'string' ? value.length * 3 + 6 : typeof value === 'object' ? Infinity : 12;
