@@ -27,8 +27,9 @@ const ROUNDS = Number(env.BENCH_ROUNDS ?? 3);
 const DURATION = Number(env.BENCH_DURATION ?? (QUICK ? 5 : 8));
 // Ten seconds of load before measuring: a traced app's JIT is still busy after three. V8's
 // --trace-opt, hello at 100%: ~100 functions optimized 3-8 s into load (the app's stream code
-// again, now that the export connection's socket is a second shape), ~20 per 5 s after 8 s, about
-// what untraced compiles after 3 s; realistic at 100% still ~150 between 17 and 22 s. Those compile
+// again, now that the export connection's socket is a second shape), then 18-72 per 5 s (the
+// once-per-batch export path, in Maglev) where untraced compiles 1-9; realistic at 100% still ~150
+// between 17 and 22 s. Those compile
 // jobs run on the app's core (V8's helper threads) and the code waiting for them runs slower, once
 // per process: a measurement in the first seconds charges that to every request. Quick mode keeps
 // 2 s: it compares two traced builds, which warm up alike.
