@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import autocannon from 'autocannon';
+import { asyncContextFrameFlag } from '../src/cli/run/async-context-frame.js';
 import { cgroupCpuQuota } from '../src/cli/run/cpu-count.js';
 import { parseRunArgs } from '../src/cli/run/options.js';
 import { FIXTURES, freePort } from './support/child-app.js';
@@ -230,6 +231,45 @@ describe('sightline run', () => {
       run.child.kill('SIGKILL');
       await receiver.close();
     }
+  });
+
+  it('runs its workers with AsyncLocalStorage on AsyncContextFrame on every supported Node, unless the user turned it off', async () => {
+    // Node 22 needs a flag for it (which `sightline run` passes); 24 and later have it by default.
+    // Turning it off is --no-experimental-async-context-frame on 22 and --no-async-context-frame later.
+    const optOut = process.allowedNodeEnvironmentFlags.has('--experimental-async-context-frame')
+      ? '--no-experimental-async-context-frame'
+      : '--no-async-context-frame';
+    for (const [nodeOptions, expected] of [
+      [undefined, true],
+      [optOut, false],
+    ] as const) {
+      const port = await freePort();
+      const run = startRun(['--workers', '1', 'run-context-frame.cjs'], {
+        PORT: String(port),
+        OTEL_TRACES_EXPORTER: 'none',
+        ...(nodeOptions === undefined ? {} : { NODE_OPTIONS: nodeOptions }),
+      });
+      try {
+        await run.until(/async context frame: (true|false)/);
+        assert.match(run.log(), new RegExp(`async context frame: ${expected}`), `NODE_OPTIONS=${nodeOptions ?? ''}\n${run.log()}`);
+        run.child.kill('SIGTERM');
+        assert.equal(await run.exited, 0, run.log());
+      } finally {
+        run.child.kill('SIGKILL');
+      }
+    }
+  });
+
+  it('adds the AsyncContextFrame flag only where this Node has it and nobody set it either way', () => {
+    const node22 = new Set(['--experimental-async-context-frame', '--import']);
+    const node24 = new Set(['--no-async-context-frame', '--async-context-frame', '--import']);
+    const flag = ['--experimental-async-context-frame'];
+    assert.deepEqual(asyncContextFrameFlag(node22, undefined, [], []), flag);
+    assert.deepEqual(asyncContextFrameFlag(node22, '--max-old-space-size=512', [], ['--import', 'tsx']), flag);
+    assert.deepEqual(asyncContextFrameFlag(node24, undefined, [], []), [], 'on by default from Node 24');
+    assert.deepEqual(asyncContextFrameFlag(node22, ' --no-experimental-async-context-frame ', [], []), [], 'turned off in NODE_OPTIONS');
+    assert.deepEqual(asyncContextFrameFlag(node22, undefined, ['--experimental-async-context-frame'], []), [], 'already given');
+    assert.deepEqual(asyncContextFrameFlag(node22, undefined, [], ['--no-async-context-frame']), [], 'turned off for the workers');
   });
 
   it('--workers auto starts one worker in a cgroup limited to one CPU', async () => {

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, extname, resolve } from 'node:path';
+import { asyncContextFrameFlag } from './async-context-frame.js';
 import { autoWorkers, DEFAULT_CGROUP_ROOT } from './cpu-count.js';
 import { startHealthServer } from './health.js';
 import { parseRunArgs, RUN_HELP, UsageError, type RunOptions } from './options.js';
@@ -19,7 +20,10 @@ const REGISTER = new URL('../../register.mjs', import.meta.url).href;
 
 /** The workers' Node options: Sightline first, so it is there before anything of the app loads. */
 function workerExecArgv(options: RunOptions, app: string): string[] {
-  const execArgv = ['--import', REGISTER, ...options.nodeOptions];
+  const frame = asyncContextFrameFlag(process.allowedNodeEnvironmentFlags, process.env.NODE_OPTIONS, process.execArgv, options.nodeOptions);
+  if (frame.length > 0)
+    log(`workers run with ${frame.join(' ')} (Node ${process.versions.node}: cheaper context tracking, per-request profiles)`);
+  const execArgv = [...frame, '--import', REGISTER, ...options.nodeOptions];
   // A TypeScript app runs under tsx when the app has it (Node's own type stripping otherwise).
   if (['.ts', '.mts', '.cts', '.tsx'].includes(extname(app)) && !options.nodeOptions.some((o) => o === 'tsx' || o.startsWith('tsx/'))) {
     try {
