@@ -22,7 +22,7 @@
 // Needs `wrk` and `taskset`: the apps run on CPU 0, wrk and the sink on CPU 1.
 // Settings (environment): BENCH_NODES=24 (one line: current, 22, 24 or 26)  BENCH_COPIES=2 (processes
 // per contender)  BENCH_ROUNDS=8  BENCH_SECONDS=2 (per process and round)  BENCH_WARMUP=10 (s per process; see run.mjs on why)
-// BENCH_CONNECTIONS=64
+// BENCH_CONNECTIONS=64  BENCH_ASYNC_CONTEXT_FRAME=off (Node 22 without --experimental-async-context-frame, which every contender gets there by default)
 // BENCH_MODES=100%,10%,tail,profiling (which Sightline contenders run; untraced always runs)
 // BENCH_SCENARIO=hello (or realistic: Postgres at DATABASE_URL, Redis at REDIS_URL)
 // BENCH_VARIANTS='{"name": {"VARIABLE": "value", ...}, ...}': more contenders of this build, each with
@@ -34,7 +34,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildPrevious, previousRef, removePrevious } from './previous-build.mjs';
-import { nodeFor } from './node-binary.mjs';
+import { nodeFor, runtimeArgs } from './node-binary.mjs';
 import { cpuByGroup } from './proc-cpu.mjs';
 import { THREAD_GROUPS as GROUPS } from './thread-groups.mjs';
 import { requirePrograms, requireTwoCpus } from './require-tools.mjs';
@@ -103,6 +103,7 @@ async function main() {
     builds.push({ label: previous.label, args: previous.args });
   }
   const contenders = contendersFor(builds);
+  const frame = runtimeArgs(nodeBin);
   const sink = spawnReady('taskset', ['-c', '1', nodeBin, 'sink.mjs'], { PATH: env.PATH, HOME: env.HOME }, BENCH);
   // realistic's outbound fetch goes to this stub; Postgres and Redis are the machine's own, and as in
   // `npm run bench` they should run on CPU 1 (`taskset -a -cp 1 <pid>`), or they blur the app's CPU 0.
@@ -116,7 +117,7 @@ async function main() {
       for (const contender of contenders) {
         const app = spawnReady(
           'taskset',
-          ['-c', '0', nodeBin, ...contender.args, SCENARIO.app],
+          ['-c', '0', nodeBin, ...frame, ...contender.args, SCENARIO.app],
           {
             PATH: env.PATH,
             HOME: env.HOME,
@@ -152,7 +153,7 @@ async function main() {
       }
       for (const [contender, total] of totals) perRound.get(contender).push(total.micros / total.requests);
     }
-    report(contenders, processes, perRound, nodeBin);
+    report(contenders, processes, perRound, nodeBin, frame);
   } finally {
     for (const p of processes) p.app.child.kill('SIGKILL');
     sink.child.kill('SIGKILL');
@@ -161,7 +162,7 @@ async function main() {
   }
 }
 
-function report(contenders, processes, perRound, nodeBin) {
+function report(contenders, processes, perRound, nodeBin, frame) {
   const version = execFileSync(nodeBin, ['--version'], { encoding: 'utf8' }).trim();
   const rows = contenders.map((contender) => {
     const mine = processes.filter((p) => p.contender === contender);
@@ -180,7 +181,7 @@ function report(contenders, processes, perRound, nodeBin) {
   };
   const groups = GROUPS.filter((g) => rows.some((r) => r.byGroup[g] > 0.005));
   console.log(
-    `## CPU per request: ${SCENARIO_NAME}, ${version}, ${COPIES} processes per contender, ${ROUNDS} rounds of ${SECONDS} s each, ${CONNECTIONS} connections\n`,
+    `## CPU per request: ${SCENARIO_NAME}, ${version}${frame.length > 0 ? ` (every contender with ${frame.join(' ')})` : ''}, ${COPIES} processes per contender, ${ROUNDS} rounds of ${SECONDS} s each, ${CONNECTIONS} connections\n`,
   );
   console.log(`| | µs per request | ${groups.join(' | ')} | spread over processes |`);
   console.log(`|---|---:|${groups.map(() => '---:').join('|')}|---|`);

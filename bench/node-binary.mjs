@@ -19,3 +19,18 @@ export function nodeFor(name) {
   }
   return bin;
 }
+
+/**
+ * Node options every contender runs with on this binary, untraced included: on Node 22,
+ * `--experimental-async-context-frame`, which the README tells Node 22 users to pass and
+ * `sightline run` passes itself (Node 24 and later have the frame on by default). It serves every
+ * contender's AsyncLocalStorage alike, OpenTelemetry JS's and dd-trace's too.
+ * BENCH_ASYNC_CONTEXT_FRAME=off leaves Node 22 on async hooks.
+ */
+export function runtimeArgs(nodeBin, env = process.env) {
+  if (env.BENCH_ASYNC_CONTEXT_FRAME === 'off') return [];
+  const has = execFileSync(nodeBin, ['-p', "process.allowedNodeEnvironmentFlags.has('--experimental-async-context-frame')"], {
+    encoding: 'utf8',
+  }).trim();
+  return has === 'true' ? ['--experimental-async-context-frame'] : [];
+}

@@ -1,11 +1,11 @@
 // The overhead benchmark (`npm run bench`): Sightline against no tracing, OpenTelemetry JS and dd-trace,
-// side by side in one run, on this machine's Node and on Node 24. See bench/README.md.
+// side by side in one run, on Node 24 and Node 22. See bench/README.md.
 //
 // `npm run bench -- --quick [--against <commit>]`: before a change to a hot path lands, `hello` on Node
 // 24 only, this build against the previous one (HEAD when the sources have uncommitted changes, else
 // HEAD~1) side by side, 100% and 10% sampling, 3 short rounds, no fixed-rate phase: under 3 minutes.
 //
-// Settings (environment): BENCH_CONTENDERS=<text>[,<text>…] (or | between texts)  BENCH_SCENARIOS=hello,realistic,hello-log  BENCH_NODES=current,24 (or 22, 26…)  BENCH_ROUNDS=3
+// Settings (environment): BENCH_CONTENDERS=<text>[,<text>…] (or | between texts)  BENCH_SCENARIOS=hello,realistic,hello-log  BENCH_NODES=24,22 (or current, 26…)  BENCH_ASYNC_CONTEXT_FRAME=off  BENCH_ROUNDS=3
 // BENCH_DURATION=8 (s)  BENCH_WARMUP=10 (s)  BENCH_CONNECTIONS=64
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,7 +14,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildPrevious, previousRef, removePrevious } from './previous-build.mjs';
-import { nodeFor } from './node-binary.mjs';
+import { nodeFor, runtimeArgs } from './node-binary.mjs';
 import { cpuTotal } from './proc-cpu.mjs';
 import { spawnReady } from './spawn-ready.mjs';
 
@@ -36,7 +36,7 @@ const DURATION = Number(env.BENCH_DURATION ?? (QUICK ? 5 : 8));
 const WARMUP = Number(env.BENCH_WARMUP ?? (QUICK ? 2 : 10));
 const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 64);
 const SCENARIOS = QUICK ? ['hello'] : (env.BENCH_SCENARIOS ?? 'hello,realistic,hello-log').split(',');
-const NODES = QUICK ? ['24'] : (env.BENCH_NODES ?? 'current,24').split(',');
+const NODES = QUICK ? ['24'] : (env.BENCH_NODES ?? '24,22').split(',');
 const REQUIRE_SERVICES = env.SIGHTLINE_REQUIRE_SERVICES === '1';
 const DATABASE_URL = env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -227,7 +227,7 @@ async function runContender(nodeBin, scenario, contender, sink, stubUrl) {
   await fetch(`http://127.0.0.1:${sink.otlp}/reset`);
   const app = startProcess(
     nodeBin,
-    [...contender.args, SCENARIO[scenario].app],
+    [...runtimeArgs(nodeBin), ...contender.args, SCENARIO[scenario].app],
     { ...contender.env, DATABASE_URL, REDIS_URL, STUB_URL: stubUrl },
     APP_CPU,
   );
@@ -256,7 +256,7 @@ async function runContender(nodeBin, scenario, contender, sink, stubUrl) {
 async function fixedRateRun(nodeBin, scenario, contender, sink, stubUrl, rate) {
   const app = startProcess(
     nodeBin,
-    [...contender.args, SCENARIO[scenario].app],
+    [...runtimeArgs(nodeBin), ...contender.args, SCENARIO[scenario].app],
     { ...contender.env, DATABASE_URL, REDIS_URL, STUB_URL: stubUrl },
     APP_CPU,
   );
@@ -400,7 +400,10 @@ async function main() {
           process.stderr.write(`bench: ${version} ${scenario} p99 at ${fmt(halfLoad)} req/s: ${list[i].name} ${list[i].sampling}\n`);
           rows[i].fixedRate = await fixedRateRun(nodeBin, scenario, list[i], sink, stubUrl, halfLoad);
         }
-        console.log(`## ${scenario}, Node ${version}\n`);
+        const frame = runtimeArgs(nodeBin);
+        console.log(
+          `## ${scenario}, Node ${version}${frame.length > 0 ? ` (every contender, untraced too, with ${frame.join(' ')})` : ''}\n`,
+        );
         const logsColumn = scenario === 'hello-log';
         console.log(
           `| contender | sampling | req/s | vs no tracing | same, per round | CPU µs/request | kept, by CPU | p50 ms | p99 ms | p99 ms at ${fmt(halfLoad)} req/s | peak RSS MB | vs no tracing | spans/request |${logsColumn ? ' log records/request |' : ''}`,
