@@ -1,10 +1,12 @@
 // Which app the single-scenario tools (bench:cpu, bench:attribute, bench:instructions) drive, from
-// BENCH_SCENARIO: `hello` (Fastify, one route) or `realistic` (a Postgres query, a Redis GET and an
-// outbound fetch per request), and where realistic's Postgres and Redis are.
+// BENCH_SCENARIO: `hello` (Fastify, one route), `realistic` (a Postgres query, a Redis GET and an
+// outbound fetch per request) or `hello-log` (hello with one pino line per request), and where
+// realistic's Postgres and Redis are.
 
 const SCENARIOS = {
   hello: { app: 'apps/hello.mjs', prefix: '/items/' },
   realistic: { app: 'apps/realistic.mjs', prefix: '/orders/' },
+  'hello-log': { app: 'apps/hello-log.mjs', prefix: '/items/' },
 };
 
 /**

@@ -4,11 +4,13 @@
 import assert from 'node:assert/strict';
 import { ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
 import { describe, it } from 'node:test';
-import { OtlpLogsEncoder } from '../src/export/otlp-logs.js';
+import type { ExportChannel } from '../src/export/export-channel.js';
+import { OtlpLogArena, OtlpLogQueue } from '../src/export/otlp-logs.js';
+import { copyBindings, parseBindings, RECORD_FIELDS } from '../src/instrumentation/logs/pino-bindings.js';
 import { StatsRecorder } from '../src/export/stats.js';
 import { toAnyValue } from '../src/logs/any-value.js';
 import { LogRecordQueue } from '../src/logs/log-queue.js';
-import type { SightlineLogRecord } from '../src/logs/log-record.js';
+import { attributesObject, type SightlineLogRecord } from '../src/logs/log-record.js';
 import { SightlineLoggerProvider } from '../src/logs/logger-provider.js';
 import { severityOfTenLevel } from '../src/logs/severity.js';
 import { loadConfig } from '../src/config/config.js';
@@ -17,13 +19,20 @@ import { decodeLogsProtobuf } from './support/otlp-logs-receiver.js';
 
 const LIMITS = { attributeCountLimit: 128, attributeValueLengthLimit: 16384 };
 
+/** Records as emitted, and as they are with their attribute lists as objects. */
 function collecting(settings: Partial<{ minSeverity: number; limits: typeof LIMITS }> = {}) {
-  const records: SightlineLogRecord[] = [];
+  const emitted: SightlineLogRecord[] = [];
+  const records: (Omit<SightlineLogRecord, 'attributes'> & { attributes: Record<string, unknown> })[] = [];
   const provider = new SightlineLoggerProvider(
     { limits: settings.limits ?? LIMITS, minSeverity: settings.minSeverity ?? 1 },
-    { onEmit: (r) => records.push(r) },
+    {
+      onEmit: (r) => {
+        emitted.push(r);
+        records.push({ ...r, attributes: attributesObject(r.attributes) });
+      },
+    },
   );
-  return { provider, records };
+  return { provider, records, emitted };
 }
 
 const spanContext = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: TraceFlags.SAMPLED };
@@ -100,26 +109,60 @@ describe('logs SDK', () => {
     assert.match(String(records[0]!.body), /unreadable: getter/);
   });
 
-  it('the batch queue hands a burst over on the emitting call instead of dropping past OTEL_BLRP_MAX_QUEUE_SIZE', () => {
-    const batches: number[] = [];
-    const stats = new StatsRecorder({ signal: 'logs', noun: 'log records', maxQueueSize: 100, maxQueueBytes: 1 << 20 });
-    const queue = new LogRecordQueue(
-      { maxQueueSize: 100, maxExportBatchSize: 40, scheduledDelayMillis: 60_000, exportTimeoutMillis: 1000 },
-      { export: (records) => batches.push(records.length) },
-      stats,
-    );
-    const provider = new SightlineLoggerProvider({ limits: LIMITS, minSeverity: 1 }, queue);
-    const logger = provider.getLogger('burst');
-    for (let i = 0; i < 1000; i++) logger.emit({ body: `line ${i}` });
-    queue.close();
-    assert.equal(
-      batches.reduce((a, b) => a + b, 0),
-      1000,
-    );
-    assert.ok(batches.every((n) => n <= 40));
-    const counts = stats.counts(queue.length);
-    assert.equal(counts.ended, 1000);
-    assert.equal(counts.droppedQueueFull, 0);
+  for (const kind of ['console', 'OTLP'] as const) {
+    it(`the ${kind} batch queue hands a burst over on the emitting call instead of dropping past OTEL_BLRP_MAX_QUEUE_SIZE`, () => {
+      const batches: number[] = [];
+      const stats = new StatsRecorder({ signal: 'logs', noun: 'log records', maxQueueSize: 100, maxQueueBytes: 1 << 20 });
+      const config = { maxQueueSize: 100, maxExportBatchSize: 40, scheduledDelayMillis: 60_000, exportTimeoutMillis: 1000 };
+      // The OTLP queue encodes each record as it is emitted and hands bytes to the export thread's channel.
+      const bodies: Uint8Array[] = [];
+      const channel = {
+        running: true,
+        send: (_signal: string, body: Uint8Array, items: number) => (bodies.push(body), batches.push(items), true),
+      } as unknown as ExportChannel;
+      const queue =
+        kind === 'console'
+          ? new LogRecordQueue(config, { export: (records) => batches.push(records.length) }, stats)
+          : new OtlpLogQueue(config, { 'service.name': 'burst' }, channel, stats);
+      const provider = new SightlineLoggerProvider({ limits: LIMITS, minSeverity: 1 }, queue);
+      const logger = provider.getLogger('burst');
+      for (let i = 0; i < 1000; i++) logger.emit({ body: `line ${i}` });
+      queue.close();
+      assert.equal(
+        batches.reduce((a, b) => a + b, 0),
+        1000,
+      );
+      assert.ok(batches.every((n) => n <= 40));
+      const counts = stats.counts(queue.length);
+      assert.equal(counts.ended, 1000);
+      assert.equal(counts.droppedQueueFull, 0);
+      if (kind === 'OTLP') {
+        const decoded = bodies.flatMap((body) => decodeLogsProtobuf(body));
+        assert.deepEqual(
+          decoded.map((r) => r.body),
+          Array.from({ length: 1000 }, (_, i) => `line ${i}`),
+          'every line, once, in order',
+        );
+      }
+    });
+  }
+
+  it("reads pino's serialised bindings as JSON does, with or without JSON.parse, leaving out the record's own fields", () => {
+    for (const serialised of [
+      ',"pid":7,"hostname":"h","reqId":"req-1"',
+      ',"n":-1.5e3,"ok":true,"no":false,"nothing":null,"zero":0',
+      ',"quoted":"say \\"hi\\"","path":"a\\\\b"',
+      ',"nested":{"a":1,"b":[1,"x,\\"y"]},"after":"z"',
+      ',"key with \\u00e9":"é","n":1,"n":2',
+      ',"list":[1,2],"big":12345678901234567890',
+    ]) {
+      const expected = JSON.parse(`{${serialised.slice(1)}}`) as Record<string, unknown>;
+      for (const field of RECORD_FIELDS) delete expected[field];
+      const pairs: unknown[] = [];
+      copyBindings(pairs, { chindings: serialised, inherited: undefined, own: parseBindings(serialised) });
+      assert.deepEqual(attributesObject(pairs), expected, serialised);
+    }
+    assert.deepEqual(parseBindings(',"broken":'), [], 'what pino could not have written gives nothing');
   });
 
   it('maps pino and bunyan levels to severity numbers', () => {
@@ -127,7 +170,7 @@ describe('logs SDK', () => {
   });
 
   it('encodes records that the official schema reads back, bodies and attributes of every kind included', () => {
-    const { provider, records } = collecting();
+    const { provider, emitted } = collecting();
     provider.getLogger('enc', '1.0').emit({
       context: trace.setSpanContext(ROOT_CONTEXT, spanContext),
       severityNumber: 13,
@@ -137,7 +180,9 @@ describe('logs SDK', () => {
       attributes: { ok: true, n: -5, big: 2 ** 60, text: 'é' },
       timestamp: 1_700_000_000_123,
     });
-    const decoded = decodeLogsProtobuf(new OtlpLogsEncoder({ 'service.name': 'enc' }).encode(records));
+    const arena = new OtlpLogArena({ 'service.name': 'enc' });
+    for (const record of emitted) arena.add(record);
+    const decoded = decodeLogsProtobuf(arena.take());
     assert.equal(decoded.length, 1);
     const [d] = decoded;
     assert.equal(d!.scope, 'enc');

@@ -78,6 +78,8 @@ describe('log records exported over OTLP', () => {
             assert.equal(record.severityText, severity.text);
             assert.equal(record.attributes.app, 'logs-app', 'the root logger’s own field');
             assert.ok(!('trace_id' in record.attributes), 'the stamped ids are not repeated as attributes');
+            if (i === 3 && logger === 'pino') assert.equal(record.attributes.step, 'nested', 'a grandchild logger’s own binding');
+            else assert.ok(!('step' in record.attributes));
             if (i === 0 && logger === 'pino')
               assert.equal(record.attributes.password, '[Redacted]', 'pino’s redact paths hold for the record');
             if (severity.number === 17) {

@@ -1,7 +1,7 @@
 // Prints each log record as one JSON line on stdout (OTEL_LOGS_EXPORTER=console). It writes to the
 // stream itself, not through console.*, so the console bridge never sees its own output.
 import type { LogRecordExporter } from '../logs/log-queue.js';
-import type { SightlineLogRecord } from '../logs/log-record.js';
+import { attributesObject, type SightlineLogRecord } from '../logs/log-record.js';
 import { unixMillis } from '../trace/time.js';
 
 export class ConsoleLogExporter implements LogRecordExporter {
@@ -16,7 +16,7 @@ export class ConsoleLogExporter implements LogRecordExporter {
             severityNumber: record.severityNumber,
             severityText: record.severityText,
             body: record.body,
-            attributes: record.attributes,
+            attributes: attributesObject(record.attributes),
             traceId: record.traceId,
             spanId: record.spanId,
             scope: record.scope.name,

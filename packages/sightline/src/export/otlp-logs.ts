@@ -1,23 +1,40 @@
-// Encodes log records as an OTLP ExportLogsServiceRequest (opentelemetry/proto/logs/v1/logs.proto),
-// on the main thread like spans; the bytes go to the export worker without a copy.
+// Log records to OTLP (opentelemetry/proto/logs/v1/logs.proto): each record is encoded as it is
+// emitted, on the main thread like spans, into the queue's reusable buffers; the queue holds bytes,
+// so a record is garbage as soon as the logging call returns, and a batch's bytes go to the export
+// worker without a copy. Queued record objects outlived scavenges: with one line per request, they
+// were most of what exporting a log line cost over stamping its ids.
 import type { Attributes } from '@opentelemetry/api';
 import { WIRE_FIXED32, WIRE_FIXED64, WIRE_VARINT, type ProtoWriter } from '@sightline/otlp';
-import type { SightlineLogRecord } from '../logs/log-record.js';
+import type { LogRecordSink, SightlineLogRecord } from '../logs/log-record.js';
+import { idPool, idPoolLap } from '../trace/ids.js';
 import { unixNanoParts } from '../trace/time.js';
-import { writeAnyValueBody, writeAttributes } from './otlp-attributes.js';
-import { OtlpEnvelope } from './otlp-envelope.js';
+import type { BatchConfig } from './batch-queue.js';
+import type { ExportChannel } from './export-channel.js';
+import { OtlpArena } from './otlp-arena.js';
+import { OtlpArenaQueue } from './otlp-arena-queue.js';
+import { writeAnyValueBody, writeAttributeList } from './otlp-attributes.js';
+import type { StatsRecorder } from './stats.js';
 
 const time = { hi: 0, lo: 0 };
 
-export class OtlpLogsEncoder {
-  private readonly envelope: OtlpEnvelope;
-
+/** Log records encoded as they are emitted, one ExportLogsServiceRequest per take(). */
+export class OtlpLogArena extends OtlpArena<SightlineLogRecord> {
   constructor(resource: Attributes) {
-    this.envelope = new OtlpEnvelope(resource);
+    super(resource, writeLogRecord);
+  }
+}
+
+/**
+ * The batch log record processor for OTLP (OTEL_BLRP_*). A full queue hands everything over at once
+ * instead of dropping (see logs/log-queue.ts); the export worker's byte bound limits memory.
+ */
+export class OtlpLogQueue extends OtlpArenaQueue<SightlineLogRecord> implements LogRecordSink {
+  constructor(config: BatchConfig, resource: Attributes, worker: ExportChannel, stats: StatsRecorder) {
+    super(config, new OtlpLogArena(resource), 'logs', worker, stats, 'hand over');
   }
 
-  encode(records: SightlineLogRecord[]): Uint8Array {
-    return this.envelope.encode(records, 256, writeLogRecord);
+  onEmit(record: SightlineLogRecord): void {
+    this.offer(record);
   }
 }
 
@@ -36,7 +53,7 @@ function writeLogRecord(w: ProtoWriter, record: SightlineLogRecord): void {
     writeAnyValueBody(w, record.body);
     w.join();
   }
-  writeAttributes(w, 6, record.attributes);
+  writeAttributeList(w, 6, record.attributes);
   if (record.droppedAttributesCount > 0) {
     w.tag(7, WIRE_VARINT);
     w.uint32(record.droppedAttributesCount);
@@ -44,8 +61,12 @@ function writeLogRecord(w: ProtoWriter, record: SightlineLogRecord): void {
   if (record.traceId !== undefined) {
     w.tag(8, WIRE_FIXED32);
     w.fixed32(record.traceFlags & 0xff);
-    w.hexBytes(9, record.traceId);
-    if (record.spanId !== undefined) w.hexBytes(10, record.spanId);
+    // The ids of a span Sightline made are copied from the id pool while it is on their lap.
+    const lap = idPoolLap();
+    if (record.traceIdLap === lap) w.bytesAt(9, idPool, record.traceIdAt, 16);
+    else w.hexBytes(9, record.traceId);
+    if (record.spanIdLap === lap) w.bytesAt(10, idPool, record.spanIdAt, 8);
+    else if (record.spanId !== undefined) w.hexBytes(10, record.spanId);
   }
   unixNanoParts(record.observedTime, time);
   w.tag(11, WIRE_FIXED64);

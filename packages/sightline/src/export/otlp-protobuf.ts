@@ -7,7 +7,8 @@ import { idPool, idPoolLap } from '../trace/ids.js';
 import { unixNanoParts } from '../trace/time.js';
 import { ProtoWriter, WIRE_FIXED32, WIRE_FIXED64, WIRE_VARINT } from '@sightline/otlp';
 import { writeAttributeList, writeAttributes } from './otlp-attributes.js';
-import { OtlpEnvelope, type EnvelopeScope } from './otlp-envelope.js';
+import { OtlpArena } from './otlp-arena.js';
+import { OtlpEnvelope } from './otlp-envelope.js';
 
 const time = { hi: 0, lo: 0 };
 
@@ -27,68 +28,14 @@ export class OtlpProtobufEncoder {
   }
 }
 
-/** More scopes than this and a scope with nothing in a batch gives its buffer back. */
-const KEPT_SCOPE_BUFFERS = 32;
-
 /**
- * Spans encoded as they end, into one reusable buffer per instrumentation scope, so that span objects
- * die young. A queue of span objects kept a batch's worth alive across garbage collections, which
- * copied and promoted them and made V8 grow its young generation to the maximum: most of the memory
- * Sightline added to a busy service. A batch is these bytes, wrapped in one request envelope.
+ * Spans encoded as they end (see OtlpArena): a queue of span objects kept a batch's worth alive across
+ * garbage collections, which copied and promoted them and made V8 grow its young generation to the
+ * maximum, most of the memory Sightline added to a busy service.
  */
-export class OtlpSpanArena {
-  private readonly envelope: OtlpEnvelope;
-  private readonly writers = new Map<EnvelopeScope, ProtoWriter>();
-  /** The scope of the span added last and its writer: a service's spans mostly come from one scope in a row. */
-  private lastScope: EnvelopeScope | undefined = undefined;
-  private lastWriter: ProtoWriter | undefined = undefined;
-  /** Spans added since the last take(). */
-  count = 0;
-
+export class OtlpSpanArena extends OtlpArena<RecordingSpan> {
   constructor(resource: Attributes) {
-    this.envelope = new OtlpEnvelope(resource);
-  }
-
-  /** Encodes one span; if that throws, nothing of it stays. */
-  add(span: RecordingSpan): void {
-    let w = span.scope === this.lastScope ? this.lastWriter : this.writers.get(span.scope);
-    if (w === undefined) {
-      w = new ProtoWriter(8192);
-      this.writers.set(span.scope, w);
-    }
-    this.lastScope = span.scope;
-    this.lastWriter = w;
-    const start = w.pos;
-    try {
-      writeSpan(w, span);
-    } catch (error) {
-      w.rewind(start);
-      throw error;
-    }
-    this.count++;
-  }
-
-  /** The export request for every span added since the last take(); the buffers are then reused. */
-  take(): Uint8Array {
-    const encoded = new Map<EnvelopeScope, Uint8Array>();
-    let bytes = 0;
-    for (const [scope, w] of this.writers) {
-      if (w.pos > 0) {
-        encoded.set(scope, w.finish());
-        bytes += w.pos;
-      } else if (this.writers.size > KEPT_SCOPE_BUFFERS) {
-        this.writers.delete(scope);
-      }
-    }
-    try {
-      return this.envelope.wrap(encoded, bytes);
-    } finally {
-      for (const w of this.writers.values()) w.rewind(0);
-      this.count = 0;
-      // Its writer may have just been given back.
-      this.lastScope = undefined;
-      this.lastWriter = undefined;
-    }
+    super(resource, writeSpan);
   }
 }
 

@@ -5,11 +5,11 @@ import type { Attributes } from '@opentelemetry/api';
 import type { OtlpConfig } from '../export/otlp-config.js';
 import { ConsoleLogExporter } from '../export/console-log-exporter.js';
 import type { ExportChannel } from '../export/export-channel.js';
-import { OtlpExporter } from '../export/otlp-exporter.js';
-import { OtlpLogsEncoder } from '../export/otlp-logs.js';
+import { OtlpLogQueue } from '../export/otlp-logs.js';
 import { StatsRecorder, type SignalCounts } from '../export/stats.js';
 import { log } from '../diag/logger.js';
 import { LogRecordQueue } from '../logs/log-queue.js';
+import type { LogRecordSink } from '../logs/log-record.js';
 import { SightlineLoggerProvider } from '../logs/logger-provider.js';
 import type { LogsSettings } from '../logs/settings.js';
 
@@ -40,7 +40,7 @@ export const NO_LOG_STATS: LogStats = Object.freeze({
 
 export class LogsPipeline {
   readonly provider: SightlineLoggerProvider;
-  private readonly queue: LogRecordQueue;
+  private readonly queue: LogRecordSink & Pick<LogRecordQueue, 'length' | 'unflushed' | 'drainForFlush' | 'close'>;
   private readonly stats: StatsRecorder;
   /** Records emitted after close(), which are not exported. */
   private late = 0;
@@ -58,12 +58,10 @@ export class LogsPipeline {
       maxQueueSize: settings.batch.maxQueueSize,
       maxQueueBytes,
     });
-    const exporter =
-      settings.exporter === 'otlp' && worker !== undefined
-        ? new OtlpExporter(worker, 'logs', 'log records', new OtlpLogsEncoder(resource), this.stats)
-        : new ConsoleLogExporter();
-    if (worker !== undefined && settings.exporter === 'otlp') this.stats.attach(worker);
-    this.queue = new LogRecordQueue(settings.batch, exporter, this.stats);
+    if (worker !== undefined && settings.exporter === 'otlp') {
+      this.stats.attach(worker);
+      this.queue = new OtlpLogQueue(settings.batch, resource, worker, this.stats);
+    } else this.queue = new LogRecordQueue(settings.batch, new ConsoleLogExporter(), this.stats);
     this.provider = new SightlineLoggerProvider({ limits: settings.limits, minSeverity: settings.minSeverity }, this.queue, () => {
       // Not silent: typically an 'exit' listener the app added after init(), which runs after the final flush.
       this.late++;

@@ -1,7 +1,9 @@
 // What the logger bridges share: emitting a record without ever throwing into the app's logging
 // call, and knowing when a bridge is already emitting, so that a logger writing through console (or
 // console writing through a logger) is recorded once, not twice or in a loop.
-import type { Logger, LogRecord } from '@opentelemetry/api-logs';
+import type { LogAttributes, Logger, LogRecord } from '@opentelemetry/api-logs';
+import { attributesObject } from '../../logs/log-record.js';
+import { SightlineLogger, type PairsLogRecord } from '../../logs/logger.js';
 import { log } from '../../diag/logger.js';
 import type { LogCorrelationSettings } from '../settings.js';
 
@@ -13,12 +15,19 @@ export function bridgeActive(): boolean {
 }
 
 /** Builds and emits a record; a failure is said once and the app's call goes on. */
-export function emitFromBridge(bridge: string, logger: Logger, make: () => LogRecord | undefined): void {
+export function emitFromBridge(bridge: string, logger: Logger, make: () => LogRecord | PairsLogRecord | undefined): void {
   if (depth > 0) return;
   depth++;
   try {
     const record = make();
-    if (record !== undefined) logger.emit(record);
+    if (record === undefined) return;
+    if (!('attributePairs' in record)) logger.emit(record);
+    // Sightline's own logger takes the list as it is; any other gets the object the API asks for.
+    else if (logger instanceof SightlineLogger) logger.emitPairs(record);
+    else {
+      const { attributePairs, ...rest } = record;
+      logger.emit({ ...rest, attributes: attributesObject(attributePairs) as LogAttributes });
+    }
   } catch (error) {
     log.warnOnce(
       `${bridge}-emit`,

@@ -9,9 +9,10 @@
 //   read back from the serialised line, after all of them: a secret the app redacts from its logs
 //   never leaves the process through us;
 // - otherwise (the common case) it is built from the same inputs pino serialises, the child loggers'
-//   bindings (parsed once per logger) and the merge object with the logger's serializers applied,
+//   bindings (parsed once per logger, pino-bindings.ts) and the merge object with the logger's serializers applied,
 //   which costs a fraction of parsing the line again.
 import type { LogAttributes, Logger, LogRecord, SeverityNumber } from '@opentelemetry/api-logs';
+import type { PairsLogRecord } from '../../logs/logger.js';
 import type { LogCorrelationSettings } from '../settings.js';
 import type { InstrumentationContext } from '../instrumentation.js';
 import type { Patcher } from '../toolkit/patcher.js';
@@ -19,6 +20,7 @@ import { PatchingInstrumentation } from '../toolkit/patching-instrumentation.js'
 import { severityOfTenLevel } from '../../logs/severity.js';
 import { correlateOnLoad, traceFields } from './log-correlation.js';
 import { emitFromBridge, isStampedField, withoutStampedFields } from './log-bridge.js';
+import { bindingsOf, copyBindings, RECORD_FIELDS } from './pino-bindings.js';
 
 type Write = (this: PinoLogger, obj: unknown, msg: unknown, num: number) => unknown;
 type AsJson = (this: PinoLogger, obj: unknown, msg: unknown, num: number, time: string) => string;
@@ -37,19 +39,6 @@ interface PinoSymbols {
   nestedKeySym?: symbol;
 }
 type PinoLogger = Record<symbol, unknown> & { levels?: { labels?: Record<number, string> } };
-
-/** Fields of the line the record carries elsewhere: its level, time and the resource's pid and host. */
-const RECORD_FIELDS = ['level', 'time', 'pid', 'hostname'];
-
-/**
- * Each logger's bindings, parsed from its serialised form once and kept on the logger itself (a
- * child logger per request is common, and a WeakMap entry per request costs more than the parse).
- */
-const BINDINGS = Symbol('sightline.pino.bindings');
-interface ParsedBindings {
-  chindings: string;
-  fields: Record<string, unknown>;
-}
 
 function patch(patcher: Patcher, pino: unknown, keys: LogCorrelationSettings, logger: Logger | undefined): void {
   const p = pino as ((opts: object, stream: object) => object) & { symbols?: PinoSymbols };
@@ -128,13 +117,14 @@ function recordFromInputs(
   msg: unknown,
   level: number,
   keys: LogCorrelationSettings,
-): LogRecord {
+): PairsLogRecord {
   const errorKey = keyOf(logger, s.errorKeySym, 'err');
   const messageKey = keyOf(logger, s.messageKeySym, 'msg');
   const serializers = ((s.serializersSym && logger[s.serializersSym]) ?? {}) as Record<string, Serializer | undefined>;
-  const attributes: Record<string, unknown> = {};
-  const bound = bindingsOf(logger, s.chindingsSym && (logger[s.chindingsSym] as string | undefined));
-  for (const key in bound) attributes[key] = bound[key];
+  // Keys and values in turn, later keys winning, as in pino's line: the bindings, then the merge object.
+  const pairs: unknown[] = [];
+  const bound = bindingsOf(logger, s.chindingsSym);
+  if (bound !== undefined) copyBindings(pairs, bound);
   let body = msg;
   let error: unknown;
   if (obj !== null && typeof obj === 'object') {
@@ -148,27 +138,20 @@ function recordFromInputs(
       if (serializer !== undefined) value = serializer(value);
       if (key === errorKey && value !== null && typeof value === 'object') error = value;
       else if (key === messageKey) body ??= value;
-      else attributes[key] = value;
+      else pairs.push(key, value);
     }
   }
-  if (error !== undefined) addException(attributes, error);
-  return { ...severityOf(logger, level), body: body as LogRecord['body'], attributes: attributes as LogAttributes };
-}
-
-function bindingsOf(logger: PinoLogger, chindings: string | undefined): Record<string, unknown> {
-  if (!chindings) return {};
-  const cached = logger[BINDINGS] as ParsedBindings | undefined;
-  if (cached !== undefined && cached.chindings === chindings) return cached.fields;
-  const fields: Record<string, unknown> = {};
-  try {
-    // pino keeps a logger's bindings serialised: `,"pid":1,"hostname":"h","request_id":42`.
-    const parsed = JSON.parse(`{${chindings.slice(1)}}`) as Record<string, unknown>;
-    for (const key in parsed) if (!RECORD_FIELDS.includes(key)) fields[key] = parsed[key];
-  } catch {
-    // Bindings pino could not have written: the record goes without them.
+  if (error !== undefined) {
+    const exception: Record<string, unknown> = {};
+    addException(exception, error);
+    for (const key in exception) pairs.push(key, exception[key]);
   }
-  logger[BINDINGS] = { chindings, fields } satisfies ParsedBindings;
-  return fields;
+  return {
+    severityNumber: severityOfTenLevel(level) as SeverityNumber,
+    severityText: logger.levels?.labels?.[level],
+    body: body as LogRecord['body'],
+    attributePairs: pairs,
+  };
 }
 
 function recordFromLine(logger: PinoLogger, s: PinoSymbols, line: string, level: number, keys: LogCorrelationSettings): LogRecord {
