@@ -217,4 +217,26 @@ describe('trace ids in the log lines themselves', () => {
       assert.equal(by(`${logger} unsampled`).trace_flags, '00');
     }
   });
+
+  it('stamps under the keys SIGHTLINE_LOG_*_KEY name', () => {
+    const lines = jsonLines(
+      execFileSync(process.execPath, [`${FIXTURES}late-init-logs.cjs`], {
+        cwd: FIXTURES,
+        encoding: 'utf8',
+        env: {
+          PATH: process.env.PATH ?? '',
+          SIGHTLINE_LOG_TRACE_ID_KEY: 'traceId',
+          SIGHTLINE_LOG_SPAN_ID_KEY: 'spanId',
+          SIGHTLINE_LOG_TRACE_FLAGS_KEY: 'flags',
+        },
+      }),
+    );
+    const expected = lines.find((l) => l.expected)!.expected;
+    const by = (text: string) => lines.find((l) => l.msg === text || l.message === text)!;
+    for (const logger of ['pino', 'winston', 'bunyan']) {
+      const line = by(`${logger} inside`);
+      assert.deepEqual([line.spanId, typeof line.traceId, line.span_id], [expected, 'string', undefined], logger);
+      assert.match(String(line.flags), /^0[13]$/, `${logger}: sampled, the random bit as the span has it`);
+    }
+  });
 });

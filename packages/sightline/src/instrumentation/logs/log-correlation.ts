@@ -14,11 +14,12 @@ export function traceFields(keys: LogCorrelationSettings): Record<string, string
   const sc = span.spanContext();
   if (!hasUsableIds(sc)) return undefined;
   if ((sc.traceFlags & TraceFlags.SAMPLED) === 0 && !keys.stampUnsampled) return undefined;
-  return {
-    [keys.traceIdKey]: sc.traceId,
-    [keys.spanIdKey]: sc.spanId,
-    [keys.traceFlagsKey]: `0${(sc.traceFlags & 0xff).toString(16)}`.slice(-2),
-  };
+  const flags = sc.traceFlags & 0xff;
+  const flagsHex = flags === 1 ? '01' : flags === 0 ? '00' : `0${flags.toString(16)}`.slice(-2);
+  // The default keys as a literal: an object of computed keys is built by a runtime call per key.
+  if (keys.traceIdKey === 'trace_id' && keys.spanIdKey === 'span_id' && keys.traceFlagsKey === 'trace_flags')
+    return { trace_id: sc.traceId, span_id: sc.spanId, trace_flags: flagsHex };
+  return { [keys.traceIdKey]: sc.traceId, [keys.spanIdKey]: sc.spanId, [keys.traceFlagsKey]: flagsHex };
 }
 
 /**
