@@ -24,8 +24,9 @@ export interface BatchExporter<T> {
 export type WhenFull = 'drop' | 'hand over';
 
 /**
- * What every in-process queue shares, whatever it holds: a drain on the schedule (OTEL_BSP_SCHEDULE_DELAY
- * and its kin), a drain on the next turn once a batch is full, and the bookkeeping a flush needs.
+ * What every in-process queue shares, whatever it holds: counting what is offered, a full queue's
+ * drop or hand-over, a drain on the schedule (OTEL_BSP_SCHEDULE_DELAY and its kin), a drain on the
+ * next turn once a batch is full, and the bookkeeping a flush needs.
  */
 export abstract class ScheduledQueue {
   private drainScheduled = false;
@@ -34,11 +35,29 @@ export abstract class ScheduledQueue {
   private readonly timer: NodeJS.Timeout | undefined;
   protected closed = false;
 
-  constructor(scheduledDelayMillis: number) {
-    if (scheduledDelayMillis > 0) {
-      this.timer = setInterval(() => this.drain(), scheduledDelayMillis);
+  constructor(
+    protected readonly config: BatchConfig,
+    protected readonly stats: StatsRecorder,
+    private readonly whenFull: WhenFull,
+  ) {
+    if (config.scheduledDelayMillis > 0) {
+      this.timer = setInterval(() => this.drain(), config.scheduledDelayMillis);
       this.timer.unref();
     }
+  }
+
+  /** Counts an item offered and makes room for it; false when it is not taken (closed, or full and dropping). */
+  protected admit(): boolean {
+    if (this.closed) return false;
+    this.stats.ended++;
+    if (this.length >= this.config.maxQueueSize) {
+      if (this.whenFull === 'drop') {
+        this.stats.droppedQueueFull();
+        return false;
+      }
+      this.drain();
+    }
+    return true;
   }
 
   /** Items waiting here. */
@@ -82,24 +101,16 @@ export class BatchQueue<T> extends ScheduledQueue {
   private queue: T[] = [];
 
   constructor(
-    private readonly config: BatchConfig,
+    config: BatchConfig,
     private readonly exporter: BatchExporter<T>,
-    private readonly stats: StatsRecorder,
-    private readonly whenFull: WhenFull,
+    stats: StatsRecorder,
+    whenFull: WhenFull,
   ) {
-    super(config.scheduledDelayMillis);
+    super(config, stats, whenFull);
   }
 
   offer(item: T): void {
-    if (this.closed) return;
-    this.stats.ended++;
-    if (this.queue.length >= this.config.maxQueueSize) {
-      if (this.whenFull === 'drop') {
-        this.stats.droppedQueueFull();
-        return;
-      }
-      this.drain();
-    }
+    if (!this.admit()) return;
     const queue = this.queue;
     queue.push(item);
     if (queue.length >= this.config.maxExportBatchSize || this.config.scheduledDelayMillis === 0) this.scheduleDrain();

@@ -21,26 +21,18 @@ export class OtlpArenaQueue<T extends { scope: { name: string } }> extends Sched
   private sealedItems = 0;
 
   constructor(
-    private readonly config: BatchConfig,
+    config: BatchConfig,
     private readonly arena: OtlpArena<T>,
     private readonly signal: Signal,
     private readonly worker: ExportChannel,
-    private readonly stats: StatsRecorder,
-    private readonly whenFull: WhenFull,
+    stats: StatsRecorder,
+    whenFull: WhenFull,
   ) {
-    super(config.scheduledDelayMillis);
+    super(config, stats, whenFull);
   }
 
   offer(item: T): void {
-    if (this.closed) return;
-    this.stats.ended++;
-    if (this.length >= this.config.maxQueueSize) {
-      if (this.whenFull === 'drop') {
-        this.stats.droppedQueueFull();
-        return;
-      }
-      this.drain();
-    }
+    if (!this.admit()) return;
     try {
       this.arena.add(item);
     } catch (error) {
