@@ -34,7 +34,9 @@ export function bindingsOf(logger: PinoLogger, chindingsSym: symbol | undefined)
   const parent = Object.getPrototypeOf(logger) as PinoLogger | null;
   const parentChindings = parent === null ? undefined : parent[chindingsSym];
   let parsed: ParsedBindings;
-  if (typeof parentChindings === 'string' && parentChindings.length < chindings.length && chindings.startsWith(parentChindings)) {
+  // A child with no bindings of its own (made for its options) has its parent's, parsed once there.
+  if (parentChindings === chindings) parsed = bindingsOf(parent!, chindingsSym)!;
+  else if (typeof parentChindings === 'string' && parentChindings.length < chindings.length && chindings.startsWith(parentChindings)) {
     const own = chindings.slice(parentChindings.length);
     parsed = { chindings, inherited: bindingsOf(parent!, chindingsSym), own: parseBindings(own) };
   } else {
