@@ -1,8 +1,7 @@
 // Log records to OTLP (opentelemetry/proto/logs/v1/logs.proto): each record is encoded as it is
 // emitted, on the main thread like spans, into the queue's reusable buffers; the queue holds bytes,
-// so a record is garbage as soon as the logging call returns, and a batch's bytes go to the export
-// worker without a copy. Queued record objects outlived scavenges: with one line per request, they
-// were most of what exporting a log line cost over stamping its ids.
+// so a record is garbage as soon as the logging call returns (queued record objects outlived
+// scavenges), and a batch's bytes go to the export worker without a copy.
 import type { Attributes } from '@opentelemetry/api';
 import { WIRE_FIXED32, WIRE_FIXED64, WIRE_VARINT, type ProtoWriter } from '@sightline/otlp';
 import type { LogRecordSink, SightlineLogRecord } from '../logs/log-record.js';

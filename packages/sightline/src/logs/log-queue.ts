@@ -1,4 +1,5 @@
-// The batch log record processor (OTEL_BLRP_*). Unlike spans, a full queue does not drop: apps log
+// The batch log record processor (OTEL_BLRP_*) for the console exporter; OTLP has its own, which
+// encodes each record as it comes (export/otlp-logs.ts). Unlike spans, a full queue does not drop: apps log
 // in synchronous bursts (a loop, a dump at startup) during which no timer can run, so the queue hands
 // what it holds to the exporter at once, on the emitting call, and the export worker's byte bound
 // (SIGHTLINE_EXPORT_MAX_QUEUE_BYTES) is what bounds memory. Its drops are counted there.
