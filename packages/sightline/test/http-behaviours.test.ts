@@ -328,4 +328,53 @@ describe('HTTP server sockets', () => {
       await receiver.close();
     }
   });
+  it('give each request’s span its connection’s attributes, made again when the Host or protocol version changes', async () => {
+    const receiver = await startHttpReceiver();
+    const child = spawn(process.execPath, ['--allow-natives-syntax', '--import', 'sightline/register', FIXTURES + 'socket-shape.mjs'], {
+      cwd: FIXTURES,
+      env: {
+        PATH: process.env.PATH ?? '',
+        OTEL_SERVICE_NAME: 'app',
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_BSP_SCHEDULE_DELAY: '200',
+        OTEL_METRICS_EXPORTER: 'none',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      while (!/\{"port":\d+\}/.test(out)) await once(child.stdout!, 'data');
+      const port = Number(/\{"port":(\d+)\}/.exec(out)![1]);
+      const request = (n: number, host: string, agent: string, version = '1.1'): string =>
+        `GET /r${n} HTTP/${version}\r\nHost: ${host}\r\nUser-Agent: ${agent}\r\nConnection: keep-alive\r\nx-connection: D\r\n\r\n`;
+      await sequential(port, [
+        request(1, 'one.example:8080', 'agent-1'),
+        request(2, 'one.example:8080', 'agent-2'),
+        request(3, 'two.example', 'agent-2'),
+        request(4, 'one.example:8080', 'agent-1'),
+        // Node answers HTTP/1.0 with `Connection: close`, so it comes last.
+        request(5, 'one.example:8080', 'agent-1', '1.0'),
+      ]);
+      const spans = await receiver.waitForSpans(5);
+      const seen = Object.fromEntries(
+        spans.map((span) => [
+          span.attributes['url.path'],
+          ['server.address', 'server.port', 'network.protocol.version', 'user_agent.original', 'url.scheme', 'client.address'].map(
+            (key) => span.attributes[key],
+          ),
+        ]),
+      );
+      assert.deepEqual(seen, {
+        '/r1': ['one.example', 8080, '1.1', 'agent-1', 'http', '127.0.0.1'],
+        '/r2': ['one.example', 8080, '1.1', 'agent-2', 'http', '127.0.0.1'],
+        '/r3': ['two.example', 80, '1.1', 'agent-2', 'http', '127.0.0.1'],
+        '/r4': ['one.example', 8080, '1.1', 'agent-1', 'http', '127.0.0.1'],
+        '/r5': ['one.example', 8080, '1.0', 'agent-1', 'http', '127.0.0.1'],
+      });
+    } finally {
+      child.kill('SIGKILL');
+      await receiver.close();
+    }
+  });
 });

@@ -8,6 +8,8 @@ import { traceRequestToJson } from '@sightline/otlp';
 import { TraceState } from '../src/trace/trace-state.js';
 import { unixNanoString } from '../src/trace/time.js';
 import { idPoolLap } from '../src/trace/ids.js';
+import { SharedAttributes } from '../src/trace/shared-attributes.js';
+import type { RecordingSpan } from '../src/trace/span.js';
 import { inProcessProvider } from './support/in-process.js';
 import { decodeJson, decodeProtobuf } from './support/otlp-receiver.js';
 
@@ -149,6 +151,61 @@ describe('OTLP protobuf encoding', () => {
       assert.deepEqual(decoded[i]!.attributes, lists[i % lists.length], `span ${i}`);
       assert.deepEqual(Object.keys(decoded[i]!.attributes), Object.keys(lists[i % lists.length]!), `span ${i}: order`);
     }
+  });
+
+  it('encodes attributes spans share once per span, beside their own, and never lets one span change another’s', () => {
+    const { provider, ended } = inProcessProvider({}, { OTEL_ATTRIBUTE_COUNT_LIMIT: '6', OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: '12' });
+    const tracer = provider.getTracer('shared');
+    const block = new SharedAttributes(['url.scheme', 'http', 'server.port', 8080, 'client.address', '10.0.0.1']);
+    const start = (name: string, own: Record<string, string | number> = {}): RecordingSpan => {
+      const span = tracer.startSpan(name, { attributes: own }) as RecordingSpan;
+      span.shareAttributes(block);
+      return span;
+    };
+    const first = start('first', { 'http.request.method': 'GET' });
+    const second = start('second');
+    second.setAttribute('server.port', 9090); // its own now; the block and `first` keep 8080
+    second.setAttribute('http.route', '/a');
+    const crowded = start('crowded', { a: 1, b: 2, c: 3, d: 4 }); // 4 + 3 > 6: set one by one, one dropped
+    const overlapping = start('overlapping', { 'url.scheme': 'https' }); // a key of its own: set one by one
+    const long = tracer.startSpan('long') as RecordingSpan;
+    long.shareAttributes(new SharedAttributes(['user_agent.original', 'a'.repeat(20)])); // longer than the limit
+    for (const span of [first, second, crowded, overlapping, long]) span.end();
+    first.setAttribute('late', 1); // ended: ignored
+    assert.equal(first.shared, block);
+    assert.equal(second.shared, undefined, 'setting a shared key copied the block into the span');
+    assert.equal(crowded.shared, undefined);
+    assert.equal(crowded.droppedAttributesCount, 1);
+    assert.equal(first.attributeCount, 4);
+    assert.equal(first.attribute('client.address'), '10.0.0.1');
+    assert.deepEqual(block.list, ['url.scheme', 'http', 'server.port', 8080, 'client.address', '10.0.0.1']);
+    // Encoded twice over: the second time the block's bytes are copied.
+    for (let round = 0; round < 2; round++) {
+      const decoded = decodeProtobuf(new OtlpProtobufEncoder(resource).encode(ended));
+      const byName = new Map(decoded.map((d) => [d.name, d.attributes]));
+      assert.deepEqual(byName.get('first'), {
+        'http.request.method': 'GET',
+        'url.scheme': 'http',
+        'server.port': 8080,
+        'client.address': '10.0.0.1',
+      });
+      assert.deepEqual(byName.get('second'), {
+        'url.scheme': 'http',
+        'server.port': 9090,
+        'client.address': '10.0.0.1',
+        'http.route': '/a',
+      });
+      assert.deepEqual(byName.get('crowded'), { a: 1, b: 2, c: 3, d: 4, 'url.scheme': 'http', 'server.port': 8080 });
+      assert.deepEqual(byName.get('overlapping'), { 'url.scheme': 'http', 'server.port': 8080, 'client.address': '10.0.0.1' });
+      assert.deepEqual(byName.get('long'), { 'user_agent.original': 'a'.repeat(12) });
+      assert.ok(block.encoded !== undefined);
+    }
+    assert.deepEqual(first.attributes, {
+      'http.request.method': 'GET',
+      'url.scheme': 'http',
+      'server.port': 8080,
+      'client.address': '10.0.0.1',
+    });
   });
 
   it('encodes a batch larger than its first buffer guess', () => {

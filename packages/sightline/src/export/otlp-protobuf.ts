@@ -3,6 +3,7 @@
 // ends (OtlpSpanArena, the OTLP span queue's).
 import { TraceFlags, type Attributes } from '@opentelemetry/api';
 import type { RecordingSpan, SpanEvent, SpanLink } from '../trace/span.js';
+import type { SharedAttributes } from '../trace/shared-attributes.js';
 import { idPool, idPoolLap } from '../trace/ids.js';
 import { unixNanoParts } from '../trace/time.js';
 import { ProtoWriter, WIRE_FIXED32, WIRE_FIXED64, WIRE_VARINT } from '@sightline/otlp';
@@ -65,6 +66,7 @@ function writeSpan(w: ProtoWriter, span: RecordingSpan): void {
   w.tag(8, WIRE_FIXED64);
   w.fixed64(time.hi, time.lo);
   writeAttributeList(w, 9, span.attributeList);
+  if (span.shared !== undefined) writeSharedAttributes(w, span.shared);
   // A span the tail sampler kept: why, and its adjusted count (1: every such trace is kept, up to the
   // rate limit), as attributes; its flags say sampled, below. Head-sampled spans carry theirs as ot=th.
   if (span.keptBy !== undefined)
@@ -96,6 +98,19 @@ function writeSpan(w: ProtoWriter, span: RecordingSpan): void {
   const flags = (ctx.traceFlags & 0xff) | (span.keptBy !== undefined ? TraceFlags.SAMPLED : 0);
   w.fixed32(flags | OTLP_SPAN_FLAGS_HAS_IS_REMOTE | (span.parentIsRemote ? OTLP_SPAN_FLAGS_IS_REMOTE : 0));
   w.join();
+}
+
+/** A block of attributes spans share (see trace/shared-attributes.ts): encoded the first time, then copied. */
+function writeSharedAttributes(w: ProtoWriter, block: SharedAttributes): void {
+  const encoded = block.encoded;
+  if (encoded !== undefined) {
+    w.raw(encoded);
+    return;
+  }
+  const start = w.pos;
+  writeAttributeList(w, 9, block.list);
+  // Complete KeyValues: what the span's own join() may move later is already copied.
+  block.encoded = Uint8Array.from(w.buf.subarray(start, w.pos));
 }
 
 function writeEvent(w: ProtoWriter, event: SpanEvent): void {

@@ -14,6 +14,7 @@ import {
   type TimeInput,
 } from '@opentelemetry/api';
 import type { SpanLimits } from './limits.js';
+import type { SharedAttributes } from './shared-attributes.js';
 import type { TailTrace } from './tail-sampler.js';
 import { log } from '../diag/logger.js';
 import { now, toRelative } from './time.js';
@@ -55,6 +56,11 @@ export class RecordingSpan implements Span {
    * and a short scan for a key set twice, and the encoder walks it in order.
    */
   readonly attributeList: unknown[] = [];
+  /**
+   * More attributes, held by many spans at once (an HTTP server span's connection attributes): never
+   * changed through this span, whose setting of one of their keys first copies them into its own list.
+   */
+  shared: SharedAttributes | undefined = undefined;
   droppedAttributesCount = 0;
   events: SpanEvent[] | null = null;
   droppedEventsCount = 0;
@@ -115,6 +121,7 @@ export class RecordingSpan implements Span {
       invalidAttribute(key, value);
       return;
     }
+    if (this.shared !== undefined && this.shared.indexOf(key) !== -1) this.unshare();
     const at = this.keyIndex(key);
     if (at !== -1) this.attributeList[at + 1] = truncate(value, this.limits.attributeValueLengthLimit);
     else this.appendAttribute(key, value);
@@ -123,14 +130,46 @@ export class RecordingSpan implements Span {
   /** A key not yet set: appended, or counted as dropped past the count limit. */
   private appendAttribute(key: string, value: AttributeValue): void {
     const list = this.attributeList;
-    if (list.length >= this.limits.attributeCountLimit * 2) this.droppedAttributesCount++;
+    const shared = this.shared === undefined ? 0 : this.shared.list.length;
+    if (list.length + shared >= this.limits.attributeCountLimit * 2) this.droppedAttributesCount++;
     else list.push(key, truncate(value, this.limits.attributeValueLengthLimit));
+  }
+
+  /**
+   * Gives the span a block of attributes it holds without copying them. A block that does not fit the
+   * span as it stands (a key it already has, more attributes than its limit, a value longer than its
+   * limit) is set attribute by attribute instead, as setAttributes() would.
+   */
+  shareAttributes(block: SharedAttributes): void {
+    if (this.ended) return;
+    const list = block.list;
+    let fits =
+      this.shared === undefined &&
+      this.attributeList.length + list.length <= this.limits.attributeCountLimit * 2 &&
+      block.longestValue <= this.limits.attributeValueLengthLimit;
+    for (let i = 0; fits && i < list.length; i += 2) if (this.keyIndex(list[i] as string) !== -1) fits = false;
+    if (fits) {
+      this.shared = block;
+      return;
+    }
+    for (let i = 0; i < list.length; i += 2) this.putAttribute(list[i] as string, list[i + 1] as AttributeValue);
+  }
+
+  /** The shared block copied into the span's own list, before one of its keys is set. */
+  private unshare(): void {
+    const list = this.shared!.list;
+    this.shared = undefined;
+    for (let i = 0; i < list.length; i++) this.attributeList.push(list[i]);
   }
 
   /** One attribute's value, undefined when it is not set. */
   attribute(key: string): AttributeValue | undefined {
     const at = this.keyIndex(key);
-    return at === -1 ? undefined : (this.attributeList[at + 1] as AttributeValue);
+    if (at !== -1) return this.attributeList[at + 1] as AttributeValue;
+    const shared = this.shared;
+    if (shared === undefined) return undefined;
+    const inShared = shared.indexOf(key);
+    return inShared === -1 ? undefined : (shared.list[inShared + 1] as AttributeValue);
   }
 
   /** Where `key` is in the attribute list, -1 when it is not set. */
@@ -142,7 +181,7 @@ export class RecordingSpan implements Span {
 
   /** How many attributes are set. */
   get attributeCount(): number {
-    return this.attributeList.length >> 1;
+    return (this.attributeList.length >> 1) + (this.shared === undefined ? 0 : this.shared.count);
   }
 
   /** The attributes as an object, built on each read (for exporters and tests, not the hot path). */
@@ -150,6 +189,8 @@ export class RecordingSpan implements Span {
     const out: Attributes = {};
     const list = this.attributeList;
     for (let i = 0; i < list.length; i += 2) out[list[i] as string] = list[i + 1] as AttributeValue;
+    const shared = this.shared?.list;
+    if (shared !== undefined) for (let i = 0; i < shared.length; i += 2) out[shared[i] as string] = shared[i + 1] as AttributeValue;
     return out;
   }
 
@@ -194,7 +235,7 @@ export class RecordingSpan implements Span {
    * span starts with seven). A list that is not empty goes through setAttributes.
    */
   setInitialAttributes(attributes: Attributes): void {
-    if (this.attributeList.length !== 0 || this.ended) {
+    if (this.attributeList.length !== 0 || this.shared !== undefined || this.ended) {
       this.setAttributes(attributes);
       return;
     }

@@ -21,6 +21,7 @@ import type { HttpSettings } from '../settings.js';
 import { LinkedContext } from '../../context/linked-context.js';
 import { log } from '../../diag/logger.js';
 import { RecordingSpan } from '../../trace/span.js';
+import { SharedAttributes } from '../../trace/shared-attributes.js';
 import { isInternalServer, SUPPRESS_TRACING_KEY } from '../../context/suppress-tracing.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
 import { QueryRedactor } from '../redaction/url-query.js';
@@ -136,7 +137,8 @@ export class HttpServerInstrumentation implements Instrumentation {
       );
       const active = trace.setSpan(parent, span);
       setRequestState(request, new ServerRequestState(span, startedAt ?? NaN, active, method));
-      if (socket !== undefined && socket !== null && !watchedSockets.has(socket)) watchSocket(socket);
+      let connection: Connection | undefined;
+      if (socket !== undefined && socket !== null) connection = connections.get(socket) ?? watchSocket(socket);
       if (span.isRecording() || this.duration !== undefined) watchForAbort(socket, response);
       if (span.isRecording()) {
         if (span instanceof RecordingSpan && span.tail !== undefined) {
@@ -145,11 +147,19 @@ export class HttpServerInstrumentation implements Instrumentation {
           // connection's first request, and Node keeps what it read.
           span.setExportAttributes(() => {
             const collected = new AttributeCollector();
-            this.setRecordedAttributes(collected, request, socket, url, query, method, socket.remoteAddress);
+            const shared = connectionAttributes(undefined, request, socket).list;
+            for (let i = 0; i < shared.length; i += 2) collected.setAttribute(shared[i] as string, shared[i + 1]!);
+            this.setRequestAttributes(collected, request, url, query, method);
             return collected.attributes;
           });
+        } else if (span instanceof RecordingSpan) {
+          span.shareAttributes(connectionAttributes(connection, request, socket));
+          this.setRequestAttributes(span, request, url, query, method);
         } else {
-          this.setRecordedAttributes(span, request, socket, url, query, method, socket.remoteAddress);
+          // Another SDK's span (a tracer provider that is not Sightline's): every attribute its own.
+          const shared = connectionAttributes(undefined, request, socket).list;
+          for (let i = 0; i < shared.length; i += 2) span.setAttribute(shared[i] as string, shared[i + 1]!);
+          this.setRequestAttributes(span, request, url, query, method);
         }
       }
       this.enterWith(active);
@@ -175,29 +185,16 @@ export class HttpServerInstrumentation implements Instrumentation {
   }
 
   /**
-   * The attributes only a recorded span carries, set one by one on the span (or on a collector, for a
-   * span the tail sampler holds): no object built to be copied from, which was a hidden-class transition
-   * per attribute and a for-in over it for every sampled request.
+   * The attributes only a recorded span carries that are the request's own (the connection's are
+   * connectionAttributes()), set one by one on the span (or on a collector, for a span the tail sampler
+   * holds): no object built to be copied from, which was a hidden-class transition per attribute and a
+   * for-in over it for every sampled request. The user agent is the request's: behind a proxy, one
+   * connection carries many clients' requests.
    */
-  private setRecordedAttributes(
-    target: AttributeTarget,
-    request: IncomingMessage,
-    socket: Socket,
-    url: string,
-    query: number,
-    method: string,
-    client: string | undefined,
-  ): void {
-    const encrypted = (socket as Socket & { encrypted?: boolean }).encrypted === true;
+  private setRequestAttributes(target: AttributeTarget, request: IncomingMessage, url: string, query: number, method: string): void {
     const headers = request.headers;
-    const host = parseHost(headers.host, encrypted ? 443 : 80);
-    target.setAttribute('url.scheme', encrypted ? 'https' : 'http');
-    target.setAttribute('network.protocol.version', request.httpVersion);
-    target.setAttribute('server.port', host.port);
     if (query !== -1) target.setAttribute('url.query', this.redactor.redactQuery(url.slice(query + 1)));
     if (method === '_OTHER' && request.method !== undefined) target.setAttribute('http.request.method_original', request.method);
-    if (host.address !== undefined) target.setAttribute('server.address', host.address);
-    if (client !== undefined) target.setAttribute('client.address', client);
     const userAgent = headers['user-agent'];
     if (userAgent !== undefined) target.setAttribute('user_agent.original', userAgent);
     const captured = this.http.captureHeaders.serverRequest;
@@ -255,13 +252,21 @@ let instrumentation: HttpServerInstrumentation | undefined;
 // A request whose connection closes before its response finished gets no response-finish message: its
 // span ends, and its duration is recorded, as aborted when the socket closes. One listener per
 // connection, not one per response (that was ~150 ns of every request); the socket's current response
-// is Node's own `_httpMessage`. Nothing is stored on the socket (the WeakSet only marks it watched):
-// each property added there is one more hidden class for Node's socket and stream code to handle.
+// is Node's own `_httpMessage`. Nothing is stored on the socket (what Sightline keeps about it is in a
+// WeakMap): each property added there is one more hidden class for Node's socket and stream code.
 //
 // A second request at once on the same connection (HTTP pipelining) is not yet the socket's response:
 // it waits in Node's queue, and Node 22 never emits 'close' on a queued response when the connection
 // closes, so the socket's listener ends those too, from a list kept only for pipelining connections.
-const watchedSockets = new WeakSet<Socket>();
+/** What the requests of one connection share. */
+class Connection {
+  /** The attributes its last sampled request's span was given, with what they were made from. */
+  attributes: SharedAttributes | undefined = undefined;
+  host: string | undefined = undefined;
+  version = '';
+}
+
+const connections = new WeakMap<Socket, Connection>();
 const queuedResponses = new WeakMap<Socket, ServerResponse[]>();
 /** Whether any connection pipelined: until then, a finished response has no list to leave. */
 let sawPipelining = false;
@@ -276,10 +281,48 @@ type HttpSocket = Socket & { _httpMessage?: ServerResponse | null };
  * 4,300 instructions per request at 10% sampling (callgrind), 0.6-1.5 µs (perf). Read here, every socket
  * takes the same path; it costs one getpeername per connection.
  */
-function watchSocket(socket: HttpSocket): void {
-  watchedSockets.add(socket);
+function watchSocket(socket: HttpSocket): Connection {
+  const connection = new Connection();
+  connections.set(socket, connection);
   socket.once('close', onSocketClose);
   void socket.remoteAddress;
+  return connection;
+}
+
+/**
+ * A server span's attributes that come from its connection: scheme, protocol version, server address
+ * and port (the Host header) and client address (the peer). Made once per connection and shared by the
+ * spans of its requests (trace/shared-attributes.ts), made again when a request's Host header or
+ * protocol version differs from the previous one's; with no connection to keep them on, made for this
+ * request alone.
+ */
+function connectionAttributes(connection: Connection | undefined, request: IncomingMessage, socket: Socket): SharedAttributes {
+  const hostHeader = request.headers.host;
+  const version = request.httpVersion;
+  if (connection !== undefined) {
+    const kept = connection.attributes;
+    if (kept !== undefined && connection.host === hostHeader && connection.version === version) return kept;
+  }
+  const encrypted = (socket as (Socket & { encrypted?: boolean }) | null | undefined)?.encrypted === true;
+  const host = parseHost(hostHeader, encrypted ? 443 : 80);
+  const list: (string | number)[] = [
+    'url.scheme',
+    encrypted ? 'https' : 'http',
+    'network.protocol.version',
+    version,
+    'server.port',
+    host.port,
+  ];
+  if (host.address !== undefined) list.push('server.address', host.address);
+  const client = (socket as Socket | null | undefined)?.remoteAddress;
+  if (client !== undefined) list.push('client.address', client);
+  const attributes = new SharedAttributes(list);
+  if (connection !== undefined) {
+    connection.attributes = attributes;
+    connection.host = hostHeader;
+    connection.version = version;
+  }
+  return attributes;
 }
 
 function watchForAbort(socket: HttpSocket | undefined | null, response: ServerResponse): void {
