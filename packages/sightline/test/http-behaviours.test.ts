@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { FIXTURES, startApp, type ChildApp } from './support/child-app.js';
 import { startHttpReceiver, type ReceivedSpan, type Receiver } from './support/otlp-receiver.js';
@@ -293,7 +293,8 @@ describe('HTTP server sockets', () => {
     socket.destroy();
   }
 
-  it('keep one hidden class whichever of their requests is sampled first', async () => {
+  /** The socket fixture under Sightline, exporting to a receiver of its own. */
+  async function startSocketApp(env: Record<string, string>): Promise<{ receiver: Receiver; child: ChildProcess; port: number }> {
     const receiver = await startHttpReceiver();
     const child = spawn(process.execPath, ['--allow-natives-syntax', '--import', 'sightline/register', FIXTURES + 'socket-shape.mjs'], {
       cwd: FIXTURES,
@@ -303,15 +304,19 @@ describe('HTTP server sockets', () => {
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
         OTEL_BSP_SCHEDULE_DELAY: '200',
         OTEL_METRICS_EXPORTER: 'none',
-        OTEL_TRACES_SAMPLER: 'parentbased_always_off',
+        ...env,
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    while (!/\{"port":\d+\}/.test(out)) await once(child.stdout!, 'data');
+    return { receiver, child, port: Number(/\{"port":(\d+)\}/.exec(out)![1]) };
+  }
+
+  it('keep one hidden class whichever of their requests is sampled first', async () => {
+    const { receiver, child, port } = await startSocketApp({ OTEL_TRACES_SAMPLER: 'parentbased_always_off' });
     try {
-      let out = '';
-      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-      while (!/\{"port":\d+\}/.test(out)) await once(child.stdout!, 'data');
-      const port = Number(/\{"port":(\d+)\}/.exec(out)![1]);
       // The parent's sampled flag decides: connection A's second request is sampled, B's first.
       const request = (connection: string, sampled: boolean): string =>
         `GET /${connection} HTTP/1.1\r\nHost: x\r\nx-connection: ${connection}\r\n` +
@@ -328,24 +333,10 @@ describe('HTTP server sockets', () => {
       await receiver.close();
     }
   });
+
   it('give each request’s span its connection’s attributes, made again when the Host or protocol version changes', async () => {
-    const receiver = await startHttpReceiver();
-    const child = spawn(process.execPath, ['--allow-natives-syntax', '--import', 'sightline/register', FIXTURES + 'socket-shape.mjs'], {
-      cwd: FIXTURES,
-      env: {
-        PATH: process.env.PATH ?? '',
-        OTEL_SERVICE_NAME: 'app',
-        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-        OTEL_BSP_SCHEDULE_DELAY: '200',
-        OTEL_METRICS_EXPORTER: 'none',
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const { receiver, child, port } = await startSocketApp({});
     try {
-      let out = '';
-      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-      while (!/\{"port":\d+\}/.test(out)) await once(child.stdout!, 'data');
-      const port = Number(/\{"port":(\d+)\}/.exec(out)![1]);
       const request = (n: number, host: string, agent: string, version = '1.1'): string =>
         `GET /r${n} HTTP/${version}\r\nHost: ${host}\r\nUser-Agent: ${agent}\r\nConnection: keep-alive\r\nx-connection: D\r\n\r\n`;
       await sequential(port, [
