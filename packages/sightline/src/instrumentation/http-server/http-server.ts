@@ -147,18 +147,13 @@ export class HttpServerInstrumentation implements Instrumentation {
           // connection's first request, and Node keeps what it read.
           span.setExportAttributes(() => {
             const collected = new AttributeCollector();
-            const shared = connectionAttributes(undefined, request, socket).list;
-            for (let i = 0; i < shared.length; i += 2) collected.setAttribute(shared[i] as string, shared[i + 1]!);
+            setEach(collected, connectionAttributes(undefined, request, socket));
             this.setRequestAttributes(collected, request, url, query, method);
             return collected.attributes;
           });
-        } else if (span instanceof RecordingSpan) {
-          span.shareAttributes(connectionAttributes(connection, request, socket));
-          this.setRequestAttributes(span, request, url, query, method);
         } else {
-          // Another SDK's span (a tracer provider that is not Sightline's): every attribute its own.
-          const shared = connectionAttributes(undefined, request, socket).list;
-          for (let i = 0; i < shared.length; i += 2) span.setAttribute(shared[i] as string, shared[i + 1]!);
+          if (span instanceof RecordingSpan) span.shareAttributes(connectionAttributes(connection, request, socket));
+          else setEach(span, connectionAttributes(undefined, request, socket)); // not Sightline's span: set one by one
           this.setRequestAttributes(span, request, url, query, method);
         }
       }
@@ -287,6 +282,12 @@ function watchSocket(socket: HttpSocket): Connection {
   socket.once('close', onSocketClose);
   void socket.remoteAddress;
   return connection;
+}
+
+/** A block's attributes set one by one, where they cannot be shared. */
+function setEach(target: AttributeTarget, block: SharedAttributes): void {
+  const list = block.list;
+  for (let i = 0; i < list.length; i += 2) target.setAttribute(list[i] as string, list[i + 1]!);
 }
 
 /**
