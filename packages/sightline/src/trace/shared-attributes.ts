@@ -5,6 +5,12 @@
 // Node 24); a span now points at its connection's block, and the exporter copies the block's bytes.
 import type { AttributeValue } from '@opentelemetry/api';
 
+/** Where `key` is in a list of keys and values in turn ([key, value, key, value…]), -1 when it is not. */
+export function keyIndexIn(list: readonly unknown[], key: string): number {
+  for (let i = 0; i < list.length; i += 2) if (list[i] === key) return i;
+  return -1;
+}
+
 export class SharedAttributes {
   /** The longest string value: a span whose value length limit is lower copies the block instead of sharing it. */
   readonly longestValue: number;
@@ -26,9 +32,7 @@ export class SharedAttributes {
 
   /** Where `key` is in the list, -1 when the block does not hold it. */
   indexOf(key: string): number {
-    const list = this.list;
-    for (let i = 0; i < list.length; i += 2) if (list[i] === key) return i;
-    return -1;
+    return keyIndexIn(this.list, key);
   }
 
   /** How many attributes the block holds. */

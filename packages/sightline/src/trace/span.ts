@@ -14,7 +14,7 @@ import {
   type TimeInput,
 } from '@opentelemetry/api';
 import type { SpanLimits } from './limits.js';
-import type { SharedAttributes } from './shared-attributes.js';
+import { keyIndexIn, type SharedAttributes } from './shared-attributes.js';
 import type { TailTrace } from './tail-sampler.js';
 import { log } from '../diag/logger.js';
 import { now, toRelative } from './time.js';
@@ -174,9 +174,7 @@ export class RecordingSpan implements Span {
 
   /** Where `key` is in the attribute list, -1 when it is not set. */
   private keyIndex(key: string): number {
-    const list = this.attributeList;
-    for (let i = 0; i < list.length; i += 2) if (list[i] === key) return i;
-    return -1;
+    return keyIndexIn(this.attributeList, key);
   }
 
   /** How many attributes are set. */
