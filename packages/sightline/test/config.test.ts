@@ -48,6 +48,31 @@ describe('configuration defaults', () => {
 });
 
 describe('each variable', () => {
+  it('SIGHTLINE_PROFILING and its settings: export interval, sample rate in Hz', () => {
+    const off = load({}).profiling;
+    assert.equal(off.enabled, false);
+    assert.equal(off.exportIntervalMillis, 30_000);
+    assert.equal(off.samplingIntervalMicros, 10_000, '100 Hz by default');
+    const on = load({
+      SIGHTLINE_PROFILING: 'on',
+      SIGHTLINE_PROFILING_SAMPLE_RATE: '19',
+      SIGHTLINE_PROFILING_EXPORT_INTERVAL: '10000',
+    }).profiling;
+    assert.equal(on.enabled, true);
+    assert.equal(on.exportIntervalMillis, 10_000);
+    assert.equal(on.samplingIntervalMicros, 52_632, '19 Hz, rounded to whole microseconds');
+    assert.deepEqual(warnings(), []);
+    assert.equal(load({ SIGHTLINE_PROFILING_SAMPLE_RATE: '5000' }).profiling.samplingIntervalMicros, 10_000);
+    assert.match(warnings().at(-1)!, /SIGHTLINE_PROFILING_SAMPLE_RATE="5000" is not between 1 and 1000; using 100/);
+    assert.equal(load({ SIGHTLINE_PROFILING_SAMPLE_RATE: 'fast' }).profiling.samplingIntervalMicros, 10_000);
+    assert.match(warnings().at(-1)!, /SIGHTLINE_PROFILING_SAMPLE_RATE="fast" is not an integer; using 100/);
+    assert.equal(
+      load({ SIGHTLINE_PROFILING_SAMPLE_RATE: '50' }, { profiling: { samplingIntervalMicros: 1000 } }).profiling.samplingIntervalMicros,
+      1000,
+      'init() wins',
+    );
+  });
+
   it('OTEL_SDK_DISABLED', () => {
     assert.equal(load({ OTEL_SDK_DISABLED: 'true' }).disabled, true);
     assert.equal(load({ OTEL_SDK_DISABLED: 'FALSE' }).disabled, false);

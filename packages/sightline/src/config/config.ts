@@ -562,7 +562,8 @@ function profilingConfig(r: EnvReader, p: Partial<ProfilingSettings> | undefined
     endpoint,
     otlpExport: p?.otlpExport ?? r.boolean('SIGHTLINE_PROFILING_OTLP', true),
     exportIntervalMillis: p?.exportIntervalMillis ?? r.integer('SIGHTLINE_PROFILING_EXPORT_INTERVAL', 30_000, 1000, 600_000),
-    samplingIntervalMicros: p?.samplingIntervalMicros ?? 10_000,
+    // Hz in the variable, as profilers are usually set; the sampler takes microseconds between samples.
+    samplingIntervalMicros: p?.samplingIntervalMicros ?? Math.round(1_000_000 / r.integer('SIGHTLINE_PROFILING_SAMPLE_RATE', 100, 1, 1000)),
   };
 }
 
