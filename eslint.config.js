@@ -86,6 +86,17 @@ export default tseslint.config(
           ],
         },
       ],
+      // An ES-module import of node:http loads Node's undici, TLS and HTTP/2 (builtins/http.ts says why).
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: ['http', 'node:http'].map((name) => ({
+            name,
+            allowTypeImports: true,
+            message: 'Take node:http from builtins/http.ts: its ES-module import loads undici, TLS and HTTP/2 (~8 MB of RSS).',
+          })),
+        },
+      ],
       'no-restricted-properties': [
         'error',
         {

@@ -4,8 +4,11 @@
 // the wire at process.exit() arrives once, and every span of a busy app reaches the collector.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../src/config/config.js';
@@ -23,6 +26,49 @@ describe('SIGHTLINE_EXPORT_THREAD', () => {
     assert.equal(loadConfig({}, { SIGHTLINE_EXPORT_THREAD: 'Main' }).exportThread, 'main');
     assert.equal(loadConfig({}, { SIGHTLINE_EXPORT_THREAD: 'thread' }).exportThread, 'auto');
     assert.equal(loadConfig({ exportThread: 'worker' }, { SIGHTLINE_EXPORT_THREAD: 'main' }).exportThread, 'worker');
+  });
+
+  it('for an http: endpoint neither the app’s thread nor the export worker loads node:https, node:http2 or TLS (~8 MB of RSS)', async () => {
+    const receiver = await startHttpReceiver();
+    const reports = mkdtempSync(join(tmpdir(), 'sightline-modules-'));
+    try {
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          'sightline/register',
+          '-e',
+          // Alive for a while after the spans, so that the worker's report (every 50 ms) is made after its code loaded.
+          "import('@opentelemetry/api').then(({ trace }) => { for (let i = 0; i < 25; i++) trace.getTracer('t').startSpan('s' + i).end(); setTimeout(() => {}, 500); })",
+        ],
+        {
+          cwd: FIXTURES,
+          env: {
+            PATH: process.env.PATH ?? '',
+            OTEL_BSP_SCHEDULE_DELAY: '100',
+            NODE_OPTIONS: `--require ${join(FIXTURES, 'report-modules.cjs')}`,
+            REPORT_DIR: reports,
+            OTEL_SERVICE_NAME: 'worker-modules',
+            OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+            SIGHTLINE_EXPORT_THREAD: 'worker',
+          },
+          stdio: 'ignore',
+        },
+      );
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      const [code] = await once(child, 'exit');
+      clearTimeout(timer);
+      assert.equal(code, 0);
+      assert.equal(receiver.spans.length, 25, 'the worker delivered');
+      const workers = readdirSync(reports).filter((f) => f.startsWith('worker-'));
+      assert.equal(workers.length, 1, `one worker thread reported: ${readdirSync(reports).join(', ')}`);
+      assert.deepEqual(JSON.parse(readFileSync(join(reports, workers[0]!), 'utf8')), [], 'the export worker');
+      // An ES-module import of node:http loads them all (through Node's undici): see builtins/http.ts.
+      assert.deepEqual(JSON.parse(readFileSync(join(reports, 'main.json'), 'utf8')), [], 'the app’s thread');
+    } finally {
+      rmSync(reports, { recursive: true, force: true });
+      await receiver.close();
+    }
   });
 
   it('never traces or measures the exporter’s own requests, and a natural exit ends at once', async () => {

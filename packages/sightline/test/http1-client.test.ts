@@ -1,10 +1,14 @@
 // The raw HTTP/1.1 client the exporter uses for http: endpoints, against scripted servers: each test
 // decides the bytes the collector answers with, including the awkward ones.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import type { OtlpConfig } from '../src/export/otlp-config.js';
 import { Http1Client } from '../src/export/worker/http1-client.js';
 import { HttpTransport } from '../src/export/worker/http-transport.js';
@@ -217,6 +221,47 @@ describe('OTLP/HTTP headers', () => {
     } finally {
       transport.close();
       await server.close();
+    }
+  });
+});
+
+describe('OTLP/HTTP over https:', () => {
+  it('delivers to an https endpoint trusted through OTEL_EXPORTER_OTLP_CERTIFICATE (node:https, loaded on first use)', async () => {
+    const tls = fileURLToPath(new URL('./fixtures/tls/', import.meta.url));
+    const received: Array<{ path: string; length: number }> = [];
+    const server = https.createServer(
+      { key: readFileSync(join(tls, 'key.pem')), cert: readFileSync(join(tls, 'cert.pem')) },
+      (req, res) => {
+        let length = 0;
+        req.on('data', (d: Buffer) => (length += d.length));
+        req.on('end', () => {
+          received.push({ path: req.url ?? '', length });
+          res.end();
+        });
+      },
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const transport = new HttpTransport(
+      {
+        url: `https://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`,
+        protocol: 'http/protobuf',
+        compression: 'none',
+        timeoutMillis: 5000,
+        headers: {},
+        certificateFile: join(tls, 'cert.pem'),
+      } as OtlpConfig,
+      'traces',
+      'test-agent',
+      1,
+      (message) => assert.fail(message),
+    );
+    try {
+      assert.deepEqual(await transport.send(body, 5000), { kind: 'ok', rejected: 0, errorMessage: undefined });
+      assert.deepEqual(received, [{ path: '/v1/traces', length: body.length }]);
+    } finally {
+      transport.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 });

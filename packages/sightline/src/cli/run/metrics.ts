@@ -3,7 +3,8 @@
 // scrape it asks every running worker for its cumulative metrics over the cluster IPC channel, and
 // answers with their sum; a worker that stops leaves its last totals behind (see merge.ts).
 import cluster, { type Worker } from 'node:cluster';
-import http from 'node:http';
+import type { Server } from 'node:http';
+import { http } from '../../builtins/http.js';
 import { isWorkerMessage, type PrimaryToWorker, type WorkerToPrimary } from '../../lifecycle/run-protocol.js';
 import { reportSkippedTo, scrapeHandler } from '../../metrics/prometheus/endpoint.js';
 import { MetricsAggregate, type WorkerMetrics } from '../../metrics/prometheus/merge.js';
@@ -34,7 +35,7 @@ export class PrimaryMetrics {
   private readonly last = new Map<number, WorkerMetrics>();
   private readonly pending = new Map<number, { waiting: Set<number>; done: () => void }>();
   private nextId = 1;
-  private server: http.Server | undefined;
+  private server: Server | undefined;
 
   constructor(
     private readonly settings: PrimaryMetricsSettings,

@@ -1,6 +1,6 @@
 // OTLP/gRPC over node:http2: one unary call to the signal's Export method per batch; requests in
 // flight at once share one HTTP/2 session as concurrent streams.
-import http2 from 'node:http2';
+import type * as http2 from 'node:http2';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { OtlpConfig } from '../otlp-config.js';
@@ -10,6 +10,9 @@ import { GRPC_RESOURCE_EXHAUSTED, isRetryableGrpcCode } from './retry.js';
 import { networkRetry, readTlsFiles, settleOnce, type SendResult, type TlsFiles, type Transport } from './transport.js';
 
 const gzipAsync = promisify(gzip);
+// Loaded with the first gRPC session, not with the module: node:http2 (and the TLS it brings) adds
+// ~4 MB of RSS to each thread that loads it, and only gRPC endpoints need it.
+const http2Module = (): typeof http2 => process.getBuiltinModule('node:http2');
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
 /** grpc-message is percent-encoded; a malformed one from a misbehaving server is kept as sent rather
@@ -44,7 +47,7 @@ export class GrpcTransport implements Transport {
 
   private connect(): http2.ClientHttp2Session {
     if (this.session && !this.session.closed && !this.session.destroyed) return this.session;
-    const session = http2.connect(this.config.url, this.tls);
+    const session = http2Module().connect(this.config.url, this.tls);
     // An idle session would keep the app alive forever on its own event loop (the in-process export):
     // it holds the process only while requests are on it (send()), as an HTTP/1 request does.
     session.unref();
@@ -95,7 +98,7 @@ export class GrpcTransport implements Transport {
       if (compressed) headers['grpc-encoding'] = 'gzip';
       const stream = session.request(headers);
       timer = setTimeout(() => {
-        stream.close(http2.constants.NGHTTP2_CANCEL);
+        stream.close(http2Module().constants.NGHTTP2_CANCEL);
         settle({ kind: 'retry', reason: `no gRPC response within ${timeoutMillis} ms` });
       }, timeoutMillis).unref();
 

@@ -1,6 +1,6 @@
 // OTLP/HTTP (protobuf or JSON) for one signal: http: endpoints over a raw HTTP/1.1 client (http1-client.ts),
 // https: endpoints over node:https with a keep-alive agent.
-import https from 'node:https';
+import type https from 'node:https';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { OtlpConfig } from '../otlp-config.js';
@@ -12,6 +12,9 @@ import { isRetryableStatus, parseRetryAfter } from './retry.js';
 import { networkRetry, readTlsFiles, settleOnce, type SendResult, type Transport } from './transport.js';
 
 const gzipAsync = promisify(gzip);
+// Loaded for the first https: endpoint, not with the module: node:https (and the TLS it brings) adds
+// ~2–5 MB of RSS to each thread that loads it, and http: endpoints go over the raw client.
+const httpsModule = (): typeof https => process.getBuiltinModule('node:https');
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
 export class HttpTransport implements Transport {
@@ -45,7 +48,7 @@ export class HttpTransport implements Transport {
     // where Node's took 0.99 (bench/README.md, 2026-12-03).
     if (!secure) this.plain = new Http1Client(this.url, MAX_RESPONSE_BYTES);
     else {
-      this.agent = new https.Agent({ keepAlive: true, maxSockets, ...readTlsFiles(config, warn) });
+      this.agent = new (httpsModule().Agent)({ keepAlive: true, maxSockets, ...readTlsFiles(config, warn) });
       markInternalClient(this.agent);
     }
     this.baseHeaders = {
@@ -71,7 +74,7 @@ export class HttpTransport implements Transport {
     }
     return new Promise<SendResult>((resolve) => {
       const settle = settleOnce(resolve);
-      const req = https.request(this.url, {
+      const req = httpsModule().request(this.url, {
         method: 'POST',
         agent: this.agent,
         headers: { ...this.baseHeaders, 'content-length': String(payload.length) },

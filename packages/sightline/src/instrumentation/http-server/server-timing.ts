@@ -8,7 +8,8 @@
 // object, a getHeader, the validation of the name and of the 66-character value), the entry cost ~6,000
 // instructions per sampled response; this way ~3,600 (callgrind, hello). The entry is made of hex
 // digits and fixed text, which need no validation.
-import http, { type ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
+import { http } from '../../builtins/http.js';
 import { TraceFlags, type SpanContext } from '@opentelemetry/api';
 import { log } from '../../diag/logger.js';
 import { formatTraceparent } from '../../propagation/trace-context.js';

@@ -1,7 +1,8 @@
 // The Prometheus pull endpoint (OTEL_METRICS_EXPORTER=prometheus): GET /metrics on
 // OTEL_EXPORTER_PROMETHEUS_HOST:PORT collects on each scrape, cumulatively, in the text format or in
 // OpenMetrics when the scraper's Accept header asks for it. Its own requests are not traced.
-import http from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { http } from '../../builtins/http.js';
 import { markInternalServer } from '../../context/suppress-tracing.js';
 import { log } from '../../diag/logger.js';
 import type { ReaderState, SightlineMeterProvider } from '../meter-provider.js';
@@ -14,7 +15,7 @@ import { formatExposition, OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE } from '.
 export function scrapeHandler(
   collect: () => Promise<ResourceMetrics>,
   onSkipped: (skipped: string[]) => void,
-): (request: http.IncomingMessage, response: http.ServerResponse) => void {
+): (request: IncomingMessage, response: ServerResponse) => void {
   return (request, response) => {
     const path = (request.url ?? '/').split('?')[0];
     if (request.method !== 'GET' && request.method !== 'HEAD') {
@@ -53,7 +54,7 @@ export function reportSkippedTo(write: (line: string) => void): (skipped: string
 
 export class PrometheusEndpoint {
   private readonly state: ReaderState = readerState('cumulative');
-  private server: http.Server | undefined;
+  private server: Server | undefined;
 
   constructor(
     private readonly provider: SightlineMeterProvider,
