@@ -17,6 +17,29 @@ import { FIXTURES, hit, startApp } from './support/child-app.js';
 import { startMetricsReceiver } from './support/otlp-metrics-receiver.js';
 import { startHttpReceiver } from './support/otlp-receiver.js';
 
+/**
+ * `node --import sightline/register -e <25 spans>` in the fixtures folder, with `env` and nothing else of
+ * this process's environment but PATH; `lingerMillis` keeps the process alive that long after the spans.
+ * Killed after 20 s.
+ */
+async function runTwentyFiveSpans(env: Record<string, string>, lingerMillis = 0): Promise<{ code: number | null; signal: string | null }> {
+  const spans = "for (let i = 0; i < 25; i++) trace.getTracer('t').startSpan('s' + i).end();";
+  const linger = lingerMillis > 0 ? ` setTimeout(() => {}, ${lingerMillis});` : '';
+  const child = spawn(
+    process.execPath,
+    ['--import', 'sightline/register', '-e', `import('@opentelemetry/api').then(({ trace }) => { ${spans}${linger} })`],
+    {
+      cwd: FIXTURES,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: 'ignore',
+    },
+  );
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+  clearTimeout(timer);
+  return { code, signal };
+}
+
 describe('SIGHTLINE_EXPORT_THREAD', () => {
   it('is the export worker unless SIGHTLINE_EXPORT_THREAD=main (or init’s exportThread) asks for the app’s event loop', () => {
     assert.equal(exportThreadFor('auto'), 'worker');
@@ -32,32 +55,18 @@ describe('SIGHTLINE_EXPORT_THREAD', () => {
     const receiver = await startHttpReceiver();
     const reports = mkdtempSync(join(tmpdir(), 'sightline-modules-'));
     try {
-      const child = spawn(
-        process.execPath,
-        [
-          '--import',
-          'sightline/register',
-          '-e',
-          // Alive for a while after the spans, so that the worker's report (every 50 ms) is made after its code loaded.
-          "import('@opentelemetry/api').then(({ trace }) => { for (let i = 0; i < 25; i++) trace.getTracer('t').startSpan('s' + i).end(); setTimeout(() => {}, 500); })",
-        ],
+      // Alive for a while after the spans, so that the worker's report (every 50 ms) is made after its code loaded.
+      const { code } = await runTwentyFiveSpans(
         {
-          cwd: FIXTURES,
-          env: {
-            PATH: process.env.PATH ?? '',
-            OTEL_BSP_SCHEDULE_DELAY: '100',
-            NODE_OPTIONS: `--require ${join(FIXTURES, 'report-modules.cjs')}`,
-            REPORT_DIR: reports,
-            OTEL_SERVICE_NAME: 'worker-modules',
-            OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-            SIGHTLINE_EXPORT_THREAD: 'worker',
-          },
-          stdio: 'ignore',
+          OTEL_BSP_SCHEDULE_DELAY: '100',
+          NODE_OPTIONS: `--require ${join(FIXTURES, 'report-modules.cjs')}`,
+          REPORT_DIR: reports,
+          OTEL_SERVICE_NAME: 'worker-modules',
+          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+          SIGHTLINE_EXPORT_THREAD: 'worker',
         },
+        500,
       );
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      const [code] = await once(child, 'exit');
-      clearTimeout(timer);
       assert.equal(code, 0);
       assert.equal(receiver.spans.length, 25, 'the worker delivered');
       const workers = readdirSync(reports).filter((f) => f.startsWith('worker-'));
@@ -76,29 +85,12 @@ describe('SIGHTLINE_EXPORT_THREAD', () => {
     try {
       // The http instrumentation on: each export request would otherwise make a client span, exported
       // by the next request, and the process would never run out of work.
-      const child = spawn(
-        process.execPath,
-        [
-          '--import',
-          'sightline/register',
-          '-e',
-          "import('@opentelemetry/api').then(({ trace }) => { for (let i = 0; i < 25; i++) trace.getTracer('t').startSpan('s' + i).end(); })",
-        ],
-        {
-          cwd: FIXTURES,
-          env: {
-            PATH: process.env.PATH ?? '',
-            OTEL_SERVICE_NAME: 'natural-end',
-            OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-            OTEL_BSP_SCHEDULE_DELAY: '60000',
-            SIGHTLINE_EXPORT_THREAD: 'main',
-          },
-          stdio: 'ignore',
-        },
-      );
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      const [code, signal] = await once(child, 'exit');
-      clearTimeout(timer);
+      const { code, signal } = await runTwentyFiveSpans({
+        OTEL_SERVICE_NAME: 'natural-end',
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_BSP_SCHEDULE_DELAY: '60000',
+        SIGHTLINE_EXPORT_THREAD: 'main',
+      });
       assert.equal(signal, null, 'the process ended by itself');
       assert.equal(code, 0);
       assert.equal(receiver.spans.length, 25);
