@@ -11,7 +11,7 @@ import { networkRetry, readTlsFiles, settleOnce, type SendResult, type TlsFiles,
 
 const gzipAsync = promisify(gzip);
 // Loaded with the first gRPC session, not with the module: node:http2 (and the TLS it brings) adds
-// ~4 MB of RSS to each thread that loads it, and only gRPC endpoints need it.
+// 5–7 MB of RSS to each thread that loads it (bench/README.md, 2026-12-03), and only gRPC endpoints need it.
 const http2Module = (): typeof http2 => process.getBuiltinModule('node:http2');
 const MAX_RESPONSE_BYTES = 64 * 1024;
 

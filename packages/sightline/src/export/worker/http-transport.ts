@@ -13,7 +13,8 @@ import { networkRetry, readTlsFiles, settleOnce, type SendResult, type Transport
 
 const gzipAsync = promisify(gzip);
 // Loaded for the first https: endpoint, not with the module: node:https (and the TLS it brings) adds
-// ~2–5 MB of RSS to each thread that loads it, and http: endpoints go over the raw client.
+// 2–5 MB of RSS to each thread that loads it (bench/README.md, 2026-12-03), and http: endpoints go over
+// the raw client.
 const httpsModule = (): typeof https => process.getBuiltinModule('node:https');
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
