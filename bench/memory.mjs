@@ -28,13 +28,29 @@ const STEP = 10;
 const against = process.argv.indexOf('--against');
 const AGAINST = against === -1 ? undefined : process.argv[against + 1];
 
-/** Per scavenge of the main thread (the isolate that ran the most): bytes surviving, new space size. */
+/**
+ * Per scavenge of the main thread (the isolate that ran the most): bytes surviving, new space size.
+ * V8 prints `--trace-gc-nvp` as `name=value` pairs up to Node 24 and as JSON (`GC: {"gc":"s", …}`) in
+ * Node 26.
+ */
 function scavenges(log) {
   const byIsolate = new Map();
   for (const line of log.split('\n')) {
-    if (!line.includes('gc=s ')) continue;
+    const json = line.indexOf('GC: {');
+    let field;
+    if (json !== -1) {
+      let record;
+      try {
+        record = JSON.parse(line.slice(json + 4));
+      } catch {
+        continue;
+      }
+      if (record.gc !== 's') continue;
+      field = (name) => Number(record[name] ?? 0);
+    } else if (line.includes('gc=s ')) {
+      field = (name) => Number(new RegExp(`\\b${name}=(\\d+)`).exec(line)?.[1] ?? 0);
+    } else continue;
     const isolate = line.slice(0, line.indexOf(']'));
-    const field = (name) => Number(new RegExp(`\\b${name}=(\\d+)`).exec(line)?.[1] ?? 0);
     const list = byIsolate.get(isolate) ?? [];
     list.push({ survived: field('new_space_survived'), promoted: field('promoted'), capacity: field('new_space_capacity') });
     byIsolate.set(isolate, list);
