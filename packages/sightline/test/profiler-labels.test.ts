@@ -132,40 +132,72 @@ describe('profile sample labels', () => {
 });
 
 describe('sample contexts', () => {
-  const labels = (contexts: SampleContexts, spanId: string) =>
-    new SpanSampleLabels(contexts.nextNumber(), spanId, new RootLabels(spanId, '0af7651916cd43dd8448eb211c80319c', 'GET /'), 0);
+  const labels = (contexts: SampleContexts, spanId: string, startMillis = 0) =>
+    new SpanSampleLabels(
+      contexts.nextNumber(),
+      spanId,
+      new RootLabels(spanId, '0af7651916cd43dd8448eb211c80319c', 'GET /'),
+      0,
+      startMillis,
+    );
 
-  it('keep a span alive for a whole round of slots, forget the oldest such beyond their limit, and count each span they could not keep', () => {
-    const contexts = new SampleContexts({ slots: 2, longLived: 1, ended: 1 });
-    const [a, b, c, d] = [labels(contexts, 'a'), labels(contexts, 'b'), labels(contexts, 'c'), labels(contexts, 'd')];
+  it('reuse a number no live span holds, give a span its own when those nearby are all held, and count each span they could not keep', () => {
+    const contexts = new SampleContexts({ reused: 4, own: 1, ended: 1 });
+    const [a, b, c] = [labels(contexts, 'a'), labels(contexts, 'b'), labels(contexts, 'c')];
     for (const each of [a, b, c]) contexts.begin(each);
-    assert.equal(contexts.resolve(a.id)?.spanId, 'a', 'its slot came round while it was alive: kept aside');
+    assert.deepEqual([a.id, b.id, c.id], [1, 2, 3], 'the reused numbers, 1 to reused - 1');
+    const d = labels(contexts, 'd');
+    assert.ok(d.id >= 4, 'every reused number is held: a number of its own');
     contexts.begin(d);
-    assert.equal(contexts.resolve(a.id), undefined, 'the oldest kept aside, most likely never ended, made room');
+    const e = labels(contexts, 'e');
+    assert.notEqual(e.id, d.id);
+    contexts.begin(e);
+    assert.equal(contexts.resolve(d.id), undefined, 'the oldest with a number of its own, most likely never ended, made room');
     assert.equal(contexts.forgotten, 1);
-    for (const each of [b, c, d]) assert.equal(contexts.resolve(each.id)?.spanId, each.spanId);
+    for (const each of [a, b, c, e]) assert.equal(contexts.resolve(each.id)?.spanId, each.spanId);
     contexts.end(b, true);
     contexts.end(c, true);
     assert.equal(contexts.resolve(b.id)?.spanId, 'b');
     assert.equal(contexts.resolve(c.id), undefined, 'no room left among ended spans');
     assert.equal(contexts.forgotten, 2);
-    contexts.end(d, false);
-    assert.equal(contexts.resolve(d.id), undefined, 'not sampled during its life: forgotten at its end');
+    contexts.end(a, false);
+    assert.equal(contexts.resolve(a.id), undefined, 'not sampled during its life: forgotten at its end');
     assert.equal(contexts.resolve('b'), undefined, 'only numbers are contexts');
-    assert.deepEqual(contexts.sizes, { live: 0, ended: 1 });
+    assert.deepEqual(contexts.sizes, { live: 1, ended: 1 });
+    assert.deepEqual(
+      [contexts.nextNumber(), contexts.nextNumber(), contexts.nextNumber()].sort(),
+      [1, 2, 3],
+      'numbers freed by their spans’ ends are taken again',
+    );
   });
 
-  it('never resolve a number to a later span that took its slot', () => {
-    const contexts = new SampleContexts({ slots: 2, longLived: 10, ended: 10 });
-    const first = labels(contexts, 'first');
+  it('charge a sample to the span that held its number when it was taken, never to a later or earlier holder', () => {
+    const contexts = new SampleContexts({ reused: 2, own: 10, ended: 10 });
+    const first = labels(contexts, 'first', 100);
     contexts.begin(first);
-    contexts.end(first, false);
-    labels(contexts, 'skipped');
-    const third = labels(contexts, 'third');
+    first.endMillis = 110;
+    contexts.end(first, true);
+    const second = labels(contexts, 'second', 120);
+    assert.equal(second.id, first.id, 'the same number, reused');
+    contexts.begin(second);
+    assert.equal(contexts.resolve(first.id, 105)?.spanId, 'first');
+    assert.equal(contexts.resolve(first.id, 125)?.spanId, 'second');
+    assert.equal(contexts.resolve(first.id, 115), undefined, 'between the two: code left running in the first’s frame after its end');
+    assert.equal(contexts.resolve(first.id, 119)?.spanId, 'second', 'within the clocks’ tolerance of its start');
+    assert.equal(contexts.resolve(first.id)?.spanId, 'second', 'without a time: the live holder');
+    second.endMillis = 130;
+    contexts.end(second, false);
+    assert.equal(contexts.resolve(first.id, 125), undefined, 'the second ended without a sample in its life');
+    assert.equal(contexts.resolve(first.id, 105)?.spanId, 'first');
+    const third = labels(contexts, 'third', 140);
     contexts.begin(third);
-    assert.equal(third.id & 1, first.id & 1, 'the same slot');
-    assert.equal(contexts.resolve(first.id), undefined);
-    assert.equal(contexts.resolve(third.id)?.spanId, 'third');
+    third.endMillis = 150;
+    contexts.end(third, true);
+    assert.equal(contexts.resolve(first.id, 145)?.spanId, 'third', 'several ended holders of one number');
+    assert.equal(contexts.resolve(first.id, 108)?.spanId, 'first');
+    contexts.collected();
+    assert.equal(contexts.resolve(first.id, 105), undefined, 'its samples went into the collected profile');
+    assert.deepEqual(contexts.sizes, { live: 0, ended: 0 });
   });
 
   it('number spans with small integers, never 0', () => {

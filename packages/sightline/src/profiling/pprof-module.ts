@@ -4,6 +4,8 @@
 // It is an optional dependency: when it is missing or its binary does not load, profiling is off and
 // everything else runs.
 import { createRequire } from 'node:module';
+import { pooledTimeProfiler } from './pooled-time-profiler.js';
+import { DEFAULT_SAMPLE_CONTEXT_LIMITS } from './sample-contexts.js';
 
 type Numeric = number | bigint;
 
@@ -21,6 +23,8 @@ export interface PprofProfile {
 
 export interface TimeProfileContext {
   context?: unknown;
+  /** When the sample was taken: microseconds since the epoch (0 when not known). */
+  timestamp?: bigint;
 }
 
 export type LabelSet = Record<string, string | number>;
@@ -61,7 +65,10 @@ export function loadPprof(): { module: PprofModule } | { error: string } {
     } catch {
       contextPerAsyncFrame = false;
     }
-    return { module: { time: pprof.time, contextPerAsyncFrame } };
+    // The native profiler driven with reused holders where this package version allows it (see
+    // pooled-time-profiler.ts); else its public API, which labels the same samples at more cost.
+    const time = pooledTimeProfiler(require, DEFAULT_SAMPLE_CONTEXT_LIMITS.reused) ?? pprof.time;
+    return { module: { time, contextPerAsyncFrame } };
   } catch (error) {
     return { error: (error as Error).message.split('\n')[0]! };
   }

@@ -12,7 +12,14 @@ import { LinkedContext } from '../context/linked-context.js';
 import { SUPPRESS_TRACING_KEY } from '../context/suppress-tracing.js';
 import { log } from '../diag/logger.js';
 import { RecordingSpan, type SpanSink } from '../trace/span.js';
-import { loadPprof, type LabelSet, type PprofModule, type PprofProfile, type TimeProfiler } from './pprof-module.js';
+import {
+  loadPprof,
+  type LabelSet,
+  type PprofModule,
+  type PprofProfile,
+  type TimeProfileContext,
+  type TimeProfiler,
+} from './pprof-module.js';
 import { PER_SPAN_LABELS, RootLabels, SpanSampleLabels, isLocalRoot } from './span-labels.js';
 import { SampleContexts } from './sample-contexts.js';
 import type { ProfilingSettings } from './settings.js';
@@ -58,8 +65,8 @@ export class Profiler {
   private encoder: OtlpProfilesEncoder | undefined;
   /** What the numbers samples carry stand for. */
   readonly contexts = new SampleContexts();
-  private readonly labelsOf = ({ context }: { context?: { context?: unknown } }): LabelSet =>
-    this.contexts.resolve(context?.context)?.toLabels() ?? NO_LABELS;
+  private readonly labelsOf = ({ context }: { context?: TimeProfileContext }): LabelSet =>
+    this.contexts.resolve(context?.context, sampleMillis(context?.timestamp))?.toLabels() ?? NO_LABELS;
   private profilesExported = 0;
   private profilesFailed = 0;
 
@@ -106,7 +113,9 @@ export class Profiler {
         durationMillis: this.settings.exportIntervalMillis,
         withContexts: this.labelled,
         useCPED: this.labelled,
-        collectCpuTime: true,
+        // @datadog/pprof reads CPU time per sample only with contexts: asked for without them, it
+        // refuses to start, and Node 22 without AsyncContextFrame would get no profiles at all.
+        collectCpuTime: this.labelled,
         lineNumbers: false,
       });
     } catch (error) {
@@ -172,6 +181,7 @@ export class Profiler {
           spanId,
           root ?? new RootLabels(spanId, traceId, span.name),
           this.samples(),
+          span.startTime,
         );
         this.contexts.begin(labels);
         span.profileLabels = labels;
@@ -192,6 +202,7 @@ export class Profiler {
     const labels = span.profileLabels;
     if (!(labels instanceof SpanSampleLabels)) return;
     const sampled = this.samples() !== labels.samplesAtStart;
+    labels.endMillis = span.endTime;
     this.contexts.end(labels, sampled);
     if (labels.root.spanId !== labels.spanId) return;
     labels.root.update(span);
@@ -291,6 +302,15 @@ export class Profiler {
       this.time = undefined;
     }
   }
+}
+
+/**
+ * A sample's time (microseconds since the epoch, as @datadog/pprof gives it; 0 when unknown) in
+ * milliseconds since performance.timeOrigin, the clock spans are timed with.
+ */
+function sampleMillis(timestamp: bigint | undefined): number | undefined {
+  if (timestamp === undefined || timestamp === 0n) return undefined;
+  return Number(timestamp) / 1000 - performance.timeOrigin;
 }
 
 /**

@@ -7,107 +7,169 @@
 // generation to 64 MB. A small integer is no heap object: nothing survives, and a sample's number is
 // turned into its span's labels here, at collection.
 //
-// Which numbers must still resolve then: those of spans alive now, and of ended spans during whose
-// life the profiler took a sample (`ended`). A span that ended with the sample count unchanged
-// cannot have been sampled, and is forgotten at once: in a request served within one turn of the
-// event loop, that is nearly every one.
+// Numbers are reused from span to span: each number below `reused` has one profiler holder, made once
+// (pooled-time-profiler.ts), where a number per span cost a new holder per request. So a number alone
+// does not say which span a sample was taken in; the number and the sample's time do. A span holds its
+// number from its first entry to its end, and no two live spans hold the same one, so a sample resolves
+// to the span that held its number at the time it was taken: the live holder, or an ended one whose
+// life covers the sample. Only when every reused number a few places on is held (that many spans
+// alive at once) does a span get a number of its own, above `reused`.
+//
+// Which ended spans must still resolve at collection: those during whose life the profiler took a
+// sample (`ended`). A span that ended with the sample count unchanged cannot have been sampled, and is
+// forgotten at once: in a request served within one turn of the event loop, that is nearly every one.
+//
+// What reuse gives up: code that still runs in a span's async frame after the span ended (work a
+// request left behind, a timer it set) carries the span's number. A sample taken there while a later
+// span holds that number is charged to that span. With 8,192 reused numbers that takes the number's
+// next holder being alive at that moment: about (spans alive at once) / 8,192 of such samples.
 
 import type { SpanSampleLabels } from './span-labels.js';
 
 /** Numbers cycle below 2^30, so each stays a small integer in V8; 0 is never used. */
 const ID_LIMIT = 0x3fff_ffff;
+/** How many reused numbers a new span looks at before taking one of its own. */
+const PROBES = 8;
+/**
+ * How far a sample's time may fall outside a span's life and still be charged to it: the sample's
+ * clock (V8's, turned into wall time by @datadog/pprof) and the span's (performance.now()) are read apart.
+ */
+export const CLOCK_TOLERANCE_MILLIS = 2;
 
 export interface SampleContextLimits {
-  /**
-   * Slots for spans alive, indexed by the low bits of their number (a power of two). A span still alive
-   * when its slot comes round again moves to `longLived`.
-   */
-  slots: number;
-  /** Spans alive across a whole round of slots (slow requests, or spans never ended): the oldest is forgotten beyond this. */
-  longLived: number;
+  /** Numbers 1 to `reused` - 1 are reused from span to span; the profiler makes one holder for each. */
+  reused: number;
+  /** Spans alive with a number of their own (every reused number nearby was held): the oldest is forgotten beyond this. */
+  own: number;
   /** Ended spans waiting for the next collection: beyond this one is not kept, and its samples go unlabelled. */
   ended: number;
 }
 
-export const DEFAULT_SAMPLE_CONTEXT_LIMITS: SampleContextLimits = { slots: 65_536, longLived: 100_000, ended: 200_000 };
+export const DEFAULT_SAMPLE_CONTEXT_LIMITS: SampleContextLimits = { reused: 8192, own: 100_000, ended: 200_000 };
 
 /**
- * Spans alive live in a fixed array of slots rather than a Map: a Map that lives long is in V8's old
- * generation, and a Map with an entry added and deleted per request rehashes into a new old-generation
- * table every few requests, which in `hello` made V8 run a full collection every 1.5 s. Storing into
- * and clearing a slot allocates nothing.
+ * Spans alive with a reused number live in a fixed array rather than a Map: a Map that lives long is in
+ * V8's old generation, and a Map with an entry added and deleted per request rehashes into a new
+ * old-generation table every few requests, which in `hello` made V8 run a full collection every 1.5 s.
+ * Storing into and clearing a slot allocates nothing.
  */
 export class SampleContexts {
-  private nextId = 1;
-  private readonly mask: number;
-  private readonly slots: (SpanSampleLabels | undefined)[];
-  private readonly longLived = new Map<number, SpanSampleLabels>();
-  private ended = new Map<number, SpanSampleLabels>();
+  private cursor = 1;
+  private nextOwn: number;
+  private readonly live: (SpanSampleLabels | undefined)[];
+  private readonly own = new Map<number, SpanSampleLabels>();
+  /** Ended spans by number: one, or several that held the number in turn. */
+  private ended = new Map<number, SpanSampleLabels | SpanSampleLabels[]>();
+  private endedCount = 0;
   /** Spans whose samples could not be labelled because a limit was reached. */
   forgotten = 0;
 
   constructor(private readonly limits: SampleContextLimits = DEFAULT_SAMPLE_CONTEXT_LIMITS) {
-    if (!Number.isInteger(Math.log2(limits.slots))) throw new RangeError(`slots must be a power of two, not ${limits.slots}`);
-    this.mask = limits.slots - 1;
-    this.slots = new Array<SpanSampleLabels | undefined>(limits.slots).fill(undefined);
+    if (!(Number.isInteger(limits.reused) && limits.reused >= 2))
+      throw new RangeError(`reused must be an integer of 2 or more, not ${limits.reused}`);
+    this.live = new Array<SpanSampleLabels | undefined>(limits.reused).fill(undefined);
+    this.nextOwn = limits.reused;
   }
 
-  /** A number for a span being labelled for the first time. */
+  /** The numbers below this are reused: what the profiler keeps one holder for. */
+  get reused(): number {
+    return this.limits.reused;
+  }
+
+  /** A number for a span being labelled for the first time: a reused one that no live span holds, else one of its own. */
   nextNumber(): number {
-    const id = this.nextId;
-    this.nextId = id === ID_LIMIT ? 1 : id + 1;
-    return id;
+    const live = this.live;
+    const last = this.limits.reused - 1;
+    let n = this.cursor;
+    for (let probe = 0; probe < PROBES; probe++) {
+      const next = n === last ? 1 : n + 1;
+      if (live[n] === undefined) {
+        this.cursor = next;
+        return n;
+      }
+      n = next;
+    }
+    this.cursor = n;
+    const own = this.nextOwn;
+    this.nextOwn = own === ID_LIMIT ? this.limits.reused : own + 1;
+    return own;
   }
 
   /** The span was entered for the first time: its samples resolve to these labels until it ends. */
   begin(labels: SpanSampleLabels): void {
-    const slot = labels.id & this.mask;
-    const previous = this.slots[slot];
-    // A slot is cleared when its span ends: one still held is a span alive for a whole round.
-    if (previous !== undefined) this.keepLongLived(previous);
-    this.slots[slot] = labels;
-  }
-
-  private keepLongLived(labels: SpanSampleLabels): void {
-    const longLived = this.longLived;
-    if (longLived.size >= this.limits.longLived) {
-      const oldest = longLived.keys().next().value as number;
-      longLived.delete(oldest);
+    const id = labels.id;
+    if (id < this.limits.reused) {
+      this.live[id] = labels;
+      return;
+    }
+    const own = this.own;
+    if (own.size >= this.limits.own) {
+      const oldest = own.keys().next().value as number;
+      own.delete(oldest);
       this.forgotten++;
     }
-    longLived.set(labels.id, labels);
+    own.set(id, labels);
   }
 
   /** The span ended; `sampled` when the profiler's sample count moved during its life. */
   end(labels: SpanSampleLabels, sampled: boolean): void {
-    const slot = labels.id & this.mask;
-    if (this.slots[slot] === labels) this.slots[slot] = undefined;
-    else if (!this.longLived.delete(labels.id)) return; // forgotten already, or ended twice
+    const id = labels.id;
+    if (id < this.limits.reused) {
+      if (this.live[id] !== labels) return; // ended twice
+      this.live[id] = undefined;
+    } else if (!this.own.delete(id)) {
+      return; // forgotten already, or ended twice
+    }
     if (!sampled) return;
-    if (this.ended.size >= this.limits.ended) {
+    if (this.endedCount >= this.limits.ended) {
       this.forgotten++;
       return;
     }
-    this.ended.set(labels.id, labels);
+    this.endedCount++;
+    const before = this.ended.get(id);
+    if (before === undefined) this.ended.set(id, labels);
+    else if (Array.isArray(before)) before.push(labels);
+    else this.ended.set(id, [before, labels]);
   }
 
-  /** The labels a sample's context stands for, if still known. */
-  resolve(context: unknown): SpanSampleLabels | undefined {
+  /**
+   * The labels a sample's context stands for, if still known. `atMillis` is when the sample was taken
+   * (milliseconds since performance.timeOrigin); without it, the span that holds the number now, or
+   * else the last that held it.
+   */
+  resolve(context: unknown, atMillis?: number): SpanSampleLabels | undefined {
     if (typeof context !== 'number') return undefined;
-    const labels = this.slots[context & this.mask];
-    if (labels !== undefined && labels.id === context) return labels;
-    return this.longLived.get(context) ?? this.ended.get(context);
+    const live = context < this.limits.reused ? this.live[context] : this.own.get(context);
+    if (live !== undefined && (atMillis === undefined || atMillis >= live.startMillis)) return live;
+    const ended = this.ended.get(context);
+    if (ended !== undefined) {
+      if (atMillis === undefined) return Array.isArray(ended) ? ended.at(-1) : ended;
+      if (!Array.isArray(ended)) {
+        if (covers(ended, atMillis)) return ended;
+      } else {
+        for (const each of ended) if (covers(each, atMillis)) return each;
+      }
+    }
+    // Taken just before the live holder's start by the span's clock, within what the two clocks disagree by.
+    if (live !== undefined && atMillis! >= live.startMillis - CLOCK_TOLERANCE_MILLIS) return live;
+    return undefined;
   }
 
   /** A profile was collected: ended spans' samples are all in it. */
   collected(): void {
-    if (this.ended.size > 0) this.ended = new Map();
+    if (this.endedCount === 0) return;
+    this.ended = new Map();
+    this.endedCount = 0;
   }
 
   /** Spans alive and ended-but-kept, for tests and diagnostics (walks every slot). */
   get sizes(): { live: number; ended: number } {
-    let live = this.longLived.size;
-    for (const labels of this.slots) if (labels !== undefined) live++;
-    return { live, ended: this.ended.size };
+    let live = this.own.size;
+    for (const labels of this.live) if (labels !== undefined) live++;
+    return { live, ended: this.endedCount };
   }
+}
+
+function covers(labels: SpanSampleLabels, atMillis: number): boolean {
+  return atMillis >= labels.startMillis - CLOCK_TOLERANCE_MILLIS && atMillis <= labels.endMillis + CLOCK_TOLERANCE_MILLIS;
 }

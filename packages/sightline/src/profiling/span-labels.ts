@@ -1,8 +1,8 @@
 // What a profile sample says about the code that was running: the span active in its async context,
 // that span's local root (the request or job), and the root's route. The profiler keeps one
 // SpanSampleLabels per span and hands @datadog/pprof only its number, as the context of each async
-// frame the span is entered in (see SampleContexts); numbers become pprof labels only when a profile
-// is collected, after the root ended and knows its route.
+// frame the span is entered in (see SampleContexts); a number and a sample's time become pprof labels
+// only when a profile is collected, after the root ended and knows its route.
 import type { RecordingSpan } from '../trace/span.js';
 import type { LabelSet } from './pprof-module.js';
 
@@ -45,7 +45,12 @@ export class SpanSampleLabels {
     readonly root: RootLabels,
     /** The profiler's sample count when the span was first entered: whether it moved decides what is kept. */
     readonly samplesAtStart: number,
+    /** The span's start, in milliseconds since performance.timeOrigin: samples before it are not its own. */
+    readonly startMillis: number,
   ) {}
+
+  /** The span's end, once it ended (same clock): samples after it are not its own. */
+  endMillis = Infinity;
 
   toLabels(): LabelSet {
     const root = this.root;
