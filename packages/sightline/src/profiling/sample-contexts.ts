@@ -24,7 +24,7 @@
 // span holds that number is charged to that span. With 8,192 reused numbers that takes the number's
 // next holder being alive at that moment: about (spans alive at once) / 8,192 of such samples.
 
-import type { SpanSampleLabels } from './span-labels.js';
+import { SpanSampleLabels, type RootLabels } from './span-labels.js';
 
 /** Numbers cycle below 2^30, so each stays a small integer in V8; 0 is never used. */
 const ID_LIMIT = 0x3fff_ffff;
@@ -58,9 +58,19 @@ export class SampleContexts {
   private nextOwn: number;
   private readonly live: (SpanSampleLabels | undefined)[];
   private readonly own = new Map<number, SpanSampleLabels>();
-  /** Ended spans by number: one, or several that held the number in turn. */
-  private ended = new Map<number, SpanSampleLabels | SpanSampleLabels[]>();
+  // Ended spans kept for the next collection, in parallel arrays rather than an object each: in
+  // `realistic` most spans outlive the 10 ms between samples and are kept, and one object per span
+  // (labels, a Map entry, boxed times) cost ~20 µs of CPU per request in old-generation collections
+  // (bench/README.md, 2026-12-04). Entry i holds one span; entries of one number are chained newest
+  // first from `endedHead` (reused numbers) or `endedOwnHead` (numbers of their own).
   private endedCount = 0;
+  private endedStart = new Float64Array(0);
+  private endedEnd = new Float64Array(0);
+  private endedNext = new Int32Array(0);
+  private endedSpanId: string[] = [];
+  private endedRoot: RootLabels[] = [];
+  private readonly endedHead: Int32Array;
+  private readonly endedOwnHead = new Map<number, number>();
   /** Spans whose samples could not be labelled because a limit was reached. */
   forgotten = 0;
 
@@ -68,6 +78,7 @@ export class SampleContexts {
     if (!(Number.isInteger(limits.reused) && limits.reused >= 2))
       throw new RangeError(`reused must be an integer of 2 or more, not ${limits.reused}`);
     this.live = new Array<SpanSampleLabels | undefined>(limits.reused).fill(undefined);
+    this.endedHead = new Int32Array(limits.reused).fill(-1);
     this.nextOwn = limits.reused;
   }
 
@@ -125,11 +136,34 @@ export class SampleContexts {
       this.forgotten++;
       return;
     }
-    this.endedCount++;
-    const before = this.ended.get(id);
-    if (before === undefined) this.ended.set(id, labels);
-    else if (Array.isArray(before)) before.push(labels);
-    else this.ended.set(id, [before, labels]);
+    const i = this.endedCount++;
+    if (i === this.endedStart.length) this.growEnded();
+    this.endedStart[i] = labels.startMillis;
+    this.endedEnd[i] = labels.endMillis;
+    this.endedSpanId.push(labels.spanId);
+    this.endedRoot.push(labels.root);
+    if (id < this.limits.reused) {
+      this.endedNext[i] = this.endedHead[id]!;
+      this.endedHead[id] = i;
+    } else {
+      this.endedNext[i] = this.endedOwnHead.get(id) ?? -1;
+      this.endedOwnHead.set(id, i);
+    }
+  }
+
+  private growEnded(): void {
+    const capacity = Math.min(Math.max(1024, this.endedStart.length * 2), this.limits.ended);
+    const grow = <T extends Float64Array | Int32Array>(from: T, to: T): T => (to.set(from), to);
+    this.endedStart = grow(this.endedStart, new Float64Array(capacity));
+    this.endedEnd = grow(this.endedEnd, new Float64Array(capacity));
+    this.endedNext = grow(this.endedNext, new Int32Array(capacity));
+  }
+
+  /** Entry i's span, as labels (made at collection, for the few entries a sample names). */
+  private endedLabels(id: number, i: number): SpanSampleLabels {
+    const labels = new SpanSampleLabels(id, this.endedSpanId[i]!, this.endedRoot[i]!, 0, this.endedStart[i]!);
+    labels.endMillis = this.endedEnd[i]!;
+    return labels;
   }
 
   /**
@@ -141,14 +175,11 @@ export class SampleContexts {
     if (typeof context !== 'number') return undefined;
     const live = context < this.limits.reused ? this.live[context] : this.own.get(context);
     if (live !== undefined && (atMillis === undefined || atMillis >= live.startMillis)) return live;
-    const ended = this.ended.get(context);
-    if (ended !== undefined) {
-      if (atMillis === undefined) return Array.isArray(ended) ? ended.at(-1) : ended;
-      if (!Array.isArray(ended)) {
-        if (covers(ended, atMillis)) return ended;
-      } else {
-        for (const each of ended) if (covers(each, atMillis)) return each;
-      }
+    let i = context < this.limits.reused ? this.endedHead[context]! : (this.endedOwnHead.get(context) ?? -1);
+    if (atMillis === undefined) return i >= 0 ? this.endedLabels(context, i) : undefined;
+    for (; i >= 0; i = this.endedNext[i]!) {
+      if (atMillis >= this.endedStart[i]! - CLOCK_TOLERANCE_MILLIS && atMillis <= this.endedEnd[i]! + CLOCK_TOLERANCE_MILLIS)
+        return this.endedLabels(context, i);
     }
     // Taken just before the live holder's start by the span's clock, within what the two clocks disagree by.
     if (live !== undefined && atMillis! >= live.startMillis - CLOCK_TOLERANCE_MILLIS) return live;
@@ -158,8 +189,12 @@ export class SampleContexts {
   /** A profile was collected: ended spans' samples are all in it. */
   collected(): void {
     if (this.endedCount === 0) return;
-    this.ended = new Map();
     this.endedCount = 0;
+    this.endedHead.fill(-1);
+    this.endedOwnHead.clear();
+    // The times and chains are overwritten; the spans' ids and roots are let go.
+    this.endedSpanId = [];
+    this.endedRoot = [];
   }
 
   /** Spans alive and ended-but-kept, for tests and diagnostics (walks every slot). */
@@ -168,8 +203,4 @@ export class SampleContexts {
     for (const labels of this.live) if (labels !== undefined) live++;
     return { live, ended: this.endedCount };
   }
-}
-
-function covers(labels: SpanSampleLabels, atMillis: number): boolean {
-  return atMillis >= labels.startMillis - CLOCK_TOLERANCE_MILLIS && atMillis <= labels.endMillis + CLOCK_TOLERANCE_MILLIS;
 }
