@@ -21,8 +21,8 @@
 //
 // What reuse gives up: code that still runs in a span's async frame after the span ended (work a
 // request left behind, a timer it set) carries the span's number. A sample taken there while a later
-// span holds that number is charged to that span. With 8,192 reused numbers that takes the number's
-// next holder being alive at that moment: about (spans alive at once) / 8,192 of such samples.
+// span holds that number is charged to that span. With 8,191 reused numbers that takes the number's
+// next holder being alive at that moment: about (spans alive at once) / 8,191 of such samples.
 
 import { SpanSampleLabels, type RootLabels } from './span-labels.js';
 
@@ -34,7 +34,7 @@ const PROBES = 8;
  * How far a sample's time may fall outside a span's life and still be charged to it: the sample's
  * clock (V8's, turned into wall time by @datadog/pprof) and the span's (performance.now()) are read apart.
  */
-export const CLOCK_TOLERANCE_MILLIS = 2;
+const CLOCK_TOLERANCE_MILLIS = 2;
 
 export interface SampleContextLimits {
   /** Numbers 1 to `reused` - 1 are reused from span to span; the profiler makes one holder for each. */
@@ -81,11 +81,6 @@ export class SampleContexts {
     this.live = new Array<SpanSampleLabels | undefined>(limits.reused).fill(undefined);
     this.endedHead = new Int32Array(limits.reused).fill(-1);
     this.nextOwn = limits.reused;
-  }
-
-  /** The numbers below this are reused: what the profiler keeps one holder for. */
-  get reused(): number {
-    return this.limits.reused;
   }
 
   /** A number for a span being labelled for the first time: a reused one that no live span holds, else one of its own. */
