@@ -1,5 +1,5 @@
-// Which thread delivers OTLP (SIGHTLINE_EXPORT_THREAD): the export worker by default, or with `main`
-// the app's own event loop, with a thread started only at process exit. What `main` must not break:
+// Which thread delivers OTLP (SIGHTLINE_EXPORT_THREAD): by default the app's own event loop for plain
+// http: endpoints, with a thread started only at process exit, and the export worker for https: and gRPC. What `main` must not break:
 // the exporter's own requests are never traced or measured (they would feed themselves), what is on
 // the wire at process.exit() arrives once, and every span of a busy app reaches the collector.
 import assert from 'node:assert/strict';
@@ -41,10 +41,22 @@ async function runTwentyFiveSpans(env: Record<string, string>, lingerMillis = 0)
 }
 
 describe('SIGHTLINE_EXPORT_THREAD', () => {
-  it('is the export worker unless SIGHTLINE_EXPORT_THREAD=main (or init’s exportThread) asks for the app’s event loop', () => {
-    assert.equal(exportThreadFor('auto'), 'worker');
-    assert.equal(exportThreadFor('main'), 'main');
-    assert.equal(exportThreadFor('worker'), 'worker');
+  it('is the app’s event loop for plain http: OTLP/HTTP endpoints and the export worker for https: and gRPC, unless set', () => {
+    const http = {
+      protocol: 'http/protobuf',
+      url: 'http://collector:4318/v1/traces',
+      headers: {},
+      compression: 'none',
+      timeoutMillis: 10_000,
+    } as const;
+    const json = { ...http, protocol: 'http/json', url: 'HTTP://collector:4318/v1/metrics' } as const;
+    const https = { ...http, url: 'https://collector:4318/v1/logs' } as const;
+    const grpc = { ...http, protocol: 'grpc', url: 'http://collector:4317' } as const;
+    assert.equal(exportThreadFor('auto', { traces: http, metrics: json }), 'main');
+    assert.equal(exportThreadFor('auto', { traces: http, metrics: json, logs: https }), 'worker', 'one https: endpoint');
+    assert.equal(exportThreadFor('auto', { traces: grpc }), 'worker', 'gRPC');
+    assert.equal(exportThreadFor('main', { traces: https }), 'main');
+    assert.equal(exportThreadFor('worker', { traces: http }), 'worker');
     assert.equal(loadConfig({}, {}).exportThread, 'auto');
     assert.equal(loadConfig({}, { SIGHTLINE_EXPORT_THREAD: 'Main' }).exportThread, 'main');
     assert.equal(loadConfig({}, { SIGHTLINE_EXPORT_THREAD: 'thread' }).exportThread, 'auto');

@@ -56,9 +56,10 @@ export interface Config {
   /** The export worker's queue, shared by every signal. */
   exportQueue: ExportQueueConfig;
   /**
-   * SIGHTLINE_EXPORT_THREAD: which thread delivers OTLP. `worker` (what `auto`, the default, is): a
-   * worker thread for the life of the process (~20 MB of RSS); `main`: the app's event loop, with a
-   * thread started only at process exit.
+   * SIGHTLINE_EXPORT_THREAD: which thread delivers OTLP. `main`: the app's event loop, with a thread
+   * started only at process exit; `worker`: a worker thread for the life of the process (~18 MB of
+   * RSS); `auto` (the default): `main` when every endpoint is plain `http:` over OTLP/HTTP, else
+   * `worker` (see exportThreadFor).
    */
   exportThread: ExportThread;
   exporter: ExporterName;

@@ -4,6 +4,7 @@ import { context, diag, isSpanContextValid, metrics, propagation, trace, type Me
 import { logs, type Logger } from '@opentelemetry/api-logs';
 import type { Config, ExportThread } from '../config/config.js';
 import type { Signal } from '../export/export-counters.js';
+import type { OtlpConfig } from '../export/otlp-config.js';
 import { AsyncLocalStorageContextManager } from '../context/async-local-storage-context-manager.js';
 import { log, toDiagLogLevel } from '../diag/logger.js';
 import { SpanBatchQueue } from '../export/batch-queue.js';
@@ -29,13 +30,23 @@ import { MetricsPipeline } from './metrics-pipeline.js';
 export type SightlineStats = ExportStats & LogStats & TailSamplingStats & ProfilingStats;
 
 /**
- * `auto` is the export worker. Exporting on the app's event loop (`main`) saves the worker's ~20 MB
- * of RSS per process when idle, but in `hello` under load it cost ~2.5 µs per request at 100%
- * sampling (bench:cpu, side by side), and its young generation grew to 32 MB sooner, which gave the
- * memory back within a minute (bench:memory): bench/README.md has the figures.
+ * Which thread delivers OTLP. `auto` is the app's own event loop when every signal goes to a plain
+ * `http:` endpoint over OTLP/HTTP, and the export worker otherwise. Measured side by side on Node 24
+ * (bench/README.md, 2026-12-04): in `hello` at 100% the main thread cost 33.35 and 32.31 µs per request
+ * against the worker's 35.55 and 37.70 (bench:cpu, two runs; equal at 10%), in `realistic` the same
+ * (317 against 319 µs at 100%, 286 against 293 at 10%), and peak RSS after 5 minutes of `hello` read
+ * 181 against 192 MB (bench:memory; idle, 14–20 MB less). What the worker thread did is small and
+ * asynchronous there: non-blocking sockets through a raw HTTP/1.1 client that leaves the app's HTTP
+ * code alone (http1-client.ts), gzip on libuv's thread pool. An `https:` endpoint would put TLS
+ * encryption, and Node's HTTP client with it, on the app's thread, and gRPC's HTTP/2 session was not
+ * measured there: those keep the worker.
  */
-export function exportThreadFor(setting: ExportThread): 'main' | 'worker' {
-  return setting === 'main' ? 'main' : 'worker';
+export function exportThreadFor(setting: ExportThread, signals: Partial<Record<Signal, OtlpConfig>>): 'main' | 'worker' {
+  if (setting !== 'auto') return setting;
+  for (const config of Object.values(signals)) {
+    if (config === undefined || config.protocol === 'grpc' || !/^http:/i.test(config.url)) return 'worker';
+  }
+  return 'main';
 }
 
 const NO_PROFILING_STATS: ProfilingStats = { profilesExported: 0, profilesFailed: 0, profileSpansUnlabelled: 0 };
@@ -87,7 +98,9 @@ export class Sightline {
               : this.recorder.exportError(reason);
       const settings = { signals, queue: config.exportQueue, logLevel: config.logLevel };
       this.worker =
-        exportThreadFor(config.exportThread) === 'worker' ? new ExportWorker(settings, onError) : new InProcessExport(settings, onError);
+        exportThreadFor(config.exportThread, signals) === 'worker'
+          ? new ExportWorker(settings, onError)
+          : new InProcessExport(settings, onError);
       if (tracesOverOtlp) this.recorder.attach(this.worker);
     }
     this.metrics =
