@@ -1,7 +1,8 @@
 // Which thread delivers OTLP (SIGHTLINE_EXPORT_THREAD): by default the app's own event loop for plain
-// http: endpoints, with a thread started only at process exit, and the export worker for https: and gRPC. What `main` must not break:
-// the exporter's own requests are never traced or measured (they would feed themselves), what is on
-// the wire at process.exit() arrives once, and every span of a busy app reaches the collector.
+// http: endpoints, with a thread started only at process exit, and the export worker for https: and
+// gRPC. What `main` must not break: the exporter's own requests are never traced or measured (they
+// would feed themselves), what is on the wire at process.exit() arrives once, and every span of a busy
+// app reaches the collector.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
