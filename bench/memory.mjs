@@ -7,8 +7,8 @@
 //
 // `--against <commit>` runs that commit's build beside this one in each mode.
 // Settings (environment): BENCH_SECONDS=120  BENCH_CONNECTIONS=64  BENCH_MODES=100%,10% (`profiling`
-// adds 100% with the continuous profiler on, `main` 100% exported from the app's event loop; untraced
-// always runs)  BENCH_NODES=24 (current, 22, 24 or 26). Needs wrk.
+// adds 100% with the continuous profiler on; `worker` and `10% worker` export through the worker
+// thread; untraced always runs)  BENCH_NODES=24 (current, 22, 24 or 26). Needs wrk.
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -116,8 +116,10 @@ async function main() {
     { name: '10%', env: ratio },
     // 100% with the continuous profiler on: what it holds between two profile exports (30 s).
     { name: 'profiling', env: { SIGHTLINE_PROFILING: 'on' } },
-    // 100% exported from the app's own event loop instead of the export worker (SIGHTLINE_EXPORT_THREAD).
-    { name: 'main', env: { SIGHTLINE_EXPORT_THREAD: 'main' } },
+    // Exported by the export worker instead of the app's own event loop (SIGHTLINE_EXPORT_THREAD), at
+    // 100% and at 10%: the sink's http: endpoint otherwise gets the event loop.
+    { name: 'worker', env: { SIGHTLINE_EXPORT_THREAD: 'worker' } },
+    { name: '10% worker', env: { ...ratio, SIGHTLINE_EXPORT_THREAD: 'worker' } },
   ].filter((mode) => MODES.includes(mode.name));
   const contenders = [{ name: 'no tracing', args: [], env: {} }];
   for (const mode of modes)
