@@ -46,7 +46,10 @@ export function exportUserAgent(): string {
   return `sightline/${SDK_VERSION} node/${process.versions.node}`;
 }
 
-/** Every batch goes to a worker thread of its own, started with the SDK (SIGHTLINE_EXPORT_THREAD=worker). */
+/**
+ * Every batch goes to a worker thread of its own, started with the SDK (SIGHTLINE_EXPORT_THREAD=worker,
+ * and `auto` for https: and gRPC endpoints).
+ */
 export class ExportWorker implements ExportChannel {
   private readonly worker: Worker;
   private readonly counters = new ExportCounters();

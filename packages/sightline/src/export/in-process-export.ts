@@ -1,5 +1,6 @@
-// SIGHTLINE_EXPORT_THREAD=main: encoded batches are delivered from the app's own event loop, and a
-// thread is started only when the process exits. A worker thread per process costs ~20 MB of RSS whatever it does (its
+// SIGHTLINE_EXPORT_THREAD=main, and `auto` (the default) when every endpoint is plain http: over
+// OTLP/HTTP: encoded batches are delivered from the app's own event loop, and a thread is started
+// only when the process exits. A worker thread per process costs ~20 MB of RSS whatever it does (its
 // isolate and Node's bootstrap, measured in bench/README.md), more than everything else Sightline
 // keeps; what it ran on its own thread is small and asynchronous here: sockets are non-blocking, gzip
 // runs on libuv's thread pool, and a batch of hundreds of spans costs one request's worth of
