@@ -10,13 +10,17 @@ export const THREAD_GROUPS = [
   'other threads',
 ];
 
-/** The group of a thread named `name`; `isMain` when the caller knows it is the main thread by other means (its id). */
-export function threadGroup(name, isMain = name === 'MainThread' || name === 'node') {
-  if (isMain) return 'main thread';
-  if (name.startsWith('sightline-expor')) return 'export worker';
-  if (name.startsWith('v8:ProfEvntProc')) return "V8 profiler's thread";
-  if (name.startsWith('V8Worker') || name.startsWith('V8 ') || name.startsWith('DelayedTaskSche'))
-    return 'V8 helper threads (GC, compiler)';
-  if (name.startsWith('libuv-worker')) return 'libuv thread pool';
+/**
+ * The group of a thread named `name`; `isMain` when the caller knows it is the main thread by other means
+ * (its id). Node 26 prefixes its threads' names with `node-`: `node-MainThread`, `node-V8Worker`,
+ * and the 15 characters left then cut the longer names short (`node-libuv-wor`).
+ */
+export function threadGroup(fullName, isMain) {
+  const name = fullName.replace(/^node-/, '');
+  if (isMain ?? (name === 'MainThread' || name === 'node')) return 'main thread';
+  if (name.startsWith('sightline-')) return 'export worker';
+  if (name.startsWith('v8:ProfEvn')) return "V8 profiler's thread";
+  if (name.startsWith('V8Worker') || name.startsWith('V8 ') || name.startsWith('DelayedTask')) return 'V8 helper threads (GC, compiler)';
+  if (name.startsWith('libuv-wor')) return 'libuv thread pool';
   return 'other threads';
 }

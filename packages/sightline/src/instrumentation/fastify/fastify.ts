@@ -4,6 +4,7 @@ import dc from 'node:diagnostics_channel';
 import type { IncomingMessage } from 'node:http';
 import type { Instrumentation } from '../instrumentation.js';
 import { recordHandlerError, setRoute } from '../http-server/route.js';
+import { shortcutRunStores } from '../toolkit/run-stores-shortcut.js';
 
 const START = 'tracing:fastify.request.handler:start';
 const ERROR = 'tracing:fastify.request.handler:error';
@@ -27,12 +28,17 @@ export class FastifyInstrumentation implements Instrumentation {
     if (request?.raw !== undefined) recordHandlerError(request.raw, error);
   };
 
+  private undoShortcut: () => void = () => {};
+
   enable(): void {
     dc.subscribe(START, this.onStart);
     dc.subscribe(ERROR, this.onError);
+    // Fastify enters the handler through the start channel's runStores, which Node 26 made costly.
+    this.undoShortcut = shortcutRunStores(START);
   }
 
   disable(): void {
+    this.undoShortcut();
     dc.unsubscribe(START, this.onStart);
     dc.unsubscribe(ERROR, this.onError);
   }
