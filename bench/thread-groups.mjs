@@ -11,7 +11,7 @@ export const THREAD_GROUPS = [
 ];
 
 /**
- * The group of a thread named `name`; `isMain` when the caller knows it is the main thread by other means
+ * The group of a thread named `fullName`; `isMain` when the caller knows it is the main thread by other means
  * (its id). Node 26 prefixes its threads' names with `node-`: `node-MainThread`, `node-V8Worker`,
  * and the 15 characters left then cut the longer names short (`node-libuv-wor`).
  */
