@@ -35,9 +35,9 @@ export type SightlineStats = ExportStats & LogStats & TailSamplingStats & Profil
  * (bench/README.md, 2026-12-04): in `hello` at 100% the main thread cost 33.35 and 32.31 µs per request
  * against the worker's 35.55 and 37.70 (bench:cpu, two runs; equal at 10%), in `realistic` the same
  * (317 against 319 µs at 100%, 286 against 293 at 10%), and peak RSS after 5 minutes of `hello` at
- * 100% read 181 against 192 MB (bench:memory; equal at 10% after a minute; idle, 14–20 MB less). What the worker thread did is small and
- * asynchronous there: non-blocking sockets through a raw HTTP/1.1 client that leaves the app's HTTP
- * code alone (http1-client.ts), gzip on libuv's thread pool. An `https:` endpoint would put TLS
+ * 100% read 181 against 192 MB (bench:memory; equal at 10% after a minute; idle, 14–20 MB less). What
+ * the worker thread did is small and asynchronous there: non-blocking sockets through a raw HTTP/1.1
+ * client that leaves the app's HTTP code alone (http1-client.ts), gzip on libuv's thread pool. An `https:` endpoint would put TLS
  * encryption, and Node's HTTP client with it, on the app's thread, and gRPC's HTTP/2 session was not
  * measured there: those keep the worker.
  */
