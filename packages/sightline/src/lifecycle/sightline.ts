@@ -37,9 +37,9 @@ export type SightlineStats = ExportStats & LogStats & TailSamplingStats & Profil
  * (317 against 319 µs at 100%, 286 against 293 at 10%), and peak RSS after 5 minutes of `hello` at
  * 100% read 181 against 192 MB (bench:memory; equal at 10% after a minute; idle, 14–20 MB less). What
  * the worker thread did is small and asynchronous there: non-blocking sockets through a raw HTTP/1.1
- * client that leaves the app's HTTP code alone (http1-client.ts), gzip on libuv's thread pool. An `https:` endpoint would put TLS
- * encryption, and Node's HTTP client with it, on the app's thread, and gRPC's HTTP/2 session was not
- * measured there: those keep the worker.
+ * client that leaves the app's HTTP code alone (http1-client.ts), gzip on libuv's thread pool. An
+ * `https:` endpoint would put TLS encryption, and Node's HTTP client with it, on the app's thread, and
+ * gRPC's HTTP/2 session was not measured there: those keep the worker.
  */
 export function exportThreadFor(setting: ExportThread, signals: Partial<Record<Signal, OtlpConfig>>): 'main' | 'worker' {
   if (setting !== 'auto') return setting;
