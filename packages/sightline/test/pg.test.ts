@@ -53,6 +53,7 @@ describe('pg', () => {
       assert.equal(callback!.attributes['db.query.text'], 'SELECT $1::text AS word');
       const inCallback = spans.find((s) => s.name === 'in-callback');
       assert.equal(inCallback?.parentSpanId, server.spanId, 'a query’s callback runs in the context the query was made in');
+      assert.equal(inCallback?.attributes['app.store.url'], '/orders', 'and sees the app’s own AsyncLocalStorage as the request left it');
       assert.equal(failed!.name, 'SELECT no_such_table');
       assert.equal(failed!.attributes['db.collection.name'], 'no_such_table');
       assert.equal(failed!.attributes['db.operation.name'], 'SELECT');

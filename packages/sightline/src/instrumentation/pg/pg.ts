@@ -5,6 +5,7 @@ import type { InstrumentationContext } from '../instrumentation.js';
 import { insideTrace, instrumentationOf, LEAVE_ALONE, TRACE, UNTRACED } from '../inside-trace.js';
 import type { Patcher } from '../toolkit/patcher.js';
 import { PatchingInstrumentation } from '../toolkit/patching-instrumentation.js';
+import { callerFrame } from '../toolkit/caller-frame.js';
 import { tryStart, warnStartFailed } from '../toolkit/safe-start.js';
 import { dbOperationDuration, type OperationDuration, type OperationMeasurement } from '../toolkit/operation-duration.js';
 import { summarize } from './sql.js';
@@ -126,14 +127,14 @@ function patchClient(patcher: Patcher, pg: unknown, tracer: Tracer, duration: Op
         // from its connection's socket, in the connection's context: it runs in the caller's again.
         const cb = typeof values === 'function' ? values : typeof callback === 'function' ? callback : undefined;
         if (cb !== undefined) {
-          const ctx = context.active();
+          const frame = callerFrame('pg.query');
           const done = function (this: unknown, error: unknown, result: unknown) {
             call.end(error);
             // pg passes (error, result); anything else is handed on as it came.
             return arguments.length === 2
-              ? context.with(ctx, cb as Callback, this, error, result)
+              ? frame.runInAsyncScope(cb as Callback, this, error, result)
               : // eslint-disable-next-line prefer-rest-params
-                context.with(ctx, Reflect.apply, undefined, cb as Callback, this, arguments);
+                frame.runInAsyncScope(Reflect.apply, undefined, cb as Callback, this, arguments);
           };
           return typeof values === 'function' ? original.call(this, config, done) : original.call(this, config, values, done);
         }
@@ -210,10 +211,10 @@ function patchPool(patcher: Patcher, pg: unknown, tracer: Tracer): void {
                 return tracer.startSpan('pg-pool.connect', { kind: SpanKind.INTERNAL, attributes }, context.active());
               });
         if (typeof cb === 'function') {
-          const ctx = context.active();
+          const frame = callerFrame('pg-pool.connect');
           return original.call(this, (error: unknown, client: unknown, release: unknown) => {
             if (span !== undefined) endQuerySpan(span, error);
-            context.with(ctx, cb, undefined, error, client, release);
+            frame.runInAsyncScope(cb, undefined, error, client, release);
           });
         }
         if (span === undefined) return original.call(this);
