@@ -227,6 +227,30 @@ describe('metrics SDK', () => {
     assert.deepEqual(metric(await collect(off), 'latency')!.points[0]!.exemplars, []);
   });
 
+  it('keeps each period one of its sampled measurements, each equally likely, not always the last', async () => {
+    const provider = sdk();
+    const h = provider.getMeter('m').createHistogram('latency', { advice: { explicitBucketBoundaries: [1] } });
+    const kept = new Array<number>(10).fill(0);
+    // 200 collection periods of 10 sampled measurements in one bucket: uniform keeps each about 20
+    // times; keeping the last would keep the tenth 200 times. The bounds below fail uniform sampling
+    // with a probability under 1e-12.
+    for (let period = 0; period < 200; period++) {
+      for (let i = 0; i < 10; i++) {
+        const ctx = trace.setSpanContext(context.active(), {
+          traceId: 'a'.repeat(32),
+          spanId: String(i).repeat(16),
+          traceFlags: TraceFlags.SAMPLED,
+        });
+        h.record(0.5, {}, ctx);
+      }
+      const exemplars = metric(await collect(provider), 'latency')!.points[0]!.exemplars;
+      assert.equal(exemplars.length, 1, 'one exemplar per bucket each period');
+      kept[Number(exemplars[0]!.spanId[0])]!++;
+    }
+    assert.ok(kept[9]! < 60, `the last measurement kept ${kept[9]} times of 200: ${kept.join(' ')}`);
+    assert.ok(kept.slice(0, 5).reduce((a, b) => a + b, 0) > 50, `the first five kept ${kept.slice(0, 5).join(' ')} times`);
+  });
+
   it('an operation an instrumentation timed outside a sampled span takes no exemplar from the context it ends in', async () => {
     // A client library calls back in its connection's context, which can hold the span of whichever
     // request opened the connection: that span must not become an unrelated query's exemplar.
