@@ -3,7 +3,8 @@
 // sampled or not, so the rates and latencies do not depend on the trace sampler; a sampled one is
 // also the measurement's exemplar.
 import { performance } from 'node:perf_hooks';
-import { ROOT_CONTEXT, trace, type Attributes, type Context, type Histogram, type Meter, type Span } from '@opentelemetry/api';
+import { trace, type Attributes, type Context, type Histogram, type Meter, type Span } from '@opentelemetry/api';
+import { LinkedContext } from '../../context/linked-context.js';
 import { AttributeSets } from './attribute-sets.js';
 
 type Value = string | number | undefined;
@@ -13,10 +14,11 @@ type Value = string | number | undefined;
  * span. Never undefined, which would have the histogram read the context active where the operation
  * ends: a client library's callback runs in its connection's context, which may hold the span of an
  * earlier, sampled request that opened the connection, and an unsampled query would then have named
- * that unrelated trace as its exemplar.
+ * that unrelated trace as its exemplar. Made from LinkedContext's root: the API's ROOT_CONTEXT copies
+ * a Map to add the span (~200 bytes per sampled operation).
  */
 export function exemplarContext(span: Span | undefined): Context {
-  return span !== undefined && span.isRecording() ? trace.setSpan(ROOT_CONTEXT, span) : ROOT_CONTEXT;
+  return span !== undefined && span.isRecording() ? trace.setSpan(LinkedContext.ROOT, span) : LinkedContext.ROOT;
 }
 
 export interface OperationMeasurement {
