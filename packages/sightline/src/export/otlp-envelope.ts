@@ -30,7 +30,7 @@ export class OtlpEnvelope {
     });
   }
 
-  /** One request from items encoded already, as field-2 entries, by scope (spans encoded soon after they ended). */
+  /** One request from items encoded already, as field-2 entries, by scope (spans encoded as they ended). */
   wrap(encoded: Map<EnvelopeScope, Uint8Array>, bytes: number): Uint8Array {
     return this.request(encoded.keys(), bytes + 1024, (w, scope) => w.raw(encoded.get(scope)!));
   }

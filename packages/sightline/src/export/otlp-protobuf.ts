@@ -30,10 +30,9 @@ export class OtlpProtobufEncoder {
 }
 
 /**
- * Spans encoded as they end, a few dozen at a time (see OtlpArena and ENCODE_RUN): a queue of span
- * objects kept a batch's worth alive across garbage collections, which copied and promoted them and
- * made V8 grow its young generation to the maximum, most of the memory Sightline added to a busy
- * service.
+ * Spans encoded as they end (see OtlpArena): a queue of span objects kept a batch's worth alive across
+ * garbage collections, which copied and promoted them and made V8 grow its young generation to the
+ * maximum, most of the memory Sightline added to a busy service.
  */
 export class OtlpSpanArena extends OtlpArena<RecordingSpan> {
   constructor(resource: Attributes) {
