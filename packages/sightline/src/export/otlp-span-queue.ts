@@ -1,5 +1,5 @@
-// The span queue for OTLP export: sampled spans are encoded a few dozen at a time as they end
-// (OtlpSpanArena, ENCODE_RUN), so the queue holds bytes, not span objects, and a full queue drops and counts, as the batch span processor
+// The span queue for OTLP export: each sampled span is encoded as it ends (OtlpSpanArena), so the
+// queue holds bytes, not span objects, and a full queue drops and counts, as the batch span processor
 // does (OTEL_BSP_*).
 import { TraceFlags, type Attributes } from '@opentelemetry/api';
 import type { RecordingSpan } from '../trace/span.js';
@@ -23,7 +23,7 @@ export interface SpanQueue {
 
 export class OtlpSpanQueue extends OtlpArenaQueue<RecordingSpan> implements SpanQueue {
   constructor(config: BatchConfig, resource: Attributes, worker: ExportChannel, stats: StatsRecorder) {
-    super(config, new OtlpSpanArena(resource), 'traces', worker, stats, 'drop', true);
+    super(config, new OtlpSpanArena(resource), 'traces', worker, stats, 'drop');
   }
 
   onEnd(span: RecordingSpan): void {
