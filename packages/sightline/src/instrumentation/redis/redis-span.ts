@@ -50,12 +50,14 @@ export function redisQueryText(command: string, args: readonly unknown[]): strin
   if (command === 'FCALL' || command === 'FCALL_RO') return `${command} ${String(args[0])} ${numKeys(args[1])}`;
   if (NO_KEY_SHOWN.has(command)) return `${command} ?`;
   if (SUBCOMMAND_ONLY.has(command)) return args.length > 1 ? `${command} ${String(args[0])} ?` : `${command} ${String(args[0])}`;
-  const parts = [command, String(args[0])];
+  // Concatenated, not an array joined: Array#join took ~1.6 µs a command in `realistic`'s profile.
   const rest = args.length - 1;
-  for (let i = 0; i < Math.min(rest, MAX_SHOWN_ARGS); i++) parts.push('?');
-  if (rest > MAX_SHOWN_ARGS) parts.push('…');
-  return parts.join(' ');
+  const text = `${command} ${String(args[0])}${PLACEHOLDERS[Math.min(rest, MAX_SHOWN_ARGS)]}`;
+  return rest > MAX_SHOWN_ARGS ? `${text} …` : text;
 }
+
+/** ' ?' once per further argument shown, by how many are shown. */
+const PLACEHOLDERS = Array.from({ length: MAX_SHOWN_ARGS + 1 }, (_, n) => ' ?'.repeat(n));
 
 function numKeys(value: unknown): string {
   const n = Number(typeof value === 'string' || typeof value === 'number' ? value : Buffer.isBuffer(value) ? value.toString() : NaN);
