@@ -18,7 +18,7 @@
 // BENCH_WARMUP=10  BENCH_DURATION=8 (s profiled)  BENCH_CONNECTIONS=64  BENCH_TOP=25 (rows per list)
 // BENCH_KEEP=<dir> (keeps each .cpuprofile / .heapprofile, for Chrome's DevTools or speedscope).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -142,6 +142,7 @@ async function main() {
   const nodeBin = nodeFor(NODE_LINE);
   execFileSync('npm', ['run', 'build', '-w', 'sightline'], { cwd: join(BENCH, '..'), stdio: 'ignore' });
   const dir = env.BENCH_KEEP ?? mkdtempSync(join(tmpdir(), 'sightline-profile-'));
+  mkdirSync(dir, { recursive: true });
   const frame = runtimeArgs(nodeBin);
   const sink = spawnReady('taskset', ['-c', '1', nodeBin, 'sink.mjs'], { PATH: env.PATH, HOME: env.HOME }, BENCH);
   const stub = spawnReady('taskset', ['-c', '1', nodeBin, 'apps/stub.mjs'], { PATH: env.PATH, HOME: env.HOME }, BENCH);
