@@ -51,43 +51,27 @@ describe('protobuf writer', () => {
   });
 });
 
-describe('string attribute cache', () => {
-  it('stops looking up the values of a key that never repeat, and still caches the keys that do', () => {
-    const w = new ProtoWriter(1 << 16);
-    const unique = w.attributeKey('test.unique.path');
-    for (let i = 0; i < 200; i++) assert.ok(w.cachedStringKeyValue(9, unique, `/items/${i}`));
-    assert.equal(unique.values, null, 'a key whose values do not repeat is no longer cached');
-    const route = w.attributeKey('test.route');
-    assert.ok(w.cachedStringKeyValue(9, route, '/items/:id'));
-    const before = w.pos;
-    assert.ok(w.cachedStringKeyValue(9, route, '/items/:id'));
-    assert.equal(route.hits, 1, 'a key seen after the unique one still has its repeated value cached');
-    // The cached copy is byte for byte what encoding wrote.
-    const bytes = w.finish();
-    const length = w.pos - before;
-    assert.deepEqual([...bytes.subarray(before, w.pos)], [...bytes.subarray(before - length, before)]);
-    // A key no longer cached still writes exactly what a one-pass encoding writes.
-    const after = w.pos;
-    assert.ok(w.cachedStringKeyValue(9, unique, '/x'));
-    const plain = new ProtoWriter(64);
-    assert.ok(plain.stringKeyValue(9, plain.keyField('test.unique.path'), '/x'));
-    assert.deepEqual([...w.finish().subarray(after)], [...plain.finish()]);
+describe('string attributes', () => {
+  it('writes a short ASCII string value in one pass as the general encoding writes it, and leaves the rest to it', () => {
+    const w = new ProtoWriter(64);
+    assert.ok(w.stringKeyValue(9, w.keyField('http.route'), '/items/:id'));
+    const general = new ProtoWriter(64);
+    general.fork(9);
+    general.string(1, 'http.route');
+    general.fork(2);
+    general.string(1, '/items/:id');
+    general.join();
+    general.join();
+    assert.deepEqual([...w.finish()], [...general.finish()]);
+    const untouched = new ProtoWriter(64);
+    assert.equal(untouched.stringKeyValue(9, untouched.keyField('k'), 'é'), false, 'not ASCII');
+    assert.equal(untouched.stringKeyValue(9, untouched.keyField('k'), 'x'.repeat(200)), false, 'longer than one length byte');
+    assert.equal(untouched.stringKeyValue(16, untouched.keyField('k'), 'x'), false, 'a field past 15 takes a two-byte tag');
+    assert.equal(untouched.pos, 0, 'nothing written when it declines');
   });
 });
 
 describe('responses', () => {
-  it('writes a cached string attribute with the tag of the field it goes in, whichever field cached it', () => {
-    // The same pair as a span attribute (field 9 of Span), then as a metric point's (field 7 of NumberDataPoint).
-    const w = new ProtoWriter(64);
-    assert.ok(w.cachedStringKeyValue(9, 'messaging.system', 'pg-boss'));
-    assert.ok(w.cachedStringKeyValue(7, 'messaging.system', 'pg-boss'));
-    const bytes = w.finish();
-    const kvLength = bytes[1]!;
-    assert.equal(bytes[0], (9 << 3) | 2);
-    assert.equal(bytes[2 + kvLength], (7 << 3) | 2, 'the second copy is tagged for field 7');
-    assert.deepEqual([...bytes.subarray(1, 2 + kvLength)], [...bytes.subarray(3 + kvLength)]);
-  });
-
   it('reads a partial success and a google.rpc.Status message as the official schema writes them', () => {
     const Response = proto.collector.trace.v1.ExportTraceServiceResponse;
     const bytes = Response.encode(Response.create({ partialSuccess: { rejectedSpans: 3, errorMessage: 'too old' } })).finish();

@@ -1,6 +1,6 @@
 // OTLP KeyValue lists and AnyValues (opentelemetry/proto/common/v1/common.proto), for every signal's
-// encoder. Repeated string pairs (methods, routes, schemes) come whole from the writer's cache. Span
-// and metric attributes are primitives and arrays of them; log bodies and attributes may also be
+// encoder. A short ASCII string value, the common attribute, is written in one pass. Span and metric
+// attributes are primitives and arrays of them; log bodies and attributes may also be
 // maps and byte arrays, already made safe by logs/any-value.ts.
 import { WIRE_FIXED64, WIRE_VARINT, type ProtoWriter } from '@sightline/otlp';
 
@@ -19,8 +19,8 @@ export function writeAttributeList(w: ProtoWriter, field: number, list: readonly
 function writeKeyValue(w: ProtoWriter, field: number, key: string, value: unknown): void {
   if (value === undefined || value === null) return;
   const entry = w.attributeKey(key);
-  if (typeof value === 'string' && w.cachedStringKeyValue(field, entry, value)) return;
   const keyField = entry.field;
+  if (typeof value === 'string' && w.stringKeyValue(field, keyField, value)) return;
   if (typeof value === 'number' && Number.isInteger(value) && w.intKeyValue(field, keyField, value)) return;
   const valueMax = typeof value === 'string' ? value.length * 3 + 6 : typeof value === 'object' ? Infinity : 12;
   w.fork(field, keyField.length + valueMax + 2); // KeyValue
