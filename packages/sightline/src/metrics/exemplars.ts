@@ -3,7 +3,7 @@
 // histograms), in objects it reuses, so keeping exemplars allocates nothing per request. Which one:
 // each of the n sampled measurements a slot saw since the last collection replaces the kept one with
 // probability 1/n, so every one of them is equally likely to be kept (the uniformly-weighted reservoir
-// the specification asks for, where keeping the last one favoured the end of each period). Most
+// the specification advises, where keeping the last one favoured the end of each period). Most
 // measurements are then turned away after one random draw, before the clock is read and the slot
 // written: at 100% sampling that was every request's exemplar, once per measurement.
 import { context as contextApi, trace, TraceFlags, type Context } from '@opentelemetry/api';
