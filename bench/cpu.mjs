@@ -40,6 +40,7 @@ import { THREAD_GROUPS as GROUPS } from './thread-groups.mjs';
 import { requirePrograms, requireTwoCpus } from './require-tools.mjs';
 import { datastoreEnv, scenarioFromEnv } from './scenario.mjs';
 import { spawnReady } from './spawn-ready.mjs';
+import { wrkRequests } from './wrk.mjs';
 import { parseVariants } from './variants.mjs';
 
 const BENCH = fileURLToPath(new URL('.', import.meta.url));
@@ -61,19 +62,7 @@ const VARIANTS = parseVariants(env.BENCH_VARIANTS);
 requirePrograms('bench:cpu', ['wrk', 'taskset']);
 requireTwoCpus('bench:cpu', 'the apps');
 
-function wrk(port, seconds) {
-  const out = execFileSync(
-    'taskset',
-    ['-c', '1', 'wrk', '-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, `http://127.0.0.1:${port}${SCENARIO.path}`],
-    {
-      encoding: 'utf8',
-    },
-  );
-  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
-  if (Number.isNaN(requests)) throw new Error(`wrk gave no result: ${out}`);
-  if (/Non-2xx or 3xx responses/.test(out)) throw new Error(`port ${port} answered non-2xx responses:\n${out}`);
-  return requests;
-}
+const wrk = (port, seconds) => wrkRequests(port, SCENARIO.path, seconds, CONNECTIONS);
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const quantile = (values, q) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * q))];

@@ -26,6 +26,7 @@ import { nodeFor, runtimeArgs } from './node-binary.mjs';
 import { requirePrograms, requireTwoCpus } from './require-tools.mjs';
 import { datastoreEnv, scenarioFromEnv } from './scenario.mjs';
 import { spawnReady } from './spawn-ready.mjs';
+import { wrkRequests } from './wrk.mjs';
 
 const BENCH = fileURLToPath(new URL('.', import.meta.url));
 const env = process.env;
@@ -49,19 +50,7 @@ for (const mode of MODES)
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function wrk(port, seconds) {
-  const out = execFileSync(
-    'taskset',
-    ['-c', '1', 'wrk', '-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, `http://127.0.0.1:${port}${SCENARIO.path}`],
-    {
-      encoding: 'utf8',
-    },
-  );
-  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
-  if (Number.isNaN(requests)) throw new Error(`wrk gave no result: ${out}`);
-  if (/Non-2xx or 3xx responses/.test(out)) throw new Error(`port ${port} answered non-2xx responses:\n${out}`);
-  return requests;
-}
+const wrk = (port, seconds) => wrkRequests(port, SCENARIO.path, seconds, CONNECTIONS);
 
 const SIGHTLINE = /sightline\/dist\//;
 const frameName = (callFrame) =>
