@@ -20,6 +20,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nodeFor, runtimeArgs } from './node-binary.mjs';
@@ -47,8 +48,6 @@ const ALL_MODES = {
 if (KIND !== 'cpu' && KIND !== 'heap') throw new Error(`BENCH_KIND=${KIND}: bench:profile takes cpu or heap`);
 for (const mode of MODES)
   if (!(mode in ALL_MODES)) throw new Error(`BENCH_MODES: "${mode}" is not one of ${Object.keys(ALL_MODES).join(', ')}`);
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const wrk = (port, seconds) => wrkRequests(port, SCENARIO.path, seconds, CONNECTIONS);
 
