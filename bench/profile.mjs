@@ -18,7 +18,7 @@
 // BENCH_WARMUP=10  BENCH_DURATION=8 (s profiled)  BENCH_CONNECTIONS=64  BENCH_TOP=25 (rows per list)
 // BENCH_KEEP=<dir> (keeps each .cpuprofile / .heapprofile, for Chrome's DevTools or speedscope).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
@@ -174,6 +174,7 @@ async function main() {
         const written = new Promise((resolve) => app.child.stdout.on('data', (d) => String(d).includes('"written"') && resolve()));
         app.child.kill('SIGUSR2');
         await Promise.race([written, sleep(30_000)]);
+        if (env.BENCH_KEEP !== undefined) writeFileSync(`${out}.requests`, `${requests}\n`);
         results.push({ contender, requests, ...summarize(JSON.parse(readFileSync(out, 'utf8')), requests) });
       } finally {
         app.child.kill('SIGKILL');

@@ -61,16 +61,26 @@ export function isAllZeros(id: string): boolean {
   return true;
 }
 
+/**
+ * Whether the id made last is all zeros (invalid in W3C trace context), read from its bytes in the pool:
+ * reading the first digit of the id's string cost ~10 ns, as the id is a slice of a longer string.
+ */
+function lastIdIsZero(bytes: number): boolean {
+  const end = lastId.at + bytes;
+  for (let i = lastId.at; i < end; i++) if (idPool[i] !== 0) return false;
+  return true;
+}
+
 /** 32 lowercase hex digits, never all zero; every bit random, so the W3C Level 2 random flag holds. Its bytes: `lastId`. */
 export function newTraceId(): string {
   const id = randomHex(32);
-  return isAllZeros(id) ? newTraceId() : id;
+  return lastIdIsZero(16) ? newTraceId() : id;
 }
 
 /** 16 lowercase hex digits, never all zero. Its bytes: `lastId`. */
 export function newSpanId(): string {
   const id = randomHex(16);
-  return isAllZeros(id) ? newSpanId() : id;
+  return lastIdIsZero(8) ? newSpanId() : id;
 }
 
 /**
