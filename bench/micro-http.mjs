@@ -4,7 +4,8 @@
 // new IncomingMessage and ServerResponse, the request-start diagnostics message, writeHead, the
 // response-finish message. The loop runs before init() (the baseline) and after it; the difference is
 // Sightline's cost: span (or none), context entry, the duration metric, Server-Timing, and for a
-// sampled span its export, encoded and sent to a local endpoint that answers 200. Prints one JSON line.
+// sampled span its export, encoded and sent to the benchmark's sink (sink.mjs, a process of its own),
+// with a turn of the event loop every 100 requests, where batches go out. Prints one JSON line.
 //
 // node bench/micro-http.mjs <ratio>   (0: every request unsampled; 1: every request sampled)
 // MICRO_SIGHTLINE=<file URL of another build's dist/index.js> measures that build instead.
@@ -13,14 +14,16 @@ import { AsyncResource } from 'node:async_hooks';
 import dc from 'node:diagnostics_channel';
 import http from 'node:http';
 import { Socket } from 'node:net';
-import { measure } from './measure.mjs';
+import { measureWithTurns } from './measure.mjs';
+import { spawnReady } from './spawn-ready.mjs';
 
 const ROUNDS = 7;
 const N = Number(process.env.MICRO_N ?? 100_000);
 const ratio = Number(process.argv[2] ?? 0);
 
-const collector = http.createServer((req, res) => req.resume().on('end', () => res.end())).listen(0, '127.0.0.1');
-await new Promise((resolve) => collector.once('listening', resolve));
+// The OTLP endpoint in a process of its own (the benchmark's sink), so that receiving costs nothing here.
+const sink = spawnReady(process.execPath, ['sink.mjs'], { PATH: process.env.PATH }, new URL('.', import.meta.url).pathname);
+const { otlp } = await sink.ready;
 
 // Node publishes these itself only when someone subscribes; here the loop publishes them.
 const requestStart = dc.channel('http.server.request.start');
@@ -52,7 +55,7 @@ function oneRequest() {
   if (responseFinish.hasSubscribers) responseFinish.publish(message);
 }
 
-const baseline = measure(requests, N, ROUNDS);
+const baseline = await measureWithTurns(requests, N, ROUNDS);
 const { init, shutdown } = await import(process.env.MICRO_SIGHTLINE ?? 'sightline');
 init({
   serviceName: 'bench',
@@ -61,11 +64,12 @@ init({
   sampleRatio: ratio,
   metrics: { exporters: ['otlp'], intervalMillis: 600_000 },
   logs: { exporter: 'none' },
-  otlp: { endpoint: `http://127.0.0.1:${collector.address().port}` },
+  otlp: { endpoint: `http://127.0.0.1:${otlp}` },
   // MICRO_PROFILING=1: with the continuous profiler on (its samples labelled with each request's span).
   profiling: { enabled: process.env.MICRO_PROFILING === '1' },
 });
-const traced = measure(requests, N, ROUNDS);
+const traced = await measureWithTurns(requests, N, ROUNDS);
 await shutdown();
-collector.close();
-console.log(JSON.stringify({ ratio, baseline, traced, cost: traced.nsPerOp - baseline.nsPerOp }));
+const { spans } = await (await fetch(`http://127.0.0.1:${otlp}/count`)).json();
+sink.child.kill();
+console.log(JSON.stringify({ ratio, baseline, traced, cost: traced.nsPerOp - baseline.nsPerOp, spans }));

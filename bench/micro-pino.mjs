@@ -1,22 +1,23 @@
-// Part of `npm run bench:micro`, run in its own process against the built package, so that the
-// export worker really runs and every record is encoded and handed over: ns per pino line to a
-// discarding stream before Sightline patches pino, then inside a span, stamped and exported as a log
-// record to a local OTLP endpoint that answers 200. Prints one JSON line.
-import http from 'node:http';
+// Part of `npm run bench:micro`, run in its own process against the built package: ns per pino line to
+// a discarding stream before Sightline patches pino, then inside a span, stamped and exported as a log
+// record to the benchmark's OTLP sink (sink.mjs, a process of its own, so that its work is not counted
+// here). The lines are written 100 at a time with a turn of the event loop between, where the records
+// go out, as between a server's requests. Prints one JSON line.
 import { createRequire } from 'node:module';
 import pino from 'pino';
-import { measure } from './measure.mjs';
+import { measureWithTurns } from './measure.mjs';
+import { spawnReady } from './spawn-ready.mjs';
 
 const ROUNDS = 5;
 const N = 200_000;
 
-const collector = http.createServer((req, res) => req.resume().on('end', () => res.end())).listen(0, '127.0.0.1');
-await new Promise((resolve) => collector.once('listening', resolve));
+const sink = spawnReady(process.execPath, ['sink.mjs'], { PATH: process.env.PATH }, new URL('.', import.meta.url).pathname);
+const { otlp } = await sink.ready;
 const logger = pino({ base: { pid: 1, hostname: 'bench' } }, { write() {} }).child({ request_id: 42 });
 const line = (n) => {
   for (let i = 0; i < n; i++) logger.info({ itemId: i, route: '/items/:id' }, 'item served');
 };
-const baseline = measure(line, N, ROUNDS);
+const baseline = await measureWithTurns(line, N, ROUNDS);
 
 const { init, shutdown } = await import('sightline');
 init({
@@ -24,12 +25,13 @@ init({
   exporter: 'none',
   logLevel: 'error',
   metrics: { exporters: [] },
-  otlp: { endpoint: `http://127.0.0.1:${collector.address().port}` },
+  otlp: { endpoint: `http://127.0.0.1:${otlp}` },
 });
 // The API copy Sightline resolves: bench/ has its own newer copy, which would not see Sightline's globals.
 const { context, ROOT_CONTEXT, trace } = createRequire(import.meta.resolve('sightline'))('@opentelemetry/api');
 const span = trace.setSpan(ROOT_CONTEXT, trace.getTracer('bench').startSpan('GET /items/:id'));
-const exported = measure((n) => context.with(span, () => line(n)), N, ROUNDS);
+const exported = await measureWithTurns((n) => context.with(span, () => line(n)), N, ROUNDS);
 await shutdown();
-collector.close();
-console.log(JSON.stringify({ baseline, exported }));
+const { logs } = await (await fetch(`http://127.0.0.1:${otlp}/count`)).json();
+sink.child.kill();
+console.log(JSON.stringify({ baseline, exported, delivered: logs, written: N * ROUNDS }));
