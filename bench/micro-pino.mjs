@@ -19,7 +19,9 @@ const line = (n) => {
 };
 const baseline = await measureWithTurns(line, N, ROUNDS);
 
-const { init, shutdown } = await import('sightline');
+// MICRO_SIGHTLINE=<file URL of another build's dist/index.js> measures that build instead.
+const sightline = process.env.MICRO_SIGHTLINE ?? import.meta.resolve('sightline');
+const { init, shutdown } = await import(sightline);
 init({
   serviceName: 'bench',
   exporter: 'none',
@@ -28,7 +30,7 @@ init({
   otlp: { endpoint: `http://127.0.0.1:${otlp}` },
 });
 // The API copy Sightline resolves: bench/ has its own newer copy, which would not see Sightline's globals.
-const { context, ROOT_CONTEXT, trace } = createRequire(import.meta.resolve('sightline'))('@opentelemetry/api');
+const { context, ROOT_CONTEXT, trace } = createRequire(sightline)('@opentelemetry/api');
 const span = trace.setSpan(ROOT_CONTEXT, trace.getTracer('bench').startSpan('GET /items/:id'));
 const exported = await measureWithTurns((n) => context.with(span, () => line(n)), N, ROUNDS);
 await shutdown();

@@ -51,6 +51,47 @@ describe('protobuf writer', () => {
   });
 });
 
+describe('length-delimited fields', () => {
+  const varint = (n: number): number[] => {
+    const out: number[] = [];
+    while (n > 127) {
+      out.push((n & 127) | 128);
+      n = Math.floor(n / 128);
+    }
+    out.push(n);
+    return out;
+  };
+  const stringField = (field: number, text: string): number[] => [(field << 3) | 2, ...varint(text.length), ...Buffer.from(text)];
+  const message = (field: number, content: number[]): number[] => [(field << 3) | 2, ...varint(content.length), ...content];
+
+  it('writes each length in as many bytes as it needs, nested, while the buffer grows', () => {
+    // The length of a field with no bound is written once its content is known: 1, 2, 3 or 4 bytes.
+    for (const n of [0, 1, 124, 125, 126, 127, 128, 200, 16_379, 16_380, 16_381, 16_383, 16_384, 20_000, 2_097_152]) {
+      const text = 'x'.repeat(n);
+      const w = new ProtoWriter(8);
+      w.fork(2); // outer
+      w.fork(1); // inner
+      w.string(1, text);
+      w.join();
+      w.string(2, 'tail');
+      w.join();
+      w.fork(3, 100); // a bounded one after it: one byte reserved
+      w.string(1, 'bounded');
+      w.join();
+      const expected = [
+        ...message(2, [...message(1, stringField(1, text)), ...stringField(2, 'tail')]),
+        ...message(3, stringField(1, 'bounded')),
+      ];
+      const written = [...w.finish()];
+      assert.equal(written.length, expected.length, `content of ${n} bytes`);
+      assert.ok(
+        written.every((b, i) => b === expected[i]),
+        `content of ${n} bytes`,
+      );
+    }
+  });
+});
+
 describe('string attributes', () => {
   it('writes a short ASCII string value in one pass as the general encoding writes it, and leaves the rest to it', () => {
     const w = new ProtoWriter(64);

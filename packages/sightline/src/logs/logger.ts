@@ -157,7 +157,9 @@ function checkAttributes(list: unknown[], limits: LogRecordLimits, keysMayRepeat
     list[out + 1] = value;
     out += 2;
   }
-  list.length = out;
+  // Only when something was left out: assigning an array's length, even its own, is a call into V8's
+  // runtime (~40 ns of every log record in V8's profile).
+  if (out !== list.length) list.length = out;
   return dropped;
 }
 
