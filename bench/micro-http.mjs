@@ -14,6 +14,7 @@ import { AsyncResource } from 'node:async_hooks';
 import dc from 'node:diagnostics_channel';
 import http from 'node:http';
 import { Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { measureWithTurns } from './measure.mjs';
 import { spawnReady } from './spawn-ready.mjs';
 
@@ -22,7 +23,7 @@ const N = Number(process.env.MICRO_N ?? 100_000);
 const ratio = Number(process.argv[2] ?? 0);
 
 // The OTLP endpoint in a process of its own (the benchmark's sink), so that receiving costs nothing here.
-const sink = spawnReady(process.execPath, ['sink.mjs'], { PATH: process.env.PATH }, new URL('.', import.meta.url).pathname);
+const sink = spawnReady(process.execPath, ['sink.mjs'], { PATH: process.env.PATH }, fileURLToPath(new URL('.', import.meta.url)));
 const { otlp } = await sink.ready;
 
 // Node publishes these itself only when someone subscribes; here the loop publishes them.

@@ -4,6 +4,7 @@
 // here). The lines are written 100 at a time with a turn of the event loop between, where the records
 // go out, as between a server's requests. Prints one JSON line.
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { measureWithTurns } from './measure.mjs';
 import { spawnReady } from './spawn-ready.mjs';
@@ -11,7 +12,7 @@ import { spawnReady } from './spawn-ready.mjs';
 const ROUNDS = 5;
 const N = 200_000;
 
-const sink = spawnReady(process.execPath, ['sink.mjs'], { PATH: process.env.PATH }, new URL('.', import.meta.url).pathname);
+const sink = spawnReady(process.execPath, ['sink.mjs'], { PATH: process.env.PATH }, fileURLToPath(new URL('.', import.meta.url)));
 const { otlp } = await sink.ready;
 const logger = pino({ base: { pid: 1, hostname: 'bench' } }, { write() {} }).child({ request_id: 42 });
 const line = (n) => {
