@@ -1,5 +1,6 @@
-// The timing loops of the microbenchmarks that run in a process of their own (micro-pino.mjs,
-// micro-http.mjs): `rounds` runs of `fn(iterations)`, the median and the best ns per iteration.
+// The timing loops of the microbenchmarks: `rounds` runs of `fn(iterations)`, the median and the best ns
+// per iteration. micro.ts times its in-process loops with measure(); the two that run the built
+// package in a process of their own (micro-http.mjs, micro-pino.mjs) with measureWithTurns().
 import { setImmediate as nextTurn } from 'node:timers/promises';
 
 export function measure(fn, iterations, rounds) {
@@ -9,8 +10,7 @@ export function measure(fn, iterations, rounds) {
     fn(iterations);
     results.push(Number(process.hrtime.bigint() - started) / iterations);
   }
-  results.sort((a, b) => a - b);
-  return { nsPerOp: results[Math.floor(rounds / 2)], best: results[0] };
+  return summary(results);
 }
 
 /**
@@ -31,6 +31,11 @@ export async function measureWithTurns(fn, iterations, rounds, chunk = 100) {
     }
     results.push(Number(process.hrtime.bigint() - started) / iterations);
   }
+  return summary(results);
+}
+
+/** The median and the best of the rounds' ns per iteration. */
+function summary(results) {
   results.sort((a, b) => a - b);
-  return { nsPerOp: results[Math.floor(rounds / 2)], best: results[0] };
+  return { nsPerOp: results[Math.floor(results.length / 2)], best: results[0] };
 }
