@@ -206,6 +206,42 @@ describe('trace ids in the log lines themselves', () => {
     for (const logger of ['pino', 'winston', 'bunyan']) assert.equal(by(`${logger} unsampled`).trace_id, undefined, `${logger}: unsampled`);
   });
 
+  it('stamps pino lines as text after the bindings: once, at the top level, and only for that line', () => {
+    const out = JSON.parse(execFileSync(process.execPath, [`${FIXTURES}pino-stamping.cjs`], { cwd: FIXTURES, encoding: 'utf8' }));
+    const { traceId, spanId } = out as { traceId: string; spanId: string };
+    const lines = out.lines as string[];
+    const ids = `"trace_id":"${traceId}","span_id":"${spanId}","trace_flags":"03"`;
+    const line = (msg: string) => lines.filter((l) => l.includes(`"msg":"${msg}"`));
+    const count = (text: string, part: string) => text.split(part).length - 1;
+    assert.equal(
+      line('plain')[0],
+      `{"level":30,"pid":1,"hostname":"h","reqId":"r1",${ids},"itemId":2,"msg":"plain"}\n`,
+      'where pino puts a binding',
+    );
+    assert.equal(
+      line('own id')[0],
+      `{"level":30,"pid":1,"hostname":"h","trace_id":"mine","span_id":"${spanId}","trace_flags":"03","msg":"own id"}\n`,
+      'the app’s own trace_id wins and is written once',
+    );
+    assert.deepEqual(JSON.parse(line('nested')[0]!), {
+      level: 30,
+      pid: 1,
+      hostname: 'h',
+      trace_id: traceId,
+      span_id: spanId,
+      trace_flags: '03',
+      payload: { a: 1 },
+      msg: 'nested',
+    });
+    assert.ok(line('inner').length > 0, 'the serializer logged');
+    for (const text of [...line('inner'), ...line('outer')]) assert.equal(count(text, '"trace_id"'), 1, `ids once in ${text}`);
+    assert.equal(JSON.parse(line('frozen')[0]!).span_id, spanId, 'a frozen logger’s line');
+    const error = JSON.parse(line('boom')[0]!);
+    assert.deepEqual([error.span_id, error.err.message], [spanId, 'boom']);
+    assert.equal(line('outside')[0], '{"level":30,"pid":1,"hostname":"h","msg":"outside"}\n', 'the bindings are as they were');
+    assert.deepEqual(out.bindings, { reqId: 'r1' });
+  });
+
   it('stamps lines of unsampled spans too when SIGHTLINE_LOG_STAMP_UNSAMPLED=true', () => {
     const lines = jsonLines(
       execFileSync(process.execPath, [`${FIXTURES}late-init-logs.cjs`], {

@@ -1,10 +1,10 @@
 // pino: every record is exported as an OTLP log record, and records written inside a sampled span
 // get the span's trace id, span id and flags in the line itself.
 //
-// Both hooks sit on the logger prototype that every pino logger of the module shares (found through a
+// The hook sits on the logger prototype that every pino logger of the module shares (found through a
 // throwaway logger), so loggers created before init() and child loggers are covered, in ES modules
-// and CommonJS alike. Stamping wraps the write method (it adds fields to the merge object). Export
-// wraps the method that serialises the line, so that the record holds what the app's own line holds:
+// and CommonJS alike. It wraps the method that serialises the line: stamping adds the ids there as
+// text, and export builds the record so that it holds what the app's own line holds:
 // - when the logger has `redact` paths, a `formatters.log`, a mixin or a nested key, the record is
 //   read back from the serialised line, after all of them: a secret the app redacts from its logs
 //   never leaves the process through us;
@@ -18,7 +18,7 @@ import type { InstrumentationContext } from '../instrumentation.js';
 import type { Patcher } from '../toolkit/patcher.js';
 import { PatchingInstrumentation } from '../toolkit/patching-instrumentation.js';
 import { severityOfTenLevel } from '../../logs/severity.js';
-import { correlateOnLoad, traceFields } from './log-correlation.js';
+import { correlateOnLoad, traceFields, TraceFieldsText } from './log-correlation.js';
 import { emitFromBridge, isStampedField, withoutStampedFields } from './log-bridge.js';
 import { bindingsOf, copyBindings, RECORD_FIELDS } from './pino-bindings.js';
 
@@ -48,6 +48,78 @@ function patch(patcher: Patcher, pino: unknown, keys: LogCorrelationSettings, lo
   const probe = p({}, { write() {} });
   // instance -> per-logger object -> the module's shared prototype
   const shared = Object.getPrototypeOf(Object.getPrototypeOf(probe)) as Record<symbol, unknown>;
+  const { asJsonSym, chindingsSym } = symbols;
+  if (asJsonSym === undefined || chindingsSym === undefined) {
+    // A pino that does not name its serialising method: the ids go in the merge object, and no record is exported.
+    stampMergeObject(patcher, shared, writeSym, symbols, keys);
+    return;
+  }
+  const text = new TraceFieldsText(keys);
+  patcher.wrap<AsJson>(
+    shared,
+    asJsonSym,
+    (asJson) =>
+      function (this: PinoLogger, obj: unknown, msg: unknown, num: number, time: string) {
+        const fields = text.current();
+        const line = fields === undefined ? asJson.call(this, obj, msg, num, time) : stamped(this, asJson, obj, msg, num, time, fields);
+        if (logger !== undefined)
+          emitFromBridge('pino', logger, () =>
+            rewritesLine(this, symbols)
+              ? recordFromLine(this, symbols, line, num, keys)
+              : recordFromInputs(this, symbols, obj, msg, num, keys),
+          );
+        return line;
+      },
+  );
+
+  /** The logger currently serialising with the ids in its bindings: a line it logs meanwhile has them already. */
+  let stamping: PinoLogger | undefined;
+
+  /**
+   * The line with the ids where pino's own line puts a child logger's bindings, after the ones it has:
+   * they are appended to the logger's serialised bindings for this one call, so that nothing is
+   * serialised field by field and the line is byte for byte what adding them to the merge object made.
+   * A merge object with a field of the same name (the app's own trace_id) gets the ids as before,
+   * through a copy of it, the app's value winning and the field written once. (A child logger made
+   * by the app's serializer during the call would inherit the ids: nothing else sees the change.)
+   */
+  function stamped(self: PinoLogger, asJson: AsJson, obj: unknown, msg: unknown, num: number, time: string, fields: string): string {
+    if (self === stamping) return asJson.call(self, obj, msg, num, time);
+    if (obj !== null && typeof obj === 'object' && hasStampedField(obj as Record<string, unknown>, keys))
+      return asJson.call(self, { ...traceFields(keys), ...obj }, msg, num, time);
+    const bindings = self[chindingsSym!];
+    if (typeof bindings !== 'string') return asJson.call(self, { ...traceFields(keys), ...(obj as object) }, msg, num, time);
+    const outer = stamping;
+    const withIds = bindings + fields;
+    try {
+      self[chindingsSym!] = withIds;
+    } catch {
+      // A frozen logger (in strict code; elsewhere the assignment is silently ignored, checked below).
+    }
+    if (self[chindingsSym!] !== withIds) return asJson.call(self, { ...traceFields(keys), ...(obj as object) }, msg, num, time);
+    stamping = self;
+    try {
+      return asJson.call(self, obj, msg, num, time);
+    } finally {
+      self[chindingsSym!] = bindings;
+      stamping = outer;
+    }
+  }
+}
+
+/** Whether the merge object has a field of the name a stamped id takes. */
+function hasStampedField(obj: Record<string, unknown>, keys: LogCorrelationSettings): boolean {
+  return obj[keys.traceIdKey] !== undefined || obj[keys.spanIdKey] !== undefined || obj[keys.traceFlagsKey] !== undefined;
+}
+
+/** The ids added to the merge object before pino's write serialises it. */
+function stampMergeObject(
+  patcher: Patcher,
+  shared: Record<symbol, unknown>,
+  writeSym: symbol,
+  symbols: PinoSymbols,
+  keys: LogCorrelationSettings,
+): void {
   const { errorKeySym } = symbols;
   patcher.wrap<Write>(
     shared,
@@ -64,22 +136,6 @@ function patch(patcher: Patcher, pino: unknown, keys: LogCorrelationSettings, lo
         }
         if (typeof obj === 'object') return write.call(this, { ...fields, ...(obj as object) }, msg, num);
         return write.call(this, obj, msg, num);
-      },
-  );
-  const asJsonSym = symbols.asJsonSym;
-  if (logger === undefined || asJsonSym === undefined) return;
-  patcher.wrap<AsJson>(
-    shared,
-    asJsonSym,
-    (asJson) =>
-      function (this: PinoLogger, obj: unknown, msg: unknown, num: number, time: string) {
-        const line = asJson.call(this, obj, msg, num, time);
-        emitFromBridge('pino', logger, () =>
-          rewritesLine(this, symbols)
-            ? recordFromLine(this, symbols, line, num, keys)
-            : recordFromInputs(this, symbols, obj, msg, num, keys),
-        );
-        return line;
       },
   );
 }
