@@ -170,7 +170,7 @@ export class StatsRecorder {
           `backlog over SIGHTLINE_EXPORT_MAX_QUEUE_BYTES=${this.settings.maxQueueBytes} while the collector was slow or down: ${t.droppedBacklog}`,
         t.failed && `refused or failed: ${t.failed}`,
         t.rejected && `rejected by the collector: ${t.rejected}`,
-        t.abandoned && `still unsent when export ended (SIGHTLINE_SHUTDOWN_TIMEOUT): ${t.abandoned}`,
+        t.abandoned && `still unsent when export ended (SIGHTLINE_SHUTDOWN_TIMEOUT passed, or the collector unreachable): ${t.abandoned}`,
       ].filter(Boolean);
       const verb = this.signal === 'logs' ? 'emitted' : 'ended';
       parts.push(`${newLost} ${this.noun} lost since the last report (in total: ${causes.join(', ')}; of ${t.ended} ${verb})`);
