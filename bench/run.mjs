@@ -4,6 +4,7 @@
 // `npm run bench -- --quick [--against <commit>]`: before a change to a hot path lands, `hello` on Node
 // 24 only, this build against the previous one (HEAD when the sources have uncommitted changes, else
 // HEAD~1) side by side, 100% and 10% sampling, 3 short rounds, no fixed-rate phase: under 3 minutes.
+// BENCH_SCENARIOS=hello-log (or hello,hello-log) compares the two builds with one exported log line per request.
 //
 // Settings (environment): BENCH_CONTENDERS=<text>[,<text>…] (or | between texts)  BENCH_SCENARIOS=hello,realistic,hello-log  BENCH_NODES=24,22 (or current, 26…)  BENCH_ASYNC_CONTEXT_FRAME=off  BENCH_ROUNDS=3
 // BENCH_DURATION=8 (s)  BENCH_WARMUP=10 (s)  BENCH_CONNECTIONS=64
@@ -35,7 +36,7 @@ const DURATION = Number(env.BENCH_DURATION ?? (QUICK ? 5 : 8));
 // 2 s: it compares two traced builds, which warm up alike.
 const WARMUP = Number(env.BENCH_WARMUP ?? (QUICK ? 2 : 10));
 const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 64);
-const SCENARIOS = QUICK ? ['hello'] : (env.BENCH_SCENARIOS ?? 'hello,realistic,hello-log').split(',');
+const SCENARIOS = (env.BENCH_SCENARIOS ?? (QUICK ? 'hello' : 'hello,realistic,hello-log')).split(',');
 const NODES = QUICK ? ['24'] : (env.BENCH_NODES ?? '24,22').split(',');
 const REQUIRE_SERVICES = env.SIGHTLINE_REQUIRE_SERVICES === '1';
 const DATABASE_URL = env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -143,7 +144,7 @@ function contenders(sink, nodeMajor) {
 }
 
 /** --quick: this build and the previous one, alternated within each round. */
-function quickContenders(sink, previous) {
+function quickContenders(sink, previous, scenario) {
   const sightline = {
     OTEL_SERVICE_NAME: 'bench',
     OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sink.otlp}`,
@@ -151,6 +152,15 @@ function quickContenders(sink, previous) {
   };
   const ratio = { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' };
   const current = ['--import', 'sightline/register'];
+  if (scenario === 'hello-log') {
+    // One exported log line per request: the two builds at 100%, each with its records exported.
+    const logs = { ...sightline, OTEL_LOGS_EXPORTER: 'otlp' };
+    return [
+      { name: 'no tracing', sampling: '-', args: [], env: {} },
+      { name: 'this build, traces + metrics + logs', sampling: '100%', args: current, env: logs },
+      { name: `previous: ${previous.label}, traces + metrics + logs`, sampling: '100%', args: previous.args, env: logs },
+    ];
+  }
   return [
     { name: 'no tracing', sampling: '-', args: [], env: {} },
     { name: 'this build', sampling: '100%', args: current, env: sightline },
@@ -300,7 +310,7 @@ const fmt = (v, digits = 0) => (Number.isNaN(v) ? 'n/a' : v.toFixed(digits));
  */
 function printQuickComparison(rows) {
   for (const sampling of ['100%', '10%']) {
-    const current = rows.find((r) => r.contender === 'this build' && r.sampling === sampling);
+    const current = rows.find((r) => r.contender.startsWith('this build') && r.sampling === sampling);
     const previous = rows.find((r) => r.contender.startsWith('previous') && r.sampling === sampling);
     if (current === undefined || previous === undefined) continue;
     const ratios = current.rounds.map((r, i) => r.rps / previous.rounds[i].rps);
@@ -346,7 +356,7 @@ async function main() {
     const ref = previousRef(AGAINST);
     process.stderr.write(`bench: building ${ref} beside this checkout, in bench/.previous\n`);
     previous = await buildPrevious(ref);
-    console.log(`Quick mode: this build against ${previous.label}, hello on Node 24 only, no fixed-rate phase.\n`);
+    console.log(`Quick mode: this build against ${previous.label}, ${SCENARIOS.join(' and ')} on Node 24 only, no fixed-rate phase.\n`);
   }
   try {
     for (const nodeName of NODES) {
@@ -364,7 +374,7 @@ async function main() {
         // when the texts themselves hold commas).
         const only = env.BENCH_CONTENDERS?.split(env.BENCH_CONTENDERS.includes('|') ? '|' : ',');
         const candidates = QUICK
-          ? quickContenders(sink, previous)
+          ? quickContenders(sink, previous, scenario)
           : scenario === 'hello-log'
             ? logContenders(sink)
             : contenders(sink, Number(version.slice(1).split('.')[0]));
