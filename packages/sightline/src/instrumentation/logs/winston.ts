@@ -7,7 +7,8 @@
 // format the app uses to redact, filter (returning false) or add fields applies to what is exported
 // as it does to what is written. Transports' own formats are theirs alone.
 import { context, type Context } from '@opentelemetry/api';
-import type { LogAttributes, Logger, LogRecord } from '@opentelemetry/api-logs';
+import type { Logger, LogRecord } from '@opentelemetry/api-logs';
+import type { PairsLogRecord } from '../../logs/logger.js';
 import type { LogCorrelationSettings } from '../settings.js';
 import type { InstrumentationContext } from '../instrumentation.js';
 import type { Patcher } from '../toolkit/patcher.js';
@@ -97,7 +98,9 @@ function patch(patcher: Patcher, winston: unknown, keys: LogCorrelationSettings,
         if (original !== undefined && chunk !== null && typeof chunk === 'object') {
           const caller = original[CONTEXT] as Context | undefined;
           if (caller !== undefined) {
-            delete original[CONTEXT];
+            // Cleared, not deleted: deleting a property other than the last one added puts the record
+            // in V8's dictionary mode, which made winston's own formats and transports slower on it.
+            original[CONTEXT] = undefined;
             emitFromBridge('winston', logger, () => recordOf(chunk as Record<string | symbol, unknown>, caller, keys));
           }
         }
@@ -106,13 +109,14 @@ function patch(patcher: Patcher, winston: unknown, keys: LogCorrelationSettings,
   );
 }
 
-function recordOf(info: Record<string | symbol, unknown>, caller: Context, keys: LogCorrelationSettings): LogRecord {
+/** The record as keys and values in turn (see PairsLogRecord): no object built only to be read back into a list. */
+function recordOf(info: Record<string | symbol, unknown>, caller: Context, keys: LogCorrelationSettings): PairsLogRecord {
   const level = String(info[LEVEL] ?? info.level ?? '');
-  const attributes: Record<string, unknown> = {};
+  const pairs: unknown[] = [];
   for (const key in info) {
     // The ids this bridge stamped are carried by the record natively.
     if (RECORD_FIELDS.includes(key) || isStampedField(key, keys)) continue;
-    attributes[key] = info[key];
+    pairs.push(key, info[key]);
   }
   const stack = info.stack;
   if (typeof stack === 'string') {
@@ -120,9 +124,9 @@ function recordOf(info: Record<string | symbol, unknown>, caller: Context, keys:
     // format.errors()): the stack's first line names the error's type and its own message.
     const head = /^([\w$.]+): ([^\n]*)/.exec(stack);
     const type = info instanceof Error ? info.name : head?.[1];
-    if (type) attributes['exception.type'] = type;
-    attributes['exception.message'] = info instanceof Error ? info.message : (head?.[2] ?? info.message);
-    attributes['exception.stacktrace'] = stack;
+    if (type) pairs.push('exception.type', type);
+    pairs.push('exception.message', info instanceof Error ? info.message : (head?.[2] ?? info.message));
+    pairs.push('exception.stacktrace', stack);
   }
   const timestamp = info.timestamp;
   return {
@@ -130,7 +134,7 @@ function recordOf(info: Record<string | symbol, unknown>, caller: Context, keys:
     severityNumber: SEVERITY_OF[level] ?? 0,
     severityText: level,
     body: info.message as LogRecord['body'],
-    attributes: attributes as LogAttributes,
+    attributePairs: pairs,
     context: caller,
   };
 }
