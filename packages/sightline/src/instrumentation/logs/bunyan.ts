@@ -2,7 +2,8 @@
 // get the span's trace id, span id and flags. Logger.prototype._emit receives each record once,
 // complete (the logger's and its parents' fields, serializers applied) and only for enabled levels,
 // synchronously in the caller's context; child loggers share it.
-import type { LogAttributes, Logger, LogRecord } from '@opentelemetry/api-logs';
+import type { Logger, LogRecord } from '@opentelemetry/api-logs';
+import type { PairsLogRecord } from '../../logs/logger.js';
 import type { LogCorrelationSettings } from '../settings.js';
 import type { InstrumentationContext } from '../instrumentation.js';
 import type { Patcher } from '../toolkit/patcher.js';
@@ -35,26 +36,27 @@ function patch(patcher: Patcher, bunyan: unknown, keys: LogCorrelationSettings, 
   );
 }
 
-function recordOf(rec: Record<string, unknown>): LogRecord {
+/** The record as keys and values in turn (see PairsLogRecord), later keys winning. */
+function recordOf(rec: Record<string, unknown>): PairsLogRecord {
   const level = typeof rec.level === 'number' ? rec.level : 0;
-  const attributes: Record<string, unknown> = {};
-  for (const key in rec) if (!RECORD_FIELDS.has(key)) attributes[key] = rec[key];
+  const pairs: unknown[] = [];
+  for (const key in rec) if (!RECORD_FIELDS.has(key)) pairs.push(key, rec[key]);
   const err = rec.err;
   if (err !== null && typeof err === 'object') {
     // bunyan's err serializer: { message, name, stack, code, signal }.
     const e = err as Record<string, unknown>;
-    if (typeof e.name === 'string') attributes['exception.type'] = e.name;
-    if (typeof e.message === 'string') attributes['exception.message'] = e.message;
-    if (typeof e.stack === 'string') attributes['exception.stacktrace'] = e.stack;
+    if (typeof e.name === 'string') pairs.push('exception.type', e.name);
+    if (typeof e.message === 'string') pairs.push('exception.message', e.message);
+    if (typeof e.stack === 'string') pairs.push('exception.stacktrace', e.stack);
   } else if (err !== undefined) {
-    attributes.err = err;
+    pairs.push('err', err);
   }
   return {
     timestamp: rec.time instanceof Date ? rec.time : undefined,
     severityNumber: severityOfTenLevel(level),
     severityText: LEVEL_NAMES[level] ?? String(level),
     body: rec.msg as LogRecord['body'],
-    attributes: attributes as LogAttributes,
+    attributePairs: pairs,
   };
 }
 
