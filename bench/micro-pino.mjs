@@ -3,21 +3,38 @@
 // record to the benchmark's OTLP sink (sink.mjs, a process of its own, so that its work is not counted
 // here). The lines are written 100 at a time with a turn of the event loop between, where the records
 // go out, as between a server's requests. Prints one JSON line.
+//
+// node bench/micro-pino.mjs [winston]   (winston: the same line through winston's JSON format and a
+// Stream transport, which is slower of itself, so fewer lines)
 import { createRequire } from 'node:module';
+import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import pino from 'pino';
 import { measureWithTurns } from './measure.mjs';
 import { spawnReady } from './spawn-ready.mjs';
 
+const WINSTON = process.argv[2] === 'winston';
 const ROUNDS = 5;
-const N = 200_000;
+const N = WINSTON ? 50_000 : 200_000;
 
 const sink = spawnReady(process.execPath, ['sink.mjs'], { PATH: process.env.PATH }, fileURLToPath(new URL('.', import.meta.url)));
 const { otlp } = await sink.ready;
-const logger = pino({ base: { pid: 1, hostname: 'bench' } }, { write() {} }).child({ request_id: 42 });
-const line = (n) => {
-  for (let i = 0; i < n; i++) logger.info({ itemId: i, route: '/items/:id' }, 'item served');
-};
+let line;
+if (WINSTON) {
+  const { default: winston } = await import('winston');
+  const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
+  const logger = winston
+    .createLogger({ format: winston.format.json(), transports: [new winston.transports.Stream({ stream: discard })] })
+    .child({ request_id: 42 });
+  line = (n) => {
+    for (let i = 0; i < n; i++) logger.info('item served', { itemId: i, route: '/items/:id' });
+  };
+} else {
+  const { default: pino } = await import('pino');
+  const logger = pino({ base: { pid: 1, hostname: 'bench' } }, { write() {} }).child({ request_id: 42 });
+  line = (n) => {
+    for (let i = 0; i < n; i++) logger.info({ itemId: i, route: '/items/:id' }, 'item served');
+  };
+}
 const baseline = await measureWithTurns(line, N, ROUNDS);
 
 // MICRO_SIGHTLINE=<file URL of another build's dist/index.js> measures that build instead.

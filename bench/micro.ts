@@ -1,5 +1,5 @@
 // Microbenchmarks of the hot paths (`npm run bench:micro`): ns per span start+end, sampled and
-// unsampled; ns per request for the HTTP duration metric; ns per exported pino line; ns per span
+// unsampled; ns per request for the HTTP duration metric; ns per exported pino and winston line; ns per span
 // encoded to OTLP protobuf and JSON; context propagation. Runs the TypeScript
 // sources through tsx, which also reaches the internal encoders.
 import { execFileSync } from 'node:child_process';
@@ -205,15 +205,16 @@ results.push(
   }),
 );
 
-// One pino line, exported as a log record: in its own process, against the built package, so that the
-// export worker runs (micro-pino.mjs).
-{
-  const out = execFileSync(process.execPath, [fileURLToPath(new URL('./micro-pino.mjs', import.meta.url))], { encoding: 'utf8' });
+// One pino line, and one winston line, exported as a log record: each in its own process, against the
+// built package (micro-pino.mjs).
+for (const library of ['pino', 'winston']) {
+  const script = fileURLToPath(new URL('./micro-pino.mjs', import.meta.url));
+  const out = execFileSync(process.execPath, [script, library], { encoding: 'utf8' });
   const { baseline, exported } = JSON.parse(out.trim().split('\n').pop()!) as Record<string, { nsPerOp: number; best: number }>;
-  results.push({ name: 'pino line to a discarding stream, without Sightline', ...baseline! });
-  results.push({ name: 'pino line inside a span, stamped and exported as a log record (built package)', ...exported! });
+  results.push({ name: `${library} line to a discarding stream, without Sightline`, ...baseline! });
+  results.push({ name: `${library} line inside a span, stamped and exported as a log record (built package)`, ...exported! });
   results.push({
-    name: 'pino line: Sightline’s cost (difference of medians)',
+    name: `${library} line: Sightline’s cost (difference of medians)`,
     nsPerOp: exported!.nsPerOp - baseline!.nsPerOp,
     best: Number.NaN,
   });
