@@ -60,7 +60,8 @@ function patch(patcher: Patcher, winston: unknown, keys: LogCorrelationSettings,
     Logger?.prototype,
     'write',
     (write) =>
-      function (this: WinstonLogger, info: unknown, ...rest: unknown[]) {
+      // `arguments`, not a rest parameter, in these wrappers: V8 passes it through apply() without building an array.
+      function (this: WinstonLogger, info: unknown) {
         if (info !== null && typeof info === 'object') {
           const record = info as Record<string | symbol, unknown>;
           if (logger !== undefined) {
@@ -70,7 +71,8 @@ function patch(patcher: Patcher, winston: unknown, keys: LogCorrelationSettings,
           const fields = traceFields(keys);
           if (fields !== undefined) for (const key in fields) if (record[key] === undefined) record[key] = fields[key];
         }
-        return write.call(this, info, ...rest);
+        // eslint-disable-next-line prefer-rest-params
+        return write.apply(this, arguments as unknown as Parameters<Write>);
       },
   );
   if (logger === undefined) return;
@@ -78,11 +80,12 @@ function patch(patcher: Patcher, winston: unknown, keys: LogCorrelationSettings,
     Logger?.prototype,
     '_transform',
     (transform) =>
-      function (this: WinstonLogger, info: unknown, ...rest: unknown[]) {
+      function (this: WinstonLogger, info: unknown) {
         const outer = transforming;
         transforming = info !== null && typeof info === 'object' ? (info as Record<string | symbol, unknown>) : undefined;
         try {
-          return transform.call(this, info, ...rest);
+          // eslint-disable-next-line prefer-rest-params
+          return transform.apply(this, arguments as unknown as Parameters<Transform>);
         } finally {
           transforming = outer;
         }
@@ -93,7 +96,7 @@ function patch(patcher: Patcher, winston: unknown, keys: LogCorrelationSettings,
     Logger?.prototype,
     'push',
     (push) =>
-      function (this: WinstonLogger, chunk: unknown, ...rest: unknown[]) {
+      function (this: WinstonLogger, chunk: unknown) {
         const original = transforming;
         if (original !== undefined && chunk !== null && typeof chunk === 'object') {
           const caller = original[CONTEXT] as Context | undefined;
@@ -104,7 +107,8 @@ function patch(patcher: Patcher, winston: unknown, keys: LogCorrelationSettings,
             emitFromBridge('winston', logger, () => recordOf(chunk as Record<string | symbol, unknown>, caller, keys));
           }
         }
-        return push.call(this, chunk, ...rest);
+        // eslint-disable-next-line prefer-rest-params
+        return push.apply(this, arguments as unknown as Parameters<Push>);
       },
   );
 }
