@@ -85,25 +85,31 @@ function patch(patcher: Patcher, pino: unknown, keys: LogCorrelationSettings, lo
    */
   function stamped(self: PinoLogger, asJson: AsJson, obj: unknown, msg: unknown, num: number, time: string, fields: string): string {
     if (self === stamping) return asJson.call(self, obj, msg, num, time);
-    if (obj !== null && typeof obj === 'object' && hasStampedField(obj as Record<string, unknown>, keys))
-      return asJson.call(self, { ...traceFields(keys), ...obj }, msg, num, time);
     const bindings = self[chindingsSym!];
-    if (typeof bindings !== 'string') return asJson.call(self, { ...traceFields(keys), ...(obj as object) }, msg, num, time);
-    const outer = stamping;
-    const withIds = bindings + fields;
+    const hasOwnIds = obj !== null && typeof obj === 'object' && hasStampedField(obj as Record<string, unknown>, keys);
+    if (typeof bindings === 'string' && !hasOwnIds && replaceBindings(self, bindings + fields)) {
+      const outer = stamping;
+      stamping = self;
+      try {
+        return asJson.call(self, obj, msg, num, time);
+      } finally {
+        self[chindingsSym!] = bindings;
+        stamping = outer;
+      }
+    }
+    // The app's own field of an id's name, or bindings that cannot be changed (a frozen logger): the ids
+    // go in a copy of the merge object, where the app's value wins.
+    return asJson.call(self, { ...traceFields(keys), ...(obj as object) }, msg, num, time);
+  }
+
+  /** Whether the logger's bindings could be set: not on a frozen logger (a throw in strict code, a no-op elsewhere). */
+  function replaceBindings(self: PinoLogger, value: string): boolean {
     try {
-      self[chindingsSym!] = withIds;
+      self[chindingsSym!] = value;
     } catch {
-      // A frozen logger (in strict code; elsewhere the assignment is silently ignored, checked below).
+      return false;
     }
-    if (self[chindingsSym!] !== withIds) return asJson.call(self, { ...traceFields(keys), ...(obj as object) }, msg, num, time);
-    stamping = self;
-    try {
-      return asJson.call(self, obj, msg, num, time);
-    } finally {
-      self[chindingsSym!] = bindings;
-      stamping = outer;
-    }
+    return self[chindingsSym!] === value;
   }
 }
 
