@@ -8,7 +8,8 @@
 // `--against <commit>` runs that commit's build beside this one in each mode.
 // Settings (environment): BENCH_SECONDS=120  BENCH_CONNECTIONS=64  BENCH_MODES=100%,10% (`profiling`
 // adds 100% with the continuous profiler on; `worker` and `10% worker` export through the worker
-// thread; untraced always runs)  BENCH_NODES=24 (current, 22, 24 or 26). Needs wrk.
+// thread; untraced always runs)  BENCH_NODES=24 (current, 22, 24 or 26)  BENCH_VARIANTS (more
+// contenders of this build with an environment of their own, as in bench:cpu). Needs wrk.
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { nodeFor } from './node-binary.mjs';
 import { buildPrevious, previousRef, removePrevious } from './previous-build.mjs';
 import { spawnReady } from './spawn-ready.mjs';
+import { parseVariants } from './variants.mjs';
 
 const BENCH = fileURLToPath(new URL('.', import.meta.url));
 const env = process.env;
@@ -124,6 +126,8 @@ async function main() {
   const contenders = [{ name: 'no tracing', args: [], env: {} }];
   for (const mode of modes)
     for (const build of builds) contenders.push({ name: `${build.label} ${mode.name}`, args: build.args, env: mode.env });
+  for (const variant of parseVariants(env.BENCH_VARIANTS))
+    contenders.push({ name: `${builds[0].label} ${variant.name}`, args: builds[0].args, env: variant.env });
   const sink = spawnReady(nodeBin, ['sink.mjs'], { PATH: env.PATH }, BENCH);
   const { otlp } = await sink.ready;
   const results = [];

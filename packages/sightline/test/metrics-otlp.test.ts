@@ -31,6 +31,8 @@ describe('metrics over OTLP', () => {
       OTEL_NODE_DISABLED_INSTRUMENTATIONS: '',
       // Nothing is pushed before the exit: what arrives is the last collection.
       OTEL_METRIC_EXPORT_INTERVAL: '600000',
+      // Off by default on Node 22 and 24 (its cost there: metrics/runtime/nodejs.ts).
+      SIGHTLINE_METRICS_GC_DURATION: 'true',
     });
     t.after(() => app.child.kill('SIGKILL'));
     for (let id = 1; id <= 30; id++) await hit(app.port, `/orders/${id}`, 1, 1);
@@ -154,6 +156,16 @@ describe('metrics over OTLP', () => {
     // Deltas: each interval starts where the previous one ended.
     const starts = placed.map((m) => m.points[0]!.startTimeUnixNano);
     assert.equal(new Set(starts).size, starts.length);
+    // With default settings GC pauses are observed from Node 26 only.
+    assert.ok(
+      receiver.metrics.some((m) => m.name === 'v8js.memory.heap.used'),
+      'runtime metrics are exported',
+    );
+    assert.equal(
+      receiver.metrics.some((m) => m.name === 'v8js.gc.duration'),
+      Number(process.versions.node.split('.')[0]) >= 26,
+      'v8js.gc.duration by default from Node 26 only',
+    );
   });
 
   it('records an unmodified contrib instrumentation that uses meters (@opentelemetry/instrumentation-runtime-node)', async (t) => {

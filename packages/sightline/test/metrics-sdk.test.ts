@@ -287,7 +287,7 @@ describe('metrics SDK', () => {
 
   it('v8js.gc.duration records each garbage collection, by type', async () => {
     const provider = sdk();
-    const stop = startNodeRuntimeMetrics(provider.getMeter('runtime'));
+    const stop = startNodeRuntimeMetrics(provider.getMeter('runtime'), { gcDuration: true });
     // A second 'gc' observer as the count to compare with, started after the runtime metrics so that it
     // sees no collection they missed; entries arrive on a later turn of the loop.
     const seen: Record<number, number> = {};
@@ -328,6 +328,21 @@ describe('metrics SDK', () => {
     } finally {
       stop();
       observer.disconnect();
+    }
+  });
+
+  it('v8js.gc.duration is not made when off, the other runtime metrics are', async () => {
+    const provider = sdk();
+    const stop = startNodeRuntimeMetrics(provider.getMeter('runtime'), { gcDuration: false });
+    try {
+      v8.setFlagsFromString('--expose-gc');
+      (runInNewContext('gc') as () => void)();
+      await new Promise((resolve) => setImmediate(resolve));
+      const collected = await collect(provider);
+      assert.equal(metric(collected, 'v8js.gc.duration'), undefined);
+      assert.ok(metric(collected, 'v8js.memory.heap.used') !== undefined);
+    } finally {
+      stop();
     }
   });
 });

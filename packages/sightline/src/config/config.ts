@@ -26,9 +26,9 @@ import type { ProfilingSettings } from '../profiling/settings.js';
 import { HTTP_PATHS, type Signal } from '@sightline/otlp';
 import { DEFAULT_HISTOGRAMS, type DefaultHistogram } from '../metrics/aggregation/select.js';
 import { EXEMPLAR_FILTERS, type ExemplarFilter } from '../metrics/exemplars.js';
-import { METRICS_EXPORTERS, type MetricsExporterName, type MetricsSettings } from '../metrics/settings.js';
+import { GC_ENTRIES_ARE_CHEAP, METRICS_EXPORTERS, type MetricsExporterName, type MetricsSettings } from '../metrics/settings.js';
 import { TEMPORALITY_PREFERENCES, type TemporalityPreference } from '../metrics/temporality.js';
-import type { View } from '../metrics/view.js';
+import { globToRegExp, type View } from '../metrics/view.js';
 import { LOGS_EXPORTERS, type LogsExporterName, type LogsSettings } from '../logs/settings.js';
 import { SEVERITY_NAMES, severityOfName, type SeverityName } from '../logs/severity.js';
 
@@ -141,6 +141,8 @@ export interface InitOptions {
     prometheus?: { host?: string; port?: number };
     /** Metric names (with `*` wildcards) to drop, e.g. `system.*` (SIGHTLINE_METRICS_DISABLED). */
     disabled?: string[];
+    /** v8js.gc.duration (SIGHTLINE_METRICS_GC_DURATION): on by default from Node 26, off on Node 22 and 24. */
+    gcDuration?: boolean;
   };
 }
 
@@ -481,6 +483,8 @@ function metricsConfig(r: EnvReader, options: InitOptions): MetricsSettings & { 
   // Dropping by name is a view with the drop aggregation; the user's views come after, so a drop wins.
   const views: View[] = [...disabled.map((name): View => ({ instrumentName: name, aggregation: { type: 'drop' } })), ...(m?.views ?? [])];
   const port = m?.prometheus?.port ?? r.integer('OTEL_EXPORTER_PROMETHEUS_PORT', 9464, 0, 65535);
+  // A dropped v8js.gc.duration needs no observer either.
+  const gcDropped = disabled.some((name) => globToRegExp(name).test(GC_DURATION));
   return {
     exporters: m?.exporters ?? metricsExporters(r),
     otlp: otlpConfig(r, 'metrics', options.otlp),
@@ -496,8 +500,11 @@ function metricsConfig(r: EnvReader, options: InitOptions): MetricsSettings & { 
         m?.defaultHistogram ??
         r.oneOf('OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION', DEFAULT_HISTOGRAMS, 'explicit_bucket_histogram'),
     },
+    gcDuration: !gcDropped && (m?.gcDuration ?? r.boolean('SIGHTLINE_METRICS_GC_DURATION', GC_ENTRIES_ARE_CHEAP)),
   };
 }
+
+const GC_DURATION = 'v8js.gc.duration';
 
 function logsConfig(r: EnvReader, options: InitOptions): LogsSettings & { otlp: OtlpConfig } {
   const l = options.logs;

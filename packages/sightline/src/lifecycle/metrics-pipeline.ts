@@ -70,7 +70,7 @@ export class MetricsPipeline {
 
     const meter = this.provider.getMeter('@sightline/runtime', SDK_VERSION);
     try {
-      this.stopRuntime = startNodeRuntimeMetrics(meter);
+      this.stopRuntime = startNodeRuntimeMetrics(meter, { gcDuration: this.settings.gcDuration });
       startProcessMetrics(meter);
       startSystemMetrics(meter);
       startSelfMetrics(this.provider.getMeter('@sightline/sdk', SDK_VERSION), stats);

@@ -21,4 +21,13 @@ export interface MetricsSettings {
   temporality: TemporalityPreference;
   prometheus: PrometheusSettings;
   sdk: MetricsSdkSettings;
+  /**
+   * Whether v8js.gc.duration observes Node's garbage collections (SIGHTLINE_METRICS_GC_DURATION). On by
+   * default from Node 26; off on Node 22 and 24, where each of Node's `gc` entries leaves ~4.4 KB for
+   * the old generation and V8 doubles the young generation under sustained load (runtime/nodejs.ts).
+   */
+  gcDuration: boolean;
 }
+
+/** Node 26 builds its `gc` performance entries without the deprecated accessors that make them costly on 22 and 24. */
+export const GC_ENTRIES_ARE_CHEAP = Number(process.versions.node.split('.')[0]) >= 26;

@@ -26,7 +26,8 @@ export interface View {
   cardinalityLimit?: number;
 }
 
-function globToRegExp(glob: string): RegExp {
+/** An instrument-name pattern (`*` matches anything, case ignored) as a regular expression. */
+export function globToRegExp(glob: string): RegExp {
   const escaped = glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
   return new RegExp(`^${escaped}$`, 'i');
 }

@@ -1,6 +1,6 @@
 // Node.js and V8 runtime metrics, under the names OpenTelemetry's instrumentation-runtime-node and the
 // semantic conventions use: event-loop delay and utilization, time active and idle, GC pauses, and
-// the V8 heap by space. Everything is read when a reader collects; only the GC observer and the
+// the V8 heap by space. Everything is read when a reader collects; only the GC observer (when on) and the
 // event-loop delay histogram (Node's own, sampled in C++) run between collections.
 import {
   monitorEventLoopDelay,
@@ -22,8 +22,13 @@ const GC_KINDS: Record<number, string> = {
 
 const DELAY_STATS = ['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99'] as const;
 
+export interface RuntimeMetricsOptions {
+  /** Whether v8js.gc.duration observes garbage collections (MetricsSettings.gcDuration says when it is on). */
+  gcDuration: boolean;
+}
+
 /** Starts the runtime metrics on `meter`; the returned function stops the observers. */
-export function startNodeRuntimeMetrics(meter: Meter): () => void {
+export function startNodeRuntimeMetrics(meter: Meter, options: RuntimeMetricsOptions): () => void {
   const delay = monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
   const delayGauges = DELAY_STATS.map((stat) =>
@@ -56,28 +61,7 @@ export function startNodeRuntimeMetrics(meter: Meter): () => void {
       result.observe(elu.idle / 1000, { 'nodejs.eventloop.state': 'idle' });
     });
 
-  const gcDuration = meter.createHistogram('v8js.gc.duration', {
-    unit: 's',
-    description: 'Garbage collection pauses',
-    advice: { explicitBucketBoundaries: [0.01, 0.1, 1, 10] },
-  });
-  // Node's 'gc' observer is not free on Node 22 and 24: they build each entry with four util.deprecate()
-  // accessors, whose Object.setPrototypeOf costs ~44,000 instructions per collection (callgrind) and
-  // leaves ~4.3 KB per scavenge for the old generation, which also makes V8 grow the young generation
-  // sooner under load. Replacing the accessors with plain values once an entry arrives here does not
-  // help (measured: what survives is reached from the prototype maps setPrototypeOf made). Node 26
-  // builds entries without them, and there the observer costs ~0.2 KB per scavenge.
-  // V8's GC profiler (v8.GCProfiler) avoids that but was worse: each stopped profiler keeps its JSON in
-  // native memory until a full collection frees its wrapper, +25 MB RSS in 45 s of `hello` rotating
-  // every 10 s. Per request the observer's cost is small (a scavenge comes every ~1,000 requests).
-  const gcAttributes = new Map(Object.entries(GC_KINDS).map(([kind, type]) => [Number(kind), Object.freeze({ 'v8js.gc.type': type })]));
-  const observer = new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) {
-      const kind = (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
-      gcDuration.record(entry.duration / 1000, kind === undefined ? undefined : gcAttributes.get(kind));
-    }
-  });
-  observer.observe({ entryTypes: ['gc'] });
+  const stopGc = options.gcDuration ? observeGcPauses(meter) : undefined;
 
   const heapUsed = meter.createObservableUpDownCounter('v8js.memory.heap.used', {
     unit: 'By',
@@ -119,6 +103,36 @@ export function startNodeRuntimeMetrics(meter: Meter): () => void {
 
   return () => {
     delay.disable();
-    observer.disconnect();
+    stopGc?.();
   };
+}
+
+/**
+ * v8js.gc.duration, from Node's `gc` performance entries. Off by default on Node 22 and 24 (see
+ * MetricsSettings.gcDuration): they build each entry with four util.deprecate() accessors, whose
+ * Object.setPrototypeOf costs ~44,000 instructions per collection (callgrind) and leaves ~4.4 KB per
+ * scavenge for the old generation, which makes V8 grow the young generation under load. `bench:memory`
+ * (`hello` at 100% on Node 24, 120 s of wrk at 64 connections): +62 MB peak RSS over untraced with the
+ * observer, the new space doubled to 32 MB; +23 MB without it, 16 MB as untraced. Replacing the
+ * accessors with plain values once an entry arrives here does not help (what survives is reached from
+ * the prototype maps setPrototypeOf made). Node 26 builds entries without them, and there the observer
+ * costs ~0.2 KB per scavenge. V8's GC profiler (v8.GCProfiler) avoids the entries but was worse: each
+ * stopped profiler keeps its JSON in native memory until a full collection frees its wrapper, +25 MB
+ * RSS in 45 s of `hello` rotating every 10 s.
+ */
+function observeGcPauses(meter: Meter): () => void {
+  const gcDuration = meter.createHistogram('v8js.gc.duration', {
+    unit: 's',
+    description: 'Garbage collection pauses',
+    advice: { explicitBucketBoundaries: [0.01, 0.1, 1, 10] },
+  });
+  const gcAttributes = new Map(Object.entries(GC_KINDS).map(([kind, type]) => [Number(kind), Object.freeze({ 'v8js.gc.type': type })]));
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
+      gcDuration.record(entry.duration / 1000, kind === undefined ? undefined : gcAttributes.get(kind));
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return () => observer.disconnect();
 }
