@@ -8,7 +8,8 @@
 // `--against <commit>` runs that commit's build beside this one in each mode.
 // Settings (environment): BENCH_SECONDS=120  BENCH_CONNECTIONS=64  BENCH_MODES=100%,10% (`profiling`
 // adds 100% with the continuous profiler on; `worker` and `10% worker` export through the worker
-// thread; untraced always runs)  BENCH_NODES=24 (current, 22, 24 or 26)  BENCH_VARIANTS (more
+// thread; untraced always runs)  BENCH_NODES=24 (current, 22, 24 or 26; Node 22 with
+// --experimental-async-context-frame, as in bench:cpu, unless BENCH_ASYNC_CONTEXT_FRAME=off)  BENCH_VARIANTS (more
 // contenders of this build with an environment of their own, as in bench:cpu). Needs wrk.
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -16,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { nodeFor } from './node-binary.mjs';
+import { nodeFor, runtimeArgs } from './node-binary.mjs';
 import { buildPrevious, previousRef, removePrevious } from './previous-build.mjs';
 import { spawnReady } from './spawn-ready.mjs';
 import { parseVariants } from './variants.mjs';
@@ -63,7 +64,7 @@ function scavenges(log) {
 async function measure(nodeBin, contender, sinkPort) {
   const app = spawnReady(
     nodeBin,
-    ['--trace-gc-nvp', ...contender.args, 'apps/hello.mjs'],
+    ['--trace-gc-nvp', ...runtimeArgs(nodeBin), ...contender.args, 'apps/hello.mjs'],
     {
       PATH: env.PATH,
       HOME: env.HOME,
