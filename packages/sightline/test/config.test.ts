@@ -369,6 +369,18 @@ describe('each variable', () => {
     );
     assert.deepEqual(load({ OTEL_METRICS_EXPORTER: 'none' }).metrics.exporters, []);
     assert.deepEqual(warnings(), []);
+    assert.deepEqual(load({ OTEL_METRICS_EXPORTER: 'otlp,statsd' }).metrics.exporters, ['otlp']);
+    assert.match(
+      warnings().at(-1)!,
+      /OTEL_METRICS_EXPORTER names "statsd", which is not one of otlp, prometheus, console, none; leaving it out/,
+    );
+    assert.equal(load({ OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'sometimes' }).metrics.temporality, 'cumulative');
+    assert.match(
+      warnings().at(-1)!,
+      /OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE="sometimes" is not one of cumulative, delta, lowmemory; using cumulative/,
+    );
+    assert.equal(load({ OTEL_EXPORTER_PROMETHEUS_PORT: '99999' }).metrics.prometheus.port, 9464);
+    assert.match(warnings().at(-1)!, /OTEL_EXPORTER_PROMETHEUS_PORT="99999" is not between 0 and 65535; using 9464/);
   });
 
   it('metrics: v8js.gc.duration is on by default from Node 26 only; SIGHTLINE_METRICS_GC_DURATION and the init option turn it on or off; a dropped name turns it off', () => {
@@ -385,18 +397,6 @@ describe('each variable', () => {
     assert.deepEqual(warnings(), []);
     assert.equal(load({ SIGHTLINE_METRICS_GC_DURATION: 'yes' }).metrics.gcDuration, major >= 26);
     assert.match(warnings().at(-1)!, /SIGHTLINE_METRICS_GC_DURATION.*"yes".*not true or false/);
-    assert.deepEqual(load({ OTEL_METRICS_EXPORTER: 'otlp,statsd' }).metrics.exporters, ['otlp']);
-    assert.match(
-      warnings().at(-1)!,
-      /OTEL_METRICS_EXPORTER names "statsd", which is not one of otlp, prometheus, console, none; leaving it out/,
-    );
-    assert.equal(load({ OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'sometimes' }).metrics.temporality, 'cumulative');
-    assert.match(
-      warnings().at(-1)!,
-      /OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE="sometimes" is not one of cumulative, delta, lowmemory; using cumulative/,
-    );
-    assert.equal(load({ OTEL_EXPORTER_PROMETHEUS_PORT: '99999' }).metrics.prometheus.port, 9464);
-    assert.match(warnings().at(-1)!, /OTEL_EXPORTER_PROMETHEUS_PORT="99999" is not between 0 and 65535; using 9464/);
   });
 
   it('treats empty and blank values as unset', () => {

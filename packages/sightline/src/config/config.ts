@@ -477,6 +477,8 @@ function metricsExporters(r: EnvReader): MetricsExporterName[] {
   return out;
 }
 
+const GC_DURATION = 'v8js.gc.duration';
+
 function metricsConfig(r: EnvReader, options: InitOptions): MetricsSettings & { otlp: OtlpConfig } {
   const m = options.metrics;
   const disabled = m?.disabled ?? r.list('SIGHTLINE_METRICS_DISABLED') ?? [];
@@ -503,8 +505,6 @@ function metricsConfig(r: EnvReader, options: InitOptions): MetricsSettings & { 
     gcDuration: !gcDropped && (m?.gcDuration ?? r.boolean('SIGHTLINE_METRICS_GC_DURATION', GC_ENTRIES_ARE_CHEAP)),
   };
 }
-
-const GC_DURATION = 'v8js.gc.duration';
 
 function logsConfig(r: EnvReader, options: InitOptions): LogsSettings & { otlp: OtlpConfig } {
   const l = options.logs;
