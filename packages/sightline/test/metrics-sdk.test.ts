@@ -331,6 +331,30 @@ describe('metrics SDK', () => {
     }
   });
 
+  it('starts no gc observer when a view drops v8js.gc.duration (SIGHTLINE_METRICS_DISABLED=v8js.*)', () => {
+    const observe = PerformanceObserver.prototype.observe;
+    const gcObservers = (views: MetricsSdkSettings['views']): number => {
+      let count = 0;
+      PerformanceObserver.prototype.observe = function (this: PerformanceObserver, options: Parameters<typeof observe>[0]) {
+        const asked = options as { entryTypes?: readonly string[]; type?: string };
+        if (asked.entryTypes?.includes('gc') === true || asked.type === 'gc') count++;
+        return observe.call(this, options);
+      };
+      try {
+        startNodeRuntimeMetrics(sdk({ views }).getMeter('runtime'), { gcDuration: true })();
+      } finally {
+        PerformanceObserver.prototype.observe = observe;
+      }
+      return count;
+    };
+    assert.equal(gcObservers([]), 1);
+    assert.equal(gcObservers([{ instrumentName: 'v8js.*', aggregation: { type: 'drop' } }]), 0);
+    assert.equal(gcObservers([{ instrumentName: 'V8JS.GC.DURATION', aggregation: { type: 'drop' } }]), 0);
+    // A view that keeps it (renamed, or another metric dropped) leaves the observer on.
+    assert.equal(gcObservers([{ instrumentName: 'v8js.memory.*', aggregation: { type: 'drop' } }]), 1);
+    assert.equal(gcObservers([{ instrumentName: 'v8js.gc.duration', name: 'gc.pauses' }]), 1);
+  });
+
   it('v8js.gc.duration is not made when off, the other runtime metrics are', async () => {
     const provider = sdk();
     const stop = startNodeRuntimeMetrics(provider.getMeter('runtime'), { gcDuration: false });

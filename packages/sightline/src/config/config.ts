@@ -28,7 +28,7 @@ import { DEFAULT_HISTOGRAMS, type DefaultHistogram } from '../metrics/aggregatio
 import { EXEMPLAR_FILTERS, type ExemplarFilter } from '../metrics/exemplars.js';
 import { GC_ENTRIES_ARE_CHEAP, METRICS_EXPORTERS, type MetricsExporterName, type MetricsSettings } from '../metrics/settings.js';
 import { TEMPORALITY_PREFERENCES, type TemporalityPreference } from '../metrics/temporality.js';
-import { globToRegExp, type View } from '../metrics/view.js';
+import type { View } from '../metrics/view.js';
 import { LOGS_EXPORTERS, type LogsExporterName, type LogsSettings } from '../logs/settings.js';
 import { SEVERITY_NAMES, severityOfName, type SeverityName } from '../logs/severity.js';
 
@@ -477,16 +477,12 @@ function metricsExporters(r: EnvReader): MetricsExporterName[] {
   return out;
 }
 
-const GC_DURATION = 'v8js.gc.duration';
-
 function metricsConfig(r: EnvReader, options: InitOptions): MetricsSettings & { otlp: OtlpConfig } {
   const m = options.metrics;
   const disabled = m?.disabled ?? r.list('SIGHTLINE_METRICS_DISABLED') ?? [];
   // Dropping by name is a view with the drop aggregation; the user's views come after, so a drop wins.
   const views: View[] = [...disabled.map((name): View => ({ instrumentName: name, aggregation: { type: 'drop' } })), ...(m?.views ?? [])];
   const port = m?.prometheus?.port ?? r.integer('OTEL_EXPORTER_PROMETHEUS_PORT', 9464, 0, 65535);
-  // A dropped v8js.gc.duration needs no observer either.
-  const gcDropped = disabled.some((name) => globToRegExp(name).test(GC_DURATION));
   return {
     exporters: m?.exporters ?? metricsExporters(r),
     otlp: otlpConfig(r, 'metrics', options.otlp),
@@ -502,7 +498,7 @@ function metricsConfig(r: EnvReader, options: InitOptions): MetricsSettings & { 
         m?.defaultHistogram ??
         r.oneOf('OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION', DEFAULT_HISTOGRAMS, 'explicit_bucket_histogram'),
     },
-    gcDuration: !gcDropped && (m?.gcDuration ?? r.boolean('SIGHTLINE_METRICS_GC_DURATION', GC_ENTRIES_ARE_CHEAP)),
+    gcDuration: m?.gcDuration ?? r.boolean('SIGHTLINE_METRICS_GC_DURATION', GC_ENTRIES_ARE_CHEAP),
   };
 }
 

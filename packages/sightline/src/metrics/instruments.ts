@@ -23,6 +23,11 @@ abstract class SyncInstrument {
     private readonly storages: MetricStorage[],
   ) {}
 
+  /** False when every view that matched it drops it: a measurement goes nowhere. */
+  get recordsAnything(): boolean {
+    return this.storages.length > 0;
+  }
+
   protected write(value: number, attributes: Attributes | undefined, ctx: Context | undefined): void {
     if (this.descriptor.integer && !Number.isInteger(value)) value = Math.trunc(value);
     const storages = this.storages;
@@ -39,6 +44,14 @@ abstract class SyncInstrument {
   protected reject(value: number, why: string): void {
     log.warnOnce(`metric-value-${this.descriptor.name}`, `${this.descriptor.name} was given ${value}, ${why}; that measurement is dropped`);
   }
+}
+
+/**
+ * Whether measurements on `instrument` go anywhere, so that work done only to feed it (an observer, a
+ * timer) can be skipped when views drop it. An instrument that is not Sightline's is assumed to record.
+ */
+export function recordsAnything(instrument: unknown): boolean {
+  return !(instrument instanceof SyncInstrument) || instrument.recordsAnything;
 }
 
 export class CounterInstrument extends SyncInstrument implements Counter {

@@ -26,8 +26,7 @@ export interface View {
   cardinalityLimit?: number;
 }
 
-/** An instrument-name pattern (`*` matches anything, case ignored) as a regular expression. */
-export function globToRegExp(glob: string): RegExp {
+function globToRegExp(glob: string): RegExp {
   const escaped = glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
   return new RegExp(`^${escaped}$`, 'i');
 }

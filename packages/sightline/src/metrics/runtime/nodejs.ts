@@ -12,6 +12,7 @@ import {
 } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { ValueType, type Attributes, type Meter } from '@opentelemetry/api';
+import { recordsAnything } from '../instruments.js';
 
 const GC_KINDS: Record<number, string> = {
   [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
@@ -108,7 +109,8 @@ export function startNodeRuntimeMetrics(meter: Meter, options: RuntimeMetricsOpt
 }
 
 /**
- * v8js.gc.duration, from Node's `gc` performance entries. Off by default on Node 22 and 24 (see
+ * v8js.gc.duration, from Node's `gc` performance entries, unless views drop it; undefined then, with
+ * no observer started. Off by default on Node 22 and 24 (see
  * MetricsSettings.gcDuration): they build each entry with four util.deprecate() accessors, whose
  * Object.setPrototypeOf costs ~44,000 instructions per collection (callgrind) and leaves ~4.4 KB per
  * scavenge for the old generation, which makes V8 grow the young generation under load. `bench:memory`
@@ -120,12 +122,14 @@ export function startNodeRuntimeMetrics(meter: Meter, options: RuntimeMetricsOpt
  * stopped profiler keeps its JSON in native memory until a full collection frees its wrapper, +25 MB
  * RSS in 45 s of `hello` rotating every 10 s.
  */
-function observeGcPauses(meter: Meter): () => void {
+function observeGcPauses(meter: Meter): (() => void) | undefined {
   const gcDuration = meter.createHistogram('v8js.gc.duration', {
     unit: 's',
     description: 'Garbage collection pauses',
     advice: { explicitBucketBoundaries: [0.01, 0.1, 1, 10] },
   });
+  // Dropped by a view (SIGHTLINE_METRICS_DISABLED=v8js.*, or the app's own): no observer for it either.
+  if (!recordsAnything(gcDuration)) return undefined;
   const gcAttributes = new Map(Object.entries(GC_KINDS).map(([kind, type]) => [Number(kind), Object.freeze({ 'v8js.gc.type': type })]));
   const observer = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
