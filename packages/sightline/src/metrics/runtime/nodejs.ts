@@ -109,9 +109,9 @@ export function startNodeRuntimeMetrics(meter: Meter, options: RuntimeMetricsOpt
 }
 
 /**
- * v8js.gc.duration, from Node's `gc` performance entries, unless views drop it; undefined then, with
- * no observer started. Off by default on Node 22 and 24 (see
- * MetricsSettings.gcDuration): they build each entry with four util.deprecate() accessors, whose
+ * v8js.gc.duration, from Node's `gc` performance entries, unless views drop it (undefined then, with
+ * no observer started). Off by default on Node 22 and 24 (MetricsSettings.gcDuration): they build
+ * each entry with four util.deprecate() accessors, whose
  * Object.setPrototypeOf costs ~44,000 instructions per collection (callgrind) and leaves ~4.4 KB per
  * scavenge for the old generation, which makes V8 grow the young generation under load. `bench:memory`
  * (`hello` at 100% on Node 24, 120 s of wrk at 64 connections): +62 MB peak RSS over untraced with the
