@@ -4,7 +4,7 @@
 // and the Server-Timing entry.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startApp, type ChildApp } from './support/child-app.js';
+import { FIXTURES, startApp, type ChildApp } from './support/child-app.js';
 import { startHttpReceiver, type ReceivedSpan, type Receiver } from './support/otlp-receiver.js';
 
 const SERVER = 2;
@@ -12,6 +12,12 @@ const CLIENT = 3;
 
 const frameworks: Array<{ name: string; fixture: string; env?: Record<string, string> }> = [
   { name: 'Fastify 5', fixture: 'frameworks/fastify.cjs' },
+  {
+    name: 'Fastify 5, loaded before Sightline started',
+    fixture: 'frameworks/fastify.cjs',
+    env: { NODE_OPTIONS: `--require ${FIXTURES}frameworks/load-fastify-first.cjs` },
+  },
+  { name: 'Fastify 5 with its own error handler', fixture: 'frameworks/fastify-custom-errors.cjs' },
   { name: 'Express 4 (ES-module app)', fixture: 'frameworks/express4.mjs' },
   { name: 'Express 5', fixture: 'frameworks/express5/app.cjs' },
   { name: 'Express 5 with its own error middleware', fixture: 'frameworks/express5/custom-errors.cjs' },
@@ -146,6 +152,46 @@ for (const framework of frameworks) {
         assert.equal(span.events.filter((e) => e.name === 'exception').length, 1);
         assert.equal(span.events[0]!.attributes['exception.message'], 'quantity must be positive');
       });
+    }
+
+    if (framework.fixture === 'frameworks/fastify.cjs') {
+      // Fastify's handler channel costs every request a store object and more once subscribed; its
+      // hooks cost nothing per request. The channel is only for instances that may predate Sightline.
+      const loadedFirst = framework.env?.NODE_OPTIONS !== undefined;
+      it(
+        loadedFirst ? 'takes the route from the handler channel' : 'takes the route from hooks, leaving the handler channel unsubscribed',
+        () => {
+          const line = app
+            .stdout()
+            .split('\n')
+            .find((l) => l.includes('handlerChannel'))!;
+          const ready = JSON.parse(line) as { handlerChannel: boolean };
+          assert.equal(ready.handlerChannel, loadedFirst);
+        },
+      );
+
+      if (!loadedFirst) {
+        it('names a request that failed validation by its route, with the validation error as its exception event', async () => {
+          const res = await fetch(`http://127.0.0.1:${app.port}/orders`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: '{}',
+          });
+          assert.equal(res.status, 400);
+          const deadline = Date.now() + 10_000;
+          let span: ReceivedSpan | undefined;
+          while (!(span = receiver.spans.find((s) => s.kind === SERVER && s.attributes['url.path'] === '/orders'))) {
+            if (Date.now() > deadline) throw new Error('no span for POST /orders');
+            await new Promise((r) => setTimeout(r, 50));
+          }
+          assert.equal(span.name, 'POST /orders');
+          assert.equal(span.attributes['http.route'], '/orders');
+          assert.equal(span.status.code, 0);
+          const exceptions = span.events.filter((e) => e.name === 'exception');
+          assert.equal(exceptions.length, 1);
+          assert.match(String(exceptions[0]!.attributes['exception.message']), /quantity/);
+        });
+      }
     }
 
     it('leaves a 404 unset and names it by the method alone', () => {

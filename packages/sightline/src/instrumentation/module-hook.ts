@@ -83,6 +83,12 @@ export function onPackage(name: string, handler: OnLoad): () => void {
   return onModuleLoad(name, handler);
 }
 
+/** Whether the app has loaded the package already (before Sightline started, when asked at init). */
+export function isPackageLoaded(name: string): boolean {
+  const exports = loadedPackage(name);
+  return exports !== undefined && exports !== null;
+}
+
 /** A package's exports if the app has loaded it already. */
 function loadedPackage(name: string): unknown {
   let entry: string;
