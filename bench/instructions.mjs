@@ -31,7 +31,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { buildPrevious, previousRef, removePrevious } from './previous-build.mjs';
+import { buildsUnderTest, removePrevious } from './previous-build.mjs';
 import { nodeFor } from './node-binary.mjs';
 import { datastoreEnv, scenarioFromEnv } from './scenario.mjs';
 import { spawnReady } from './spawn-ready.mjs';
@@ -248,11 +248,7 @@ async function main() {
     // 30 s), and that would be charged to the few thousand requests measured here.
     { key: 'profiling', name: '100%, profiling', env: { SIGHTLINE_PROFILING: 'on', SIGHTLINE_PROFILING_EXPORT_INTERVAL: '600000' } },
   ].filter((mode) => MODES.includes(mode.key));
-  const builds = [{ label: 'this build', args: ['--import', 'sightline/register'] }];
-  if (AGAINST !== undefined) {
-    const previous = await buildPrevious(previousRef(AGAINST));
-    builds.push({ label: previous.label, args: previous.args });
-  }
+  const builds = await buildsUnderTest(AGAINST);
   const contenders = [{ name: 'no tracing', args: [], env: {} }];
   for (const mode of modes)
     for (const build of builds) contenders.push({ name: `${build.label}, ${mode.name}`, args: build.args, env: mode.env });

@@ -24,6 +24,19 @@ export function previousRef(ref) {
   return dirty ? 'HEAD' : 'HEAD~1';
 }
 
+/**
+ * The builds a side-by-side tool runs: this checkout's, and with `against` (a commit, or undefined for
+ * none) that commit's, built beside it. Each is a label and what to pass to node to load it.
+ */
+export async function buildsUnderTest(against) {
+  const builds = [{ label: 'this build', args: ['--import', 'sightline/register'] }];
+  if (against !== undefined) {
+    const previous = await buildPrevious(previousRef(against));
+    builds.push({ label: previous.label, args: previous.args });
+  }
+  return builds;
+}
+
 /** Builds `ref` and returns what to pass to node to load its register hook, with a label. */
 export async function buildPrevious(ref) {
   const commit = git('rev-parse', '--verify', `${ref}^{commit}`);

@@ -21,7 +21,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildPrevious, previousRef, removePrevious } from './previous-build.mjs';
+import { buildsUnderTest, removePrevious } from './previous-build.mjs';
 import { nodeFor, runtimeArgs } from './node-binary.mjs';
 import { cpuByGroup } from './proc-cpu.mjs';
 import { THREAD_GROUPS } from './thread-groups.mjs';
@@ -78,11 +78,7 @@ function contendersFor(builds) {
 async function main() {
   const nodeBin = nodeFor(NODE_LINE);
   execFileSync('npm', ['run', 'build', '-w', 'sightline'], { cwd: join(BENCH, '..'), stdio: 'ignore' });
-  const builds = [{ label: 'this build', args: ['--import', 'sightline/register'] }];
-  if (AGAINST !== undefined) {
-    const previous = await buildPrevious(previousRef(AGAINST));
-    builds.push({ label: previous.label, args: previous.args });
-  }
+  const builds = await buildsUnderTest(AGAINST);
   const contenders = contendersFor(builds);
   const frame = runtimeArgs(nodeBin);
   const plain = { PATH: env.PATH, HOME: env.HOME };
