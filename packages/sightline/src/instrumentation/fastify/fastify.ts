@@ -26,7 +26,7 @@ const HANDLER_ERROR = 'tracing:fastify.request.handler:error';
 
 interface FastifyRequestLike {
   raw?: IncomingMessage;
-  /** The matched route's options (Fastify 4.10 and later): read on errors only, as each read builds an object. */
+  /** The matched route's options, where Fastify has them: read on errors only, as each read builds an object. */
   routeOptions?: { url?: unknown };
 }
 type Handler = (this: unknown, request: FastifyRequestLike, reply: unknown) => unknown;
