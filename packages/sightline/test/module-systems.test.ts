@@ -74,7 +74,7 @@ describe('module systems', () => {
         const server = spans.find((s) => s.kind === 2)!;
         assert.equal(server.name, 'GET /boom');
         assert.equal(server.status.code, 2);
-        // Fastify reports handler errors on its channel; a bundled Express hides its router from the
+        // Fastify reports errors to Sightline's onError hook; a bundled Express hides its router from the
         // module hook, so its 500 is recorded without the exception event (documented).
         assert.equal(
           server.events.some((e) => e.name === 'exception'),
