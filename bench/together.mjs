@@ -18,7 +18,7 @@
 // contenders; untraced always runs)  BENCH_SCENARIO=hello (or realistic)  BENCH_VARIANTS='{"name":
 // {"VARIABLE": "value"}}' (more contenders of this build, on top of 100%, as in bench:cpu)
 // BENCH_SKIP=3 (chunks left out of the summary, as warm-up)
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildsUnderTest, removePrevious } from './previous-build.mjs';
@@ -29,6 +29,7 @@ import { requirePrograms, requireTwoCpus } from './require-tools.mjs';
 import { datastoreEnv, scenarioFromEnv } from './scenario.mjs';
 import { spawnReady } from './spawn-ready.mjs';
 import { parseVariants } from './variants.mjs';
+import { wrkRequestsAsync } from './wrk.mjs';
 
 const BENCH = fileURLToPath(new URL('.', import.meta.url));
 const env = process.env;
@@ -48,17 +49,7 @@ requireTwoCpus('bench:together', 'the apps');
 const total = (byGroup) => Object.values(byGroup).reduce((a, b) => a + b, 0);
 
 /** One chunk of wrk against one app, run alongside the others': the requests it served. */
-function wrk(port) {
-  const args = ['-c', '1', 'wrk', '-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, `http://127.0.0.1:${port}${SCENARIO.path}`];
-  return new Promise((resolve, reject) =>
-    execFile('taskset', args, (error, out) => {
-      if (error) return reject(error);
-      const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
-      if (Number.isNaN(requests) || /Non-2xx or 3xx responses/.test(out)) return reject(new Error(`port ${port}: ${out}`));
-      resolve(requests);
-    }),
-  );
-}
+const wrk = (port) => wrkRequestsAsync(port, SCENARIO.path, SECONDS, CONNECTIONS);
 
 function contendersFor(builds) {
   const ratio = { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' };
