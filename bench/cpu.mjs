@@ -23,7 +23,7 @@
 // Settings (environment): BENCH_NODES=24 (one line: current, 22, 24 or 26)  BENCH_COPIES=2 (processes
 // per contender)  BENCH_ROUNDS=8  BENCH_SECONDS=2 (per process and round)  BENCH_WARMUP=10 (s per process; see run.mjs on why)
 // BENCH_CONNECTIONS=64  BENCH_ASYNC_CONTEXT_FRAME=off (Node 22 without --experimental-async-context-frame, which every contender gets there by default)
-// BENCH_MODES=100%,10%,tail,profiling (which Sightline contenders run; untraced always runs)
+// BENCH_MODES=100%,10%,tail,profiling (which Sightline contenders run, always_off also possible; untraced always runs)
 // BENCH_SCENARIO=hello (or realistic: Postgres at DATABASE_URL, Redis at REDIS_URL)
 // BENCH_VARIANTS='{"name": {"VARIABLE": "value", ...}, ...}': more contenders of this build, each with
 // its own environment (on top of 100% sampling), to weigh a part by switching it off: for example
@@ -33,6 +33,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { contendersFor } from './modes.mjs';
 import { buildsUnderTest, removePrevious } from './previous-build.mjs';
 import { nodeFor, runtimeArgs } from './node-binary.mjs';
 import { cpuByGroup } from './proc-cpu.mjs';
@@ -67,27 +68,11 @@ const wrk = (port, seconds) => wrkRequests(port, SCENARIO.path, seconds, CONNECT
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const quantile = (values, q) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * q))];
 
-function contendersFor(builds) {
-  const ratio = { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' };
-  const modes = [
-    { mode: '100%', env: {} },
-    { mode: '10%', env: ratio },
-    { mode: 'tail', label: '10%, tail sampling', env: { ...ratio, SIGHTLINE_TAIL_SAMPLING: 'on' } },
-    { mode: 'profiling', label: '100%, profiling', env: { SIGHTLINE_PROFILING: 'on' } },
-  ].filter((m) => MODES.includes(m.mode));
-  const contenders = [{ name: 'no tracing', args: [], env: {} }];
-  for (const mode of modes)
-    for (const build of builds)
-      contenders.push({ name: `${build.label}, ${mode.label ?? mode.mode}`, mode: mode.mode, args: build.args, env: mode.env });
-  for (const variant of VARIANTS) contenders.push({ name: `${builds[0].label}, ${variant.name}`, args: builds[0].args, env: variant.env });
-  return contenders;
-}
-
 async function main() {
   const nodeBin = nodeFor(NODE_LINE);
   execFileSync('npm', ['run', 'build', '-w', 'sightline'], { cwd: join(BENCH, '..'), stdio: 'ignore' });
   const builds = await buildsUnderTest(AGAINST);
-  const contenders = contendersFor(builds);
+  const contenders = contendersFor(builds, MODES, VARIANTS);
   const frame = runtimeArgs(nodeBin);
   const sink = spawnReady('taskset', ['-c', '1', nodeBin, 'sink.mjs'], { PATH: env.PATH, HOME: env.HOME }, BENCH);
   // realistic's outbound fetch goes to this stub; Postgres and Redis are the machine's own, and as in

@@ -15,12 +15,13 @@
 //
 // Needs `wrk` and `taskset`. Settings (environment): BENCH_NODES=24 (one line)  BENCH_CHUNKS=20
 // BENCH_SECONDS=4 (per chunk)  BENCH_CONNECTIONS=64  BENCH_MODES=100%,10%,always_off (Sightline
-// contenders; untraced always runs)  BENCH_SCENARIO=hello (or realistic)  BENCH_VARIANTS='{"name":
+// contenders, tail and profiling also possible; untraced always runs)  BENCH_SCENARIO=hello (or realistic)  BENCH_VARIANTS='{"name":
 // {"VARIABLE": "value"}}' (more contenders of this build, on top of 100%, as in bench:cpu)
 // BENCH_SKIP=3 (chunks left out of the summary, as warm-up)
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { contendersFor } from './modes.mjs';
 import { buildsUnderTest, removePrevious } from './previous-build.mjs';
 import { nodeFor, runtimeArgs } from './node-binary.mjs';
 import { cpuByGroup } from './proc-cpu.mjs';
@@ -51,26 +52,11 @@ const total = (byGroup) => Object.values(byGroup).reduce((a, b) => a + b, 0);
 /** One chunk of wrk against one app, run alongside the others': the requests it served. */
 const wrk = (port) => wrkRequestsAsync(port, SCENARIO.path, SECONDS, CONNECTIONS);
 
-function contendersFor(builds) {
-  const ratio = { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' };
-  const modes = [
-    { mode: '100%', env: {} },
-    { mode: '10%', env: ratio },
-    { mode: 'always_off', env: { OTEL_TRACES_SAMPLER: 'always_off' } },
-  ].filter((m) => MODES.includes(m.mode));
-  const contenders = [{ name: 'no tracing', args: [], env: {} }];
-  for (const mode of modes)
-    for (const build of builds) contenders.push({ name: `${build.label}, ${mode.mode}`, args: build.args, env: mode.env });
-  for (const variant of parseVariants(env.BENCH_VARIANTS))
-    contenders.push({ name: `${builds[0].label}, ${variant.name}`, args: builds[0].args, env: variant.env });
-  return contenders;
-}
-
 async function main() {
   const nodeBin = nodeFor(NODE_LINE);
   execFileSync('npm', ['run', 'build', '-w', 'sightline'], { cwd: join(BENCH, '..'), stdio: 'ignore' });
   const builds = await buildsUnderTest(AGAINST);
-  const contenders = contendersFor(builds);
+  const contenders = contendersFor(builds, MODES, parseVariants(env.BENCH_VARIANTS));
   const frame = runtimeArgs(nodeBin);
   const plain = { PATH: env.PATH, HOME: env.HOME };
   const sink = spawnReady('taskset', ['-c', '1', nodeBin, 'sink.mjs'], plain, BENCH);
