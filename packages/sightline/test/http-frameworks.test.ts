@@ -65,6 +65,17 @@ for (const framework of frameworks) {
 
     const appServerSpans = (): ReceivedSpan[] => spans.filter((s) => s.kind === SERVER && s.resource['service.name'] === 'app');
 
+    /** The server span of a request made after `before` collected its spans, once it has arrived. */
+    async function serverSpanFor(path: string): Promise<ReceivedSpan> {
+      const deadline = Date.now() + 10_000;
+      let span: ReceivedSpan | undefined;
+      while (!(span = receiver.spans.find((s) => s.kind === SERVER && s.attributes['url.path'] === path))) {
+        if (Date.now() > deadline) throw new Error(`no span for ${path}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return span;
+    }
+
     it('makes exactly one SERVER span per request, named by the route template', () => {
       const items = appServerSpans().filter((s) => s.attributes['url.path'] === '/items/42');
       assert.equal(
@@ -141,12 +152,7 @@ for (const framework of frameworks) {
       it('records an error the app answers with a 4xx as an exception event, and leaves the status unset', async () => {
         const res = await fetch(`http://127.0.0.1:${app.port}/bad-input`);
         assert.equal(res.status, 400);
-        const deadline = Date.now() + 10_000;
-        let span: ReceivedSpan | undefined;
-        while (!(span = receiver.spans.find((s) => s.kind === SERVER && s.attributes['url.path'] === '/bad-input'))) {
-          if (Date.now() > deadline) throw new Error('no span for /bad-input');
-          await new Promise((r) => setTimeout(r, 50));
-        }
+        const span = await serverSpanFor('/bad-input');
         assert.equal(span.attributes['http.response.status_code'], 400);
         assert.equal(span.status.code, 0);
         assert.equal(span.events.filter((e) => e.name === 'exception').length, 1);
@@ -178,12 +184,7 @@ for (const framework of frameworks) {
             body: '{}',
           });
           assert.equal(res.status, 400);
-          const deadline = Date.now() + 10_000;
-          let span: ReceivedSpan | undefined;
-          while (!(span = receiver.spans.find((s) => s.kind === SERVER && s.attributes['url.path'] === '/orders'))) {
-            if (Date.now() > deadline) throw new Error('no span for POST /orders');
-            await new Promise((r) => setTimeout(r, 50));
-          }
+          const span = await serverSpanFor('/orders');
           assert.equal(span.name, 'POST /orders');
           assert.equal(span.attributes['http.route'], '/orders');
           assert.equal(span.status.code, 0);
