@@ -26,6 +26,7 @@ export interface View {
   cardinalityLimit?: number;
 }
 
+/** An instrument-name pattern (`*` matches anything, case ignored) as a regular expression. */
 function globToRegExp(glob: string): RegExp {
   const escaped = glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
   return new RegExp(`^${escaped}$`, 'i');

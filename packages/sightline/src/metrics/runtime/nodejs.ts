@@ -111,16 +111,16 @@ export function startNodeRuntimeMetrics(meter: Meter, options: RuntimeMetricsOpt
 /**
  * v8js.gc.duration, from Node's `gc` performance entries, unless views drop it (undefined then, with
  * no observer started). Off by default on Node 22 and 24 (MetricsSettings.gcDuration): they build
- * each entry with four util.deprecate() accessors, whose
- * Object.setPrototypeOf costs ~44,000 instructions per collection (callgrind) and leaves ~4.4 KB per
- * scavenge for the old generation, which makes V8 grow the young generation under load. `bench:memory`
- * (`hello` at 100% on Node 24, 120 s of wrk at 64 connections): +62 MB peak RSS over untraced with the
- * observer, the new space doubled to 32 MB; +23 MB without it, 16 MB as untraced. Replacing the
- * accessors with plain values once an entry arrives here does not help (what survives is reached from
- * the prototype maps setPrototypeOf made). Node 26 builds entries without them, and there the observer
- * costs ~0.2 KB per scavenge. V8's GC profiler (v8.GCProfiler) avoids the entries but was worse: each
- * stopped profiler keeps its JSON in native memory until a full collection frees its wrapper, +25 MB
- * RSS in 45 s of `hello` rotating every 10 s.
+ * each entry with four util.deprecate() accessors, whose Object.setPrototypeOf costs ~44,000
+ * instructions per collection (callgrind) and leaves ~4.4 KB per scavenge for the old generation,
+ * which makes V8 grow the young generation under load. `bench:memory` (`hello` at 100% on Node 24,
+ * 120 s of wrk at 64 connections): +62 MB peak RSS over untraced with the observer, the new space
+ * doubled to 32 MB; +23 MB without it, 16 MB as untraced. Replacing the accessors with plain values
+ * once an entry arrives here does not help (what survives is reached from the prototype maps
+ * setPrototypeOf made). Node 26 builds entries without them, and there the observer costs ~0.2 KB per
+ * scavenge. V8's GC profiler (v8.GCProfiler) avoids the entries but was worse: each stopped profiler
+ * keeps its JSON in native memory until a full collection frees its wrapper, +25 MB RSS in 45 s of
+ * `hello` rotating every 10 s.
  */
 function observeGcPauses(meter: Meter): (() => void) | undefined {
   const gcDuration = meter.createHistogram('v8js.gc.duration', {
