@@ -122,6 +122,16 @@ describe('the packed package, installed into an empty app', () => {
     }
   });
 
+
+  it('ships the bundles an app loads as ASCII, which V8 holds at one byte a character', () => {
+    // One non-Latin-1 character anywhere (a "…" in a comment) made V8 keep index.js's 427 KB of source
+    // as an 854 KB two-byte string for the life of every process (scripts/build.mjs).
+    for (const bundle of ['index.js', 'index.cjs', 'export-worker.cjs', 'esm-loader-hook.mjs', 'cli/run.js']) {
+      const text = readFileSync(join(app, 'node_modules', 'sightline', 'dist', bundle), 'utf8');
+      const at = text.search(/[^\x00-\x7f]/);
+      assert.equal(at, -1, `${bundle} has a non-ASCII character at ${at}: ${JSON.stringify(text.slice(Math.max(0, at - 40), at + 40))}`);
+    }
+  });
   it('type-checks require("sightline") in a CommonJS TypeScript project, and import in an ES-module one', () => {
     const tsc = require.resolve('typescript/bin/tsc');
     writeFileSync(
