@@ -58,7 +58,7 @@ await Promise.all([
 for (const file of ['index.js', 'index.cjs', 'export-worker.cjs', 'esm-loader-hook.mjs', 'cli/run.js']) {
   const path = `${root}dist/${file}`;
   const text = readFileSync(path, 'utf8');
-  if (/[^\x00-\x7f]/.test(text)) writeFileSync(path, text.replace(/[^\x00-\x7f]/g, '?'));
+  if (/[\u0080-\uffff]/.test(text)) writeFileSync(path, text.replace(/[\u0080-\uffff]/g, '?'));
 }
 
 const require = createRequire(import.meta.url);
