@@ -122,7 +122,6 @@ describe('the packed package, installed into an empty app', () => {
     }
   });
 
-
   it('ships the bundles an app loads as ASCII, which V8 holds at one byte a character', () => {
     // One non-Latin-1 character anywhere (a "…" in a comment) made V8 keep index.js's 427 KB of source
     // as an 854 KB two-byte string for the life of every process (scripts/build.mjs).
