@@ -14,8 +14,8 @@
 // BENCH_DURATION=5 (s profiled per contender and round)  BENCH_WARMUP=3 (s)  BENCH_CONNECTIONS=64
 // BENCH_SCENARIO=hello (or realistic: Postgres at DATABASE_URL, Redis at REDIS_URL, both best pinned to
 // CPU 1 with `taskset -a -cp 1 <pid>`)
-// BENCH_MODES=100%,10%,tail (which Sightline contenders run; `profiling` adds 100% with the continuous
-// profiler on, whose own thread is then a row of its own; untraced always runs)
+// BENCH_MODES=100%,10%,tail (which Sightline contenders run, `always_off` also; `profiling` adds 100%
+// with the continuous profiler on, whose own thread is then a row of its own; untraced always runs)
 // BENCH_VARIANTS='{"name": {"VARIABLE": "value"}}': more contenders of this build with an environment of
 // their own (on top of 100% sampling), as in bench:cpu
 // BENCH_KEEP=<dir>: keep each profile's `perf script` text there, for reading callers
@@ -24,6 +24,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { contendersFor } from './modes.mjs';
 import { nodeFor } from './node-binary.mjs';
 import { requirePrograms, requireTwoCpus } from './require-tools.mjs';
 import { datastoreEnv, scenarioFromEnv } from './scenario.mjs';
@@ -217,16 +218,7 @@ const median = (values) => {
 async function main() {
   const nodeBin = nodeFor(NODE_LINE);
   execFileSync('npm', ['run', 'build', '-w', 'sightline'], { cwd: join(BENCH, '..'), stdio: 'ignore' });
-  const ratio = { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' };
-  const register = ['--import', 'sightline/register'];
-  const contenders = [
-    { name: 'no tracing', args: [], env: {} },
-    { mode: '100%', name: 'Sightline 100%', args: register, env: {} },
-    { mode: '10%', name: 'Sightline 10%', args: register, env: ratio },
-    { mode: 'tail', name: 'Sightline 10%, tail sampling', args: register, env: { ...ratio, SIGHTLINE_TAIL_SAMPLING: 'on' } },
-    { mode: 'profiling', name: 'Sightline 100%, profiling', args: register, env: { SIGHTLINE_PROFILING: 'on' } },
-  ].filter((c) => c.mode === undefined || MODES.includes(c.mode));
-  for (const variant of VARIANTS) contenders.push({ name: `Sightline, ${variant.name}`, args: register, env: variant.env });
+  const contenders = contendersFor([{ label: 'Sightline', args: ['--import', 'sightline/register'] }], MODES, VARIANTS);
   const sink = start(1, nodeBin, ['sink.mjs']);
   const { otlp } = await sink.ready;
   // realistic's outbound fetch goes to this stub, beside the load generator.

@@ -16,7 +16,7 @@
 //
 // Needs Valgrind (Debian's valgrind). Settings (environment): BENCH_NODES=24 (current, 22, 24 or 26)
 // BENCH_REQUESTS=6000 (measured)  BENCH_WARM_REQUESTS=8000  BENCH_CONNECTIONS=8 (realistic: 1500, 3000, 64)
-// BENCH_MODES=100%,10%,tail (which Sightline modes to run, `profiling` also; untraced always runs)
+// BENCH_MODES=100%,10%,tail (which Sightline modes to run, `profiling` and `always_off` also; untraced always runs)
 // BENCH_VARIANTS='{"name": {"VARIABLE": "value"}}' (more contenders of this build with an environment of
 // their own, on top of 100% sampling, as in bench:cpu)
 // BENCH_DIFF=1 (also list every function by how much more it ran than untraced)
@@ -31,6 +31,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { contendersFor } from './modes.mjs';
 import { buildsUnderTest, removePrevious } from './previous-build.mjs';
 import { nodeFor } from './node-binary.mjs';
 import { datastoreEnv, scenarioFromEnv } from './scenario.mjs';
@@ -236,24 +237,15 @@ function sumBy(costs, pick) {
 async function main() {
   const nodeBin = nodeFor(NODE_LINE);
   execFileSync('npm', ['run', 'build', '-w', 'sightline'], { cwd: join(BENCH, '..'), stdio: 'ignore' });
-  const ratio = { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' };
-  const modes = [
-    { key: '100%', name: '100%', env: {} },
-    { key: '10%', name: '10%', env: ratio },
-    { key: 'tail', name: '10%, tail sampling', env: { ...ratio, SIGHTLINE_TAIL_SAMPLING: 'on' } },
+  const builds = await buildsUnderTest(AGAINST);
+  const contenders = contendersFor(builds, MODES, parseVariants(env.BENCH_VARIANTS), {
     // Under Valgrind the app runs ~50 times slower and the profiler samples by wall time, so each
     // request here carries ~50 times its share of sampling; per-request work (labels) counts as it is.
     // No profile is collected in the measured window: a collection restarts V8's profiler, which
     // then logs every compiled function again (~45 million instructions, 20 ms at full speed, every
     // 30 s), and that would be charged to the few thousand requests measured here.
-    { key: 'profiling', name: '100%, profiling', env: { SIGHTLINE_PROFILING: 'on', SIGHTLINE_PROFILING_EXPORT_INTERVAL: '600000' } },
-  ].filter((mode) => MODES.includes(mode.key));
-  const builds = await buildsUnderTest(AGAINST);
-  const contenders = [{ name: 'no tracing', args: [], env: {} }];
-  for (const mode of modes)
-    for (const build of builds) contenders.push({ name: `${build.label}, ${mode.name}`, args: build.args, env: mode.env });
-  for (const variant of parseVariants(env.BENCH_VARIANTS))
-    contenders.push({ name: `${builds[0].label}, ${variant.name}`, args: builds[0].args, env: variant.env });
+    profiling: { SIGHTLINE_PROFILING_EXPORT_INTERVAL: '600000' },
+  });
 
   const sink = spawnReady(nodeBin, ['sink.mjs'], { PATH: env.PATH }, BENCH);
   const { otlp } = await sink.ready;
