@@ -17,7 +17,8 @@
 // BENCH_SECONDS=4 (per chunk)  BENCH_CONNECTIONS=64  BENCH_MODES=100%,10%,always_off (Sightline
 // contenders, tail and profiling also possible; untraced always runs)  BENCH_SCENARIO=hello (or realistic)  BENCH_VARIANTS='{"name":
 // {"VARIABLE": "value"}}' (more contenders of this build, on top of 100%, as in bench:cpu)
-// BENCH_SKIP=3 (chunks left out of the summary, as warm-up)
+// BENCH_SKIP=3 (chunks left out of the summary, as warm-up)  BENCH_HEADER='traceparent: 00-…-00' (a header
+// line wrk sends with every request: a service behind a traced one, whose requests come with a parent)
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +44,7 @@ const MODES = (env.BENCH_MODES ?? '100%,10%,always_off').split(',');
 const SCENARIO = scenarioFromEnv(env, 'bench:together');
 const against = process.argv.indexOf('--against');
 const AGAINST = against === -1 ? undefined : process.argv[against + 1];
+const HEADER = env.BENCH_HEADER || undefined;
 
 requirePrograms('bench:together', ['wrk', 'taskset']);
 requireTwoCpus('bench:together', 'the apps');
@@ -50,7 +52,7 @@ requireTwoCpus('bench:together', 'the apps');
 const total = (byGroup) => Object.values(byGroup).reduce((a, b) => a + b, 0);
 
 /** One chunk of wrk against one app, run alongside the others': the requests it served. */
-const wrk = (port) => wrkRequestsAsync(port, SCENARIO.path, SECONDS, CONNECTIONS);
+const wrk = (port) => wrkRequestsAsync(port, SCENARIO.path, SECONDS, CONNECTIONS, HEADER);
 
 async function main() {
   const nodeBin = nodeFor(NODE_LINE);
@@ -110,7 +112,7 @@ async function report(apps, nodeBin, frame) {
   const version = execFileSync(nodeBin, ['--version'], { encoding: 'utf8' }).trim();
   const reference = apps[0];
   console.log(
-    `## CPU per request, all contenders at once: ${SCENARIO.name}, ${version}${frame.length > 0 ? ` (every contender with ${frame.join(' ')})` : ''}, ${CHUNKS} chunks of ${SECONDS} s, ${CONNECTIONS} connections each\n`,
+    `## CPU per request, all contenders at once: ${SCENARIO.name}, ${version}${frame.length > 0 ? ` (every contender with ${frame.join(' ')})` : ''}, ${CHUNKS} chunks of ${SECONDS} s, ${CONNECTIONS} connections each${HEADER === undefined ? '' : `, every request with \`${HEADER}\``}\n`,
   );
   console.log('Each chunk: µs of CPU per request (thousands of requests the process had served by its end).\n');
   console.log(`| chunk | ${apps.map((a) => a.contender.name).join(' | ')} |`);

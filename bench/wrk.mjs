@@ -3,13 +3,14 @@
 // promise for those that drive several at once (bench:together).
 import { execFile, execFileSync } from 'node:child_process';
 
-const wrkArgs = (port, path, seconds, connections) => [
+const wrkArgs = (port, path, seconds, connections, header) => [
   '-c',
   '1',
   'wrk',
   '-t1',
   `-c${connections}`,
   `-d${seconds}s`,
+  ...(header === undefined ? [] : ['-H', header]),
   `http://127.0.0.1:${port}${path}`,
 ];
 
@@ -26,10 +27,13 @@ export function wrkRequests(port, path, seconds, connections) {
   return servedBy(execFileSync('taskset', wrkArgs(port, path, seconds, connections), { encoding: 'utf8' }), port);
 }
 
-/** The same without blocking, for tools that drive several apps at once (bench:together). */
-export function wrkRequestsAsync(port, path, seconds, connections) {
+/**
+ * The same without blocking, for tools that drive several apps at once (bench:together); `header` (a
+ * `Name: value` line, or undefined) is sent with every request.
+ */
+export function wrkRequestsAsync(port, path, seconds, connections, header) {
   return new Promise((resolve, reject) =>
-    execFile('taskset', wrkArgs(port, path, seconds, connections), { encoding: 'utf8' }, (error, out) => {
+    execFile('taskset', wrkArgs(port, path, seconds, connections, header), { encoding: 'utf8' }, (error, out) => {
       if (error) return reject(error);
       try {
         resolve(servedBy(out, port));

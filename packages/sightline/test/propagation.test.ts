@@ -50,6 +50,21 @@ describe('traceparent', () => {
   it('accepts a future version with more fields, reading the fields it knows', () => {
     assert.equal(parseTraceparent(`01-${TRACE_ID}-${SPAN_ID}-01-what-the-future-will-be-like`)!.spanId, SPAN_ID);
     assert.equal(parseTraceparent(`01-${TRACE_ID}-${SPAN_ID}-01extra`), undefined, 'a future version still needs the delimiter');
+    assert.equal(parseTraceparent(`01-${TRACE_ID}-${SPAN_ID}-01-two\nlines`), undefined, 'its fields are on one line');
+    assert.equal(parseTraceparent(`01-${TRACE_ID}-${SPAN_ID}-01-`)!.traceId, TRACE_ID, 'an empty field after the delimiter');
+  });
+
+  it('reads each field at its place, whatever surrounds it', () => {
+    assert.equal(parseTraceparent(`\u00a000-${TRACE_ID}-${SPAN_ID}-01\ufeff`)!.spanId, SPAN_ID, 'any whitespace trim() removes');
+    for (const bad of [
+      `0A-${TRACE_ID}-${SPAN_ID}-01`,
+      `00-${TRACE_ID}-${SPAN_ID}-0A`,
+      `x0-${TRACE_ID}-${SPAN_ID}-01`,
+      `00-${TRACE_ID}-${SPAN_ID}-01-`,
+    ])
+      assert.equal(parseTraceparent(bad), undefined, bad);
+    const ctx = parseTraceparent(`00-${TRACE_ID}-${SPAN_ID}-02`)!;
+    assert.deepEqual([ctx.traceId, ctx.spanId, ctx.traceFlags], [TRACE_ID, SPAN_ID, 2]);
   });
 
   it('ignores unknown flags when forwarding', () => {
