@@ -17,8 +17,8 @@
 // BENCH_SECONDS=4 (per chunk)  BENCH_CONNECTIONS=64  BENCH_MODES=100%,10%,always_off (Sightline
 // contenders, tail and profiling also possible; untraced always runs)  BENCH_SCENARIO=hello (or realistic)  BENCH_VARIANTS='{"name":
 // {"VARIABLE": "value"}}' (more contenders of this build, on top of 100%, as in bench:cpu)
-// BENCH_SKIP=3 (chunks left out of the summary, as warm-up)  BENCH_HEADER='traceparent: 00-…-00' (a header
-// line wrk sends with every request: a service behind a traced one, whose requests come with a parent)
+// BENCH_SKIP=3 (chunks left out of the summary, as warm-up)  BENCH_HEADER='traceparent: 00-…-00' (header
+// lines, one per line, that wrk sends with every request: a service behind a traced one, whose requests come with a parent)
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';

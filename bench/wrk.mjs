@@ -10,7 +10,7 @@ const wrkArgs = (port, path, seconds, connections, header) => [
   '-t1',
   `-c${connections}`,
   `-d${seconds}s`,
-  ...(header === undefined ? [] : ['-H', header]),
+  ...(header === undefined ? [] : header.split('\n').flatMap((line) => ['-H', line])),
   `http://127.0.0.1:${port}${path}`,
 ];
 
@@ -28,8 +28,8 @@ export function wrkRequests(port, path, seconds, connections) {
 }
 
 /**
- * The same without blocking, for tools that drive several apps at once (bench:together); `header` (a
- * `Name: value` line, or undefined) is sent with every request.
+ * The same without blocking, for tools that drive several apps at once (bench:together); `header` (`Name:
+ * value` lines, or undefined) is sent with every request.
  */
 export function wrkRequestsAsync(port, path, seconds, connections, header) {
   return new Promise((resolve, reject) =>

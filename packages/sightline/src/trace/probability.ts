@@ -53,15 +53,24 @@ export function parseTh(th: string): Threshold | undefined {
   return { hex, th };
 }
 
-/** The `ot` entry's sub-keys (`th:…;rv:…;other:…`), in order. */
-function otMembers(traceState: TraceState | undefined): Array<[string, string]> {
+const NO_MEMBERS: ReadonlyArray<readonly [string, string]> = Object.freeze([]);
+/** The `ot` value read last and its members: a service's parents mostly carry one value (their sampler's `th`). */
+let lastOt = '';
+let lastMembers: ReadonlyArray<readonly [string, string]> = NO_MEMBERS;
+
+/** The `ot` entry's sub-keys (`th:…;rv:…;other:…`), in order; shared, never to be changed. */
+function otMembers(traceState: TraceState | undefined): ReadonlyArray<readonly [string, string]> {
   const value = traceState?.get('ot');
-  if (value === undefined || value === '') return [];
-  const out: Array<[string, string]> = [];
+  if (value === undefined || value === '') return NO_MEMBERS;
+  if (value === lastOt) return lastMembers;
+  const out: Array<readonly [string, string]> = [];
   for (const member of value.split(';')) {
     const colon = member.indexOf(':');
     if (colon > 0) out.push([member.slice(0, colon), member.slice(colon + 1)]);
   }
+  Object.freeze(out);
+  lastOt = value;
+  lastMembers = out;
   return out;
 }
 

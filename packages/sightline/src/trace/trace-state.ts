@@ -7,6 +7,12 @@ const MAX_MEMBERS = 32;
 const KEY = /^[a-z0-9][_0-9a-z\-*/@]{0,255}$/;
 const VALUE = /^[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]$/;
 
+const MAX_PARSED = 256;
+/** Longer values are parsed each time: the cache holds at most 256 of these (~256 KB). */
+const MAX_PARSED_LENGTH = 512;
+/** Header values parsed before, and what each gave (null: invalid). */
+const parsed = new Map<string, TraceState | null>();
+
 export class TraceState implements ApiTraceState {
   private constructor(private readonly entries: ReadonlyArray<readonly [string, string]>) {}
 
@@ -14,9 +20,24 @@ export class TraceState implements ApiTraceState {
     return new TraceState([]);
   }
 
-  /** Parses a header value; returns undefined when any member is malformed (the whole header is then
-   * discarded). A repeated key keeps its first value, as Level 2 allows. */
+  /**
+   * Parses a header value; returns undefined when any member is malformed (the whole header is then
+   * discarded). A repeated key keeps its first value, as Level 2 allows. A service's callers send the
+   * same few values over and over (an upstream sampler's `ot=th:…` on every request), and a TraceState
+   * never changes, so each value is parsed once and its result shared (bounded, emptied when full).
+   */
   static parse(header: string): TraceState | undefined {
+    const known = parsed.get(header);
+    if (known !== undefined) return known ?? undefined;
+    const state = TraceState.parseOnce(header);
+    if (header.length <= MAX_PARSED_LENGTH) {
+      if (parsed.size >= MAX_PARSED) parsed.clear();
+      parsed.set(header, state ?? null);
+    }
+    return state;
+  }
+
+  private static parseOnce(header: string): TraceState | undefined {
     const entries: Array<[string, string]> = [];
     const seen = new Set<string>();
     for (const member of header.split(',')) {
