@@ -173,6 +173,19 @@ describe('tracestate', () => {
     assert.equal(state.get('c'), '3');
     assert.equal(state.set('BAD', 'x').serialize(), 'a=1,b=2,c=3');
   });
+
+  it('gives the same answer for a value parsed again, which a change to the first result does not touch', () => {
+    const first = TraceState.parse('ot=th:e666666666666,x=1')!;
+    const changed = first.set('ot', 'th:8').unset('x');
+    const again = TraceState.parse('ot=th:e666666666666,x=1')!;
+    assert.equal(again.serialize(), 'ot=th:e666666666666,x=1');
+    assert.equal(changed.serialize(), 'ot=th:8');
+    assert.equal(TraceState.parse('a=1,B=2'), undefined);
+    assert.equal(TraceState.parse('a=1,B=2'), undefined, 'an invalid value stays invalid');
+    const long = `a=${'x'.repeat(250)},b=${'y'.repeat(250)},c=1`;
+    assert.equal(TraceState.parse(long)!.get('c'), '1', 'a value too long to keep is parsed each time');
+    assert.equal(TraceState.parse(long)!.get('c'), '1');
+  });
 });
 
 describe('baggage', () => {
