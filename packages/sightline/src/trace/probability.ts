@@ -46,11 +46,17 @@ function exactTimesTwo56(p: number): bigint {
   return (m + (1n << (shift - 1n))) >> shift;
 }
 
+/** The `th` value read last and its threshold: a service's parents mostly carry one (their sampler's). */
+let lastTh = '';
+let lastThreshold: Threshold | undefined = undefined;
+
 /** The threshold a `th` value stands for, or undefined when it is not a valid one. */
 export function parseTh(th: string): Threshold | undefined {
-  if (!TH.test(th)) return undefined;
-  const hex = th.padEnd(DIGITS, '0');
-  return { hex, th };
+  if (th === lastTh) return lastThreshold;
+  const threshold = TH.test(th) ? { hex: th.padEnd(DIGITS, '0'), th } : undefined;
+  lastTh = th;
+  lastThreshold = threshold;
+  return threshold;
 }
 
 const NO_MEMBERS: ReadonlyArray<readonly [string, string]> = Object.freeze([]);
@@ -88,9 +94,10 @@ export function randomnessAtLeast(traceId: string, traceState: TraceState | unde
   // 0%: no randomness reaches `g` (a valid `rv` and a trace id are hex), so none is read; that took
   // randomnessOf()'s slice and lowercase copy, ~70 ns of every request at OTEL_TRACES_SAMPLER_ARG=0.
   if (thresholdHex === NEVER) return false;
-  if (traceState !== undefined || thresholdHex.length !== DIGITS || traceId.length !== 32) {
-    return randomnessOf(traceId, traceState) >= thresholdHex;
-  }
+  // A parent's tracestate without an `rv` (an upstream sampler's `th` alone, the usual case) leaves the
+  // trace id's digits as the randomness, compared in place below.
+  if (traceState !== undefined && otValue(traceState, 'rv') !== undefined) return randomnessOf(traceId, traceState) >= thresholdHex;
+  if (thresholdHex.length !== DIGITS || traceId.length !== 32) return randomnessOf(traceId, undefined) >= thresholdHex;
   for (let i = 0; i < DIGITS; i++) {
     let c = traceId.charCodeAt(32 - DIGITS + i);
     if (c >= 0x41 && c <= 0x46) c += 0x20; // A-F compare as a-f

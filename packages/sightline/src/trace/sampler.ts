@@ -9,7 +9,7 @@ import {
   type TraceState as ApiTraceState,
 } from '@opentelemetry/api';
 import { hasValidIds } from './ids.js';
-import { otValue, parseTh, randomnessAtLeast, randomnessOf, thresholdOf, withTh, type Threshold } from './probability.js';
+import { otValue, parseTh, randomnessAtLeast, thresholdOf, withTh, type Threshold } from './probability.js';
 import { TraceState } from './trace-state.js';
 
 /** OTEL_TRACES_SAMPLER values. */
@@ -130,7 +130,7 @@ export class ParentBasedSampler implements Sampler {
       const th = otValue(parent.traceState, 'th');
       if (th !== undefined) {
         const threshold = parseTh(th);
-        const consistent = sampled && threshold !== undefined && randomnessOf(traceId, parent.traceState) >= threshold.hex;
+        const consistent = sampled && threshold !== undefined && randomnessAtLeast(traceId, parent.traceState, threshold.hex);
         if (!consistent) {
           const result = this.delegate(parent.isRemote, sampled).shouldSample(context, traceId, name, kind, attributes, links);
           return { ...result, traceState: withTh(result.traceState ?? parent.traceState, undefined) };
