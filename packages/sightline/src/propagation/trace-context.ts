@@ -28,9 +28,9 @@ function hexDigit(c: number): number {
 function isNonZeroHex(value: string, from: number, to: number): boolean {
   let any = 0;
   for (let i = from; i < to; i++) {
-    const c = value.charCodeAt(i);
-    if (c >= 128 || HEX_DIGIT[c]! < 0) return false;
-    any |= HEX_DIGIT[c]!;
+    const digit = hexDigit(value.charCodeAt(i));
+    if (digit < 0) return false;
+    any |= digit;
   }
   return any !== 0;
 }
