@@ -1,5 +1,6 @@
-// The contenders a side-by-side tool runs (bench:cpu, bench:together): no tracing, then Sightline in
-// each selected mode for each build, then this build's BENCH_VARIANTS.
+// The contenders a side-by-side tool runs (bench:cpu, bench:together, bench:instructions,
+// bench:attribute): no tracing, then Sightline in each selected mode for each build, then this build's
+// BENCH_VARIANTS.
 
 const RATIO = { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' };
 
