@@ -202,22 +202,42 @@ function wrk(url, seconds) {
   return { rps, requests, p50, p99 };
 }
 
-/** p99 latency at a fixed offered load, from autocannon's rate limiting. */
+/**
+ * Latency at a fixed offered load. wrk with paced.lua: every connection waits a random think time (mean
+ * 10 ms) after each reply, so requests arrive spread over time, and the number of connections is chosen
+ * (one 2 s calibration run) to offer `rate`. autocannon's `-R`, used until 2026-12-05, sends back to back
+ * on every connection until each second's share is spent and then waits for the next second: "half the
+ * capacity" was full concurrency for half of each second, and its p99 the saturated app's. A Node
+ * generator that sends open-loop on a schedule took ~70% of CPU 1 at 28,000 req/s and fell milliseconds
+ * behind it; wrk takes a fraction of that.
+ */
 function fixedRate(url, rate, seconds) {
-  const bin = join(BENCH, 'node_modules/autocannon/autocannon.js');
-  const [cmd, argv] = pin(LOAD_CPU, process.execPath, [
-    bin,
-    '-c',
-    String(CONNECTIONS),
-    '-d',
-    String(seconds),
-    '-R',
-    String(Math.round(rate)),
-    '--json',
-    url,
-  ]);
-  const result = JSON.parse(execFileSync(cmd, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
-  return { p99: result.latency.p99, rps: result.requests.average };
+  const paced = (connections, duration) => {
+    const [cmd, argv] = pin(LOAD_CPU, 'wrk', [
+      '-t1',
+      `-c${connections}`,
+      `-d${duration}s`,
+      '--latency',
+      '-s',
+      join(BENCH, 'paced.lua'),
+      url,
+    ]);
+    const out = execFileSync(cmd, argv, { encoding: 'utf8' });
+    const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1];
+    if (errors) throw new Error(`${url} answered ${errors} non-2xx responses at a paced load`);
+    return {
+      rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
+      p50: toMs(/\s50%\s+([\d.]+\w+)/.exec(out)?.[1] ?? ''),
+      p90: toMs(/\s90%\s+([\d.]+\w+)/.exec(out)?.[1] ?? ''),
+      p99: toMs(/\s99%\s+([\d.]+\w+)/.exec(out)?.[1] ?? ''),
+      connections,
+    };
+  };
+  // Each connection offers about 1000 / (10 ms + its reply's latency) requests a second.
+  const first = Math.max(1, Math.round(rate / 100));
+  const calibration = paced(first, 2);
+  const connections = Math.max(1, Math.round((first * rate) / calibration.rps));
+  return paced(connections, seconds);
 }
 
 function peakRssMb(pid) {
@@ -325,7 +345,7 @@ async function main() {
   const machine = `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${cpus} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`;
   console.log(`# Sightline overhead benchmark, ${stamp}\n`);
   console.log(
-    `Machine: ${machine}. ${PINNED ? `App pinned to CPU ${APP_CPU}; wrk, autocannon, the sink and the stub to CPU ${LOAD_CPU}.` : 'NOT pinned (needs 2+ CPUs and taskset): figures are noisier.'}`,
+    `Machine: ${machine}. ${PINNED ? `App pinned to CPU ${APP_CPU}; wrk, the sink and the stub to CPU ${LOAD_CPU}.` : 'NOT pinned (needs 2+ CPUs and taskset): figures are noisier.'}`,
   );
   console.log(
     `Each figure is the median of ${ROUNDS} rounds of ${DURATION} s (after ${WARMUP} s warm-up), contenders alternated within each round; wrk, ${CONNECTIONS} connections.\n`,
