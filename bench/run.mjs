@@ -230,6 +230,7 @@ function fixedRate(url, rate, seconds) {
       p50: toMs(/\s50%\s+([\d.]+\w+)/.exec(out)?.[1] ?? ''),
       p90: toMs(/\s90%\s+([\d.]+\w+)/.exec(out)?.[1] ?? ''),
       p99: toMs(/\s99%\s+([\d.]+\w+)/.exec(out)?.[1] ?? ''),
+      requests: Number(/(\d+) requests in/.exec(out)?.[1]),
       connections,
     };
   };
@@ -237,7 +238,8 @@ function fixedRate(url, rate, seconds) {
   const first = Math.max(1, Math.round(rate / 100));
   const calibration = paced(first, 2);
   const connections = Math.max(1, Math.round((first * rate) / calibration.rps));
-  return paced(connections, seconds);
+  const measured = paced(connections, seconds);
+  return { ...measured, rate, served: calibration.requests + measured.requests };
 }
 
 function peakRssMb(pid) {
@@ -253,7 +255,12 @@ async function sinkCount(sink) {
   return await (await fetch(`http://127.0.0.1:${sink.otlp}/count`)).json();
 }
 
-async function runContender(nodeBin, scenario, contender, sink, stubUrl) {
+/**
+ * One contender in one round: warm-up, the measurement at full load, then (unless `pacedRate` is
+ * undefined) latency at a paced load in the same warm process: `pacedRate` req/s, or for 'half' half
+ * of what this run just served (the untraced app, which sets each round's rate).
+ */
+async function runContender(nodeBin, scenario, contender, sink, stubUrl, pacedRate) {
   await fetch(`http://127.0.0.1:${sink.otlp}/reset`);
   const app = startProcess(
     nodeBin,
@@ -271,30 +278,17 @@ async function runContender(nodeBin, scenario, contender, sink, stubUrl) {
     // own threads, so less at the mercy of the shared machine than requests per second.
     const cpuPerRequest = (cpuTotal(app.child.pid) - cpuBefore) / measured.requests;
     const rss = peakRssMb(app.child.pid);
+    const fixed =
+      pacedRate === undefined
+        ? { p99: NaN, rate: NaN, served: 0 }
+        : fixedRate(url, pacedRate === 'half' ? measured.rps / 2 : pacedRate, DURATION);
     // dd-trace flushes every 2 s and not on SIGTERM; the others flush on SIGTERM. Give every one the same wait.
     await new Promise((r) => setTimeout(r, 2500));
     await stop(app.child);
     await new Promise((r) => setTimeout(r, 300));
     const { spans, logs } = await sinkCount(sink);
-    const served = warm.requests + measured.requests;
-    return { ...measured, cpuPerRequest, rss, spansPerRequest: spans / served, logsPerRequest: logs / served };
-  } finally {
-    await stop(app.child, 'SIGKILL');
-  }
-}
-
-async function fixedRateRun(nodeBin, scenario, contender, sink, stubUrl, rate) {
-  const app = startProcess(
-    nodeBin,
-    [...runtimeArgs(nodeBin), ...contender.args, SCENARIO[scenario].app],
-    { ...contender.env, DATABASE_URL, REDIS_URL, STUB_URL: stubUrl },
-    APP_CPU,
-  );
-  const { port } = await app.ready;
-  try {
-    const url = `http://127.0.0.1:${port}${SCENARIO[scenario].path}`;
-    wrk(url, WARMUP);
-    return fixedRate(url, rate, DURATION);
+    const served = warm.requests + measured.requests + fixed.served;
+    return { ...measured, cpuPerRequest, rss, fixed, spansPerRequest: spans / served, logsPerRequest: logs / served };
   } finally {
     await stop(app.child, 'SIGKILL');
   }
@@ -405,7 +399,9 @@ async function main() {
         for (let round = 0; round < ROUNDS; round++) {
           for (let i = 0; i < list.length; i++) {
             process.stderr.write(`bench: ${version} ${scenario} round ${round + 1}/${ROUNDS}: ${list[i].name} ${list[i].sampling}\n`);
-            rounds[i].push(await runContender(nodeBin, scenario, list[i], sink, stubUrl));
+            // Each round's paced rate is half of what the untraced app (first in the round) served in it.
+            const pacedRate = QUICK ? undefined : i === 0 ? 'half' : rounds[0][round].fixed.rate;
+            rounds[i].push(await runContender(nodeBin, scenario, list[i], sink, stubUrl, pacedRate));
           }
         }
         const rows = list.map((c, i) => ({
@@ -421,15 +417,9 @@ async function main() {
           rounds: rounds[i],
         }));
         const base = rows[0];
-        const halfLoad = base.rps / 2;
-        for (let i = 0; i < list.length; i++) {
-          if (QUICK) {
-            rows[i].fixedRate = { p99: NaN };
-            continue;
-          }
-          process.stderr.write(`bench: ${version} ${scenario} p99 at ${fmt(halfLoad)} req/s: ${list[i].name} ${list[i].sampling}\n`);
-          rows[i].fixedRate = await fixedRateRun(nodeBin, scenario, list[i], sink, stubUrl, halfLoad);
-        }
+        // The paced phase's rate, half the untraced app's throughput in each round: its median.
+        const halfLoad = QUICK ? base.rps / 2 : median(base.rounds.map((r) => r.fixed.rate));
+        for (const row of rows) row.fixedRate = { p99: median(row.rounds.map((r) => r.fixed.p99)) };
         const frame = runtimeArgs(nodeBin);
         console.log(
           `## ${scenario}, Node ${version}${frame.length > 0 ? ` (every contender, untraced too, with ${frame.join(' ')})` : ''}\n`,
@@ -448,7 +438,7 @@ async function main() {
           const reference = referenceRow(rows, r);
           r.keptByCpu = median(r.rounds.map((round, k) => reference.rounds[k].cpuPerRequest / round.cpuPerRequest));
           console.log(
-            `| ${r.contender} | ${r.sampling} | ${fmt(r.rps)} | ${fmt((100 * r.rps) / base.rps)}% | ${fmt(100 * r.perRound)}% | ${fmt(r.cpuPerRequest, 1)} | ${r === base ? '' : `${fmt(100 * r.keptByCpu)}%${reference === base ? '' : ' of profiling off'}`} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.fixedRate.p99, 2)} | ${fmt(r.rss)} | ${r === base ? '' : `+${fmt(r.rss - base.rss)}`} | ${r === base ? '' : fmt(r.spansPerRequest, 2)} |${logsColumn ? ` ${r === base ? '' : fmt(r.logsPerRequest, 2)} |` : ''}`,
+            `| ${r.contender} | ${r.sampling} | ${fmt(r.rps)} | ${fmt((100 * r.rps) / base.rps)}% | ${fmt(100 * r.perRound)}% | ${fmt(r.cpuPerRequest, 1)} | ${r === base ? '' : `${fmt(100 * r.keptByCpu)}%${reference === base ? '' : ' of profiling off'}`} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.fixedRate.p99, 2)} | ${fmt(r.rss)} | ${r === base ? '' : `${r.rss >= base.rss ? '+' : ''}${fmt(r.rss - base.rss)}`} | ${r === base ? '' : fmt(r.spansPerRequest, 2)} |${logsColumn ? ` ${r === base ? '' : fmt(r.logsPerRequest, 2)} |` : ''}`,
           );
         }
         console.log('');
