@@ -190,8 +190,10 @@ function toMs(value) {
   return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
 }
 
-function wrk(url, seconds) {
-  const [cmd, argv] = pin(LOAD_CPU, 'wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', url]);
+/** One wrk run against `url`: `connections` of them, and with `script` (a Lua file) the pacing it sets. */
+function wrk(url, seconds, connections = CONNECTIONS, script = undefined) {
+  const scriptArgs = script === undefined ? [] : ['-s', join(BENCH, script)];
+  const [cmd, argv] = pin(LOAD_CPU, 'wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', ...scriptArgs, url]);
   const out = execFileSync(cmd, argv, { encoding: 'utf8' });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
   const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
@@ -208,32 +210,13 @@ function wrk(url, seconds) {
  * (one 2 s calibration run) to offer `rate`. autocannon's `-R`, used until 2026-12-05, sends back to back
  * on every connection until each second's share is spent and then waits for the next second: "half the
  * capacity" was full concurrency for half of each second, and its p99 the saturated app's. A Node
- * generator that sends open-loop on a schedule took ~70% of CPU 1 at 28,000 req/s and fell milliseconds
- * behind it; wrk takes a fraction of that.
+ * generator that sent open-loop on a schedule fell 1-12 ms behind it at 28,000 req/s (~70% of CPU 1),
+ * and timed from the schedule that lateness was charged to the app. wrk with think times costs CPU 1
+ * about as much per request (~27 us here), but has no schedule to fall behind: each request is timed
+ * from its own write.
  */
 function fixedRate(url, rate, seconds) {
-  const paced = (connections, duration) => {
-    const [cmd, argv] = pin(LOAD_CPU, 'wrk', [
-      '-t1',
-      `-c${connections}`,
-      `-d${duration}s`,
-      '--latency',
-      '-s',
-      join(BENCH, 'paced.lua'),
-      url,
-    ]);
-    const out = execFileSync(cmd, argv, { encoding: 'utf8' });
-    const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1];
-    if (errors) throw new Error(`${url} answered ${errors} non-2xx responses at a paced load`);
-    return {
-      rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
-      p50: toMs(/\s50%\s+([\d.]+\w+)/.exec(out)?.[1] ?? ''),
-      p90: toMs(/\s90%\s+([\d.]+\w+)/.exec(out)?.[1] ?? ''),
-      p99: toMs(/\s99%\s+([\d.]+\w+)/.exec(out)?.[1] ?? ''),
-      requests: Number(/(\d+) requests in/.exec(out)?.[1]),
-      connections,
-    };
-  };
+  const paced = (connections, duration) => ({ ...wrk(url, duration, connections, 'paced.lua'), connections });
   // Each connection offers about 1000 / (10 ms + its reply's latency) requests a second.
   const first = Math.max(1, Math.round(rate / 100));
   const calibration = paced(first, 2);
