@@ -90,6 +90,35 @@ describe('length-delimited fields', () => {
       );
     }
   });
+
+  it('writes the same bytes whatever size it was told to expect, the content moved either way', () => {
+    // Two length bytes reserved for an expected 512: a shorter content moves down, a longer one up.
+    for (const n of [0, 1, 125, 126, 127, 128, 200, 16_379, 16_380, 16_381, 16_383, 16_384, 20_000, 2_097_152]) {
+      const text = 'x'.repeat(n);
+      const expected = [...message(2, [...stringField(1, text), ...stringField(2, 'tail')]), ...message(3, stringField(1, 'after'))];
+      for (const [max, likely] of [
+        [Infinity, 512],
+        [Infinity, 100],
+        [Infinity, 100_000],
+        [100, 100], // a bound the content exceeds still comes out whole
+      ]) {
+        const w = new ProtoWriter(8);
+        w.fork(2, max, likely);
+        w.string(1, text);
+        w.string(2, 'tail');
+        w.join();
+        w.fork(3, 100);
+        w.string(1, 'after');
+        w.join();
+        const written = [...w.finish()];
+        assert.equal(written.length, expected.length, `content of ${n} bytes, expecting ${likely}`);
+        assert.ok(
+          written.every((b, i) => b === expected[i]),
+          `content of ${n} bytes, expecting ${likely}`,
+        );
+      }
+    }
+  });
 });
 
 describe('string attributes', () => {

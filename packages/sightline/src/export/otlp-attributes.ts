@@ -22,10 +22,23 @@ function writeKeyValue(w: ProtoWriter, field: number, key: string, value: unknow
   const keyField = entry.field;
   if (typeof value === 'string' && w.stringKeyValue(field, keyField, value)) return;
   if (typeof value === 'number' && Number.isInteger(value) && w.intKeyValue(field, keyField, value)) return;
-  const valueMax = typeof value === 'string' ? value.length * 3 + 6 : typeof value === 'object' ? Infinity : 12;
-  w.fork(field, keyField.length + valueMax + 2); // KeyValue
+  writeGeneralKeyValue(w, field, keyField, value);
+}
+
+/**
+ * A KeyValue that the one-pass paths above do not take (a long or non-ASCII string, a double, a
+ * boolean, an array), as nested messages: a function of its own, so that writeKeyValue stays small
+ * enough for V8 to inline the one-pass paths into it (with this path inline, it did not).
+ */
+function writeGeneralKeyValue(w: ProtoWriter, field: number, keyField: Uint8Array, value: unknown): void {
+  // A string's size bounds its encoding (3 bytes a character at most) and is likely its ASCII size, so
+  // that join() seldom moves what it wrote: a long string (an SQL statement, a user agent) comes here.
+  const isString = typeof value === 'string';
+  const valueMax = isString ? value.length * 3 + 6 : typeof value === 'object' ? Infinity : 12;
+  const valueLikely = isString ? value.length + 3 : valueMax;
+  w.fork(field, keyField.length + valueMax + 2, keyField.length + valueLikely + 2); // KeyValue
   w.raw(keyField);
-  w.fork(2, valueMax); // AnyValue
+  w.fork(2, valueMax, valueLikely); // AnyValue
   writeAnyValueBody(w, value);
   w.join();
   w.join();

@@ -32,19 +32,35 @@ export class OtlpEnvelope {
 
   /** One request from items encoded already, as field-2 entries, by scope (spans encoded as they ended). */
   wrap(encoded: Map<EnvelopeScope, Uint8Array>, bytes: number): Uint8Array {
-    return this.request(encoded.keys(), bytes + 1024, (w, scope) => w.raw(encoded.get(scope)!));
+    return this.request(
+      encoded.keys(),
+      bytes + 1024,
+      (w, scope) => w.raw(encoded.get(scope)!),
+      (scope) => encoded.get(scope)!.length,
+    );
   }
 
-  private request(scopes: Iterable<EnvelopeScope>, size: number, writeItems: (w: ProtoWriter, scope: EnvelopeScope) => void): Uint8Array {
+  /**
+   * `size`: what the request will likely weigh; `itemBytes`, what a scope's items weigh, when known. The
+   * lengths of the messages that hold a whole batch are then reserved in as many bytes as they take, and
+   * the batch is not moved when they are written (two moves of the whole batch per request otherwise).
+   */
+  private request(
+    scopes: Iterable<EnvelopeScope>,
+    size: number,
+    writeItems: (w: ProtoWriter, scope: EnvelopeScope) => void,
+    itemBytes?: (scope: EnvelopeScope) => number,
+  ): Uint8Array {
     const w = new ProtoWriter(size);
-    w.fork(1); // Resource{Spans,Metrics,Logs}
-    w.fork(1); // Resource
+    w.fork(1, Infinity, size); // Resource{Spans,Metrics,Logs}
+    w.fork(1, Infinity, this.resourceBytes.length); // Resource
     w.raw(this.resourceBytes);
     w.join();
     for (const scope of scopes) {
-      w.fork(2); // Scope{Spans,Metrics,Logs}
-      w.fork(1); // InstrumentationScope
-      w.raw(this.scope(scope));
+      const scopeBytes = this.scope(scope);
+      w.fork(2, Infinity, itemBytes === undefined ? Infinity : itemBytes(scope) + scopeBytes.length + 8); // Scope{Spans,Metrics,Logs}
+      w.fork(1, Infinity, scopeBytes.length); // InstrumentationScope
+      w.raw(scopeBytes);
       w.join();
       writeItems(w, scope);
       if (scope.schemaUrl) w.string(3, scope.schemaUrl);

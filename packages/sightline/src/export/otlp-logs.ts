@@ -37,8 +37,11 @@ export class OtlpLogQueue extends OtlpArenaQueue<SightlineLogRecord> implements 
   }
 }
 
+/** What a log record's encoding usually weighs: the writer reserves its length's bytes for it. */
+const LIKELY_RECORD_BYTES = 256;
+
 function writeLogRecord(w: ProtoWriter, record: SightlineLogRecord): void {
-  w.fork(2);
+  w.fork(2, Infinity, LIKELY_RECORD_BYTES);
   unixNanoParts(record.time, time);
   w.tag(1, WIRE_FIXED64);
   w.fixed64(time.hi, time.lo);
@@ -47,9 +50,12 @@ function writeLogRecord(w: ProtoWriter, record: SightlineLogRecord): void {
     w.uint32(record.severityNumber);
   }
   if (record.severityText) w.string(3, record.severityText);
-  if (record.body !== undefined && record.body !== null) {
-    w.fork(5);
-    writeAnyValueBody(w, record.body);
+  const body = record.body;
+  if (body !== undefined && body !== null) {
+    // A string body (the usual message) is bounded by its length, and likely its ASCII size.
+    if (typeof body === 'string') w.fork(5, body.length * 3 + 6, body.length + 3);
+    else w.fork(5);
+    writeAnyValueBody(w, body);
     w.join();
   }
   writeAttributeList(w, 6, record.attributes);

@@ -40,8 +40,11 @@ export class OtlpSpanArena extends OtlpArena<RecordingSpan> {
   }
 }
 
+/** What a span's encoding usually weighs: the writer reserves its length's bytes for it. */
+const LIKELY_SPAN_BYTES = 512;
+
 function writeSpan(w: ProtoWriter, span: RecordingSpan): void {
-  w.fork(2);
+  w.fork(2, Infinity, LIKELY_SPAN_BYTES);
   const ctx = span.context;
   // Ids Sightline made are copied from the id pool while it is on the lap they were made in; others (a
   // remote parent's, a span that outlived its lap) are parsed from hex.
