@@ -32,21 +32,36 @@ function writeKeyValue(w: ProtoWriter, field: number, key: string, value: unknow
  * size, it stopped: ~800 more instructions a sampled `hello` request, in calls).
  */
 function writeGeneralKeyValue(w: ProtoWriter, field: number, keyField: Uint8Array, value: unknown): void {
-  // A string's size bounds its encoding (3 bytes a character at most) and is likely its ASCII size, so
-  // that join() seldom moves what it wrote: a long string (an SQL statement, a user agent) comes here.
-  const isString = typeof value === 'string';
-  const valueMax = isString ? value.length * 3 + 6 : typeof value === 'object' ? Infinity : 12;
-  const valueLikely = isString ? value.length + 3 : valueMax;
-  w.fork(field, keyField.length + valueMax + 2, keyField.length + valueLikely + 2); // KeyValue
+  w.fork(field, keyField.length + anyValueMax(value) + 2, keyField.length + anyValueLikely(value) + 2); // KeyValue
   w.raw(keyField);
-  w.fork(2, valueMax, valueLikely); // AnyValue
-  writeAnyValueBody(w, value);
-  w.join();
+  writeAnyValue(w, 2, value);
   w.join();
 }
 
+/** An AnyValue as field `field`: a log record's body, a KeyValue's value. */
+export function writeAnyValue(w: ProtoWriter, field: number, value: unknown): void {
+  w.fork(field, anyValueMax(value), anyValueLikely(value));
+  writeAnyValueBody(w, value);
+  w.join();
+}
+
+/** The most an AnyValue's fields can weigh: a string 3 bytes a character at most, a number or boolean a tag and 10 bytes. */
+function anyValueMax(value: unknown): number {
+  if (typeof value === 'string') return value.length * 3 + 6;
+  return typeof value === 'object' ? Infinity : 12;
+}
+
+/**
+ * What an AnyValue's fields likely weigh, for the bytes its length is given (see ProtoWriter.fork): a
+ * string its ASCII size, so that join() seldom moves what it wrote (a long string, an SQL statement or
+ * a user agent, comes to the general path).
+ */
+function anyValueLikely(value: unknown): number {
+  return typeof value === 'string' ? value.length + 3 : anyValueMax(value);
+}
+
 /** The fields of an AnyValue; null and undefined (and anything unencodable) leave it empty. */
-export function writeAnyValueBody(w: ProtoWriter, value: unknown): void {
+function writeAnyValueBody(w: ProtoWriter, value: unknown): void {
   switch (typeof value) {
     case 'string':
       w.string(1, value);

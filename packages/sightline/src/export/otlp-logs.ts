@@ -11,7 +11,7 @@ import type { BatchConfig } from './batch-queue.js';
 import type { ExportChannel } from './export-channel.js';
 import { OtlpArena } from './otlp-arena.js';
 import { OtlpArenaQueue } from './otlp-arena-queue.js';
-import { writeAnyValueBody, writeAttributeList } from './otlp-attributes.js';
+import { writeAnyValue, writeAttributeList } from './otlp-attributes.js';
 import type { StatsRecorder } from './stats.js';
 
 const time = { hi: 0, lo: 0 };
@@ -50,14 +50,7 @@ function writeLogRecord(w: ProtoWriter, record: SightlineLogRecord): void {
     w.uint32(record.severityNumber);
   }
   if (record.severityText) w.string(3, record.severityText);
-  const body = record.body;
-  if (body !== undefined && body !== null) {
-    // A string body (the usual message) is bounded by its length, and likely its ASCII size.
-    if (typeof body === 'string') w.fork(5, body.length * 3 + 6, body.length + 3);
-    else w.fork(5);
-    writeAnyValueBody(w, body);
-    w.join();
-  }
+  if (record.body !== undefined && record.body !== null) writeAnyValue(w, 5, record.body);
   writeAttributeList(w, 6, record.attributes);
   if (record.droppedAttributesCount > 0) {
     w.tag(7, WIRE_VARINT);
