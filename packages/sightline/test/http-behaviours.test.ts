@@ -73,7 +73,7 @@ describe('HTTP instrumentation behaviours', () => {
     assert.ok(!JSON.stringify(span, (_k, v) => (typeof v === 'bigint' ? String(v) : v)).includes('secret'));
   });
 
-  it('appends its Server-Timing entry to the app’s own, whether set by setHeader or writeHead', async () => {
+  it('adds its Server-Timing entry before the app’s own, whether set by setHeader or writeHead', async () => {
     for (const [path, own] of [
       ['/timing', 'db;dur=53'],
       ['/timing-in-writehead', 'cache;desc=hit'],
@@ -82,7 +82,7 @@ describe('HTTP instrumentation behaviours', () => {
       await res.text();
       const spans = await until(receiver, (s) => s.some((x) => x.attributes['url.path'] === path), path);
       const span = spans.find((x) => x.attributes['url.path'] === path)!;
-      assert.equal(res.headers.get('server-timing'), `${own}, trace;desc=00-${span.traceId}-${span.spanId}-03`);
+      assert.equal(res.headers.get('server-timing'), `trace;desc=00-${span.traceId}-${span.spanId}-03, ${own}`);
     }
   });
 
@@ -102,19 +102,19 @@ describe('HTTP instrumentation behaviours', () => {
     for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.toLowerCase() === 'server-timing') timing.push(rawHeaders[i + 1]!);
     const spans = await until(receiver, (s) => s.some((x) => x.attributes['url.path'] === '/flushed-early'), '/flushed-early');
     const span = spans.find((x) => x.attributes['url.path'] === '/flushed-early')!;
-    assert.deepEqual(timing, ['db;dur=7', `trace;desc=00-${span.traceId}-${span.spanId}-03`]);
+    assert.deepEqual(timing, [`trace;desc=00-${span.traceId}-${span.spanId}-03`, 'db;dur=7']);
   });
 
   it('adds its entry to a copy of a headers object the app passes to every response, never to the app’s own', async () => {
     // Written into, the object would grow an entry per response; the list is frozen, so a write would throw.
     for (const [path, expected] of [
-      ['/shared-headers', (tp: string) => `app;dur=1, trace;desc=${tp}`],
-      ['/shared-list', (tp: string) => `app;dur=2, trace;desc=${tp}`],
+      ['/shared-headers', (tp: string) => `trace;desc=${tp}, app;dur=1`],
+      ['/shared-list', (tp: string) => `trace;desc=${tp}, app;dur=2`],
     ] as const) {
       for (let i = 0; i < 3; i++) {
         const res = await fetch(base + path);
         await res.text();
-        const traceparent = /trace;desc=(\S+)$/.exec(res.headers.get('server-timing') ?? '')?.[1] ?? '';
+        const traceparent = /^trace;desc=([^,\s]+)/.exec(res.headers.get('server-timing') ?? '')?.[1] ?? '';
         assert.match(traceparent, /^00-[0-9a-f]{32}-[0-9a-f]{16}-03$/, path);
         assert.equal(res.headers.get('server-timing'), expected(traceparent), `${path}: one entry, the app's kept`);
       }

@@ -76,9 +76,11 @@ export function parseTraceparent(header: string): SpanContext | undefined {
   return { traceId, spanId, traceFlags: ((f0 << 4) | f1) & KNOWN_FLAGS, isRemote: true };
 }
 
+/** The traceparent's last field for each value of the known flags: no number formatted per header. */
+const FLAGS_FIELD = ['-00', '-01', '-02', '-03'];
+
 export function formatTraceparent(ctx: SpanContext): string {
-  const flags = ctx.traceFlags & KNOWN_FLAGS;
-  return `00-${ctx.traceId}-${ctx.spanId}-0${flags.toString(16)}`;
+  return `00-${ctx.traceId}-${ctx.spanId}${FLAGS_FIELD[ctx.traceFlags & KNOWN_FLAGS]!}`;
 }
 
 function single(value: string | string[] | undefined): string | undefined {
