@@ -119,8 +119,10 @@ export class HttpServerInstrumentation implements Instrumentation {
           return;
         }
       }
-      const parent = this.hasPropagationHeader(request.headers)
-        ? propagation.extract(LinkedContext.ROOT, request.headers, defaultTextMapGetter)
+      // Read once and passed on: `headers` is a getter of Node's, ~40 instructions a read (callgrind).
+      const headers = request.headers;
+      const parent = this.hasPropagationHeader(headers)
+        ? propagation.extract(LinkedContext.ROOT, headers, defaultTextMapGetter)
         : LinkedContext.ROOT;
       const method = normalizeMethod(request.method);
       // The sampler sees method and path (what URL-based sampling needs); the other attributes are
@@ -147,14 +149,14 @@ export class HttpServerInstrumentation implements Instrumentation {
           // connection's first request, and Node keeps what it read.
           span.setExportAttributes(() => {
             const collected = new AttributeCollector();
-            setEach(collected, connectionAttributes(undefined, request, socket));
-            this.setRequestAttributes(collected, request, url, query, method);
+            setEach(collected, connectionAttributes(undefined, request, headers, socket));
+            this.setRequestAttributes(collected, request, headers, url, query, method);
             return collected.attributes;
           });
         } else {
-          if (span instanceof RecordingSpan) span.shareAttributes(connectionAttributes(connection, request, socket));
-          else setEach(span, connectionAttributes(undefined, request, socket)); // not Sightline's span: set one by one
-          this.setRequestAttributes(span, request, url, query, method);
+          if (span instanceof RecordingSpan) span.shareAttributes(connectionAttributes(connection, request, headers, socket));
+          else setEach(span, connectionAttributes(undefined, request, headers, socket)); // not Sightline's span: set one by one
+          this.setRequestAttributes(span, request, headers, url, query, method);
         }
       }
       this.enterWith(active);
@@ -186,8 +188,14 @@ export class HttpServerInstrumentation implements Instrumentation {
    * for-in over it for every sampled request. The user agent is the request's: behind a proxy, one
    * connection carries many clients' requests.
    */
-  private setRequestAttributes(target: AttributeTarget, request: IncomingMessage, url: string, query: number, method: string): void {
-    const headers = request.headers;
+  private setRequestAttributes(
+    target: AttributeTarget,
+    request: IncomingMessage,
+    headers: IncomingMessage['headers'],
+    url: string,
+    query: number,
+    method: string,
+  ): void {
     if (query !== -1) target.setAttribute('url.query', this.redactor.redactQuery(url.slice(query + 1)));
     if (method === '_OTHER' && request.method !== undefined) target.setAttribute('http.request.method_original', request.method);
     const userAgent = headers['user-agent'];
@@ -297,8 +305,13 @@ function setEach(target: AttributeTarget, block: SharedAttributes): void {
  * protocol version differs from the previous one's; with no connection to keep them on, made for this
  * request alone.
  */
-function connectionAttributes(connection: Connection | undefined, request: IncomingMessage, socket: Socket): SharedAttributes {
-  const hostHeader = request.headers.host;
+function connectionAttributes(
+  connection: Connection | undefined,
+  request: IncomingMessage,
+  headers: IncomingMessage['headers'],
+  socket: Socket,
+): SharedAttributes {
+  const hostHeader = headers.host;
   const version = request.httpVersion;
   if (connection !== undefined) {
     const kept = connection.attributes;
