@@ -15,7 +15,7 @@
 // periodic work (the event loop delay monitor, the tail sampler's sweep) shows in "native, other".
 //
 // Needs Valgrind (Debian's valgrind). Settings (environment): BENCH_NODES=24 (current, 22, 24 or 26)
-// BENCH_REQUESTS=6000 (measured)  BENCH_WARM_REQUESTS=8000  BENCH_CONNECTIONS=8 (realistic: 1500, 3000, 64)
+// BENCH_REQUESTS=6000 (measured)  BENCH_WARM_REQUESTS=20000  BENCH_CONNECTIONS=8 (realistic: 1500, 3000, 64)
 // BENCH_MODES=100%,10%,tail (which Sightline modes to run, `profiling` and `always_off` also; untraced always runs)
 // BENCH_VARIANTS='{"name": {"VARIABLE": "value"}}' (more contenders of this build with an environment of
 // their own, on top of 100% sampling, as in bench:cpu)
@@ -44,7 +44,11 @@ const SCENARIO = scenarioFromEnv(env, 'bench:instructions');
 const SCENARIO_NAME = SCENARIO.name;
 const REALISTIC = SCENARIO_NAME === 'realistic';
 const REQUESTS = Number(env.BENCH_REQUESTS ?? (REALISTIC ? 1500 : 6000));
-const WARM = Number(env.BENCH_WARM_REQUESTS ?? (REALISTIC ? 3000 : 8000));
+// 20,000 for hello: after 8,000, V8 under Valgrind had not always optimised Sightline's hot functions
+// in every contender (an always_off run with no TurboFan code for startSpan in its perf map, where the
+// other contender had it), and a comparison of two builds read +1,116 instructions where, with every
+// contender's code optimised, it read +69.
+const WARM = Number(env.BENCH_WARM_REQUESTS ?? (REALISTIC ? 3000 : 20000));
 // realistic at the concurrency `npm run bench` drives it with: its requests wait on 8 pooled Postgres
 // connections and one Redis connection, so how many are in flight decides how long each request's
 // objects live, and with them the collector's work. 100% over untraced: +194,000 instructions per
