@@ -29,10 +29,15 @@ export class Patcher {
     if (typeof original !== 'function' || original[ORIGINAL] !== undefined) return false;
     const wrapper = make(original) as Wrapped<F>;
     wrapper[ORIGINAL] = original;
+    // An inherited method (ServerResponse's _storeHeader is OutgoingMessage's) is wrapped on `target`
+    // and, when restored, deleted from it again, so that nothing of Sightline's stays on the prototype.
+    const own = Object.prototype.hasOwnProperty.call(holder, method);
     holder[method] = wrapper;
     // Another library may have wrapped it again since: its wrapper then stays, and so does ours under it.
     this.undo.push(() => {
-      if (holder[method] === wrapper) holder[method] = original;
+      if (holder[method] !== wrapper) return;
+      if (own) holder[method] = original;
+      else delete holder[method];
     });
     return true;
   }
