@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { ROOT_CONTEXT, SpanStatusCode, trace, TraceFlags, type Context } from '@opentelemetry/api';
 import { describe, it } from 'node:test';
-import { thresholdOf } from '../src/trace/probability.js';
+import { randomnessAtLeast, thresholdOf } from '../src/trace/probability.js';
+import { madeTraceIdAt, newSpanId, newTraceId } from '../src/trace/ids.js';
 import { ParentBasedSampler, SamplingDecision, TraceIdRatioSampler, type Sampler } from '../src/trace/sampler.js';
 import { TraceState } from '../src/trace/trace-state.js';
 import { loadConfig } from '../src/config/config.js';
@@ -86,6 +87,45 @@ describe('consistent probability sampling', () => {
     }
     // 20,000 draws at p = 0.1: the standard deviation is 42, so ±300 is over seven of them.
     assert.ok(Math.abs(kept - 2000) < 300, `kept ${kept} of 20,000`);
+  });
+
+  it('decides a trace id the tracer just made from its bytes exactly as from its digits, at every ratio', () => {
+    const ratios = [0, 1e-9, 0.01, 0.1, 0.25, 0.5, 0.999, 1];
+    const samplers = ratios.map((r) => new TraceIdRatioSampler(r));
+    const parentBased = ratios.map((r) => new ParentBasedSampler(new TraceIdRatioSampler(r)));
+    let fromBytes = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const traceId = newTraceId();
+      if (madeTraceIdAt(traceId) !== -1) fromBytes++;
+      for (let r = 0; r < ratios.length; r++) {
+        const byDigits = randomnessAtLeast(traceId, undefined, thresholdOf(ratios[r]!).hex);
+        const expected = byDigits ? SamplingDecision.RECORD_AND_SAMPLED : SamplingDecision.NOT_RECORD;
+        assert.equal(decide(samplers[r]!, ROOT_CONTEXT, traceId).decision, expected, `${traceId} at ${ratios[r]}`);
+        assert.equal(decide(parentBased[r]!, ROOT_CONTEXT, traceId).decision, expected, `${traceId} at ${ratios[r]}, parent-based`);
+      }
+    }
+    assert.equal(fromBytes, 20_000, 'every id just made is read from the pool');
+    // Thresholds that share a trace id's leading bytes: the byte comparison goes past the first byte.
+    for (let i = 0; i < 2_000; i++) {
+      const traceId = newTraceId();
+      const randomness = traceId.slice(18);
+      for (const th of [randomness, randomness.slice(0, 13) + '0', randomness.slice(0, 6) + 'ffffffff']) {
+        const sampler = new TraceIdRatioSampler(0.5);
+        // The same sampler with another threshold: the ratio is only how the threshold is usually made.
+        Object.assign(sampler, { threshold: { hex: th, th }, thresholdBytes: Uint8Array.from(Buffer.from(th, 'hex')) });
+        assert.equal(madeTraceIdAt(traceId), madeTraceIdAt(traceId));
+        const expected = randomness >= th ? SamplingDecision.RECORD_AND_SAMPLED : SamplingDecision.NOT_RECORD;
+        assert.equal(decide(sampler, ROOT_CONTEXT, traceId).decision, expected, `${traceId} against ${th}`);
+      }
+    }
+    // An id made earlier, or a copy of the last one, is read from its digits.
+    const earlier = newTraceId();
+    newSpanId();
+    const last = newTraceId();
+    assert.equal(madeTraceIdAt(earlier), -1);
+    assert.notEqual(madeTraceIdAt(last), -1);
+    assert.notEqual(madeTraceIdAt(`${last}`), -1, 'an equal string is the same id');
+    assert.equal(madeTraceIdAt(`${last.slice(0, 31)}0`), last.endsWith('0') ? madeTraceIdAt(last) : -1);
   });
 
   it('a parent-based sampler keeps a remote parent’s valid threshold and erases one its context contradicts', () => {

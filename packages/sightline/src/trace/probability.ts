@@ -6,6 +6,7 @@
 // are compared as 14-digit lowercase hex strings: equal-length hex compares like the numbers, and no
 // 56-bit arithmetic (beyond a double's precision) happens per span.
 import type { TraceState } from '@opentelemetry/api';
+import { idPool } from './ids.js';
 
 const DIGITS = 14;
 const HEX14 = /^[0-9a-f]{14}$/;
@@ -103,6 +104,25 @@ export function randomnessAtLeast(traceId: string, traceState: TraceState | unde
     if (c >= 0x41 && c <= 0x46) c += 0x20; // A-F compare as a-f
     const t = thresholdHex.charCodeAt(i);
     if (c !== t) return c > t;
+  }
+  return true;
+}
+
+/** A threshold's 14 hex digits as 7 bytes, to compare with a trace id's bytes; undefined for 0%. */
+export function thresholdBytes(threshold: Threshold): Uint8Array | undefined {
+  if (threshold.hex === NEVER) return undefined;
+  return Uint8Array.from(Buffer.from(threshold.hex, 'hex'));
+}
+
+/**
+ * randomnessAtLeast() for a trace id whose bytes are at `at` in the id pool (one made just now, see
+ * madeTraceIdAt): its rightmost 56 bits are bytes 9 to 15, compared with the threshold's 7 bytes.
+ */
+export function poolRandomnessAtLeast(at: number, threshold: Uint8Array): boolean {
+  for (let i = 0; i < 7; i++) {
+    const r = idPool[at + 9 + i]!;
+    const t = threshold[i]!;
+    if (r !== t) return r > t;
   }
   return true;
 }
