@@ -31,6 +31,7 @@ import { datastoreEnv, scenarioFromEnv } from './scenario.mjs';
 import { spawnReady } from './spawn-ready.mjs';
 import { threadGroup } from './thread-groups.mjs';
 import { parseVariants } from './variants.mjs';
+import { warmUpParts } from './wrk.mjs';
 
 const BENCH = fileURLToPath(new URL('.', import.meta.url));
 const env = process.env;
@@ -130,7 +131,7 @@ async function profile(nodeBin, contender, sinkPort, stubUrl, dir) {
   const recorded = join(dir, 'perf.data');
   const data = join(dir, 'perf.jit.data');
   try {
-    await wrk(url, WARMUP);
+    for (const seconds of warmUpParts(WARMUP)) await wrk(url, seconds);
     const perf = spawn(
       'taskset',
       [

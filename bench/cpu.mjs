@@ -41,7 +41,7 @@ import { THREAD_GROUPS as GROUPS } from './thread-groups.mjs';
 import { requirePrograms, requireTwoCpus } from './require-tools.mjs';
 import { datastoreEnv, scenarioFromEnv } from './scenario.mjs';
 import { spawnReady } from './spawn-ready.mjs';
-import { wrkRequests } from './wrk.mjs';
+import { warmUpParts, wrkRequests } from './wrk.mjs';
 import { parseVariants } from './variants.mjs';
 
 const BENCH = fileURLToPath(new URL('.', import.meta.url));
@@ -104,7 +104,7 @@ async function main() {
       }
     }
     console.error(`bench:cpu: ${processes.length} processes (${COPIES} per contender) started; warming up`);
-    for (const p of processes) wrk(p.port, WARMUP_SECONDS);
+    for (const p of processes) for (const seconds of warmUpParts(WARMUP_SECONDS)) wrk(p.port, seconds);
     const perRound = new Map(contenders.map((c) => [c, []]));
     for (let round = 1; round <= ROUNDS; round++) {
       console.error(`bench:cpu: round ${round}/${ROUNDS}`);

@@ -27,7 +27,7 @@ import { nodeFor, runtimeArgs } from './node-binary.mjs';
 import { requirePrograms, requireTwoCpus } from './require-tools.mjs';
 import { datastoreEnv, scenarioFromEnv } from './scenario.mjs';
 import { spawnReady } from './spawn-ready.mjs';
-import { wrkRequests } from './wrk.mjs';
+import { warmUpParts, wrkRequests } from './wrk.mjs';
 
 const BENCH = fileURLToPath(new URL('.', import.meta.url));
 const env = process.env;
@@ -167,7 +167,7 @@ async function main() {
       try {
         const { port } = await app.ready;
         console.error(`bench:profile: ${contender.name}: ${WARMUP} s of load, then ${DURATION} s profiled`);
-        wrk(port, WARMUP);
+        for (const seconds of warmUpParts(WARMUP)) wrk(port, seconds);
         app.child.kill('SIGUSR2');
         await sleep(200);
         const requests = wrk(port, DURATION);

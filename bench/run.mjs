@@ -18,6 +18,7 @@ import { buildPrevious, previousRef, removePrevious } from './previous-build.mjs
 import { nodeFor, runtimeArgs } from './node-binary.mjs';
 import { cpuTotal } from './proc-cpu.mjs';
 import { spawnReady } from './spawn-ready.mjs';
+import { warmUpParts } from './wrk.mjs';
 
 const BENCH = fileURLToPath(new URL('.', import.meta.url));
 const env = process.env;
@@ -254,7 +255,9 @@ async function runContender(nodeBin, scenario, contender, sink, stubUrl, pacedRa
   const { port } = await app.ready;
   const url = `http://127.0.0.1:${port}${SCENARIO[scenario].path}`;
   try {
-    const warm = wrk(url, WARMUP);
+    // In two runs, so that the first connections close early (see warmUpParts).
+    const warm = { requests: 0 };
+    for (const seconds of warmUpParts(WARMUP)) warm.requests += wrk(url, seconds).requests;
     const cpuBefore = cpuTotal(app.child.pid);
     const measured = wrk(url, DURATION);
     // CPU per request, all of the app's threads: what a saturated app pays per request, read from its
@@ -325,7 +328,7 @@ async function main() {
     `Machine: ${machine}. ${PINNED ? `App pinned to CPU ${APP_CPU}; wrk, the sink and the stub to CPU ${LOAD_CPU}.` : 'NOT pinned (needs 2+ CPUs and taskset): figures are noisier.'}`,
   );
   console.log(
-    `Each figure is the median of ${ROUNDS} rounds of ${DURATION} s (after ${WARMUP} s warm-up), contenders alternated within each round; wrk, ${CONNECTIONS} connections.\n`,
+    `Each figure is the median of ${ROUNDS} rounds of ${DURATION} s (after ${WARMUP} s warm-up, its first second on connections closed before the rest), contenders alternated within each round; wrk, ${CONNECTIONS} connections.\n`,
   );
 
   if (PINNED && SCENARIOS.includes('realistic')) {
