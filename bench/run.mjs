@@ -256,8 +256,8 @@ async function runContender(nodeBin, scenario, contender, sink, stubUrl, pacedRa
   const url = `http://127.0.0.1:${port}${SCENARIO[scenario].path}`;
   try {
     // In two runs, so that the first connections close early (see warmUpParts).
-    const warm = { requests: 0 };
-    for (const seconds of warmUpParts(WARMUP)) warm.requests += wrk(url, seconds).requests;
+    let warmed = 0;
+    for (const seconds of warmUpParts(WARMUP)) warmed += wrk(url, seconds).requests;
     const cpuBefore = cpuTotal(app.child.pid);
     const measured = wrk(url, DURATION);
     // CPU per request, all of the app's threads: what a saturated app pays per request, read from its
@@ -273,7 +273,7 @@ async function runContender(nodeBin, scenario, contender, sink, stubUrl, pacedRa
     await stop(app.child);
     await new Promise((r) => setTimeout(r, 300));
     const { spans, logs } = await sinkCount(sink);
-    const served = warm.requests + measured.requests + fixed.served;
+    const served = warmed + measured.requests + fixed.served;
     return { ...measured, cpuPerRequest, rss, fixed, spansPerRequest: spans / served, logsPerRequest: logs / served };
   } finally {
     await stop(app.child, 'SIGKILL');
