@@ -207,11 +207,8 @@ async function measure(nodeBin, contender, sinkPort, stubUrl, dir) {
   app.child.stdout.on('data', (d) => (stdout += d));
   try {
     const { port } = await app.ready;
-    // The first connections to close make V8 throw away optimised code of Node's stream and HTTP
-    // functions, once per process (`--trace-deopt`, `hello` under wrk: "dependent prototype chain
-    // changed" for 25 functions untraced, 62 with Sightline, at the first close and never again). Closed
-    // early in the warm-up, so that the measured requests run code optimised after it: closed only at the
-    // end of the warm-up, they left Node's resOnFinish and others in V8's mid tier while counted.
+    // The first connections close early in the warm-up, for the reason warmUpParts() in wrk.mjs gives:
+    // closed only at its end, they left Node's resOnFinish and others in V8's mid tier while counted.
     const first = Math.min(2000, Math.floor(WARM / 4));
     await load(port, first);
     await load(port, WARM - first);

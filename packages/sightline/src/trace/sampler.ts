@@ -156,12 +156,8 @@ export class ParentBasedSampler implements Sampler {
 
   shouldSample(context: Context, traceId: string, name: string, kind: SpanKind, attributes: Attributes, links: Link[]): SamplingResult {
     const parent = trace.getSpanContext(context);
-    if (parent === undefined) {
-      const ratio = this.rootRatio;
-      if (ratio !== undefined) return ratio.sampleRoot(traceId);
-      return this.root.shouldSample(context, traceId, name, kind, attributes, links);
-    }
-    if (!hasValidIds(parent)) return this.root.shouldSample(context, traceId, name, kind, attributes, links);
+    if (parent === undefined && this.rootRatio !== undefined) return this.rootRatio.sampleRoot(traceId);
+    if (parent === undefined || !hasValidIds(parent)) return this.root.shouldSample(context, traceId, name, kind, attributes, links);
     const sampled = (parent.traceFlags & TraceFlags.SAMPLED) !== 0;
     if (parent.isRemote && parent.traceState !== undefined) {
       // The specification's invariants: an unsampled context carries no threshold, and a sampled one's
