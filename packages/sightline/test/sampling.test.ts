@@ -5,11 +5,21 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { ROOT_CONTEXT, SpanStatusCode, trace, TraceFlags, type Context } from '@opentelemetry/api';
 import { describe, it } from 'node:test';
 import { randomnessAtLeast, thresholdOf } from '../src/trace/probability.js';
 import { madeTraceIdAt, newSpanId, newTraceId } from '../src/trace/ids.js';
-import { ParentBasedSampler, SamplingDecision, TraceIdRatioSampler, type Sampler } from '../src/trace/sampler.js';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  ParentBasedSampler,
+  readsSpanDetails,
+  SamplingDecision,
+  TraceIdRatioSampler,
+  type Sampler,
+} from '../src/trace/sampler.js';
 import { TraceState } from '../src/trace/trace-state.js';
 import { loadConfig } from '../src/config/config.js';
 import { OtlpProtobufEncoder } from '../src/export/otlp-protobuf.js';
@@ -17,7 +27,7 @@ import type { RecordingSpan } from '../src/trace/span.js';
 import { TailSampler, type TailSamplingSettings } from '../src/trace/tail-sampler.js';
 import { SightlineTracerProvider } from '../src/trace/tracer-provider.js';
 import { captureLog } from './support/capture-log.js';
-import { startApp } from './support/child-app.js';
+import { FIXTURES, startApp } from './support/child-app.js';
 import { until } from './support/otlp-http-server.js';
 import { decodeProtobuf, duplicateSpanIds, startHttpReceiver, type Receiver } from './support/otlp-receiver.js';
 
@@ -139,6 +149,58 @@ describe('consistent probability sampling', () => {
     const unsampled = decide(sampler, remoteParent(traceId, false, 'ot=th:0'), traceId);
     assert.equal(unsampled.decision, SamplingDecision.NOT_RECORD);
     assert.equal(unsampled.traceState?.get('ot'), undefined, 'an unsampled context carries no threshold');
+  });
+});
+
+describe('what a sampler reads', () => {
+  it('Sightline’s own samplers read no span details; one of the app’s own, a subclass, or a parent-based one holding either may', () => {
+    assert.equal(readsSpanDetails(new AlwaysOnSampler()), false);
+    assert.equal(readsSpanDetails(new AlwaysOffSampler()), false);
+    assert.equal(readsSpanDetails(new TraceIdRatioSampler(0.1)), false);
+    assert.equal(readsSpanDetails(new ParentBasedSampler(new TraceIdRatioSampler(0.1))), false);
+    const own: Sampler = { shouldSample: () => ({ decision: SamplingDecision.RECORD_AND_SAMPLED }), toString: () => 'own' };
+    assert.equal(readsSpanDetails(own), true);
+    assert.equal(readsSpanDetails(new (class extends TraceIdRatioSampler {})(0.1)), true);
+    assert.equal(readsSpanDetails(new ParentBasedSampler(own)), true);
+    assert.equal(readsSpanDetails(new ParentBasedSampler(new AlwaysOnSampler(), own)), true);
+    const provider = new SightlineTracerProvider(new ParentBasedSampler(new AlwaysOnSampler()), loadConfig({}).spanLimits, {
+      onEnd: () => {},
+    });
+    assert.equal((provider.getTracer('t') as unknown as { readsStartAttributes: boolean }).readsStartAttributes, false);
+    const tail = new SightlineTracerProvider(new AlwaysOffSampler(), loadConfig({}).spanLimits, { onEnd: () => {} }, true);
+    assert.equal(
+      (tail.getTracer('t') as unknown as { readsStartAttributes: boolean }).readsStartAttributes,
+      true,
+      'the tail sampler reads them',
+    );
+  });
+
+  it('a sampler of the app’s own sees each request’s method and path, and drops by path', async () => {
+    const receiver = await startHttpReceiver();
+    try {
+      const child = spawn(process.execPath, [FIXTURES + 'url-sampler.mjs'], {
+        cwd: FIXTURES,
+        env: { PATH: process.env.PATH ?? '', RECEIVER: receiver.url },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d));
+      child.stderr.on('data', (d: Buffer) => (stderr += d));
+      const [code] = await once(child, 'exit');
+      assert.equal(code, 0, stderr);
+      assert.deepEqual(JSON.parse(stdout.trim()), [
+        { 'http.request.method': 'GET', 'url.path': '/health' },
+        { 'http.request.method': 'GET', 'url.path': '/items/7' },
+      ]);
+      const servers = receiver.spans.filter((s) => s.kind === 2);
+      assert.deepEqual(
+        servers.map((s) => [s.attributes['url.path'], s.attributes['url.query'], s.attributes['http.request.method']]),
+        [['/items/7', 'color=red', 'GET']],
+      );
+    } finally {
+      await receiver.close();
+    }
   });
 });
 

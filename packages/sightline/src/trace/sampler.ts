@@ -175,6 +175,11 @@ export class ParentBasedSampler implements Sampler {
     return this.delegate(parent.isRemote === true, sampled).shouldSample(context, traceId, name, kind, attributes, links);
   }
 
+  /** The root sampler and the four that follow a parent, for readsSpanDetails(). */
+  delegates(): Sampler[] {
+    return [this.root, this.remoteSampled, this.remoteNotSampled, this.localSampled, this.localNotSampled];
+  }
+
   private delegate(remote: boolean, sampled: boolean): Sampler {
     if (remote) return sampled ? this.remoteSampled : this.remoteNotSampled;
     return sampled ? this.localSampled : this.localNotSampled;
@@ -183,6 +188,20 @@ export class ParentBasedSampler implements Sampler {
   toString(): string {
     return `ParentBased{root=${this.root.toString()}}`;
   }
+}
+
+/**
+ * Whether a sampler may read what startSpan() is given besides the context and trace id (the span's
+ * name, kind, attributes and links). Sightline's own samplers read none of it: an instrumentation that
+ * builds attributes only for the sampler can then leave them out when the span is not sampled (at 10%
+ * sampling, most requests). A sampler of the app's own, or a subclass, may read anything.
+ */
+export function readsSpanDetails(sampler: Sampler): boolean {
+  const prototype = Object.getPrototypeOf(sampler) as unknown;
+  if (prototype === AlwaysOnSampler.prototype || prototype === AlwaysOffSampler.prototype || prototype === TraceIdRatioSampler.prototype)
+    return false;
+  if (prototype !== ParentBasedSampler.prototype) return true;
+  return (sampler as ParentBasedSampler).delegates().some(readsSpanDetails);
 }
 
 export function samplerFromConfig(config: SamplerConfig | Sampler): Sampler {

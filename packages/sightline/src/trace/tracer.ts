@@ -15,7 +15,7 @@ import {
 import type { SpanLimits } from './limits.js';
 import { SUPPRESS_TRACING_KEY } from '../context/suppress-tracing.js';
 import { hasValidIds, lastId, madeIds, newSpanId, newTraceId, trustIds } from './ids.js';
-import { SamplingDecision, type Sampler } from './sampler.js';
+import { readsSpanDetails, SamplingDecision, type Sampler } from './sampler.js';
 import { NonRecordingSpan, RecordingSpan, type InstrumentationScope, type SpanSink } from './span.js';
 import { toRelative } from './time.js';
 
@@ -49,13 +49,23 @@ function idsAsMade(span: Span, sc: SpanContext): boolean {
 }
 
 export class SightlineTracer implements Tracer {
+  /**
+   * Whether the attributes given to startSpan() are read before the span is known to record: by a
+   * sampler that may read them, or by the tail sampler, which records the spans head sampling drops.
+   * When not, an instrumentation may set them on a recording span after it started instead, and build
+   * nothing for one that does not record.
+   */
+  readonly readsStartAttributes: boolean;
+
   constructor(
     readonly scope: InstrumentationScope,
     private readonly sampler: Sampler,
     private readonly limits: SpanLimits,
     private readonly sink: SpanSink,
     private readonly recordDropped = false,
-  ) {}
+  ) {
+    this.readsStartAttributes = recordDropped || readsSpanDetails(sampler);
+  }
 
   startSpan(name: string, options: SpanOptions = {}, context: Context = apiContext.active()): Span {
     // Under suppressTracing() (excluded URLs, an exporter's own requests) nothing is recorded.

@@ -22,6 +22,7 @@ import { LinkedContext } from '../../context/linked-context.js';
 import { log } from '../../diag/logger.js';
 import { RecordingSpan } from '../../trace/span.js';
 import { SharedAttributes } from '../../trace/shared-attributes.js';
+import { SightlineTracer } from '../../trace/tracer.js';
 import { isInternalServer, SUPPRESS_TRACING_KEY } from '../../context/suppress-tracing.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
 import { QueryRedactor } from '../redaction/url-query.js';
@@ -76,12 +77,15 @@ export class HttpServerInstrumentation implements Instrumentation {
   private readonly patcher = new Patcher();
   /** The header names the propagators read: a request with none of them has no context to extract. */
   private propagationFields: string[] = [];
+  /** Whether the tracer's sampler may read the attributes a span starts with (see SightlineTracer.readsStartAttributes). */
+  private samplerReadsAttributes = true;
   private readonly onStart = (message: unknown): void => this.start(message as RequestMessage);
   private readonly onFinish = (message: unknown): void => this.finish(message as RequestMessage);
 
   enable(ctx: InstrumentationContext): void {
     instrumentation = this;
     this.tracer = ctx.tracer;
+    this.samplerReadsAttributes = !(ctx.tracer instanceof SightlineTracer) || ctx.tracer.readsStartAttributes;
     this.enterWith = ctx.enterWith;
     this.http = ctx.settings.http;
     this.redactor = new QueryRedactor(this.http.redactQueryKeys);
@@ -125,10 +129,15 @@ export class HttpServerInstrumentation implements Instrumentation {
         ? propagation.extract(LinkedContext.ROOT, headers, defaultTextMapGetter)
         : LinkedContext.ROOT;
       const method = normalizeMethod(request.method);
-      // The sampler sees method and path (what URL-based sampling needs); the other attributes are
-      // built only for spans that record, so an unsampled request pays for none of them.
-      const query = url.indexOf('?');
-      const sampling: Attributes = { 'http.request.method': method, 'url.path': query === -1 ? url : url.slice(0, query) };
+      // A sampler that may read attributes sees method and path (what URL-based sampling needs); the
+      // other attributes are built only for spans that record. With Sightline's own samplers, which read
+      // none, the two are set once the span records, so an unsampled request builds nothing at all.
+      let query = -1;
+      let sampling: Attributes | undefined;
+      if (this.samplerReadsAttributes) {
+        query = url.indexOf('?');
+        sampling = { 'http.request.method': method, 'url.path': query === -1 ? url : url.slice(0, query) };
+      }
       // One clock reading for the duration metric and the span's start (a recording span reads the clock
       // otherwise): they then agree exactly, and a request reads the clock once less at each end.
       const startedAt = this.duration === undefined ? undefined : performance.now();
@@ -137,6 +146,14 @@ export class HttpServerInstrumentation implements Instrumentation {
         { kind: SpanKind.SERVER, attributes: sampling, startTime: startedAt },
         parent,
       );
+      if (sampling === undefined && span.isRecording()) {
+        query = url.indexOf('?');
+        // Onto the new span's empty list in one pass, as the tracer would have set them (setAttribute
+        // looks each key up among the span's others first: ~130 instructions more a sampled request).
+        const start: Attributes = { 'http.request.method': method, 'url.path': query === -1 ? url : url.slice(0, query) };
+        if (span instanceof RecordingSpan) span.setInitialAttributes(start);
+        else span.setAttributes(start);
+      }
       const active = trace.setSpan(parent, span);
       setRequestState(request, new ServerRequestState(span, startedAt ?? NaN, active, method));
       let connection: Connection | undefined;
