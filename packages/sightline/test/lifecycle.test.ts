@@ -1,30 +1,14 @@
 // init() and the zero-code entry: options, a second init, OTEL_SDK_DISABLED, and contrib instrumentations.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { describe, it } from 'node:test';
-import { FIXTURES } from './support/child-app.js';
+import { FIXTURES, runToExit } from './support/child-app.js';
 import { startHttpReceiver } from './support/otlp-receiver.js';
-
-async function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, args, {
-    cwd: FIXTURES,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d));
-  child.stderr.on('data', (d: Buffer) => (stderr += d));
-  const [code] = await once(child, 'exit');
-  return { code: code as number | null, stdout, stderr };
-}
 
 describe('lifecycle', () => {
   it('init() in code: options win, a second call warns and changes nothing, shutdown() flushes and stops', async () => {
     const receiver = await startHttpReceiver();
     try {
-      const result = await run([FIXTURES + 'explicit-init.mjs'], { RECEIVER: receiver.url, OTEL_SERVICE_NAME: 'from-env' });
+      const result = await runToExit([FIXTURES + 'explicit-init.mjs'], { RECEIVER: receiver.url, OTEL_SERVICE_NAME: 'from-env' });
       assert.equal(result.code, 0, result.stderr);
       assert.match(
         result.stderr,
@@ -41,10 +25,13 @@ describe('lifecycle', () => {
   });
 
   it('--import and a later init() in code: the second is a no-op with a warning', async () => {
-    const result = await run(['--import', 'sightline/register', '--input-type=module', '-e', "import { init } from 'sightline'; init();"], {
-      OTEL_SERVICE_NAME: 'x',
-      OTEL_TRACES_EXPORTER: 'none',
-    });
+    const result = await runToExit(
+      ['--import', 'sightline/register', '--input-type=module', '-e', "import { init } from 'sightline'; init();"],
+      {
+        OTEL_SERVICE_NAME: 'x',
+        OTEL_TRACES_EXPORTER: 'none',
+      },
+    );
     assert.equal(result.code, 0);
     assert.equal((result.stderr.match(/init\(\) was called again/g) ?? []).length, 1);
   });
@@ -52,7 +39,7 @@ describe('lifecycle', () => {
   it('OTEL_SDK_DISABLED=true makes everything a no-op', async () => {
     const receiver = await startHttpReceiver();
     try {
-      const result = await run(
+      const result = await runToExit(
         [
           '--require',
           'sightline/register',
@@ -73,7 +60,7 @@ describe('lifecycle', () => {
   it('an unmodified OpenTelemetry contrib instrumentation (instrumentation-dns) records into Sightline', async () => {
     const receiver = await startHttpReceiver();
     try {
-      const result = await run(['--require', 'sightline/register', FIXTURES + 'contrib-dns.cjs'], {
+      const result = await runToExit(['--require', 'sightline/register', FIXTURES + 'contrib-dns.cjs'], {
         OTEL_SERVICE_NAME: 'contrib',
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
       });
@@ -92,7 +79,7 @@ describe('lifecycle', () => {
   });
 
   it('a bad setting never stops the app: it warns and runs with the fallback', async () => {
-    const result = await run(['--import', 'sightline/register', '-e', 'console.log("app ran")'], {
+    const result = await runToExit(['--import', 'sightline/register', '-e', 'console.log("app ran")'], {
       OTEL_SERVICE_NAME: 'x',
       OTEL_TRACES_EXPORTER: 'none',
       OTEL_BSP_MAX_QUEUE_SIZE: 'lots',

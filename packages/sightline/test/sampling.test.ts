@@ -5,8 +5,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { ROOT_CONTEXT, SpanStatusCode, trace, TraceFlags, type Context } from '@opentelemetry/api';
 import { describe, it } from 'node:test';
 import { randomnessAtLeast, thresholdOf } from '../src/trace/probability.js';
@@ -27,7 +25,7 @@ import type { RecordingSpan } from '../src/trace/span.js';
 import { TailSampler, type TailSamplingSettings } from '../src/trace/tail-sampler.js';
 import { SightlineTracerProvider } from '../src/trace/tracer-provider.js';
 import { captureLog } from './support/capture-log.js';
-import { FIXTURES, startApp } from './support/child-app.js';
+import { FIXTURES, runToExit, startApp } from './support/child-app.js';
 import { until } from './support/otlp-http-server.js';
 import { decodeProtobuf, duplicateSpanIds, startHttpReceiver, type Receiver } from './support/otlp-receiver.js';
 
@@ -178,16 +176,7 @@ describe('what a sampler reads', () => {
   it('a sampler of the app’s own sees each request’s method and path, and drops by path', async () => {
     const receiver = await startHttpReceiver();
     try {
-      const child = spawn(process.execPath, [FIXTURES + 'url-sampler.mjs'], {
-        cwd: FIXTURES,
-        env: { PATH: process.env.PATH ?? '', RECEIVER: receiver.url },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d));
-      child.stderr.on('data', (d: Buffer) => (stderr += d));
-      const [code] = await once(child, 'exit');
+      const { code, stdout, stderr } = await runToExit([FIXTURES + 'url-sampler.mjs'], { RECEIVER: receiver.url });
       assert.equal(code, 0, stderr);
       assert.deepEqual(JSON.parse(stdout.trim()), [
         { 'http.request.method': 'GET', 'url.path': '/health' },

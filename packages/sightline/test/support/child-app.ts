@@ -6,6 +6,24 @@ import { fileURLToPath } from 'node:url';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 
+/** Runs a fixture to its exit, with only PATH and `env` in its environment, and returns what it printed. */
+export async function runToExit(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, args, {
+    cwd: FIXTURES,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d));
+  child.stderr.on('data', (d: Buffer) => (stderr += d));
+  const [code] = await once(child, 'exit');
+  return { code: code as number | null, stdout, stderr };
+}
+
 /**
  * A loopback port free a moment ago, for an app that must be told its port before it starts (a cluster's
  * workers share it). Chosen below Linux's ephemeral range (32768 and up by default), which outgoing
