@@ -132,12 +132,8 @@ export class HttpServerInstrumentation implements Instrumentation {
       // A sampler that may read attributes sees method and path (what URL-based sampling needs); the
       // other attributes are built only for spans that record. With Sightline's own samplers, which read
       // none, the two are set once the span records, so an unsampled request builds nothing at all.
-      let query = -1;
-      let sampling: Attributes | undefined;
-      if (this.samplerReadsAttributes) {
-        query = url.indexOf('?');
-        sampling = { 'http.request.method': method, 'url.path': query === -1 ? url : url.slice(0, query) };
-      }
+      let query = this.samplerReadsAttributes ? url.indexOf('?') : -1;
+      const sampling = this.samplerReadsAttributes ? startAttributes(method, url, query) : undefined;
       // One clock reading for the duration metric and the span's start (a recording span reads the clock
       // otherwise): they then agree exactly, and a request reads the clock once less at each end.
       const startedAt = this.duration === undefined ? undefined : performance.now();
@@ -146,13 +142,11 @@ export class HttpServerInstrumentation implements Instrumentation {
         { kind: SpanKind.SERVER, attributes: sampling, startTime: startedAt },
         parent,
       );
-      if (sampling === undefined && span.isRecording()) {
+      if (sampling === undefined && span.isRecording() && span instanceof RecordingSpan) {
         query = url.indexOf('?');
         // Onto the new span's empty list in one pass, as the tracer would have set them (setAttribute
-        // looks each key up among the span's others first: ~130 instructions more a sampled request).
-        const start: Attributes = { 'http.request.method': method, 'url.path': query === -1 ? url : url.slice(0, query) };
-        if (span instanceof RecordingSpan) span.setInitialAttributes(start);
-        else span.setAttributes(start);
+        // would look each key up among the span's others first).
+        span.setInitialAttributes(startAttributes(method, url, query));
       }
       const active = trace.setSpan(parent, span);
       setRequestState(request, new ServerRequestState(span, startedAt ?? NaN, active, method));
@@ -264,6 +258,11 @@ export class HttpServerInstrumentation implements Instrumentation {
     );
     this.duration.record((endedAt - started) / 1000, attributes, state.context);
   }
+}
+
+/** What a server span starts with: the method and the path (`query`: where the URL's `?` is, -1 for none). */
+function startAttributes(method: string, url: string, query: number): Attributes {
+  return { 'http.request.method': method, 'url.path': query === -1 ? url : url.slice(0, query) };
 }
 
 /** The enabled instance, for the sockets' 'close' listener (a plain function, shared by every socket). */
