@@ -53,8 +53,12 @@ describe('Prometheus', () => {
         PORT: String(singlePort),
         OTEL_EXPORTER_PROMETHEUS_PORT: String(singleMetrics),
       },
-      stdio: 'ignore',
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
+    // Kept for the failure message: what the app said if a target never comes up.
+    let singleOutput = '';
+    single.stdout.on('data', (d: Buffer) => (singleOutput += d));
+    single.stderr.on('data', (d: Buffer) => (singleOutput += d));
     const run = startRun(['--workers', '2', 'run-fastify.cjs'], {
       ...metricsEnv,
       OTEL_SERVICE_NAME: 'clustered',
@@ -64,7 +68,12 @@ describe('Prometheus', () => {
     const prometheus = await startPrometheus({ single: `127.0.0.1:${singleMetrics}`, run: `127.0.0.1:${runMetrics}` });
     try {
       await run.until(/listening on/, 2);
-      await prometheus.waitFor('sum(up)', (v) => v === 2);
+      await prometheus
+        .waitFor('sum(up)', (v) => v === 2)
+        .catch(async (error: Error) => {
+          const up = `up: single ${await prometheus.query('up{job="single"}')}, run ${await prometheus.query('up{job="run"}')}`;
+          throw new Error(`${up}; the single app (exit code ${single.exitCode}) printed:\n${singleOutput}\n${error.message}`);
+        });
       // One request first, scraped before the load, so that the load is an increase rate() can see.
       await load(singlePort, 1);
       await load(runPort, 1);
