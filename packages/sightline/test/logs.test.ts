@@ -238,6 +238,7 @@ describe('trace ids in the log lines themselves', () => {
     assert.equal(JSON.parse(line('frozen')[0]!).span_id, spanId, 'a frozen logger’s line');
     const error = JSON.parse(line('boom')[0]!);
     assert.deepEqual([error.span_id, error.err.message], [spanId, 'boom']);
+    assert.equal(JSON.parse(line('foreign')[0]!).trace_id, 'q"\\'.padEnd(32, 'a'), 'another SDK’s ids, quoted as JSON');
     assert.equal(line('outside')[0], '{"level":30,"pid":1,"hostname":"h","msg":"outside"}\n', 'the bindings are as they were');
     assert.deepEqual(out.bindings, { reqId: 'r1' });
   });
