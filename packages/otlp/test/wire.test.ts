@@ -134,10 +134,66 @@ describe('string attributes', () => {
     general.join();
     assert.deepEqual([...w.finish()], [...general.finish()]);
     const untouched = new ProtoWriter(64);
-    assert.equal(untouched.stringKeyValue(9, untouched.keyField('k'), 'é'), false, 'not ASCII');
+    assert.equal(untouched.stringKeyValue(9, untouched.keyField('k'), 'é'), false, 'short and not ASCII');
     assert.equal(untouched.stringKeyValue(9, untouched.keyField('k'), 'x'.repeat(200)), false, 'longer than one length byte');
     assert.equal(untouched.stringKeyValue(16, untouched.keyField('k'), 'x'), false, 'a field past 15 takes a two-byte tag');
     assert.equal(untouched.pos, 0, 'nothing written when it declines');
+  });
+});
+
+describe('strings of every length, content and representation', () => {
+  // Short strings are copied by a charCodeAt loop, longer ones (and any that is not ASCII) by Node's
+  // UTF-8 writer after a length guessed from their ASCII size: each way must give the bytes UTF-8 gives.
+  const varint = (n: number): number[] => {
+    const out: number[] = [];
+    for (; n > 127; n = Math.floor(n / 128)) out.push((n & 127) | 128);
+    out.push(n);
+    return out;
+  };
+  const utf8Field = (field: number, text: string): number[] => {
+    const bytes = [...Buffer.from(text, 'utf8')];
+    return [(field << 3) | 2, ...varint(bytes.length), ...bytes];
+  };
+  const units = ['a', 'é', '€', '😀', '\ud800']; // 1, 2, 3 and 4 UTF-8 bytes, a lone surrogate (3)
+  const texts: string[] = [];
+  for (const n of [0, 1, 15, 16, 22, 23, 24, 25, 40, 41, 42, 43, 60, 100, 121, 122, 123, 127, 128, 129, 200, 5000]) {
+    for (const unit of units) {
+      // All ASCII, one other character last, and then the same built as a cons and a sliced string.
+      const ascii = 'q'.repeat(n);
+      const mixed = n === 0 ? unit : 'q'.repeat(n - 1) + unit;
+      texts.push(ascii, mixed, ['x', mixed].join('').slice(1), `${'q'.repeat(n >> 1)}${mixed.slice(n >> 1)}`);
+    }
+  }
+
+  it('writes a string field as UTF-8 with its byte length', () => {
+    for (const text of texts) {
+      const w = new ProtoWriter(4);
+      w.string(1, text);
+      w.string(2, 'tail');
+      assert.deepEqual(
+        [...w.finish()],
+        [...utf8Field(1, text), ...utf8Field(2, 'tail')],
+        `${text.length} characters: ${JSON.stringify(text.slice(-2))}`,
+      );
+    }
+  });
+
+  it('writes a one-pass string KeyValue as the general encoding does, or declines having written nothing', () => {
+    for (const key of ['k', 'db.query.text', 'a.key.of.thirty.characters.xx']) {
+      for (const text of texts) {
+        const w = new ProtoWriter(4);
+        w.string(3, 'before');
+        const before = w.pos;
+        const label = `${key}, ${text.length} characters: ${JSON.stringify(text.slice(-2))}`;
+        const keyValue = [...utf8Field(1, key), ...[(2 << 3) | 2, ...varint(utf8Field(1, text).length)], ...utf8Field(1, text)];
+        if (w.stringKeyValue(9, w.keyField(key), text)) {
+          assert.deepEqual([...w.finish()], [...utf8Field(3, 'before'), (9 << 3) | 2, ...varint(keyValue.length), ...keyValue], label);
+        } else {
+          assert.equal(w.pos, before, label);
+          assert.ok(keyValue.length >= 128 || Buffer.byteLength(text) !== text.length, `declined a short ASCII value: ${label}`);
+        }
+      }
+    }
   });
 });
 
