@@ -1,7 +1,8 @@
 // A minimal protobuf writer for the OTLP messages Sightline sends, built for the main thread's budget
-// (well under 1 µs per span): ASCII strings and hex ids are copied byte by byte without a native
-// call, attribute keys are encoded once and cached, and a nested message reserves only as many
-// length bytes as its largest possible size needs, so most never have to be moved.
+// (well under 1 µs per span): short ASCII strings and hex ids are copied byte by byte without a
+// native call (longer strings by one), attribute keys are encoded once and cached, and a nested
+// message reserves only as many length bytes as its largest possible size needs, so most never have
+// to be moved.
 
 export const WIRE_VARINT = 0;
 export const WIRE_FIXED64 = 1;

@@ -1,7 +1,8 @@
 // OTLP KeyValue lists and AnyValues (opentelemetry/proto/common/v1/common.proto), for every signal's
-// encoder. A short ASCII string value, the common attribute, is written in one pass. Span and metric
-// attributes are primitives and arrays of them; log bodies and attributes may also be
-// maps and byte arrays, already made safe by logs/any-value.ts.
+// encoder. A string value whose KeyValue fits in 127 bytes, the common attribute, is written in one
+// pass (unless it is short and not ASCII). Span and metric attributes are primitives and arrays of
+// them; log bodies and attributes may also be maps and byte arrays, already made safe by
+// logs/any-value.ts.
 import { WIRE_FIXED64, WIRE_VARINT, type ProtoWriter } from '@sightline/otlp';
 
 /** A span's, a metric point's or a log record's attributes: values the writer can encode, or nothing. */
@@ -53,8 +54,8 @@ function anyValueMax(value: unknown): number {
 
 /**
  * What an AnyValue's fields likely weigh, for the bytes its length is given (see ProtoWriter.fork): a
- * string its ASCII size, so that join() seldom moves what it wrote (a long string, an SQL statement or
- * a user agent, comes to the general path).
+ * string its ASCII size, so that join() seldom moves what it wrote (a string whose KeyValue takes more
+ * than 127 bytes, a long SQL statement or user agent, comes to the general path).
  */
 function anyValueLikely(value: unknown): number {
   return typeof value === 'string' ? value.length + 3 : anyValueMax(value);
