@@ -176,15 +176,8 @@ export class ProtoWriter {
     const n = this.buf.write(value, start + reserve);
     const size = varintSize(n);
     if (size !== reserve) this.buf.copyWithin(start + size, start + reserve, start + reserve + n);
-    const buf = this.buf;
-    let v = n;
-    let p = start;
-    while (v > 127) {
-      buf[p++] = (v & 127) | 128;
-      v >>>= 7;
-    }
-    buf[p] = v;
-    this.pos = start + size + n;
+    this.uint32(n); // at `start`: the room was ensured
+    this.pos += n;
   }
 
   /** A bytes field. */
