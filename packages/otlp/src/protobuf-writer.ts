@@ -22,8 +22,9 @@ const COPY_BY_SET = 16;
 /**
  * From this many characters a string is written by Node's native UTF-8 writer (`buf.write`, ~20–35 ns
  * a call on Node 22 to 26, whatever the length) rather than by a `charCodeAt` loop, which runs ~35
- * instructions a character in an app, where strings of every representation (flat, cons, sliced) pass
- * through it: SQL statements, URLs and user agents, where most of `realistic`'s encoding went.
+ * instructions a character or more in an app, where strings of every representation (flat, cons,
+ * sliced) pass through it: SQL statements, URLs, user agents. From 16, `realistic`'s 23-character
+ * `url.full` came to the native path too and cost more than its loop (bench/README.md, 2026-12-05).
  */
 const NATIVE_STRING_FROM = 24;
 
