@@ -17,6 +17,14 @@ import {
 const root = createRequire(import.meta.url)('otlp-proto-schema/build/src/generated/root.js');
 const proto = root.opentelemetry.proto;
 
+/** A non-negative integer as protobuf varint bytes, written independently of the writer under test. */
+function varint(n: number): number[] {
+  const out: number[] = [];
+  for (; n > 127; n = Math.floor(n / 128)) out.push((n & 127) | 128);
+  out.push(n);
+  return out;
+}
+
 describe('protobuf writer', () => {
   it('writes hex ids as bytes, and a digit of a malformed id as zero, lengths intact', () => {
     const w = new ProtoWriter(8);
@@ -52,15 +60,6 @@ describe('protobuf writer', () => {
 });
 
 describe('length-delimited fields', () => {
-  const varint = (n: number): number[] => {
-    const out: number[] = [];
-    while (n > 127) {
-      out.push((n & 127) | 128);
-      n = Math.floor(n / 128);
-    }
-    out.push(n);
-    return out;
-  };
   const stringField = (field: number, text: string): number[] => [(field << 3) | 2, ...varint(text.length), ...Buffer.from(text)];
   const message = (field: number, content: number[]): number[] => [(field << 3) | 2, ...varint(content.length), ...content];
 
@@ -144,12 +143,6 @@ describe('string attributes', () => {
 describe('strings of every length, content and representation', () => {
   // Short strings are copied by a charCodeAt loop, longer ones (and any that is not ASCII) by Node's
   // UTF-8 writer after a length guessed from their ASCII size: each way must give the bytes UTF-8 gives.
-  const varint = (n: number): number[] => {
-    const out: number[] = [];
-    for (; n > 127; n = Math.floor(n / 128)) out.push((n & 127) | 128);
-    out.push(n);
-    return out;
-  };
   const utf8Field = (field: number, text: string): number[] => {
     const bytes = [...Buffer.from(text, 'utf8')];
     return [(field << 3) | 2, ...varint(bytes.length), ...bytes];
