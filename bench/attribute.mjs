@@ -19,12 +19,14 @@
 // BENCH_VARIANTS='{"name": {"VARIABLE": "value"}}': more contenders of this build with an environment of
 // their own (on top of 100% sampling), as in bench:cpu
 // BENCH_KEEP=<dir>: keep each profile's `perf script` text there, for reading callers
+// --against <commit>: also that commit's build, in the same modes (built beside this one, as bench:cpu does)
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { contendersFor } from './modes.mjs';
+import { againstArgument, buildsUnderTest, removePrevious } from './previous-build.mjs';
 import { nodeFor } from './node-binary.mjs';
 import { requirePrograms, requireTwoCpus } from './require-tools.mjs';
 import { datastoreEnv, scenarioFromEnv } from './scenario.mjs';
@@ -46,6 +48,7 @@ const FREQUENCY = 1999;
 const SCENARIO = scenarioFromEnv(env, 'bench:attribute');
 const SCENARIO_NAME = SCENARIO.name;
 const DATASTORES = datastoreEnv(env);
+const AGAINST = againstArgument();
 
 requirePrograms('bench:attribute', ['perf', 'wrk', 'taskset']);
 requireTwoCpus('bench:attribute', 'the app');
@@ -219,7 +222,7 @@ const median = (values) => {
 async function main() {
   const nodeBin = nodeFor(NODE_LINE);
   execFileSync('npm', ['run', 'build', '-w', 'sightline'], { cwd: join(BENCH, '..'), stdio: 'ignore' });
-  const contenders = contendersFor([{ label: 'Sightline', args: ['--import', 'sightline/register'] }], MODES, VARIANTS);
+  const contenders = contendersFor(await buildsUnderTest(AGAINST), MODES, VARIANTS);
   const sink = start(1, nodeBin, ['sink.mjs']);
   const { otlp } = await sink.ready;
   // realistic's outbound fetch goes to this stub, beside the load generator.
@@ -238,6 +241,7 @@ async function main() {
     sink.child.kill('SIGKILL');
     stub.child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
+    if (AGAINST !== undefined) removePrevious();
   }
 
   const version = execFileSync(nodeBin, ['--version'], { encoding: 'utf8' }).trim();

@@ -34,7 +34,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { contendersFor } from './modes.mjs';
-import { buildsUnderTest, removePrevious } from './previous-build.mjs';
+import { againstArgument, buildsUnderTest, removePrevious } from './previous-build.mjs';
 import { nodeFor, runtimeArgs } from './node-binary.mjs';
 import { cpuByGroup } from './proc-cpu.mjs';
 import { THREAD_GROUPS as GROUPS } from './thread-groups.mjs';
@@ -55,8 +55,7 @@ const MODES = (env.BENCH_MODES ?? '100%,10%,tail,profiling').split(',');
 const SCENARIO = scenarioFromEnv(env, 'bench:cpu');
 const SCENARIO_NAME = SCENARIO.name;
 const DATASTORES = datastoreEnv(env);
-const against = process.argv.indexOf('--against');
-const AGAINST = against === -1 ? undefined : process.argv[against + 1];
+const AGAINST = againstArgument();
 const WARMUP_SECONDS = Number(env.BENCH_WARMUP ?? 10);
 const VARIANTS = parseVariants(env.BENCH_VARIANTS);
 

@@ -32,7 +32,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { contendersFor } from './modes.mjs';
-import { buildsUnderTest, removePrevious } from './previous-build.mjs';
+import { againstArgument, buildsUnderTest, removePrevious } from './previous-build.mjs';
 import { nodeFor } from './node-binary.mjs';
 import { datastoreEnv, scenarioFromEnv } from './scenario.mjs';
 import { spawnReady } from './spawn-ready.mjs';
@@ -59,8 +59,7 @@ const NODE_LINE = env.BENCH_NODES ?? '24';
 const MODES = (env.BENCH_MODES ?? '100%,10%,tail').split(',');
 const NODE_ARGS = (env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const DATASTORES = datastoreEnv(env);
-const against = process.argv.indexOf('--against');
-const AGAINST = against === -1 ? undefined : process.argv[against + 1];
+const AGAINST = againstArgument();
 
 for (const tool of ['valgrind', 'callgrind_control']) {
   try {

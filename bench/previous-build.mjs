@@ -14,6 +14,12 @@ const DIR = join(ROOT, 'bench', '.previous');
 
 const git = (...args) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
 
+/** The commit after `--against` on the command line of a side-by-side tool, undefined without one. */
+export function againstArgument() {
+  const at = process.argv.indexOf('--against');
+  return at === -1 ? undefined : process.argv[at + 1];
+}
+
 /**
  * What the current build is compared with: `ref` when given; else HEAD when the package's sources have
  * uncommitted changes (the change about to land), else the commit before HEAD.

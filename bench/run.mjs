@@ -14,7 +14,7 @@ import net from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildPrevious, previousRef, removePrevious } from './previous-build.mjs';
+import { againstArgument, buildPrevious, previousRef, removePrevious } from './previous-build.mjs';
 import { nodeFor, runtimeArgs } from './node-binary.mjs';
 import { cpuTotal } from './proc-cpu.mjs';
 import { spawnReady } from './spawn-ready.mjs';
@@ -23,8 +23,7 @@ import { warmUpParts } from './wrk.mjs';
 const BENCH = fileURLToPath(new URL('.', import.meta.url));
 const env = process.env;
 const QUICK = process.argv.includes('--quick');
-const against = process.argv.indexOf('--against');
-const AGAINST = against === -1 ? undefined : process.argv[against + 1];
+const AGAINST = againstArgument();
 const ROUNDS = Number(env.BENCH_ROUNDS ?? 3);
 const DURATION = Number(env.BENCH_DURATION ?? (QUICK ? 5 : 8));
 // Ten seconds of load before measuring: a traced app's JIT is still busy after three. V8's

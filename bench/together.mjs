@@ -23,7 +23,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { contendersFor } from './modes.mjs';
-import { buildsUnderTest, removePrevious } from './previous-build.mjs';
+import { againstArgument, buildsUnderTest, removePrevious } from './previous-build.mjs';
 import { nodeFor, runtimeArgs } from './node-binary.mjs';
 import { cpuByGroup } from './proc-cpu.mjs';
 import { THREAD_GROUPS } from './thread-groups.mjs';
@@ -42,8 +42,7 @@ const SKIP = Number(env.BENCH_SKIP ?? 3);
 const NODE_LINE = env.BENCH_NODES ?? '24';
 const MODES = (env.BENCH_MODES ?? '100%,10%,always_off').split(',');
 const SCENARIO = scenarioFromEnv(env, 'bench:together');
-const against = process.argv.indexOf('--against');
-const AGAINST = against === -1 ? undefined : process.argv[against + 1];
+const AGAINST = againstArgument();
 const HEADER = env.BENCH_HEADER || undefined;
 
 requirePrograms('bench:together', ['wrk', 'taskset']);
