@@ -350,6 +350,12 @@ async function main() {
   const stubProc = startProcess(process.execPath, ['apps/stub.mjs'], {}, LOAD_CPU);
   const stubUrl = `http://127.0.0.1:${(await stubProc.ready).port}/quote`;
   const all = [];
+  const resultsFile = join(BENCH, 'results', `${stamp.replace(/[:.]/g, '-')}.json`);
+  const saveResults = () => {
+    mkdirSync(join(BENCH, 'results'), { recursive: true });
+    const run = { stamp, machine, pinned: PINNED, rounds: ROUNDS, duration: DURATION, warmup: WARMUP, connections: CONNECTIONS };
+    writeFileSync(resultsFile, JSON.stringify({ ...run, results: all }, null, 2));
+  };
   let previous;
   if (QUICK) {
     const ref = previousRef(AGAINST);
@@ -429,6 +435,8 @@ async function main() {
         console.log('');
         if (QUICK) printQuickComparison(rows);
         all.push({ node: version, scenario, halfLoad, rows });
+        // Written after every scenario, not only at the end: a run stopped part-way keeps what it measured.
+        saveResults();
       }
     }
   } finally {
@@ -436,17 +444,7 @@ async function main() {
     await stop(stubProc.child, 'SIGKILL');
     if (QUICK) removePrevious();
   }
-  mkdirSync(join(BENCH, 'results'), { recursive: true });
-  const file = join(BENCH, 'results', `${stamp.replace(/[:.]/g, '-')}.json`);
-  writeFileSync(
-    file,
-    JSON.stringify(
-      { stamp, machine, pinned: PINNED, rounds: ROUNDS, duration: DURATION, warmup: WARMUP, connections: CONNECTIONS, results: all },
-      null,
-      2,
-    ),
-  );
-  console.log(`JSON: ${file}`);
+  console.log(`JSON: ${resultsFile}`);
 }
 
 main().catch((error) => {
