@@ -8,7 +8,11 @@ import { PatchingInstrumentation } from '../toolkit/patching-instrumentation.js'
 import { callerFrame } from '../toolkit/caller-frame.js';
 import { tryStart, warnStartFailed } from '../toolkit/safe-start.js';
 import { dbOperationDuration, type OperationDuration, type OperationMeasurement } from '../toolkit/operation-duration.js';
+import { addBlock, ConnectionBlocks, giveBlock, sharesBlocks } from '../toolkit/connection-blocks.js';
 import { summarize } from './sql.js';
+
+/** db.system.name, db.namespace, server.address and server.port, one block per database. */
+const connectionBlocks = new ConnectionBlocks('postgresql');
 
 interface PgClient {
   host?: string;
@@ -61,10 +65,9 @@ function startQuery(tracer: Tracer, client: PgClient, config: unknown, duration:
   const port = params.port ? Number(params.port) : undefined;
   let span = UNTRACED;
   if (traced) {
-    const attributes: Attributes = { 'db.system.name': 'postgresql' };
-    if (params.database) attributes['db.namespace'] = params.database;
-    if (host !== undefined) attributes['server.address'] = host;
-    if (port !== undefined) attributes['server.port'] = port;
+    const block = connectionBlocks.get(params.database || undefined, host, port);
+    const shared = sharesBlocks(tracer);
+    const attributes: Attributes = shared ? {} : addBlock({}, block);
     let name = 'postgresql';
     if (summary !== undefined) {
       attributes['db.query.text'] = summary.queryText;
@@ -74,6 +77,7 @@ function startQuery(tracer: Tracer, client: PgClient, config: unknown, duration:
       if (operation) attributes['db.query.summary'] = name;
     }
     span = tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, context.active());
+    if (shared) giveBlock(span, block);
   }
   const measurement = duration.begin(span, 'postgresql', operation || undefined, collection || undefined, host, port);
   return new PgQueryCall(span, measurement, duration);

@@ -4,6 +4,8 @@
 import { context, SpanKind, SpanStatusCode, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
 import { UNTRACED } from '../inside-trace.js';
 import { endOperation, type OperationDuration, type OperationMeasurement } from '../toolkit/operation-duration.js';
+import { addBlock, ConnectionBlocks, giveBlock, sharesBlocks } from '../toolkit/connection-blocks.js';
+import type { SharedAttributes } from '../../trace/shared-attributes.js';
 
 export const SPAN = Symbol('sightline.redisSpan');
 
@@ -81,12 +83,16 @@ function commandName(command: string | undefined): string {
   return name;
 }
 
-function commonAttributes(m: CommandMessage): Attributes {
-  const attributes: Attributes = { 'db.system.name': 'redis' };
-  if (m.database !== undefined) attributes['db.namespace'] = String(m.database);
-  if (m.serverAddress) attributes['server.address'] = m.serverAddress;
-  if (m.serverPort) attributes['server.port'] = m.serverPort;
-  return attributes;
+/** db.system.name, db.namespace, server.address and server.port, one block per database. */
+const connectionBlocks = new ConnectionBlocks('redis');
+
+function connectionBlock(m: CommandMessage): SharedAttributes {
+  const database = m.database;
+  return connectionBlocks.get(
+    database === undefined ? undefined : typeof database === 'string' ? database : String(database),
+    m.serverAddress || undefined,
+    m.serverPort || undefined,
+  );
 }
 
 /**
@@ -104,7 +110,9 @@ export function startRedisSpan(
   const name = isBatch ? (message.batchMode ?? 'PIPELINE') : commandName(message.command);
   let span = UNTRACED;
   if (traced) {
-    const attributes = commonAttributes(message);
+    const block = connectionBlock(message);
+    const shared = sharesBlocks(telemetry.tracer);
+    const attributes: Attributes = shared ? {} : addBlock({}, block);
     attributes['db.operation.name'] = name;
     if (isBatch) {
       if (message.batchSize !== undefined) attributes['db.operation.batch.size'] = message.batchSize;
@@ -113,6 +121,7 @@ export function startRedisSpan(
       attributes['db.query.text'] = redisQueryText(name, args);
     }
     span = telemetry.tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, context.active());
+    if (shared) giveBlock(span, block);
   }
   const measurement = telemetry.duration.begin(span, 'redis', name, undefined, message.serverAddress, message.serverPort);
   return { span, measurement };
