@@ -26,6 +26,9 @@ describe('connection attribute blocks', () => {
       blocks.get(undefined, undefined, undefined),
       'an empty name is not an absent one',
     );
+    const odd = blocks.get('x\u0001y', 'z', 1);
+    assert.notEqual(blocks.get('x', 'y\u0001z', 1), odd, 'whatever characters a name holds, two databases never read alike');
+    assert.equal(odd.list[3], 'x\u0001y');
   });
 
   it('past 64 databases a block is made per operation, with the right attributes still', () => {

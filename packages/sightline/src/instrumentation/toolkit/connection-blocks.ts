@@ -27,8 +27,7 @@ export class ConnectionBlocks {
   get(namespace: string | undefined, address: string | undefined, port: number | undefined): SharedAttributes {
     const last = this.last;
     if (last !== undefined && namespace === this.lastNamespace && address === this.lastAddress && port === this.lastPort) return last;
-    // \u0000 cannot be in a host name, and marks an absent value apart from an empty one.
-    const key = `${namespace ?? '\u0000'}\u0001${address ?? '\u0000'}\u0001${port ?? '\u0000'}`;
+    const key = `${keyPart(namespace)}${keyPart(address)}${port}`;
     let block = this.blocks.get(key);
     if (block === undefined) {
       const list: (string | number)[] = ['db.system.name', this.system];
@@ -45,6 +44,15 @@ export class ConnectionBlocks {
     this.last = block;
     return block;
   }
+}
+
+/**
+ * A string value as a part of a map key that no other value shares: its length first, so that no
+ * character inside it (a database may be named with any) can make two pairs of values read alike, and
+ * `-` for an absent value, apart from an empty one.
+ */
+function keyPart(value: string | undefined): string {
+  return value === undefined ? '-' : `${value.length}:${value}`;
 }
 
 /**
