@@ -35,6 +35,12 @@ export class SharedAttributes {
     return keyIndexIn(this.list, key);
   }
 
+  /** Sets the block's attributes one by one on `target`, where they cannot be shared (another SDK's span, a collector). */
+  setOn(target: { setAttribute(key: string, value: AttributeValue): unknown }): void {
+    const list = this.list;
+    for (let i = 0; i < list.length; i += 2) target.setAttribute(list[i] as string, list[i + 1]!);
+  }
+
   /** How many attributes the block holds. */
   get count(): number {
     return this.list.length >> 1;

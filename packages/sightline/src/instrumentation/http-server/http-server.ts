@@ -160,13 +160,13 @@ export class HttpServerInstrumentation implements Instrumentation {
           // connection's first request, and Node keeps what it read.
           span.setExportAttributes(() => {
             const collected = new AttributeCollector();
-            setEach(collected, connectionAttributes(undefined, request, headers, socket));
+            connectionAttributes(undefined, request, headers, socket).setOn(collected);
             this.setRequestAttributes(collected, request, headers, url, query, method);
             return collected.attributes;
           });
         } else {
           if (span instanceof RecordingSpan) span.shareAttributes(connectionAttributes(connection, request, headers, socket));
-          else setEach(span, connectionAttributes(undefined, request, headers, socket)); // not Sightline's span: set one by one
+          else connectionAttributes(undefined, request, headers, socket).setOn(span); // not Sightline's span: set one by one
           this.setRequestAttributes(span, request, headers, url, query, method);
         }
       }
@@ -306,12 +306,6 @@ function watchSocket(socket: HttpSocket): Connection {
   socket.once('close', onSocketClose);
   void socket.remoteAddress;
   return connection;
-}
-
-/** A block's attributes set one by one, where they cannot be shared. */
-function setEach(target: AttributeTarget, block: SharedAttributes): void {
-  const list = block.list;
-  for (let i = 0; i < list.length; i += 2) target.setAttribute(list[i] as string, list[i + 1]!);
 }
 
 /**

@@ -89,7 +89,7 @@ const connectionBlocks = new ConnectionBlocks('redis');
 function connectionBlock(m: CommandMessage): SharedAttributes {
   const database = m.database;
   return connectionBlocks.get(
-    database === undefined ? undefined : typeof database === 'string' ? database : String(database),
+    database === undefined ? undefined : String(database),
     m.serverAddress || undefined,
     m.serverPort || undefined,
   );

@@ -74,10 +74,6 @@ export function addBlock(attributes: Attributes, block: SharedAttributes): Attri
 /** Gives a span that started without them the block's attributes: shared by Sightline's spans, set one by one on any other. */
 export function giveBlock(span: Span, block: SharedAttributes): void {
   if (!span.isRecording()) return;
-  if (span instanceof RecordingSpan) {
-    span.shareAttributes(block);
-    return;
-  }
-  const list = block.list;
-  for (let i = 0; i < list.length; i += 2) span.setAttribute(list[i] as string, list[i + 1] as AttributeValue);
+  if (span instanceof RecordingSpan) span.shareAttributes(block);
+  else block.setOn(span);
 }
